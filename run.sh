@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# ReLUTH central review workstation: one entry point for set-up, build, demo and tests.
+#
+#   ./run.sh demo    install what is missing, build, generate the demo trial, start the workstation
+#   ./run.sh test    install what is missing, build, run every test (GUI tests under Xvfb)
+#   ./run.sh setup   only install the Debian packages
+#   ./run.sh build   only configure and build
+#
+# Environment: BUILD_DIR (default build), SANITIZE=1 (ASan+UBSan build, own build dir
+# build-asan unless BUILD_DIR is set), DEMO_DIR (default demo-trial), JOBS.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+ROOT=$(pwd)
+
+# Exactly the Debian 12 packages the project needs. Never libvtk9-qt-dev (Qt 5 only).
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  # libraries
+  libdcmtk-dev libinsighttoolkit5-dev libgdcm-dev libvtk9-dev
+  qt6-base-dev libqt6opengl6-dev libboost-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  # tools used by the tests: DICOM validator and toolkit, pydicom's odd files, X server
+  dcmtk dicom3tools python3-pydicom xvfb xauth imagemagick
+)
+
+log() { printf '\033[1m[run.sh]\033[0m %s\n' "$*" >&2; }
+
+setup() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "all ${#PACKAGES[@]} Debian packages present"
+    return
+  fi
+  log "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  local dir=${BUILD_DIR:-build}
+  local sanitize=OFF
+  if [ "${SANITIZE:-0}" = 1 ]; then sanitize=ON; dir=${BUILD_DIR:-build-asan}; fi
+  export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+  export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DRELUTH_SANITIZE=$sanitize
+  fi
+  cmake --build "$dir" ${JOBS:+-j "$JOBS"}
+  BUILD="$dir"
+}
+
+# Xvfb for the GUI tests: started here, stopped on exit.
+start_xvfb() {
+  if [ -n "${DISPLAY:-}" ] && xdpyinfo >/dev/null 2>&1; then return; fi
+  local n=99
+  while [ -e /tmp/.X11-unix/X$n ] || [ -e /tmp/.X$n-lock ]; do n=$((n + 1)); done
+  Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
+  XVFB_PID=$!
+  trap 'kill $XVFB_PID 2>/dev/null || true' EXIT
+  export DISPLAY=":$n"
+  for _ in $(seq 50); do [ -e /tmp/.X11-unix/X$n ] && break; sleep 0.1; done
+  export QT_QPA_PLATFORM=xcb
+}
+
+run_tests() {
+  start_xvfb
+  local t0=$SECONDS rc=0
+  ctest --test-dir "$BUILD" --output-on-failure ${JOBS:+-j "$JOBS"} || rc=$?
+  log "ctest finished in $((SECONDS - t0)) s with status $rc"
+  return $rc
+}
+
+demo() {
+  local out=${DEMO_DIR:-demo-trial}
+  if [ ! -f "$out/ground-truth.json" ]; then
+    log "generating the demo trial in $out"
+    "$BUILD/bin/phantom" --out "$out" --seed 1 --subjects 4 --timepoints 3 --slices 120
+  fi
+  log "starting the workstation on $out"
+  exec "$BUILD/bin/workstation" --store "$out" --charter assets/charters/reluth.json
+}
+
+cmd=${1:-}
+case "$cmd" in
+  setup) setup ;;
+  build) setup; build ;;
+  test) setup; build; run_tests ;;
+  demo) setup; build; demo ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,193 @@
+#include "Anatomy.h"
+
+#include "Random.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace phantom {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+/// Profile of an organ along z: 1 at zc, 0 at zc +- h (an ellipsoidal organ).
+double profile(double z, double zc, double h) {
+    const double u = (z - zc) / h;
+    return u * u >= 1.0 ? 0.0 : std::sqrt(1.0 - u * u);
+}
+
+Shape ellipse(double cx, double cy, double a, double b, double angleDeg, Tissue t) {
+    return {Shape::Ellipse, cx, cy, a, b, angleDeg * kPi / 180.0, t};
+}
+
+Tissue lesionTissue(LesionSite s) {
+    switch (s) {
+    case LesionSite::Liver: return Tissue::LiverLesion;
+    case LesionSite::Lung: return Tissue::LungLesion;
+    case LesionSite::LymphNode: return Tissue::Node;
+    }
+    return Tissue::Node;
+}
+
+/// x-interval of a rotated ellipse on the row y; false if the row misses it.
+bool ellipseSpan(const Shape& e, double y, double& x0, double& x1) {
+    const double c = std::cos(e.angleRad), s = std::sin(e.angleRad);
+    const double ia = 1.0 / (e.a * e.a), ib = 1.0 / (e.b * e.b);
+    const double dy = y - e.cy;
+    // (dx c + dy s)^2 ia + (-dx s + dy c)^2 ib <= 1, a quadratic in dx.
+    const double A = c * c * ia + s * s * ib;
+    const double B = 2.0 * dy * c * s * (ia - ib);
+    const double C = dy * dy * (s * s * ia + c * c * ib) - 1.0;
+    const double disc = B * B - 4.0 * A * C;
+    if (disc < 0) return false;
+    const double r = std::sqrt(disc);
+    x0 = e.cx + (-B - r) / (2.0 * A);
+    x1 = e.cx + (-B + r) / (2.0 * A);
+    return true;
+}
+
+/// Gaussian samples with unit sigma, in 1/16 units, indexed by 16 random bits.
+const std::array<std::int16_t, 65536>& gaussTable() {
+    static const std::array<std::int16_t, 65536> table = [] {
+        std::array<std::int16_t, 65536> t{};
+        Rng rng(0x5eed);
+        for (auto& v : t) {
+            // Box-Muller; deterministic because the stream is ours.
+            const double u1 = std::max(rng.uniform(), 1e-12), u2 = rng.uniform();
+            const double g = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);
+            v = static_cast<std::int16_t>(std::lround(std::clamp(g, -6.0, 6.0) * 16.0));
+        }
+        return t;
+    }();
+    return table;
+}
+
+} // namespace
+
+TissueValues ctValues() {
+    TissueValues v{};
+    auto set = [&v](Tissue t, int hu) { v[static_cast<std::size_t>(t)] = hu + 1024; };
+    set(Tissue::Air, -1000);
+    set(Tissue::Table, 250);
+    set(Tissue::Fat, -95);
+    set(Tissue::Muscle, 55);
+    set(Tissue::Liver, 105);
+    set(Tissue::Spleen, 115);
+    set(Tissue::Kidney, 170);
+    set(Tissue::Lung, -860);
+    set(Tissue::Heart, 130);
+    set(Tissue::Blood, 170);
+    set(Tissue::Bone, 650);
+    set(Tissue::Marrow, 220);
+    set(Tissue::Csf, 8);
+    set(Tissue::Marker, 2500);
+    set(Tissue::LiverLesion, 45);
+    set(Tissue::LungLesion, 30);
+    set(Tissue::Node, 38);
+    return v;
+}
+
+TissueValues mrValues() {
+    TissueValues v{};
+    auto set = [&v](Tissue t, int s) { v[static_cast<std::size_t>(t)] = s; };
+    set(Tissue::Air, 0);
+    set(Tissue::Table, 0);
+    set(Tissue::Fat, 320);
+    set(Tissue::Muscle, 90);
+    set(Tissue::Liver, 140);
+    set(Tissue::Spleen, 300);
+    set(Tissue::Kidney, 380);
+    set(Tissue::Lung, 25);
+    set(Tissue::Heart, 60);
+    set(Tissue::Blood, 30);
+    set(Tissue::Bone, 40);
+    set(Tissue::Marrow, 260);
+    set(Tissue::Csf, 900);
+    set(Tissue::Marker, 600);
+    set(Tissue::LiverLesion, 520);
+    set(Tissue::LungLesion, 300);
+    set(Tissue::Node, 250);
+    return v;
+}
+
+std::vector<Shape> sliceShapes(const TrialPlan& plan, const Subject& subject, int timepoint, double z) {
+    std::vector<Shape> s;
+    s.reserve(32);
+    s.push_back({Shape::Rect, -210, 140, 420, 7, 0, Tissue::Table});
+    // Body: skin/subcutaneous fat, abdominal wall muscle, then the cavity (fat).
+    s.push_back(ellipse(0, 10, 165, 115, 0, Tissue::Fat));
+    s.push_back(ellipse(0, 10, 150, 100, 0, Tissue::Muscle));
+    s.push_back(ellipse(0, 10, 140, 90, 0, Tissue::Fat));
+    // Lungs and heart above the diaphragm.
+    if (z > 20 && z < 250) {
+        const double g = std::sqrt(std::min(1.0, (z - 20) / 40.0));
+        s.push_back(ellipse(-75, 15, 60 * g, 85 * g, 0, Tissue::Lung));
+        s.push_back(ellipse(75, 15, 60 * g, 85 * g, 0, Tissue::Lung));
+    }
+    if (const double h = profile(z, 65, 45); h > 0) s.push_back(ellipse(15, -25, 55 * h, 45 * h, -20, Tissue::Heart));
+    // Solid organs below it.
+    if (const double f = profile(z, -30, 60); f > 0) s.push_back(ellipse(-55, -5, 80 * f, 75 * f, 0, Tissue::Liver));
+    if (const double f = profile(z, -20, 40); f > 0) s.push_back(ellipse(85, 30, 35 * f, 28 * f, 30, Tissue::Spleen));
+    if (const double f = profile(z, -85, 45); f > 0) {
+        s.push_back(ellipse(-70, 55, 28 * f, 22 * f, -30, Tissue::Kidney));
+        s.push_back(ellipse(70, 55, 28 * f, 22 * f, 30, Tissue::Kidney));
+    }
+    // Great vessels, spine and back muscles along the whole range.
+    s.push_back(ellipse(15, 50, 12, 12, 0, Tissue::Blood));
+    if (z < 40) s.push_back(ellipse(-25, 45, 11, 11, 0, Tissue::Blood));
+    s.push_back(ellipse(-35, 92, 22, 14, 0, Tissue::Muscle));
+    s.push_back(ellipse(35, 92, 22, 14, 0, Tissue::Muscle));
+    s.push_back(ellipse(0, 72, 20, 20, 0, Tissue::Bone));
+    s.push_back(ellipse(0, 72, 17, 17, 0, Tissue::Marrow));
+    s.push_back(ellipse(0, 97, 8, 8, 0, Tissue::Csf));
+    // A radio-opaque skin marker on the patient's left (+x): left/right can be checked.
+    s.push_back(ellipse(plan.leftMarkerXMm, 10, 2.5, 2.5, 0, Tissue::Marker));
+    // Lesions: ellipsoids, the axial cross-section shrinks away from the centre slice.
+    for (const Lesion& l : subject.lesions) {
+        const LesionState& st = l.states[static_cast<std::size_t>(timepoint)];
+        if (!st.present || st.longTenthsMm <= 0) continue;
+        const double c = st.ccTenthsMm / 20.0;
+        const double f = profile(z, l.centerMm.z, c);
+        if (f <= 0) continue;
+        s.push_back(ellipse(l.centerMm.x, l.centerMm.y, st.longTenthsMm / 20.0 * f, st.shortTenthsMm / 20.0 * f,
+                            l.angleDeg, lesionTissue(l.site)));
+    }
+    return s;
+}
+
+void rasterize(const std::vector<Shape>& shapes, const RasterGeometry& g, const TissueValues& values,
+               double noiseSigma, std::uint64_t noiseKey, int minValue, int maxValue, std::uint16_t* out) {
+    std::vector<std::int32_t> row(static_cast<std::size_t>(g.columns));
+    const auto& gauss = gaussTable();
+    const std::int32_t sigma16 = static_cast<std::int32_t>(std::lround(noiseSigma * 16.0)); // gauss is x16
+    Rng rng(noiseKey);
+    for (int j = 0; j < g.rows; ++j) {
+        const double y = g.originYMm + j * g.spacingYMm;
+        std::fill(row.begin(), row.end(), values[static_cast<std::size_t>(Tissue::Air)]);
+        for (const Shape& sh : shapes) {
+            double x0, x1;
+            if (sh.kind == Shape::Rect) {
+                if (y < sh.cy || y > sh.cy + sh.b) continue;
+                x0 = sh.cx;
+                x1 = sh.cx + sh.a;
+            } else if (!ellipseSpan(sh, y, x0, x1)) {
+                continue;
+            }
+            // Pixels whose centre lies inside the span.
+            const int i0 = std::max(0, static_cast<int>(std::ceil((x0 - g.originXMm) / g.spacingXMm)));
+            const int i1 = std::min(g.columns - 1, static_cast<int>(std::floor((x1 - g.originXMm) / g.spacingXMm)));
+            if (i0 > i1) continue;
+            std::fill(row.begin() + i0, row.begin() + i1 + 1, values[static_cast<std::size_t>(sh.tissue)]);
+        }
+        std::uint16_t* o = out + static_cast<std::size_t>(j) * static_cast<std::size_t>(g.columns);
+        for (int i = 0; i < g.columns; i += 4) {
+            std::uint64_t r = rng.next();
+            for (int k = 0; k < 4 && i + k < g.columns; ++k, r >>= 16) {
+                const std::int32_t noise = (gauss[r & 0xFFFF] * sigma16) / 256; // (g*16)*(sigma*16)/256
+                o[i + k] = static_cast<std::uint16_t>(std::clamp(row[static_cast<std::size_t>(i + k)] + noise, minValue, maxValue));
+            }
+        }
+    }
+}
+
+} // namespace phantom
