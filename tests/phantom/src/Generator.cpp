@@ -82,8 +82,11 @@ Json seriesJson(const StudyPlan& st, const SeriesPlan& se) {
         j["columns"] = se.columns;
         j["pixel_spacing_mm"] = {se.pixelSpacingMm[0], se.pixelSpacingMm[1]};
         j["slice_thickness_mm"] = se.sliceThicknessMm;
-        j["origin_mm"] = {se.originXMm, se.originYMm, se.firstSliceZMm};
-        j["direction"] = {1, 0, 0, 0, 1, 0, 0, 0, -1};
+        // Instance 1 is the most cranial slice; instances go toward the feet.
+        j["first_slice_position_mm"] = {se.originXMm, se.originYMm, se.firstSliceZMm};
+        j["last_slice_position_mm"] = {se.originXMm, se.originYMm, se.zOfSlice(se.slices - 1)};
+        j["image_orientation"] = {1, 0, 0, 0, 1, 0};
+        j["slice_spacing_mm"] = se.sliceThicknessMm;
     }
     return j;
 }

@@ -114,7 +114,8 @@ TrialPlan makePlan(const Options& options) {
     const double t = options.sliceThicknessMm;
     // Global slice grid: z = zTop - k t. Lesion centres sit on even k, so that they fall on
     // a CT slice of every timepoint (shifts are even) and on every MR slice (2 t spacing).
-    const double zTop = std::floor((options.slices - 1) / 2.0) * t;
+    // The scan range is centred 15 mm below the origin, where the lesion layout is centred.
+    const double zTop = -15.0 + std::floor((options.slices - 1) / 2.0) * t;
     auto snapZ = [&](double z) {
         const double k = std::round((zTop - z) / (2 * t)) * 2;
         return zTop - k * t;
@@ -164,7 +165,10 @@ TrialPlan makePlan(const Options& options) {
             tp.scanDate = k == 0 ? s.randomization.plusDays(-rng.integer(5, 20))
                                  : s.randomization.plusDays(56 * k + rng.integer(-3, 3));
             tp.dayFromRandomization = tp.scanDate - s.randomization;
-            tp.tableShiftSlices = 2 * rng.integer(-2, 2);
+            // Patients never lie at the same table position twice: shift the scan range by an
+            // even number of slices (lesion centres stay on slices), at most 10 mm.
+            const int maxShift = static_cast<int>(std::floor(10.0 / (2 * t) + 1e-9));
+            tp.tableShiftSlices = 2 * rng.integer(-maxShift, maxShift);
             s.timepoints.push_back(tp);
         }
 
@@ -175,9 +179,9 @@ TrialPlan makePlan(const Options& options) {
         const Placement layout[] = {
             {"T01", LesionSite::Liver, LesionRole::Target, "LIVER", {-70, -15, -30}},
             {"T02", LesionSite::Liver, LesionRole::Target, "LIVER", {-30, 25, 0}},
-            {"T03", LesionSite::Lung, LesionRole::Target, "LUNG", {-80, 10, 70}},
-            {"T04", LesionSite::LymphNode, LesionRole::Target, "LYMPH NODE", {15, 8, -95}},
-            {"NT01", LesionSite::LymphNode, LesionRole::NonTarget, "LYMPH NODE", {-32, 18, -100}},
+            {"T03", LesionSite::Lung, LesionRole::Target, "LUNG", {-80, 10, 50}},
+            {"T04", LesionSite::LymphNode, LesionRole::Target, "LYMPH NODE", {10, 0, -80}},
+            {"NT01", LesionSite::LymphNode, LesionRole::NonTarget, "LYMPH NODE", {45, 15, -80}},
             {"NT02", LesionSite::Liver, LesionRole::NonTarget, "LIVER", {-95, 20, -50}},
         };
         for (const Placement& p : layout) {
@@ -229,7 +233,7 @@ TrialPlan makePlan(const Options& options) {
             const bool liver = s.course == Course::EquivocalNewLesionConfirmed;
             l.site = liver ? LesionSite::Liver : LesionSite::Lung;
             l.location = liver ? "LIVER" : "LUNG";
-            l.centerMm = jitter(liver ? Vec3{-45, -45, -15} : Vec3{75, 20, 75});
+            l.centerMm = jitter(liver ? Vec3{-45, -45, -15} : Vec3{75, 20, 55});
             l.angleDeg = rng.uniform(0, 180);
             l.states.push_back({});
             for (int k = 1; k <= followups; ++k) {
@@ -455,6 +459,26 @@ TrialPlan makePlan(const Options& options) {
         }
         plan.corruptFile = ct->dir / "IM_TRUNC.dcm";
         plan.quarantine.push_back({plan.corruptFile, "corrupt: truncated DICOM file (pixel data cut short)"});
+    }
+    // Every lesion, whole, inside every image series of its timepoint.
+    for (const Subject& s : plan.subjects) {
+        for (const StudyPlan& st : s.studies) {
+            if (st.timepoint < 0) continue;
+            for (const SeriesPlan& se : st.series) {
+                if (se.modality != "CT" && se.modality != "MR") continue;
+                const double top = se.firstSliceZMm, bottom = se.zOfSlice(se.slices - 1);
+                for (const Lesion& l : s.lesions) {
+                    const double half = l.states[static_cast<std::size_t>(st.timepoint)].ccTenthsMm / 20.0;
+                    if (l.centerMm.z + half > top - t || l.centerMm.z - half < bottom + t) {
+                        throw std::invalid_argument(
+                            "--slices " + std::to_string(options.slices) + " x --thickness " + std::to_string(t) +
+                            " mm does not cover lesion " + l.id + " of " + s.pseudonym +
+                            " (use more slices or thicker slices; at least " +
+                            std::to_string(static_cast<int>(kMinCoverageMm)) + " mm are needed)");
+                    }
+                }
+            }
+        }
     }
     return plan;
 }

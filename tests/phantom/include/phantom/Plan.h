@@ -162,7 +162,7 @@ struct TrialPlan {
 };
 
 /// The smallest cranio-caudal coverage (mm) the lesion layout needs.
-inline constexpr double kMinCoverageMm = 240.0;
+inline constexpr double kMinCoverageMm = 220.0;
 
 /// Decides the whole trial from the options. Throws std::invalid_argument on bad options.
 TrialPlan makePlan(const Options& options);
