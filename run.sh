@@ -56,9 +56,8 @@ build() {
   BUILD="$dir"
 }
 
-# Xvfb for the GUI tests: started here, stopped on exit.
+# Xvfb for the GUI tests: our own server on a free display, stopped on exit.
 start_xvfb() {
-  if [ -n "${DISPLAY:-}" ] && xdpyinfo >/dev/null 2>&1; then return; fi
   local n=99
   while [ -e /tmp/.X11-unix/X$n ] || [ -e /tmp/.X$n-lock ]; do n=$((n + 1)); done
   Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
@@ -79,12 +78,16 @@ run_tests() {
 
 demo() {
   local out=${DEMO_DIR:-demo-trial}
+  local charter=assets/charters/reluth.json
+  "$BUILD/bin/charter-check" "$charter"
   if [ ! -f "$out/ground-truth.json" ]; then
     log "generating the demo trial in $out"
     "$BUILD/bin/phantom" --out "$out" --seed 1 --subjects 4 --timepoints 3 --slices 120
   fi
-  log "starting the workstation on $out"
-  exec "$BUILD/bin/workstation" --store "$out" --charter assets/charters/reluth.json
+  # The workstation (viewer/, issue 6) is not built yet: until it is, the demo ends with what
+  # the phantom site drops hold, as a trial manager would first see them.
+  "$BUILD/bin/phantom" --describe "$out"
+  log "demo trial ready in $out (site drops with PHI in $out/incoming; the workstation arrives with the viewer)"
 }
 
 cmd=${1:-}

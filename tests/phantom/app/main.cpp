@@ -1,10 +1,13 @@
 // build/bin/phantom: writes a synthetic ReLUTH trial (DICOM + ground truth) from a seed.
 #include "phantom/Generator.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -14,6 +17,7 @@ void usage(std::FILE* to) {
     std::fprintf(to,
                  "usage: phantom --out DIR [--seed N] [--subjects N] [--timepoints K] [--slices S]\n"
                  "               [--thickness MM] [--threads N]\n"
+                 "       phantom --describe DIR    print a generated trial's contents and expected course\n"
                  "Writes a synthetic trial of DICOM files (CT, some MR, NM post-therapy scans, a\n"
                  "burned-in secondary capture, a corrupt file) with DIR/ground-truth.json and\n"
                  "DIR/enrolment.csv. Same seed, same bytes. Defaults: seed 1, 4 subjects,\n"
@@ -27,6 +31,54 @@ bool number(const char* text, long long lo, long long hi, long long& out) {
     if (errno || !end || *end || end == text || v < lo || v > hi) return false;
     out = v;
     return true;
+}
+
+/// What a generated trial holds, from its ground truth: a trial manager's first look.
+int describe(const std::filesystem::path& dir) {
+    std::ifstream in(dir / "ground-truth.json");
+    if (!in) {
+        std::fprintf(stderr, "phantom: %s has no ground-truth.json (not a generated trial, or generation did not finish)\n",
+                     dir.c_str());
+        return 1;
+    }
+    nlohmann::json t;
+    try {
+        t = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "phantom: %s/ground-truth.json: %s\n", dir.c_str(), e.what());
+        return 1;
+    }
+    std::printf("Synthetic trial %s (seed %llu): %zu subjects, site drops in %s/incoming\n",
+                t["trial"]["study_id"].get<std::string>().c_str(), t["generator"]["seed"].get<unsigned long long>(),
+                t["subjects"].size(), dir.c_str());
+    for (const auto& s : t["subjects"]) {
+        std::printf("\n%s  site %s  %s  randomized %s  course: %s%s\n", s["pseudonym"].get<std::string>().c_str(),
+                    s["site"].get<std::string>().c_str(), s["arm"].get<std::string>().c_str(),
+                    s["randomization_date"].get<std::string>().c_str(), s["course"].get<std::string>().c_str(),
+                    s["has_mr"].get<bool>() ? ", CT + MR" : ", CT");
+        for (const auto& tp : s["timepoints"]) {
+            const auto& e = tp["expected"];
+            std::printf("  %-9s %s  day %4d  SOD %6.1f mm", tp["label"].get<std::string>().c_str(),
+                        tp["scan_date"].get<std::string>().c_str(), tp["day_from_randomization"].get<int>(),
+                        e["sum_of_diameters_mm"].get<double>());
+            if (e.contains("overall_response")) {
+                std::printf(" (%+6.1f %%)  target %-2s  non-target %s  new %-9s  overall %s",
+                            e["pct_change_from_baseline"].get<double>(), e["target_response"].get<std::string>().c_str(),
+                            e["non_target_response"].get<std::string>().c_str(), e["new_lesion"].get<std::string>().c_str(),
+                            e["overall_response"].get<std::string>().c_str());
+            }
+            std::printf("\n");
+        }
+        const std::string pd = s["expected"]["progression_date"];
+        std::printf("  best overall response %s, progression %s\n",
+                    s["expected"]["best_overall_response"].get<std::string>().c_str(), pd.empty() ? "none" : pd.c_str());
+    }
+    std::printf("\nTo be quarantined by the anonymizer:\n");
+    for (const auto& q : t["quarantine"]) {
+        std::printf("  %s\n    %s\n", q["path"].get<std::string>().c_str(), q["reason"].get<std::string>().c_str());
+    }
+    std::printf("Arm leaks planted in headers: %zu (ground-truth.json, \"arm_leaks\")\n", t["arm_leaks"].size());
+    return 0;
 }
 
 } // namespace
@@ -45,6 +97,7 @@ int main(int argc, char** argv) {
             return 2;
         }
         const char* v = argv[++i];
+        if (a == "--describe") return describe(v);
         long long n = 0;
         bool ok = true;
         if (a == "--out") o.out = v;
