@@ -1,0 +1,63 @@
+// One evaluator's read of one subject, as plain data: the lesions the reader identified and
+// what the reader recorded for each of them at each visit. This is what the CDISC SDTM TU/TR
+// files carry (recist/Sdtm.h reads them) and what the viewer builds from its lesion panel.
+#pragma once
+
+#include "recist/Types.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace recist {
+
+enum class LesionRole { Target, NonTarget, New };
+
+struct Lesion {
+    std::string id;       ///< SDTM TULNKID: T01, NT01, NEW01; split fragment T01.1; coalesced T01/T02
+    LesionRole role = LesionRole::Target;
+    std::string location; ///< SDTM TULOC
+    bool nodal = false;   ///< location names a lymph node (all nodes are one organ)
+    VisitNum identifiedAt;          ///< visit where the reader first recorded it
+    std::optional<Date> identifiedOn; ///< TUDTC: first-detection date (new lesions: used for PD dating)
+    int sourceLine = 0;   ///< TU line, for messages (0 when not from a file)
+};
+
+/// What the reader recorded for one lesion at one visit.
+struct Assessment {
+    enum class Kind {
+        Measured,        ///< value holds the diameter (0 = disappeared)
+        TooSmall,        ///< "too small to measure": counts 5 mm (RECIST 1.1 §4.3.2)
+        NotDone,         ///< TRSTAT NOT DONE: not assessed
+        Merged,          ///< NOT DONE with reason TUMOR MERGED (parent of a coalesced lesion)
+        Present,         ///< non-target / new lesion states
+        Absent,
+        Unequivocal,     ///< non-target unequivocal progression, or an unequivocal new lesion
+        Equivocal,       ///< new lesion not yet certain
+        NotEvaluable,
+    };
+    Kind kind = Kind::NotDone;
+    Length value;                ///< Measured only
+    std::optional<Date> date;    ///< TRDTC (empty when the scan was not done)
+    std::optional<Length> sliceThickness; ///< when known (viewer): the measurability rule uses it
+    int sourceLine = 0;
+};
+
+struct Visit {
+    VisitNum number;
+    std::map<std::string, Assessment> assessments; ///< by lesion id
+};
+
+/// One evaluator's read of one subject.
+struct Read {
+    std::string studyId;
+    std::string subjectId; ///< USUBJID
+    std::string evaluator; ///< TUEVALID/TREVALID, e.g. "RADIOLOGIST 1"
+    Date randomization;
+    std::optional<Date> death;
+    std::vector<Lesion> lesions;
+    std::vector<Visit> visits; ///< any order; the engine orders them by visit number
+};
+
+} // namespace recist

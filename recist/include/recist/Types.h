@@ -1,0 +1,71 @@
+// Value types of the RECIST 1.1 engine: exact lengths, calendar dates, visit numbers,
+// responses and the trial's RECIST options. Standard library only.
+//
+// Lengths are integers of micrometres: every threshold comparison (PR at -30 %, PD at +20 %
+// and +5 mm) is exact, so 27.0 -> 32.4 mm is exactly +20 % and PD.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace recist {
+
+/// A length in whole micrometres (1 mm = 1000 units).
+struct Length {
+    std::int64_t um = 0;
+
+    static constexpr Length fromMm(std::int64_t mm) { return {mm * 1000}; }
+    static constexpr Length fromTenthsMm(std::int64_t tenths) { return {tenths * 100}; }
+    /// Parses a non-negative or negative decimal number of millimetres ("12", "12.5", "-3",
+    /// ".5"); digits beyond the third decimal are rounded half away from zero. False if
+    /// the text is not a plain decimal number.
+    static bool parseMm(std::string_view text, Length& out);
+    double mm() const { return static_cast<double>(um) / 1000.0; }
+    /// One decimal, half away from zero ("51.0").
+    std::string formatMm() const;
+
+    friend constexpr Length operator+(Length a, Length b) { return {a.um + b.um}; }
+    friend constexpr Length operator-(Length a, Length b) { return {a.um - b.um}; }
+    friend constexpr auto operator<=>(Length a, Length b) = default;
+};
+
+/// 100 * (a - b) / b rounded to one decimal half away from zero, as text ("-33.3").
+/// b must be positive.
+std::string formatPercentChange(Length a, Length b);
+
+/// A calendar date as days since 1970-01-01.
+struct Date {
+    int days = 0;
+    /// Strict ISO 8601 YYYY-MM-DD with a real calendar date.
+    static bool parse(std::string_view text, Date& out);
+    std::string iso() const;
+    Date plusDays(int n) const { return {days + n}; }
+    friend int operator-(Date a, Date b) { return a.days - b.days; }
+    friend constexpr auto operator<=>(Date a, Date b) = default;
+};
+
+/// SDTM VISITNUM: numeric, unscheduled visits are decimals (2.1 lies between 2 and 3).
+/// Kept exact as millionths.
+struct VisitNum {
+    std::int64_t millionths = 0;
+    static bool parse(std::string_view text, VisitNum& out);
+    std::string text() const; ///< shortest form: "2", "2.1"
+    friend constexpr auto operator<=>(VisitNum a, VisitNum b) = default;
+};
+
+/// SDTM RS response values (CDISC CT).
+enum class Response { CR, PR, SD, PD, NE, NonCRNonPD };
+std::string_view toString(Response r);
+
+/// The five keys of config.json (= the charter's recist section).
+struct Options {
+    bool confirmationRequired = false;
+    int confirmationMinDays = 28;
+    int sdMinDaysFromBaseline = 42;
+    int dcrLandmarkDays = 183;
+    int dcrWindowDays = 28;
+};
+
+} // namespace recist

@@ -1,0 +1,543 @@
+// SDTM TU/TR/SUBJ readers, the config.json reader and the RS writer (contract §1-§6).
+#include "recist/Sdtm.h"
+
+#include "Csv.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+namespace recist::sdtm {
+
+std::string Error::format() const { return "ERROR " + rule + " " + file + ":" + std::to_string(line) + " " + message; }
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::string upper(std::string_view s) {
+    std::string u(trim(s));
+    for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return u;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    a = trim(a);
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i]))) return false;
+    }
+    return true;
+}
+
+/// A CSV file with its columns found by header name (case-insensitive).
+class Table {
+public:
+    Table(std::string_view text, std::string name, std::vector<Error>& errors) : m_reader(text), m_name(std::move(name)), m_errors(errors) {
+        int line = 0;
+        if (m_reader.next(m_fields, line)) {
+            for (std::size_t i = 0; i < m_fields.size(); ++i) m_columns[upper(m_fields[i])] = i;
+        }
+    }
+    /// Index of a required column, reporting MISSING_COLUMN when absent.
+    std::size_t require(const std::string& column) {
+        auto it = m_columns.find(column);
+        if (it == m_columns.end()) {
+            m_errors.push_back({"MISSING_COLUMN", m_name, 1, "required column " + column + " is missing"});
+            m_ok = false;
+            return npos;
+        }
+        return it->second;
+    }
+    std::size_t optional(const std::string& column) const {
+        auto it = m_columns.find(column);
+        return it == m_columns.end() ? npos : it->second;
+    }
+    bool ok() const { return m_ok; }
+    bool next() { return m_reader.next(m_fields, m_line); }
+    std::string_view operator[](std::size_t column) const {
+        return column < m_fields.size() ? trim(m_fields[column]) : std::string_view{};
+    }
+    int line() const { return m_line; }
+    const std::string& name() const { return m_name; }
+    void error(const std::string& rule, const std::string& message) { m_errors.push_back({rule, m_name, m_line, message}); }
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+private:
+    csv::Reader m_reader;
+    std::string m_name;
+    std::vector<Error>& m_errors;
+    std::vector<std::string_view> m_fields;
+    std::map<std::string, std::size_t> m_columns;
+    int m_line = 1;
+    bool m_ok = true;
+};
+
+struct Subject {
+    std::string studyId;
+    Date randomization;
+    std::optional<Date> death;
+    bool valid = true;
+};
+
+struct ReadBuilder {
+    Read read;
+    std::unordered_map<std::string, std::size_t> lesionIndex;
+    std::map<VisitNum, std::size_t> visitIndex;
+    std::map<VisitNum, int> firstTrLine; ///< first TR line of each visit
+};
+
+struct KeyHash {
+    std::size_t operator()(const std::pair<std::string, std::string>& k) const {
+        return std::hash<std::string>()(k.first) * 31 + std::hash<std::string>()(k.second);
+    }
+};
+
+bool isNodal(std::string_view location) { return upper(location).find("LYMPH NODE") != std::string::npos; }
+
+} // namespace
+
+bool parseOptions(std::string_view json, const std::string& name, Options& out, std::vector<Error>& errors) {
+    // A flat JSON object of scalars: enough for the five keys, strict about everything else.
+    std::map<std::string, std::pair<std::string, int>> values; // key -> (raw scalar, line)
+    std::size_t i = 0;
+    int line = 1;
+    auto fail = [&](const std::string& message) {
+        errors.push_back({"BAD_CONFIG", name, line, message});
+        return false;
+    };
+    auto skip = [&] {
+        while (i < json.size() && std::isspace(static_cast<unsigned char>(json[i]))) {
+            if (json[i] == '\n') ++line;
+            ++i;
+        }
+    };
+    if (json.substr(0, 3) == "\xEF\xBB\xBF") i = 3;
+    skip();
+    if (i >= json.size() || json[i] != '{') return fail("config must be a JSON object");
+    ++i;
+    skip();
+    if (i < json.size() && json[i] == '}') {
+        ++i;
+    } else {
+        for (;;) {
+            skip();
+            if (i >= json.size() || json[i] != '"') return fail("expected a quoted key");
+            const std::size_t start = ++i;
+            while (i < json.size() && json[i] != '"') ++i;
+            if (i >= json.size()) return fail("unterminated key");
+            const std::string key(json.substr(start, i - start));
+            ++i;
+            skip();
+            if (i >= json.size() || json[i] != ':') return fail("expected ':' after \"" + key + "\"");
+            ++i;
+            skip();
+            const int valueLine = line;
+            std::string raw;
+            if (i < json.size() && json[i] == '"') {
+                const std::size_t s = ++i;
+                while (i < json.size() && json[i] != '"') ++i;
+                raw = "\"" + std::string(json.substr(s, i - s));
+                ++i;
+            } else {
+                while (i < json.size() && json[i] != ',' && json[i] != '}' && !std::isspace(static_cast<unsigned char>(json[i]))) raw += json[i++];
+            }
+            if (raw.empty()) return fail("missing value for \"" + key + "\"");
+            values[key] = {raw, valueLine};
+            skip();
+            if (i < json.size() && json[i] == ',') {
+                ++i;
+                continue;
+            }
+            if (i < json.size() && json[i] == '}') {
+                ++i;
+                break;
+            }
+            return fail("expected ',' or '}'");
+        }
+    }
+    skip();
+    if (i != json.size()) return fail("unexpected text after the object");
+    bool ok = true;
+    auto get = [&](const char* key) -> const std::pair<std::string, int>* {
+        auto it = values.find(key);
+        if (it == values.end()) {
+            line = 1;
+            ok = fail(std::string("missing key \"") + key + "\"");
+            return nullptr;
+        }
+        return &it->second;
+    };
+    if (auto v = get("confirmation_required")) {
+        if (v->first == "true") out.confirmationRequired = true;
+        else if (v->first == "false") out.confirmationRequired = false;
+        else {
+            line = v->second;
+            ok = fail("\"confirmation_required\" must be true or false");
+        }
+    }
+    for (auto [key, field] : {std::pair{"confirmation_min_days", &out.confirmationMinDays},
+                              {"sd_min_days_from_baseline", &out.sdMinDaysFromBaseline},
+                              {"dcr_landmark_days", &out.dcrLandmarkDays},
+                              {"dcr_window_days", &out.dcrWindowDays}}) {
+        if (auto v = get(key)) {
+            const std::string& s = v->first;
+            const bool digits = !s.empty() && s.size() < 7 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (!digits) {
+                line = v->second;
+                ok = fail(std::string("\"") + key + "\" must be a non-negative whole number of days");
+            } else {
+                *field = std::stoi(s);
+            }
+        }
+    }
+    return ok;
+}
+
+Input parse(const Files& files) {
+    Input in;
+    std::vector<Error>& errors = in.errors;
+    parseOptions(files.config, files.configName, in.options, errors);
+
+    // SUBJ.csv
+    std::unordered_map<std::string, Subject> subjects;
+    {
+        Table t(files.subj, files.subjName, errors);
+        const auto cStudy = t.require("STUDYID"), cSubj = t.require("USUBJID"), cRand = t.require("RANDDT");
+        const auto cDeath = t.optional("DTHDT");
+        while (t.ok() && t.next()) {
+            const std::string id(t[cSubj]);
+            Subject s;
+            s.studyId = std::string(t[cStudy]);
+            if (!Date::parse(t[cRand], s.randomization)) {
+                t.error("BAD_DATE", "RANDDT '" + std::string(t[cRand]) + "' is not a YYYY-MM-DD date");
+                s.valid = false;
+            }
+            if (cDeath != Table::npos && !t[cDeath].empty()) {
+                Date d;
+                if (Date::parse(t[cDeath], d)) s.death = d;
+                else t.error("BAD_DATE", "DTHDT '" + std::string(t[cDeath]) + "' is not a YYYY-MM-DD date");
+            }
+            if (!subjects.emplace(id, s).second) t.error("DUPLICATE_RECORD", "subject " + id + " is listed twice");
+        }
+    }
+
+    std::unordered_map<std::pair<std::string, std::string>, ReadBuilder, KeyHash> reads;
+
+    // TU.csv
+    {
+        Table t(files.tu, files.tuName, errors);
+        const auto cStudy = t.require("STUDYID"), cSubj = t.require("USUBJID"), cId = t.require("TULNKID"),
+                   cRole = t.require("TUORRES"), cLoc = t.require("TULOC"), cEval = t.require("TUEVAL"),
+                   cEvalId = t.require("TUEVALID"), cVisit = t.require("VISIT"), cVisitNum = t.require("VISITNUM"),
+                   cDate = t.require("TUDTC");
+        (void)cEval;
+        (void)cVisit;
+        while (t.ok() && t.next()) {
+            const std::string subject(t[cSubj]);
+            auto subj = subjects.find(subject);
+            if (subj == subjects.end()) {
+                t.error("UNKNOWN_SUBJECT", "subject " + subject + " is not in " + files.subjName);
+                continue;
+            }
+            Lesion l;
+            l.id = std::string(t[cId]);
+            l.location = std::string(t[cLoc]);
+            l.nodal = isNodal(l.location);
+            l.sourceLine = t.line();
+            const std::string role = upper(t[cRole]);
+            bool ok = true;
+            if (role == "TARGET") l.role = LesionRole::Target;
+            else if (role == "NON-TARGET") l.role = LesionRole::NonTarget;
+            else if (role == "NEW") l.role = LesionRole::New;
+            else {
+                t.error("BAD_VALUE", "TUORRES '" + std::string(t[cRole]) + "' is not TARGET, NON-TARGET or NEW");
+                ok = false;
+            }
+            if (!VisitNum::parse(t[cVisitNum], l.identifiedAt)) {
+                t.error("BAD_VISITNUM", "VISITNUM '" + std::string(t[cVisitNum]) + "' is not a number");
+                ok = false;
+            }
+            if (!t[cDate].empty()) {
+                Date d;
+                if (Date::parse(t[cDate], d)) l.identifiedOn = d;
+                else {
+                    t.error("BAD_DATE", "TUDTC '" + std::string(t[cDate]) + "' is not a YYYY-MM-DD date");
+                    ok = false;
+                }
+            }
+            const std::string evaluator(t[cEvalId]);
+            ReadBuilder& rb = reads[{subject, evaluator}];
+            if (rb.read.subjectId.empty()) {
+                rb.read.studyId = subj->second.studyId.empty() ? std::string(t[cStudy]) : subj->second.studyId;
+                rb.read.subjectId = subject;
+                rb.read.evaluator = evaluator;
+                rb.read.randomization = subj->second.randomization;
+                rb.read.death = subj->second.death;
+            }
+            if (rb.lesionIndex.count(l.id)) {
+                t.error("DUPLICATE_RECORD", "lesion " + l.id + " of " + subject + " (" + evaluator + ") is identified twice");
+                continue;
+            }
+            if (!ok) continue;
+            rb.lesionIndex[l.id] = rb.read.lesions.size();
+            rb.read.lesions.push_back(std::move(l));
+        }
+    }
+
+    // TR.csv
+    {
+        Table t(files.tr, files.trName, errors);
+        const auto cSubj = t.require("USUBJID"), cId = t.require("TRLNKID"), cTest = t.require("TRTESTCD"),
+                   cRes = t.require("TRORRES"), cUnit = t.require("TRORRESU"), cStat = t.require("TRSTAT"),
+                   cReason = t.require("TRREASND"), cEvalId = t.require("TREVALID"), cVisitNum = t.require("VISITNUM"),
+                   cDate = t.require("TRDTC");
+        for (const char* c : {"STUDYID", "TREVAL", "VISIT"}) t.require(c);
+        std::set<std::tuple<std::string, std::string, VisitNum, std::string>> seen;
+        while (t.ok() && t.next()) {
+            const std::string subject(t[cSubj]);
+            if (!subjects.count(subject)) {
+                t.error("UNKNOWN_SUBJECT", "subject " + subject + " is not in " + files.subjName);
+                continue;
+            }
+            const std::string evaluator(t[cEvalId]);
+            const std::string id(t[cId]);
+            auto rbIt = reads.find({subject, evaluator});
+            const Lesion* lesion = nullptr;
+            if (rbIt != reads.end()) {
+                auto li = rbIt->second.lesionIndex.find(id);
+                if (li != rbIt->second.lesionIndex.end()) lesion = &rbIt->second.read.lesions[li->second];
+            }
+            if (!lesion) {
+                t.error("UNKNOWN_LESION", "lesion " + id + " of " + subject + " (" + evaluator + ") has no TU record");
+                continue;
+            }
+            VisitNum visit;
+            if (!VisitNum::parse(t[cVisitNum], visit)) {
+                t.error("BAD_VISITNUM", "VISITNUM '" + std::string(t[cVisitNum]) + "' is not a number");
+                continue;
+            }
+            Assessment a;
+            a.sourceLine = t.line();
+            bool ok = true;
+            const std::string stat = upper(t[cStat]);
+            const bool notDone = stat == "NOT DONE";
+            if (!stat.empty() && !notDone) {
+                t.error("BAD_VALUE", "TRSTAT '" + std::string(t[cStat]) + "' is not empty or NOT DONE");
+                ok = false;
+            }
+            if (!t[cDate].empty()) {
+                Date d;
+                if (Date::parse(t[cDate], d)) a.date = d;
+                else {
+                    t.error("BAD_DATE", "TRDTC '" + std::string(t[cDate]) + "' is not a YYYY-MM-DD date");
+                    ok = false;
+                }
+            } else if (!notDone) {
+                t.error("BAD_DATE", "TRDTC is empty: only a NOT DONE record may lack a date");
+                ok = false;
+            }
+            const std::string test = upper(t[cTest]);
+            if (notDone) {
+                a.kind = upper(t[cReason]) == "TUMOR MERGED" ? Assessment::Kind::Merged : Assessment::Kind::NotDone;
+            } else if (lesion->role == LesionRole::Target) {
+                const std::string expected = lesion->nodal ? "SAXIS" : "LDIAM";
+                if (test != expected && !(lesion->nodal && test == "LPERP")) {
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[cTest]) + "' for " +
+                                                   (lesion->nodal ? "nodal" : "non-nodal") + " target " + id + ": expected " +
+                                                   expected);
+                    ok = false;
+                }
+                const std::string res = upper(t[cRes]);
+                if (res == "TOO SMALL TO MEASURE") {
+                    a.kind = Assessment::Kind::TooSmall;
+                    if (!t[cUnit].empty() && !iequals(t[cUnit], "mm")) {
+                        t.error("BAD_UNIT", "unit '" + std::string(t[cUnit]) + "' is not mm");
+                        ok = false;
+                    }
+                } else if (!Length::parseMm(trim(t[cRes]), a.value)) {
+                    t.error("NON_NUMERIC", "TRORRES '" + std::string(t[cRes]) + "' is neither a number nor TOO SMALL TO MEASURE");
+                    ok = false;
+                } else {
+                    a.kind = Assessment::Kind::Measured;
+                    if (a.value.um < 0) {
+                        t.error("NEGATIVE_SIZE", "TRORRES " + std::string(t[cRes]) + " is negative");
+                        ok = false;
+                    }
+                    if (!iequals(t[cUnit], "mm")) {
+                        t.error("BAD_UNIT", "unit '" + std::string(t[cUnit]) + "' is not mm");
+                        ok = false;
+                    }
+                }
+            } else {
+                if (test != "TUMSTATE") {
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[cTest]) + "' for " +
+                                                   (lesion->role == LesionRole::New ? "new lesion " : "non-target ") + id +
+                                                   ": expected TUMSTATE");
+                    ok = false;
+                }
+                const std::string res = upper(t[cRes]);
+                using K = Assessment::Kind;
+                if (res == "PRESENT") a.kind = lesion->role == LesionRole::New ? K::Unequivocal : K::Present;
+                else if (res == "ABSENT") a.kind = K::Absent;
+                else if (res == "NOT EVALUABLE") a.kind = K::NotEvaluable;
+                else if (lesion->role == LesionRole::NonTarget && res == "UNEQUIVOCAL PROGRESSION") a.kind = K::Unequivocal;
+                else if (lesion->role == LesionRole::New && res == "UNEQUIVOCAL") a.kind = K::Unequivocal;
+                else if (lesion->role == LesionRole::New && res == "EQUIVOCAL") a.kind = K::Equivocal;
+                else {
+                    t.error("BAD_VALUE", "TUMSTATE '" + std::string(t[cRes]) + "' is not valid for " +
+                                             (lesion->role == LesionRole::New
+                                                  ? "a new lesion (UNEQUIVOCAL, PRESENT, EQUIVOCAL, ABSENT, NOT EVALUABLE)"
+                                                  : "a non-target (PRESENT, ABSENT, UNEQUIVOCAL PROGRESSION, NOT EVALUABLE)"));
+                    ok = false;
+                }
+            }
+            if (!seen.insert({subject, evaluator, visit, id}).second) {
+                t.error("DUPLICATE_RECORD", "lesion " + id + " is recorded twice at visit " + visit.text());
+                continue;
+            }
+            if (!ok) continue;
+            ReadBuilder& rb = rbIt->second;
+            auto vi = rb.visitIndex.find(visit);
+            if (vi == rb.visitIndex.end()) {
+                vi = rb.visitIndex.emplace(visit, rb.read.visits.size()).first;
+                rb.read.visits.push_back({visit, {}});
+                rb.firstTrLine[visit] = t.line();
+            }
+            rb.read.visits[vi->second].assessments.emplace(id, a);
+        }
+    }
+
+    // Per read: visit order and baseline rules.
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const auto& [k, rb] : reads) keys.push_back(k);
+    std::sort(keys.begin(), keys.end());
+    for (const auto& k : keys) {
+        ReadBuilder& rb = reads[k];
+        // VISIT_ORDER: a higher visit dated before a lower one.
+        std::optional<Date> latest;
+        VisitNum latestVisit;
+        for (const auto& [num, idx] : rb.visitIndex) {
+            std::optional<Date> d;
+            for (const auto& [id, a] : rb.read.visits[idx].assessments) {
+                if (a.date && (!d || *a.date < *d)) d = a.date;
+            }
+            if (!d) continue;
+            if (latest && *d < *latest) {
+                errors.push_back({"VISIT_ORDER", files.trName, rb.firstTrLine[num],
+                                  "visit " + num.text() + " of " + k.first + " (" + k.second + ") is dated " + d->iso() +
+                                      ", before visit " + latestVisit.text() + " (" + latest->iso() + ")"});
+            } else {
+                latest = d;
+                latestVisit = num;
+            }
+        }
+        for (const Finding& f : validateBaseline(rb.read)) {
+            errors.push_back({f.rule, f.inTr ? files.trName : files.tuName, f.sourceLine,
+                              f.message + " [" + k.first + ", " + k.second + "]"});
+        }
+        if (!subjects[k.first].valid) continue;
+        in.reads.push_back(std::move(rb.read));
+    }
+    std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
+        return a.file != b.file ? a.file < b.file : a.line < b.line;
+    });
+    if (!errors.empty()) in.reads.clear();
+    return in;
+}
+
+namespace {
+
+void csvField(std::string& out, std::string_view v) {
+    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out += v;
+        return;
+    }
+    out += '"';
+    for (char c : v) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+}
+
+void row(std::string& out, const SubjectResult& r, const std::string& visit, std::string_view test, std::string_view value,
+         const std::string& date) {
+    csvField(out, r.studyId);
+    out += ',';
+    csvField(out, r.subjectId);
+    out += ',';
+    csvField(out, r.evaluator);
+    out += ',';
+    out += visit;
+    out += ',';
+    out += test;
+    out += ',';
+    csvField(out, value);
+    out += ',';
+    out += date;
+    out += '\n';
+}
+
+} // namespace
+
+std::string writeRs(const std::vector<SubjectResult>& results) {
+    std::string out = "STUDYID,USUBJID,RSEVALID,VISITNUM,RSTESTCD,RSORRES,RSDTC\n";
+    out.reserve(results.size() * 600);
+    for (const SubjectResult& r : results) {
+        for (const VisitResult& v : r.visits) {
+            const std::string num = v.number.text();
+            const std::string date = v.date ? v.date->iso() : "";
+            if (v.baseline) {
+                if (r.hasTargets && v.sum) row(out, r, num, "SUMDIAM", v.sum->formatMm(), date);
+                continue;
+            }
+            if (v.target) row(out, r, num, "TRGRESP", toString(*v.target), date);
+            if (v.nonTarget) row(out, r, num, "NTRGRESP", toString(*v.nonTarget), date);
+            if (v.newLesion) row(out, r, num, "NEWLIND", toString(*v.newLesion), date);
+            if (v.overall) row(out, r, num, "OVRLRESP", toString(*v.overall), date);
+            if (v.sum && v.complete) {
+                row(out, r, num, "SUMDIAM", v.sum->formatMm(), date);
+                const Length base = *r.visits.front().sum;
+                row(out, r, num, "PCHGBL", formatPercentChange(*v.sum, base), date);
+                if (v.nadir && v.nadir->um > 0) row(out, r, num, "PCHGNAD", formatPercentChange(*v.sum, *v.nadir), date);
+            }
+        }
+        row(out, r, "", "BESTRESP", toString(r.best), "");
+        row(out, r, "", "BRMODE", r.confirmationRequired ? "CONFIRMED" : "UNCONFIRMED", "");
+        row(out, r, "", "PDDT", r.progression ? r.progression->iso() : "", "");
+        row(out, r, "", "DCR6M", toString(r.diseaseControl), "");
+    }
+    return out;
+}
+
+std::string explain(const std::vector<SubjectResult>& results) {
+    std::string out;
+    for (const SubjectResult& r : results) {
+        out += r.subjectId + " (" + r.evaluator + ")\n";
+        for (const VisitResult& v : r.visits) {
+            const std::string head = "  visit " + v.number.text() + (v.date ? " " + v.date->iso() : "") + "  ";
+            if (v.baseline) {
+                if (!v.targetReason.empty()) out += head + "BASELINE: " + v.targetReason + "\n";
+                continue;
+            }
+            if (v.target) out += head + "target     " + v.targetReason + "\n";
+            if (v.nonTarget) out += head + "non-target " + v.nonTargetReason + "\n";
+            if (v.newLesion) out += head + "new        " + v.newLesionReason + "\n";
+            if (v.overall) out += head + "overall    " + v.overallReason + "\n";
+        }
+        out += "  best overall response " + std::string(toString(r.best)) + ": " + r.bestReason + "\n";
+        out += "  progression " + (r.progression ? r.progression->iso() : std::string("none")) + ": " + r.progressionReason + "\n";
+        out += "  disease control at the landmark " + std::string(toString(r.diseaseControl)) + ": " + r.diseaseControlReason + "\n";
+    }
+    return out;
+}
+
+} // namespace recist::sdtm
