@@ -90,6 +90,7 @@ struct Subject {
 struct ReadBuilder {
     Read read;
     std::unordered_map<std::string, std::size_t> lesionIndex;
+    std::set<std::string> badLesions; ///< identified on a bad TU row: their TR rows are not judged again
     std::map<VisitNum, std::size_t> visitIndex;
     std::map<VisitNum, int> firstTrLine; ///< first TR line of each visit
 };
@@ -206,24 +207,40 @@ Input parse(const Files& files) {
     std::vector<Error>& errors = in.errors;
     parseOptions(files.config, files.configName, in.options, errors);
 
+    // Headers first: with a column missing anywhere, the rows cannot be judged (contract §6:
+    // MISSING_COLUMN at line 1), so nothing else is reported.
+    Table subjT(files.subj, files.subjName, errors);
+    const auto sStudy = subjT.require("STUDYID"), sSubj = subjT.require("USUBJID"), sRand = subjT.require("RANDDT");
+    const auto sDeath = subjT.optional("DTHDT");
+    Table tuT(files.tu, files.tuName, errors);
+    const auto uStudy = tuT.require("STUDYID"), uSubj = tuT.require("USUBJID"), uId = tuT.require("TULNKID"),
+               uRole = tuT.require("TUORRES"), uLoc = tuT.require("TULOC"), uVisitNum = tuT.require("VISITNUM"),
+               uEvalId = tuT.require("TUEVALID"), uDate = tuT.require("TUDTC");
+    for (const char* c : {"TUEVAL", "VISIT"}) tuT.require(c);
+    Table trT(files.tr, files.trName, errors);
+    const auto rSubj = trT.require("USUBJID"), rId = trT.require("TRLNKID"), rTest = trT.require("TRTESTCD"),
+               rRes = trT.require("TRORRES"), rUnit = trT.require("TRORRESU"), rStat = trT.require("TRSTAT"),
+               rReason = trT.require("TRREASND"), rEvalId = trT.require("TREVALID"), rVisitNum = trT.require("VISITNUM"),
+               rDate = trT.require("TRDTC");
+    for (const char* c : {"STUDYID", "TREVAL", "VISIT"}) trT.require(c);
+    if (!subjT.ok() || !tuT.ok() || !trT.ok()) return in;
+
     // SUBJ.csv
     std::unordered_map<std::string, Subject> subjects;
     {
-        Table t(files.subj, files.subjName, errors);
-        const auto cStudy = t.require("STUDYID"), cSubj = t.require("USUBJID"), cRand = t.require("RANDDT");
-        const auto cDeath = t.optional("DTHDT");
-        while (t.ok() && t.next()) {
-            const std::string id(t[cSubj]);
+        Table& t = subjT;
+        while (t.next()) {
+            const std::string id(t[sSubj]);
             Subject s;
-            s.studyId = std::string(t[cStudy]);
-            if (!Date::parse(t[cRand], s.randomization)) {
-                t.error("BAD_DATE", "RANDDT '" + std::string(t[cRand]) + "' is not a YYYY-MM-DD date");
+            s.studyId = std::string(t[sStudy]);
+            if (!Date::parse(t[sRand], s.randomization)) {
+                t.error("BAD_DATE", "RANDDT '" + std::string(t[sRand]) + "' is not a YYYY-MM-DD date");
                 s.valid = false;
             }
-            if (cDeath != Table::npos && !t[cDeath].empty()) {
+            if (sDeath != Table::npos && !t[sDeath].empty()) {
                 Date d;
-                if (Date::parse(t[cDeath], d)) s.death = d;
-                else t.error("BAD_DATE", "DTHDT '" + std::string(t[cDeath]) + "' is not a YYYY-MM-DD date");
+                if (Date::parse(t[sDeath], d)) s.death = d;
+                else t.error("BAD_DATE", "DTHDT '" + std::string(t[sDeath]) + "' is not a YYYY-MM-DD date");
             }
             if (!subjects.emplace(id, s).second) t.error("DUPLICATE_RECORD", "subject " + id + " is listed twice");
         }
@@ -233,60 +250,57 @@ Input parse(const Files& files) {
 
     // TU.csv
     {
-        Table t(files.tu, files.tuName, errors);
-        const auto cStudy = t.require("STUDYID"), cSubj = t.require("USUBJID"), cId = t.require("TULNKID"),
-                   cRole = t.require("TUORRES"), cLoc = t.require("TULOC"), cEval = t.require("TUEVAL"),
-                   cEvalId = t.require("TUEVALID"), cVisit = t.require("VISIT"), cVisitNum = t.require("VISITNUM"),
-                   cDate = t.require("TUDTC");
-        (void)cEval;
-        (void)cVisit;
-        while (t.ok() && t.next()) {
-            const std::string subject(t[cSubj]);
+        Table& t = tuT;
+        while (t.next()) {
+            const std::string subject(t[uSubj]);
             auto subj = subjects.find(subject);
             if (subj == subjects.end()) {
                 t.error("UNKNOWN_SUBJECT", "subject " + subject + " is not in " + files.subjName);
                 continue;
             }
             Lesion l;
-            l.id = std::string(t[cId]);
-            l.location = std::string(t[cLoc]);
+            l.id = std::string(t[uId]);
+            l.location = std::string(t[uLoc]);
             l.nodal = isNodal(l.location);
             l.sourceLine = t.line();
-            const std::string role = upper(t[cRole]);
+            const std::string role = upper(t[uRole]);
             bool ok = true;
             if (role == "TARGET") l.role = LesionRole::Target;
             else if (role == "NON-TARGET") l.role = LesionRole::NonTarget;
             else if (role == "NEW") l.role = LesionRole::New;
             else {
-                t.error("BAD_VALUE", "TUORRES '" + std::string(t[cRole]) + "' is not TARGET, NON-TARGET or NEW");
+                t.error("BAD_VALUE", "TUORRES '" + std::string(t[uRole]) + "' is not TARGET, NON-TARGET or NEW");
                 ok = false;
             }
-            if (!VisitNum::parse(t[cVisitNum], l.identifiedAt)) {
-                t.error("BAD_VISITNUM", "VISITNUM '" + std::string(t[cVisitNum]) + "' is not a number");
+            if (!VisitNum::parse(t[uVisitNum], l.identifiedAt)) {
+                t.error("BAD_VISITNUM", "VISITNUM '" + std::string(t[uVisitNum]) + "' is not a number");
                 ok = false;
             }
-            if (!t[cDate].empty()) {
+            if (!t[uDate].empty()) {
                 Date d;
-                if (Date::parse(t[cDate], d)) l.identifiedOn = d;
+                if (Date::parse(t[uDate], d)) l.identifiedOn = d;
                 else {
-                    t.error("BAD_DATE", "TUDTC '" + std::string(t[cDate]) + "' is not a YYYY-MM-DD date");
+                    t.error("BAD_DATE", "TUDTC '" + std::string(t[uDate]) + "' is not a YYYY-MM-DD date");
                     ok = false;
                 }
             }
-            const std::string evaluator(t[cEvalId]);
+            const std::string evaluator(t[uEvalId]);
             ReadBuilder& rb = reads[{subject, evaluator}];
             if (rb.read.subjectId.empty()) {
-                rb.read.studyId = subj->second.studyId.empty() ? std::string(t[cStudy]) : subj->second.studyId;
+                rb.read.studyId = subj->second.studyId.empty() ? std::string(t[uStudy]) : subj->second.studyId;
                 rb.read.subjectId = subject;
                 rb.read.evaluator = evaluator;
                 rb.read.randomization = subj->second.randomization;
                 rb.read.death = subj->second.death;
             }
-            if (rb.lesionIndex.count(l.id)) {
+            if (rb.lesionIndex.count(l.id) || rb.badLesions.count(l.id)) {
                 t.error("DUPLICATE_RECORD", "lesion " + l.id + " of " + subject + " (" + evaluator + ") is identified twice");
                 continue;
             }
-            if (!ok) continue;
+            if (!ok) {
+                rb.badLesions.insert(l.id);
+                continue;
+            }
             rb.lesionIndex[l.id] = rb.read.lesions.size();
             rb.read.lesions.push_back(std::move(l));
         }
@@ -294,96 +308,91 @@ Input parse(const Files& files) {
 
     // TR.csv
     {
-        Table t(files.tr, files.trName, errors);
-        const auto cSubj = t.require("USUBJID"), cId = t.require("TRLNKID"), cTest = t.require("TRTESTCD"),
-                   cRes = t.require("TRORRES"), cUnit = t.require("TRORRESU"), cStat = t.require("TRSTAT"),
-                   cReason = t.require("TRREASND"), cEvalId = t.require("TREVALID"), cVisitNum = t.require("VISITNUM"),
-                   cDate = t.require("TRDTC");
-        for (const char* c : {"STUDYID", "TREVAL", "VISIT"}) t.require(c);
-        std::set<std::tuple<std::string, std::string, VisitNum, std::string>> seen;
-        while (t.ok() && t.next()) {
-            const std::string subject(t[cSubj]);
+        Table& t = trT;
+        while (t.next()) {
+            const std::string subject(t[rSubj]);
             if (!subjects.count(subject)) {
                 t.error("UNKNOWN_SUBJECT", "subject " + subject + " is not in " + files.subjName);
                 continue;
             }
-            const std::string evaluator(t[cEvalId]);
-            const std::string id(t[cId]);
+            const std::string evaluator(t[rEvalId]);
+            const std::string id(t[rId]);
             auto rbIt = reads.find({subject, evaluator});
             const Lesion* lesion = nullptr;
             if (rbIt != reads.end()) {
                 auto li = rbIt->second.lesionIndex.find(id);
                 if (li != rbIt->second.lesionIndex.end()) lesion = &rbIt->second.read.lesions[li->second];
             }
+            if (!lesion && rbIt != reads.end() && rbIt->second.badLesions.count(id)) continue; // already reported in TU
             if (!lesion) {
                 t.error("UNKNOWN_LESION", "lesion " + id + " of " + subject + " (" + evaluator + ") has no TU record");
                 continue;
             }
             VisitNum visit;
-            if (!VisitNum::parse(t[cVisitNum], visit)) {
-                t.error("BAD_VISITNUM", "VISITNUM '" + std::string(t[cVisitNum]) + "' is not a number");
+            if (!VisitNum::parse(t[rVisitNum], visit)) {
+                t.error("BAD_VISITNUM", "VISITNUM '" + std::string(t[rVisitNum]) + "' is not a number");
                 continue;
             }
             Assessment a;
             a.sourceLine = t.line();
             bool ok = true;
-            const std::string stat = upper(t[cStat]);
+            const std::string stat = upper(t[rStat]);
             const bool notDone = stat == "NOT DONE";
             if (!stat.empty() && !notDone) {
-                t.error("BAD_VALUE", "TRSTAT '" + std::string(t[cStat]) + "' is not empty or NOT DONE");
+                t.error("BAD_VALUE", "TRSTAT '" + std::string(t[rStat]) + "' is not empty or NOT DONE");
                 ok = false;
             }
-            if (!t[cDate].empty()) {
+            if (!t[rDate].empty()) {
                 Date d;
-                if (Date::parse(t[cDate], d)) a.date = d;
+                if (Date::parse(t[rDate], d)) a.date = d;
                 else {
-                    t.error("BAD_DATE", "TRDTC '" + std::string(t[cDate]) + "' is not a YYYY-MM-DD date");
+                    t.error("BAD_DATE", "TRDTC '" + std::string(t[rDate]) + "' is not a YYYY-MM-DD date");
                     ok = false;
                 }
             } else if (!notDone) {
                 t.error("BAD_DATE", "TRDTC is empty: only a NOT DONE record may lack a date");
                 ok = false;
             }
-            const std::string test = upper(t[cTest]);
+            const std::string test = upper(t[rTest]);
             if (notDone) {
-                a.kind = upper(t[cReason]) == "TUMOR MERGED" ? Assessment::Kind::Merged : Assessment::Kind::NotDone;
+                a.kind = upper(t[rReason]) == "TUMOR MERGED" ? Assessment::Kind::Merged : Assessment::Kind::NotDone;
             } else if (lesion->role == LesionRole::Target) {
                 const std::string expected = lesion->nodal ? "SAXIS" : "LDIAM";
                 if (test != expected && !(lesion->nodal && test == "LPERP")) {
-                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[cTest]) + "' for " +
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[rTest]) + "' for " +
                                                    (lesion->nodal ? "nodal" : "non-nodal") + " target " + id + ": expected " +
                                                    expected);
                     ok = false;
                 }
-                const std::string res = upper(t[cRes]);
+                const std::string res = upper(t[rRes]);
                 if (res == "TOO SMALL TO MEASURE") {
                     a.kind = Assessment::Kind::TooSmall;
-                    if (!t[cUnit].empty() && !iequals(t[cUnit], "mm")) {
-                        t.error("BAD_UNIT", "unit '" + std::string(t[cUnit]) + "' is not mm");
+                    if (!t[rUnit].empty() && !iequals(t[rUnit], "mm")) {
+                        t.error("BAD_UNIT", "unit '" + std::string(t[rUnit]) + "' is not mm");
                         ok = false;
                     }
-                } else if (!Length::parseMm(trim(t[cRes]), a.value)) {
-                    t.error("NON_NUMERIC", "TRORRES '" + std::string(t[cRes]) + "' is neither a number nor TOO SMALL TO MEASURE");
+                } else if (!Length::parseMm(trim(t[rRes]), a.value)) {
+                    t.error("NON_NUMERIC", "TRORRES '" + std::string(t[rRes]) + "' is neither a number nor TOO SMALL TO MEASURE");
                     ok = false;
                 } else {
                     a.kind = Assessment::Kind::Measured;
                     if (a.value.um < 0) {
-                        t.error("NEGATIVE_SIZE", "TRORRES " + std::string(t[cRes]) + " is negative");
+                        t.error("NEGATIVE_SIZE", "TRORRES " + std::string(t[rRes]) + " is negative");
                         ok = false;
                     }
-                    if (!iequals(t[cUnit], "mm")) {
-                        t.error("BAD_UNIT", "unit '" + std::string(t[cUnit]) + "' is not mm");
+                    if (!iequals(t[rUnit], "mm")) {
+                        t.error("BAD_UNIT", "unit '" + std::string(t[rUnit]) + "' is not mm");
                         ok = false;
                     }
                 }
             } else {
                 if (test != "TUMSTATE") {
-                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[cTest]) + "' for " +
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[rTest]) + "' for " +
                                                    (lesion->role == LesionRole::New ? "new lesion " : "non-target ") + id +
                                                    ": expected TUMSTATE");
                     ok = false;
                 }
-                const std::string res = upper(t[cRes]);
+                const std::string res = upper(t[rRes]);
                 using K = Assessment::Kind;
                 if (res == "PRESENT") a.kind = lesion->role == LesionRole::New ? K::Unequivocal : K::Present;
                 else if (res == "ABSENT") a.kind = K::Absent;
@@ -392,18 +401,13 @@ Input parse(const Files& files) {
                 else if (lesion->role == LesionRole::New && res == "UNEQUIVOCAL") a.kind = K::Unequivocal;
                 else if (lesion->role == LesionRole::New && res == "EQUIVOCAL") a.kind = K::Equivocal;
                 else {
-                    t.error("BAD_VALUE", "TUMSTATE '" + std::string(t[cRes]) + "' is not valid for " +
+                    t.error("BAD_VALUE", "TUMSTATE '" + std::string(t[rRes]) + "' is not valid for " +
                                              (lesion->role == LesionRole::New
                                                   ? "a new lesion (UNEQUIVOCAL, PRESENT, EQUIVOCAL, ABSENT, NOT EVALUABLE)"
                                                   : "a non-target (PRESENT, ABSENT, UNEQUIVOCAL PROGRESSION, NOT EVALUABLE)"));
                     ok = false;
                 }
             }
-            if (!seen.insert({subject, evaluator, visit, id}).second) {
-                t.error("DUPLICATE_RECORD", "lesion " + id + " is recorded twice at visit " + visit.text());
-                continue;
-            }
-            if (!ok) continue;
             ReadBuilder& rb = rbIt->second;
             auto vi = rb.visitIndex.find(visit);
             if (vi == rb.visitIndex.end()) {
@@ -411,7 +415,11 @@ Input parse(const Files& files) {
                 rb.read.visits.push_back({visit, {}});
                 rb.firstTrLine[visit] = t.line();
             }
-            rb.read.visits[vi->second].assessments.emplace(id, a);
+            // Recorded even when the row is bad (the run fails anyway) so duplicates show.
+            if (!rb.read.visits[vi->second].assessments.emplace(id, a).second) {
+                t.error("DUPLICATE_RECORD", "lesion " + id + " is recorded twice at visit " + visit.text());
+            }
+            (void)ok;
         }
     }
 
@@ -534,8 +542,8 @@ std::string explain(const std::vector<SubjectResult>& results) {
             if (v.overall) out += head + "overall    " + v.overallReason + "\n";
         }
         out += "  best overall response " + std::string(toString(r.best)) + ": " + r.bestReason + "\n";
-        out += "  progression " + (r.progression ? r.progression->iso() : std::string("none")) + ": " + r.progressionReason + "\n";
-        out += "  disease control at the landmark " + std::string(toString(r.diseaseControl)) + ": " + r.diseaseControlReason + "\n";
+        out += "  progression date " + (r.progression ? r.progression->iso() : std::string("none")) + ": " + r.progressionReason + "\n";
+        out += "  disease control at the landmark " + r.diseaseControlReason + "\n";
     }
     return out;
 }
