@@ -22,7 +22,7 @@ public:
         for (;;) {
             if (m_pos >= m_text.size()) return false;
             fields.clear();
-            m_storage.clear();
+            if (!m_storage.empty()) m_storage.clear();
             line = m_line;
             bool blank = true;
             for (;;) {
@@ -66,7 +66,10 @@ public:
                     }
                 } else {
                     const std::size_t start = m_pos;
-                    while (m_pos < m_text.size() && m_text[m_pos] != ',' && m_text[m_pos] != '\n' && m_text[m_pos] != '\r') ++m_pos;
+                    const char* p = m_text.data() + m_pos;
+                    const char* end = m_text.data() + m_text.size();
+                    while (p < end && !isSeparator(*p)) ++p;
+                    m_pos = static_cast<std::size_t>(p - m_text.data());
                     field = m_text.substr(start, m_pos - start);
                     if (!field.empty()) blank = false;
                 }
@@ -87,6 +90,11 @@ public:
     }
 
 private:
+    static bool isSeparator(char c) {
+        // ',' '\n' '\r' are all below '0': one comparison rejects most characters.
+        return static_cast<unsigned char>(c) < '0' && (c == ',' || c == '\n' || c == '\r');
+    }
+
     std::string_view m_text;
     std::size_t m_pos = 0;
     int m_line = 1;

@@ -98,11 +98,7 @@ Structure structureOf(const Read& read) {
     return s;
 }
 
-const Assessment* find(const Visit* v, const std::string& id) {
-    if (!v) return nullptr;
-    auto it = v->assessments.find(id);
-    return it == v->assessments.end() ? nullptr : &it->second;
-}
+const Assessment* find(const Visit* v, const std::string& id) { return v ? v->find(id) : nullptr; }
 
 /// A target diameter as it counts in the sum: measured value, or 5 mm for "too small to
 /// measure" (RECIST 1.1 §4.3.2); nothing when not assessed.
@@ -119,7 +115,19 @@ struct Contribution {
     bool known = false;
     Length value;
     bool nodal = false;
-    std::string source; ///< which record gave the value (T01, T01.1+T01.2, T01/T02)
+    const Lesion* group = nullptr;                 ///< coalesced lesion that gave the value
+    std::vector<const Lesion*> const* fragments = nullptr; ///< split fragments that gave the value
+
+    /// Which record(s) gave the value: T01, T01.1+T01.2, T01/T02 (built only for messages).
+    std::string source() const {
+        if (group) return group->id;
+        if (fragments) {
+            std::string s;
+            for (const Lesion* f : *fragments) s += (s.empty() ? "" : "+") + f->id;
+            return s;
+        }
+        return target->id;
+    }
 };
 
 std::vector<Contribution> contributions(const Structure& s, const Visit* visit, bool baseline) {
@@ -129,20 +137,17 @@ std::vector<Contribution> contributions(const Structure& s, const Visit* visit, 
         Contribution c;
         c.target = t;
         c.nodal = t->nodal;
-        c.source = t->id;
-        auto group = s.coalesced.find(t->id);
-        auto frags = s.fragments.find(t->id);
-        std::vector<const Lesion*> liveFragments;
-        if (!baseline && frags != s.fragments.end()) {
-            for (const Lesion* f : frags->second) {
-                if (f->identifiedAt <= visit->number) liveFragments.push_back(f);
-            }
+        const auto group = baseline || s.coalesced.empty() ? s.coalesced.end() : s.coalesced.find(t->id);
+        const auto frags = baseline || s.fragments.empty() ? s.fragments.end() : s.fragments.find(t->id);
+        bool split = false;
+        if (frags != s.fragments.end()) {
+            for (const Lesion* f : frags->second) split = split || f->identifiedAt <= visit->number;
         }
-        if (!baseline && group != s.coalesced.end() && group->second->identifiedAt <= visit->number) {
+        if (group != s.coalesced.end() && group->second->identifiedAt <= visit->number) {
             // RECIST 1.1 §4.3.2: coalesced lesions - the merged lesion's diameter counts once
             // for the whole group, the other members count 0.
             const Lesion* g = group->second;
-            c.source = g->id;
+            c.group = g;
             c.nodal = g->nodal;
             if (groupsCounted.insert(g).second) {
                 if (auto v = countedValue(find(visit, g->id))) {
@@ -153,12 +158,12 @@ std::vector<Contribution> contributions(const Structure& s, const Visit* visit, 
                 c.known = true; // already counted with the first member
                 c.nodal = false;
             }
-        } else if (!liveFragments.empty()) {
-            // RECIST 1.1 §4.3.2: a split lesion's fragments are summed.
+        } else if (split) {
+            // RECIST 1.1 §4.3.2: a split lesion's fragments are summed (those seen so far).
             c.known = true;
-            c.source.clear();
-            for (const Lesion* f : liveFragments) {
-                c.source += (c.source.empty() ? "" : "+") + f->id;
+            c.fragments = &frags->second;
+            for (const Lesion* f : frags->second) {
+                if (visit->number < f->identifiedAt) continue;
                 if (auto v = countedValue(find(visit, f->id))) {
                     c.value = c.value + *v;
                 } else {
@@ -244,9 +249,9 @@ std::vector<Finding> validateBaseline(const Read& read) {
         }
         Length minimum = t->nodal ? k15mm : k10mm;
         std::string rule = t->nodal ? "a nodal target needs a short axis >= 15 mm" : "a target needs a longest diameter >= 10 mm";
-        if (!t->nodal && a->sliceThickness && a->sliceThickness->um > 5000) {
-            minimum = Length{2 * a->sliceThickness->um};
-            rule = "with " + a->sliceThickness->formatMm() + " mm slices a target needs >= " + minimum.formatMm() +
+        if (!t->nodal && a->sliceThickness.um > 5000) {
+            minimum = Length{2 * a->sliceThickness.um};
+            rule = "with " + a->sliceThickness.formatMm() + " mm slices a target needs >= " + minimum.formatMm() +
                    " mm (twice the slice thickness)";
         }
         if (a->value < minimum) {
@@ -308,8 +313,6 @@ SubjectResult evaluate(const Read& read, const Options& options) {
     // Follow-ups.
     Nadir nadir{base, {}, true};
     std::optional<Response> lastTargetNotNE;
-    std::map<std::string, bool> seenEquivocal; // new lesion id -> recorded equivocal earlier
-    std::map<std::string, Date> firstEquivocalDate;
     for (const Visit* v : visits) {
         if (!s.hasBaseline || !(s.baseline < v->number)) continue;
         VisitResult vr;
@@ -327,20 +330,21 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                     sum = sum + c.value;
                 } else {
                     vr.complete = false;
-                    missing += (missing.empty() ? "" : ", ") + c.source;
+                    missing += (missing.empty() ? "" : ", ") + c.source();
                 }
             }
             vr.nadir = nadir.value;
             if (vr.complete) {
                 vr.sum = sum;
-                bool reappeared = false;
-                std::string reappearedWhat;
-                for (const Contribution& c : cs) {
-                    if ((c.nodal && c.value >= k10mm) || (!c.nodal && c.value.um > 0)) {
-                        reappeared = true;
-                        reappearedWhat += (reappearedWhat.empty() ? "" : ", ") + c.source + " " + c.value.formatMm() + " mm";
+                auto diseaseLeft = [](const Contribution& c) { return (c.nodal && c.value >= k10mm) || (!c.nodal && c.value.um > 0); };
+                const bool reappeared = std::any_of(cs.begin(), cs.end(), diseaseLeft);
+                auto reappearedWhat = [&] {
+                    std::string what;
+                    for (const Contribution& c : cs) {
+                        if (diseaseLeft(c)) what += (what.empty() ? "" : ", ") + c.source() + " " + c.value.formatMm() + " mm";
                     }
-                }
+                    return what;
+                };
                 if (meetsProgression(sum, nadir.value)) {
                     vr.target = Response::PD;
                     vr.targetReason = "PD: SOD " + sum.formatMm() + " mm is " + pct(sum, nadir.value) + " and " +
@@ -348,7 +352,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                                       " (RECIST 1.1 §4.3.1: +20 % and +5 mm)";
                 } else if (lastTargetNotNE == Response::CR && reappeared) {
                     vr.target = Response::PD;
-                    vr.targetReason = "PD: disease after a complete response (" + reappearedWhat +
+                    vr.targetReason = "PD: disease after a complete response (" + reappearedWhat() +
                                       "; RECIST 1.1 Table 3 note)";
                 } else if (!reappeared) {
                     vr.target = Response::CR;
@@ -478,16 +482,6 @@ SubjectResult evaluate(const Read& read, const Options& options) {
         if (vr.sum && *vr.sum < nadir.value) nadir = {*vr.sum, v->number, false};
         r.visits.push_back(vr);
 
-        // Remember equivocal new lesions (for the progression date) after this visit.
-        for (const Lesion* n : s.newLesions) {
-            const Assessment* a = find(v, n->id);
-            if (a && a->kind == Assessment::Kind::Equivocal && !seenEquivocal[n->id]) {
-                seenEquivocal[n->id] = true;
-                if (n->identifiedOn) firstEquivocalDate[n->id] = *n->identifiedOn;
-                else if (vr.date) firstEquivocalDate[n->id] = *vr.date;
-            }
-        }
-        (void)visitDate;
     }
 
     // Progression date (contract §4.1, RECIST 1.1 §4.3.5).
@@ -502,13 +496,11 @@ SubjectResult evaluate(const Read& read, const Options& options) {
         const VisitResult& pd = r.visits[firstPd];
         r.progression = pd.date;
         r.progressionReason = "first PD at " + visitLabel(pd.number) + (pd.date ? " (" + pd.date->iso() + ")" : "");
-        // Find the Visit of this result to see which new lesions it includes.
+        // New lesions unequivocal at the PD visit that were recorded equivocal before it.
         const Visit* pv = nullptr;
         for (const Visit* v : visits) {
             if (v->number == pd.number) pv = v;
         }
-        // Lesions equivocal at a visit before the PD visit (seenEquivocal holds all visits:
-        // recompute restricted to earlier visits).
         std::optional<Date> earliest;
         std::string which;
         for (const Lesion* n : s.newLesions) {

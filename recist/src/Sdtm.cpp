@@ -28,11 +28,14 @@ std::string upper(std::string_view s) {
     return u;
 }
 
+char asciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+
+/// Case-insensitive (ASCII) comparison of a field with an upper-case constant.
 bool iequals(std::string_view a, std::string_view b) {
     a = trim(a);
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i]))) return false;
+        if (asciiUpper(a[i]) != asciiUpper(b[i])) return false;
     }
     return true;
 }
@@ -89,10 +92,25 @@ struct Subject {
 
 struct ReadBuilder {
     Read read;
-    std::unordered_map<std::string, std::size_t> lesionIndex;
     std::set<std::string> badLesions; ///< identified on a bad TU row: their TR rows are not judged again
-    std::map<VisitNum, std::size_t> visitIndex;
-    std::map<VisitNum, int> firstTrLine; ///< first TR line of each visit
+
+    const Lesion* lesion(std::string_view id) const {
+        for (const Lesion& l : read.lesions) {
+            if (l.id == id) return &l;
+        }
+        return nullptr;
+    }
+    Visit& visit(VisitNum number, int line) {
+        // Rows usually come visit by visit: look from the back.
+        for (auto it = read.visits.rbegin(); it != read.visits.rend(); ++it) {
+            if (it->number == number) return *it;
+        }
+        Visit& v = read.visits.emplace_back();
+        v.number = number;
+        v.sourceLine = line;
+        v.assessments.reserve(read.lesions.size()); // usually one row per lesion
+        return v;
+    }
 };
 
 struct KeyHash {
@@ -101,7 +119,13 @@ struct KeyHash {
     }
 };
 
-bool isNodal(std::string_view location) { return upper(location).find("LYMPH NODE") != std::string::npos; }
+bool isNodal(std::string_view location) {
+    constexpr std::string_view kNode = "LYMPH NODE";
+    for (std::size_t i = 0; i + kNode.size() <= location.size(); ++i) {
+        if (iequals(location.substr(i, kNode.size()), kNode)) return true;
+    }
+    return false;
+}
 
 } // namespace
 
@@ -263,11 +287,11 @@ Input parse(const Files& files) {
             l.location = std::string(t[uLoc]);
             l.nodal = isNodal(l.location);
             l.sourceLine = t.line();
-            const std::string role = upper(t[uRole]);
+            const std::string_view role = t[uRole];
             bool ok = true;
-            if (role == "TARGET") l.role = LesionRole::Target;
-            else if (role == "NON-TARGET") l.role = LesionRole::NonTarget;
-            else if (role == "NEW") l.role = LesionRole::New;
+            if (iequals(role, "TARGET")) l.role = LesionRole::Target;
+            else if (iequals(role, "NON-TARGET")) l.role = LesionRole::NonTarget;
+            else if (iequals(role, "NEW")) l.role = LesionRole::New;
             else {
                 t.error("BAD_VALUE", "TUORRES '" + std::string(t[uRole]) + "' is not TARGET, NON-TARGET or NEW");
                 ok = false;
@@ -293,7 +317,7 @@ Input parse(const Files& files) {
                 rb.read.randomization = subj->second.randomization;
                 rb.read.death = subj->second.death;
             }
-            if (rb.lesionIndex.count(l.id) || rb.badLesions.count(l.id)) {
+            if (rb.lesion(l.id) || rb.badLesions.count(l.id)) {
                 t.error("DUPLICATE_RECORD", "lesion " + l.id + " of " + subject + " (" + evaluator + ") is identified twice");
                 continue;
             }
@@ -301,7 +325,6 @@ Input parse(const Files& files) {
                 rb.badLesions.insert(l.id);
                 continue;
             }
-            rb.lesionIndex[l.id] = rb.read.lesions.size();
             rb.read.lesions.push_back(std::move(l));
         }
     }
@@ -309,23 +332,27 @@ Input parse(const Files& files) {
     // TR.csv
     {
         Table& t = trT;
+        ReadBuilder* cached = nullptr; // rows of one read usually follow each other
+        std::string cachedSubject, cachedEvaluator;
+        bool cachedSubjectKnown = false;
         while (t.next()) {
-            const std::string subject(t[rSubj]);
-            if (!subjects.count(subject)) {
-                t.error("UNKNOWN_SUBJECT", "subject " + subject + " is not in " + files.subjName);
+            const std::string_view subject = t[rSubj], evaluator = t[rEvalId], id = t[rId];
+            if (cachedSubject != subject || cachedEvaluator != evaluator) {
+                cachedSubject = subject;
+                cachedEvaluator = evaluator;
+                cachedSubjectKnown = subjects.count(cachedSubject) != 0;
+                auto it = reads.find({cachedSubject, cachedEvaluator});
+                cached = it == reads.end() ? nullptr : &it->second;
+            }
+            if (!cachedSubjectKnown) {
+                t.error("UNKNOWN_SUBJECT", "subject " + cachedSubject + " is not in " + files.subjName);
                 continue;
             }
-            const std::string evaluator(t[rEvalId]);
-            const std::string id(t[rId]);
-            auto rbIt = reads.find({subject, evaluator});
-            const Lesion* lesion = nullptr;
-            if (rbIt != reads.end()) {
-                auto li = rbIt->second.lesionIndex.find(id);
-                if (li != rbIt->second.lesionIndex.end()) lesion = &rbIt->second.read.lesions[li->second];
-            }
-            if (!lesion && rbIt != reads.end() && rbIt->second.badLesions.count(id)) continue; // already reported in TU
+            const Lesion* lesion = cached ? cached->lesion(id) : nullptr;
+            if (!lesion && cached && cached->badLesions.count(std::string(id))) continue; // already reported in TU
             if (!lesion) {
-                t.error("UNKNOWN_LESION", "lesion " + id + " of " + subject + " (" + evaluator + ") has no TU record");
+                t.error("UNKNOWN_LESION", "lesion " + std::string(id) + " of " + cachedSubject + " (" + cachedEvaluator +
+                                              ") has no TU record");
                 continue;
             }
             VisitNum visit;
@@ -335,91 +362,62 @@ Input parse(const Files& files) {
             }
             Assessment a;
             a.sourceLine = t.line();
-            bool ok = true;
-            const std::string stat = upper(t[rStat]);
-            const bool notDone = stat == "NOT DONE";
-            if (!stat.empty() && !notDone) {
-                t.error("BAD_VALUE", "TRSTAT '" + std::string(t[rStat]) + "' is not empty or NOT DONE");
-                ok = false;
-            }
+            const std::string_view stat = t[rStat];
+            const bool notDone = iequals(stat, "NOT DONE");
+            if (!stat.empty() && !notDone) t.error("BAD_VALUE", "TRSTAT '" + std::string(stat) + "' is not empty or NOT DONE");
             if (!t[rDate].empty()) {
                 Date d;
                 if (Date::parse(t[rDate], d)) a.date = d;
-                else {
-                    t.error("BAD_DATE", "TRDTC '" + std::string(t[rDate]) + "' is not a YYYY-MM-DD date");
-                    ok = false;
-                }
+                else t.error("BAD_DATE", "TRDTC '" + std::string(t[rDate]) + "' is not a YYYY-MM-DD date");
             } else if (!notDone) {
                 t.error("BAD_DATE", "TRDTC is empty: only a NOT DONE record may lack a date");
-                ok = false;
             }
-            const std::string test = upper(t[rTest]);
+            const std::string_view test = t[rTest], res = t[rRes];
+            using K = Assessment::Kind;
             if (notDone) {
-                a.kind = upper(t[rReason]) == "TUMOR MERGED" ? Assessment::Kind::Merged : Assessment::Kind::NotDone;
+                a.kind = iequals(t[rReason], "TUMOR MERGED") ? K::Merged : K::NotDone;
             } else if (lesion->role == LesionRole::Target) {
-                const std::string expected = lesion->nodal ? "SAXIS" : "LDIAM";
-                if (test != expected && !(lesion->nodal && test == "LPERP")) {
-                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[rTest]) + "' for " +
-                                                   (lesion->nodal ? "nodal" : "non-nodal") + " target " + id + ": expected " +
-                                                   expected);
-                    ok = false;
+                const std::string_view expected = lesion->nodal ? "SAXIS" : "LDIAM";
+                if (!iequals(test, expected) && !(lesion->nodal && iequals(test, "LPERP"))) {
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(test) + "' for " +
+                                                   (lesion->nodal ? "nodal" : "non-nodal") + " target " + std::string(id) +
+                                                   ": expected " + std::string(expected));
                 }
-                const std::string res = upper(t[rRes]);
-                if (res == "TOO SMALL TO MEASURE") {
-                    a.kind = Assessment::Kind::TooSmall;
+                if (iequals(res, "TOO SMALL TO MEASURE")) {
+                    a.kind = K::TooSmall;
                     if (!t[rUnit].empty() && !iequals(t[rUnit], "mm")) {
                         t.error("BAD_UNIT", "unit '" + std::string(t[rUnit]) + "' is not mm");
-                        ok = false;
                     }
-                } else if (!Length::parseMm(trim(t[rRes]), a.value)) {
-                    t.error("NON_NUMERIC", "TRORRES '" + std::string(t[rRes]) + "' is neither a number nor TOO SMALL TO MEASURE");
-                    ok = false;
+                } else if (!Length::parseMm(res, a.value)) {
+                    t.error("NON_NUMERIC", "TRORRES '" + std::string(res) + "' is neither a number nor TOO SMALL TO MEASURE");
                 } else {
-                    a.kind = Assessment::Kind::Measured;
-                    if (a.value.um < 0) {
-                        t.error("NEGATIVE_SIZE", "TRORRES " + std::string(t[rRes]) + " is negative");
-                        ok = false;
-                    }
-                    if (!iequals(t[rUnit], "mm")) {
-                        t.error("BAD_UNIT", "unit '" + std::string(t[rUnit]) + "' is not mm");
-                        ok = false;
-                    }
+                    a.kind = K::Measured;
+                    if (a.value.um < 0) t.error("NEGATIVE_SIZE", "TRORRES " + std::string(res) + " is negative");
+                    if (!iequals(t[rUnit], "mm")) t.error("BAD_UNIT", "unit '" + std::string(t[rUnit]) + "' is not mm");
                 }
             } else {
-                if (test != "TUMSTATE") {
-                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(t[rTest]) + "' for " +
-                                                   (lesion->role == LesionRole::New ? "new lesion " : "non-target ") + id +
+                const bool isNew = lesion->role == LesionRole::New;
+                if (!iequals(test, "TUMSTATE")) {
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(test) + "' for " +
+                                                   (isNew ? "new lesion " : "non-target ") + std::string(id) +
                                                    ": expected TUMSTATE");
-                    ok = false;
                 }
-                const std::string res = upper(t[rRes]);
-                using K = Assessment::Kind;
-                if (res == "PRESENT") a.kind = lesion->role == LesionRole::New ? K::Unequivocal : K::Present;
-                else if (res == "ABSENT") a.kind = K::Absent;
-                else if (res == "NOT EVALUABLE") a.kind = K::NotEvaluable;
-                else if (lesion->role == LesionRole::NonTarget && res == "UNEQUIVOCAL PROGRESSION") a.kind = K::Unequivocal;
-                else if (lesion->role == LesionRole::New && res == "UNEQUIVOCAL") a.kind = K::Unequivocal;
-                else if (lesion->role == LesionRole::New && res == "EQUIVOCAL") a.kind = K::Equivocal;
+                if (iequals(res, "PRESENT")) a.kind = isNew ? K::Unequivocal : K::Present;
+                else if (iequals(res, "ABSENT")) a.kind = K::Absent;
+                else if (iequals(res, "NOT EVALUABLE")) a.kind = K::NotEvaluable;
+                else if (!isNew && iequals(res, "UNEQUIVOCAL PROGRESSION")) a.kind = K::Unequivocal;
+                else if (isNew && iequals(res, "UNEQUIVOCAL")) a.kind = K::Unequivocal;
+                else if (isNew && iequals(res, "EQUIVOCAL")) a.kind = K::Equivocal;
                 else {
-                    t.error("BAD_VALUE", "TUMSTATE '" + std::string(t[rRes]) + "' is not valid for " +
-                                             (lesion->role == LesionRole::New
-                                                  ? "a new lesion (UNEQUIVOCAL, PRESENT, EQUIVOCAL, ABSENT, NOT EVALUABLE)"
-                                                  : "a non-target (PRESENT, ABSENT, UNEQUIVOCAL PROGRESSION, NOT EVALUABLE)"));
-                    ok = false;
+                    t.error("BAD_VALUE", "TUMSTATE '" + std::string(res) + "' is not valid for " +
+                                             (isNew ? "a new lesion (UNEQUIVOCAL, PRESENT, EQUIVOCAL, ABSENT, NOT EVALUABLE)"
+                                                    : "a non-target (PRESENT, ABSENT, UNEQUIVOCAL PROGRESSION, NOT EVALUABLE)"));
                 }
-            }
-            ReadBuilder& rb = rbIt->second;
-            auto vi = rb.visitIndex.find(visit);
-            if (vi == rb.visitIndex.end()) {
-                vi = rb.visitIndex.emplace(visit, rb.read.visits.size()).first;
-                rb.read.visits.push_back({visit, {}});
-                rb.firstTrLine[visit] = t.line();
             }
             // Recorded even when the row is bad (the run fails anyway) so duplicates show.
-            if (!rb.read.visits[vi->second].assessments.emplace(id, a).second) {
-                t.error("DUPLICATE_RECORD", "lesion " + id + " is recorded twice at visit " + visit.text());
+            if (!cached->visit(visit, t.line()).add(std::string(id), a)) {
+                t.error("DUPLICATE_RECORD", "lesion " + std::string(id) + " is recorded twice at visit " + visit.text());
             }
-            (void)ok;
         }
     }
 
@@ -432,14 +430,16 @@ Input parse(const Files& files) {
         // VISIT_ORDER: a higher visit dated before a lower one.
         std::optional<Date> latest;
         VisitNum latestVisit;
-        for (const auto& [num, idx] : rb.visitIndex) {
+        std::sort(rb.read.visits.begin(), rb.read.visits.end(), [](const Visit& a, const Visit& b) { return a.number < b.number; });
+        for (const Visit& visit : rb.read.visits) {
+            const VisitNum num = visit.number;
             std::optional<Date> d;
-            for (const auto& [id, a] : rb.read.visits[idx].assessments) {
+            for (const auto& [id, a] : visit.assessments) {
                 if (a.date && (!d || *a.date < *d)) d = a.date;
             }
             if (!d) continue;
             if (latest && *d < *latest) {
-                errors.push_back({"VISIT_ORDER", files.trName, rb.firstTrLine[num],
+                errors.push_back({"VISIT_ORDER", files.trName, visit.sourceLine,
                                   "visit " + num.text() + " of " + k.first + " (" + k.second + ") is dated " + d->iso() +
                                       ", before visit " + latestVisit.text() + " (" + latest->iso() + ")"});
             } else {
@@ -464,7 +464,14 @@ Input parse(const Files& files) {
 namespace {
 
 void csvField(std::string& out, std::string_view v) {
-    if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    bool plain = true;
+    for (char c : v) {
+        if (c == ',' || c == '"' || c == '\r' || c == '\n') {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
         out += v;
         return;
     }
@@ -476,14 +483,21 @@ void csvField(std::string& out, std::string_view v) {
     out += '"';
 }
 
-void row(std::string& out, const SubjectResult& r, const std::string& visit, std::string_view test, std::string_view value,
-         const std::string& date) {
-    csvField(out, r.studyId);
-    out += ',';
-    csvField(out, r.subjectId);
-    out += ',';
-    csvField(out, r.evaluator);
-    out += ',';
+/// "STUDYID,USUBJID,RSEVALID," of one subject, quoted as needed.
+std::string rowPrefix(const SubjectResult& r) {
+    std::string p;
+    csvField(p, r.studyId);
+    p += ',';
+    csvField(p, r.subjectId);
+    p += ',';
+    csvField(p, r.evaluator);
+    p += ',';
+    return p;
+}
+
+void row(std::string& out, const std::string& prefix, const std::string& visit, std::string_view test,
+         std::string_view value, const std::string& date) {
+    out += prefix;
     out += visit;
     out += ',';
     out += test;
@@ -500,28 +514,29 @@ std::string writeRs(const std::vector<SubjectResult>& results) {
     std::string out = "STUDYID,USUBJID,RSEVALID,VISITNUM,RSTESTCD,RSORRES,RSDTC\n";
     out.reserve(results.size() * 600);
     for (const SubjectResult& r : results) {
+        const std::string prefix = rowPrefix(r);
         for (const VisitResult& v : r.visits) {
             const std::string num = v.number.text();
             const std::string date = v.date ? v.date->iso() : "";
             if (v.baseline) {
-                if (r.hasTargets && v.sum) row(out, r, num, "SUMDIAM", v.sum->formatMm(), date);
+                if (r.hasTargets && v.sum) row(out, prefix, num, "SUMDIAM", v.sum->formatMm(), date);
                 continue;
             }
-            if (v.target) row(out, r, num, "TRGRESP", toString(*v.target), date);
-            if (v.nonTarget) row(out, r, num, "NTRGRESP", toString(*v.nonTarget), date);
-            if (v.newLesion) row(out, r, num, "NEWLIND", toString(*v.newLesion), date);
-            if (v.overall) row(out, r, num, "OVRLRESP", toString(*v.overall), date);
+            if (v.target) row(out, prefix, num, "TRGRESP", toString(*v.target), date);
+            if (v.nonTarget) row(out, prefix, num, "NTRGRESP", toString(*v.nonTarget), date);
+            if (v.newLesion) row(out, prefix, num, "NEWLIND", toString(*v.newLesion), date);
+            if (v.overall) row(out, prefix, num, "OVRLRESP", toString(*v.overall), date);
             if (v.sum && v.complete) {
-                row(out, r, num, "SUMDIAM", v.sum->formatMm(), date);
+                row(out, prefix, num, "SUMDIAM", v.sum->formatMm(), date);
                 const Length base = *r.visits.front().sum;
-                row(out, r, num, "PCHGBL", formatPercentChange(*v.sum, base), date);
-                if (v.nadir && v.nadir->um > 0) row(out, r, num, "PCHGNAD", formatPercentChange(*v.sum, *v.nadir), date);
+                row(out, prefix, num, "PCHGBL", formatPercentChange(*v.sum, base), date);
+                if (v.nadir && v.nadir->um > 0) row(out, prefix, num, "PCHGNAD", formatPercentChange(*v.sum, *v.nadir), date);
             }
         }
-        row(out, r, "", "BESTRESP", toString(r.best), "");
-        row(out, r, "", "BRMODE", r.confirmationRequired ? "CONFIRMED" : "UNCONFIRMED", "");
-        row(out, r, "", "PDDT", r.progression ? r.progression->iso() : "", "");
-        row(out, r, "", "DCR6M", toString(r.diseaseControl), "");
+        row(out, prefix, "", "BESTRESP", toString(r.best), "");
+        row(out, prefix, "", "BRMODE", r.confirmationRequired ? "CONFIRMED" : "UNCONFIRMED", "");
+        row(out, prefix, "", "PDDT", r.progression ? r.progression->iso() : "", "");
+        row(out, prefix, "", "DCR6M", toString(r.diseaseControl), "");
     }
     return out;
 }

@@ -1,7 +1,6 @@
 #include "recist/Types.h"
 
 #include <cstdio>
-#include <cstdlib>
 
 namespace recist {
 namespace {
@@ -57,10 +56,18 @@ std::int64_t divRound(__int128 a, __int128 b) {
 
 std::string oneDecimal(std::int64_t tenths) {
     char buf[32];
-    const std::int64_t a = tenths < 0 ? -tenths : tenths;
-    std::snprintf(buf, sizeof buf, "%s%lld.%lld", tenths < 0 ? "-" : "", static_cast<long long>(a / 10),
-                  static_cast<long long>(a % 10));
-    return buf;
+    char* end = buf + sizeof buf;
+    char* p = end;
+    std::uint64_t a = tenths < 0 ? static_cast<std::uint64_t>(-tenths) : static_cast<std::uint64_t>(tenths);
+    *--p = static_cast<char>('0' + a % 10);
+    *--p = '.';
+    a /= 10;
+    do {
+        *--p = static_cast<char>('0' + a % 10);
+        a /= 10;
+    } while (a);
+    if (tenths < 0) *--p = '-';
+    return std::string(p, end);
 }
 
 } // namespace
@@ -79,7 +86,7 @@ bool Date::parse(std::string_view t, Date& out) {
     for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
         if (t[i] < '0' || t[i] > '9') return false;
     }
-    const int y = std::atoi(std::string(t.substr(0, 4)).c_str());
+    const int y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');
     const int m = (t[5] - '0') * 10 + (t[6] - '0');
     const int d = (t[8] - '0') * 10 + (t[9] - '0');
     if (m < 1 || m > 12 || d < 1) return false;
@@ -106,9 +113,15 @@ std::string Date::iso() const {
     const unsigned d = doy - (153 * mp + 2) / 5 + 1;
     const unsigned m = mp < 10 ? mp + 3 : mp - 9;
     const int y = static_cast<int>(yoe) + era * 400 + (m <= 2);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
-    return buf;
+    if (y < 0 || y > 9999) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
+        return buf;
+    }
+    char buf[10] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10), static_cast<char>('0' + y / 10 % 10),
+                    static_cast<char>('0' + y % 10), '-', static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), '-',
+                    static_cast<char>('0' + d / 10), static_cast<char>('0' + d % 10)};
+    return std::string(buf, 10);
 }
 
 bool VisitNum::parse(std::string_view text, VisitNum& out) {

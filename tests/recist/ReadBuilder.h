@@ -80,7 +80,7 @@ public:
                 a.kind = K::Measured;
                 if (!recist::Length::parseMm(value, a.value)) throw std::invalid_argument("bad value " + value);
             }
-            v.assessments[id] = a;
+            v.set(id, a);
         }
         m_read.visits.push_back(v);
         return *this;

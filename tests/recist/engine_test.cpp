@@ -228,7 +228,7 @@ TEST(TargetResponse, NodesBelowTenMillimetresAreComplete) {
     EXPECT_EQ(str(at(r, 1).target), "CR");
     EXPECT_EQ(at(r, 1).sum->um, 9900); // the sum need not be 0
     ReadBuilder c = b;
-    c.read().visits[1].assessments["T02"].value = recist::Length::fromMm(10);
+    c.read().visits[1].find("T02")->value = recist::Length::fromMm(10);
     EXPECT_EQ(str(at(c.evaluate(), 1).target), "PR"); // a 10 mm node is not normal
 }
 
@@ -491,12 +491,12 @@ TEST(Baseline, MeasurabilityThresholdsBothSides) {
 TEST(Baseline, ThickSlicesNeedTwiceTheThickness) {
     ReadBuilder b;
     b.target("T01", "LIVER").visit(1, "2024-01-10", {{"T01", "11.9"}});
-    b.read().visits[0].assessments["T01"].sliceThickness = recist::Length::fromMm(6);
+    b.read().visits[0].find("T01")->sliceThickness = recist::Length::fromMm(6);
     EXPECT_EQ(rules(b), (std::vector<std::string>{"TGT_NOT_MEASURABLE T01"}));
-    b.read().visits[0].assessments["T01"].value = recist::Length::fromMm(12);
+    b.read().visits[0].find("T01")->value = recist::Length::fromMm(12);
     EXPECT_TRUE(rules(b).empty());
-    b.read().visits[0].assessments["T01"].sliceThickness = recist::Length::fromMm(5); // <= 5 mm: 10 mm rule
-    b.read().visits[0].assessments["T01"].value = recist::Length::fromMm(10);
+    b.read().visits[0].find("T01")->sliceThickness = recist::Length::fromMm(5); // <= 5 mm: 10 mm rule
+    b.read().visits[0].find("T01")->value = recist::Length::fromMm(10);
     EXPECT_TRUE(rules(b).empty());
 }
 

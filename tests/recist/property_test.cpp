@@ -126,7 +126,7 @@ TEST(Properties, AnUnequivocalNewLesionIsAlwaysProgression) {
                 recist::Assessment a;
                 a.kind = recist::Assessment::Kind::Unequivocal;
                 a.date = before.visits[v].date;
-                visit.assessments["NEWX"] = a;
+                visit.set("NEWX", a);
             }
         }
         const auto after = recist::evaluate(read, {});

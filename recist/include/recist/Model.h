@@ -5,7 +5,9 @@
 
 #include "recist/Types.h"
 
-#include <map>
+#include <cstdint>
+#include <string_view>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,9 +26,9 @@ struct Lesion {
     int sourceLine = 0;   ///< TU line, for messages (0 when not from a file)
 };
 
-/// What the reader recorded for one lesion at one visit.
+/// What the reader recorded for one lesion at one visit (32 bytes: a trial holds millions).
 struct Assessment {
-    enum class Kind {
+    enum class Kind : std::uint8_t {
         Measured,        ///< value holds the diameter (0 = disappeared)
         TooSmall,        ///< "too small to measure": counts 5 mm (RECIST 1.1 §4.3.2)
         NotDone,         ///< TRSTAT NOT DONE: not assessed
@@ -38,15 +40,42 @@ struct Assessment {
         NotEvaluable,
     };
     Kind kind = Kind::NotDone;
+    int sourceLine = 0;          ///< TR line, for messages (0 when not from a file)
     Length value;                ///< Measured only
     std::optional<Date> date;    ///< TRDTC (empty when the scan was not done)
-    std::optional<Length> sliceThickness; ///< when known (viewer): the measurability rule uses it
-    int sourceLine = 0;
+    Length sliceThickness;       ///< 0 = unknown; when known (viewer) the measurability rule uses it
 };
 
+/// One visit of one read: the assessments by lesion id. A visit holds a handful of lesions,
+/// so a flat vector (searched linearly) beats a map in time and memory.
 struct Visit {
     VisitNum number;
-    std::map<std::string, Assessment> assessments; ///< by lesion id
+    std::vector<std::pair<std::string, Assessment>> assessments;
+    int sourceLine = 0; ///< first TR line of the visit (0 when not from a file)
+
+    const Assessment* find(std::string_view id) const {
+        for (const auto& [key, a] : assessments) {
+            if (key == id) return &a;
+        }
+        return nullptr;
+    }
+    Assessment* find(std::string_view id) {
+        for (auto& [key, a] : assessments) {
+            if (key == id) return &a;
+        }
+        return nullptr;
+    }
+    /// Adds an assessment; false (and nothing changed) if the lesion already has one here.
+    bool add(std::string id, const Assessment& a) {
+        if (find(id)) return false;
+        assessments.emplace_back(std::move(id), a);
+        return true;
+    }
+    /// Sets (adds or replaces) the assessment of a lesion.
+    Assessment& set(const std::string& id, const Assessment& a) {
+        if (Assessment* existing = find(id)) return *existing = a;
+        return assessments.emplace_back(id, a).second;
+    }
 };
 
 /// One evaluator's read of one subject.
