@@ -4,6 +4,8 @@
 //                   --out RS.csv [--explain]
 //
 // Valid input: RS.csv is written atomically, exit 0 (--explain prints every result's reason).
+// TR.csv is streamed in blocks and each read is evaluated and written in turn, so memory
+// holds the parsed reads, not the texts or the results.
 // Invalid input: every problem on stderr as "ERROR <RULE> <FILE>:<LINE> <text>", no RS file,
 // exit 1. Usage errors exit 2.
 #include "recist/Evaluate.h"
@@ -24,14 +26,6 @@ int usage(std::FILE* to, int code) {
     return code;
 }
 
-bool readFile(const std::string& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream s;
-    s << in.rdbuf();
-    out = s.str();
-    return true;
-}
 
 } // namespace
 
@@ -59,41 +53,32 @@ int main(int argc, char** argv) {
             return usage(stderr, 2);
         }
     }
-    std::string tu, tr, subj, config;
-    bool ioError = false;
-    for (auto [flag, text] : {std::pair{"--tu", &tu}, {"--tr", &tr}, {"--subjects", &subj}, {"--config", &config}}) {
-        if (!readFile(args[flag], *text)) {
-            std::fprintf(stderr, "ERROR IO %s:0 cannot be read\n", args[flag].c_str());
-            ioError = true;
-        }
-    }
-    if (ioError) return 1;
-    recist::sdtm::Files files;
-    files.tuName = args["--tu"];
-    files.trName = args["--tr"];
-    files.subjName = args["--subjects"];
-    files.configName = args["--config"];
-    files.tu = tu;
-    files.tr = tr;
-    files.subj = subj;
-    files.config = config;
-    const recist::sdtm::Input input = recist::sdtm::parse(files);
+    const recist::sdtm::Input input =
+        recist::sdtm::parseFiles(args["--tu"], args["--tr"], args["--subjects"], args["--config"]);
     if (!input.errors.empty()) {
         for (const auto& e : input.errors) std::fprintf(stderr, "%s\n", e.format().c_str());
         std::fprintf(stderr, "recist: %zu problem%s, no RS file written\n", input.errors.size(),
                      input.errors.size() == 1 ? "" : "s");
         return 1;
     }
-    std::vector<recist::SubjectResult> results;
-    results.reserve(input.reads.size());
-    for (const recist::Read& r : input.reads) results.push_back(recist::evaluate(r, input.options));
 
     // Atomic write: a reader of RS.csv never sees half a file.
     const std::filesystem::path out = args["--out"];
     const std::filesystem::path tmp = out.string() + ".tmp";
     {
+        // Evaluate and write one read at a time: results never pile up in memory.
         std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-        o << recist::sdtm::writeRs(results);
+        std::vector<recist::SubjectResult> one(1);
+        bool first = true;
+        for (const recist::Read& r : input.reads) {
+            one[0] = recist::evaluate(r, input.options);
+            const std::string rows = recist::sdtm::writeRs(one);
+            const std::size_t skip = first ? 0 : rows.find('\n') + 1; // the header once
+            o.write(rows.data() + skip, static_cast<std::streamsize>(rows.size() - skip));
+            if (explain) std::fputs(recist::sdtm::explain(one).c_str(), stdout);
+            first = false;
+        }
+        if (input.reads.empty()) o << recist::sdtm::writeRs({});
         if (!o.flush()) {
             std::fprintf(stderr, "ERROR IO %s:0 cannot be written\n", tmp.c_str());
             return 1;
@@ -105,6 +90,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ERROR IO %s:0 cannot be written: %s\n", out.c_str(), ec.message().c_str());
         return 1;
     }
-    if (explain) std::fputs(recist::sdtm::explain(results).c_str(), stdout);
     return 0;
 }

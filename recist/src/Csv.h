@@ -4,6 +4,7 @@
 // physical line it starts on (header = line 1).
 #pragma once
 
+#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -13,83 +14,111 @@ namespace recist::csv {
 
 class Reader {
 public:
-    explicit Reader(std::string_view text) : m_text(text) {
-        if (m_text.substr(0, 3) == "\xEF\xBB\xBF") m_pos = 3;
+    /// text starts at physical line firstLine; a BOM is skipped at the start of a file.
+    explicit Reader(std::string_view text, int firstLine = 1)
+        : m_text(text), m_line(firstLine), m_quotes(std::memchr(text.data(), '"', text.size()) != nullptr) {
+        if (firstLine == 1 && m_text.substr(0, 3) == "\xEF\xBB\xBF") m_pos = 3;
     }
+
+    /// The physical line the next record starts on.
+    int nextLine() const { return m_line; }
 
     /// Next non-blank record; false at the end. fields stay valid until the next call.
     bool next(std::vector<std::string_view>& fields, int& line) {
+        const char* const begin = m_text.data();
+        const char* const end = begin + m_text.size();
         for (;;) {
-            if (m_pos >= m_text.size()) return false;
+            const char* p = begin + m_pos;
+            if (p >= end) return false;
             fields.clear();
             if (!m_storage.empty()) m_storage.clear();
             line = m_line;
-            bool blank = true;
-            for (;;) {
-                std::string_view field;
-                if (m_pos < m_text.size() && m_text[m_pos] == '"') {
-                    blank = false;
-                    ++m_pos;
-                    const std::size_t start = m_pos;
-                    bool escaped = false;
-                    for (;;) {
-                        if (m_pos >= m_text.size()) break; // unterminated: take what there is
-                        const char c = m_text[m_pos];
-                        if (c == '"') {
-                            if (m_pos + 1 < m_text.size() && m_text[m_pos + 1] == '"') {
-                                escaped = true;
-                                m_pos += 2;
-                                continue;
-                            }
-                            break;
-                        }
-                        if (c == '\n') ++m_line;
-                        ++m_pos;
+            // Fast path: a record on one line without quotes, split with memchr.
+            const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+            const char* lineEnd = nl ? nl : end;
+            if (!m_quotes || !std::memchr(p, '"', static_cast<std::size_t>(lineEnd - p))) {
+                const char* stop = (lineEnd > p && lineEnd[-1] == '\r') ? lineEnd - 1 : lineEnd;
+                m_pos = static_cast<std::size_t>((nl ? nl + 1 : end) - begin);
+                ++m_line;
+                if (stop == p) continue; // blank line
+                for (;;) {
+                    const char* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<std::size_t>(stop - p)));
+                    if (!comma) {
+                        fields.emplace_back(p, static_cast<std::size_t>(stop - p));
+                        break;
                     }
-                    field = m_text.substr(start, m_pos - start);
-                    if (m_pos < m_text.size()) ++m_pos; // closing quote
-                    if (escaped) {
-                        std::string& s = m_storage.emplace_back();
-                        for (std::size_t i = 0; i < field.size(); ++i) {
-                            s += field[i];
-                            if (field[i] == '"') ++i;
-                        }
-                        field = s;
-                    }
-                    // Anything between the closing quote and the separator is kept verbatim.
-                    const std::size_t rest = m_pos;
-                    while (m_pos < m_text.size() && m_text[m_pos] != ',' && m_text[m_pos] != '\n' && m_text[m_pos] != '\r') ++m_pos;
-                    if (m_pos > rest) {
-                        std::string& s = m_storage.emplace_back(field);
-                        s += m_text.substr(rest, m_pos - rest);
-                        field = s;
-                    }
-                } else {
-                    const std::size_t start = m_pos;
-                    const char* p = m_text.data() + m_pos;
-                    const char* end = m_text.data() + m_text.size();
-                    while (p < end && !isSeparator(*p)) ++p;
-                    m_pos = static_cast<std::size_t>(p - m_text.data());
-                    field = m_text.substr(start, m_pos - start);
-                    if (!field.empty()) blank = false;
+                    fields.emplace_back(p, static_cast<std::size_t>(comma - p));
+                    p = comma + 1;
                 }
-                fields.push_back(field);
-                if (m_pos < m_text.size() && m_text[m_pos] == ',') {
+                return true;
+            }
+            bool blank = true;
+            for (;;) { // general path: quoted fields, possibly spanning lines
+                if (p < end && *p == '"') {
                     blank = false;
-                    ++m_pos;
+                    p = quotedField(p, end, fields);
+                } else {
+                    // The hot path: an unquoted field.
+                    const char* start = p;
+                    while (p < end && !isSeparator(*p)) ++p;
+                    if (p != start) blank = false;
+                    fields.emplace_back(start, static_cast<std::size_t>(p - start));
+                }
+                if (p < end && *p == ',') {
+                    blank = false;
+                    ++p;
                     continue;
                 }
-                // End of record: CR? LF?
-                if (m_pos < m_text.size() && m_text[m_pos] == '\r') ++m_pos;
-                if (m_pos < m_text.size() && m_text[m_pos] == '\n') ++m_pos;
+                if (p < end && *p == '\r') ++p;
+                if (p < end && *p == '\n') ++p;
                 ++m_line;
                 break;
             }
+            m_pos = static_cast<std::size_t>(p - begin);
             if (!blank) return true;
         }
     }
 
 private:
+    /// Reads a quoted field starting at p (on the opening quote); returns the position after it.
+    const char* quotedField(const char* p, const char* end, std::vector<std::string_view>& fields) {
+        ++p;
+        const char* start = p;
+        bool escaped = false;
+        while (p < end) {
+            if (*p == '"') {
+                if (p + 1 < end && p[1] == '"') {
+                    escaped = true;
+                    p += 2;
+                    continue;
+                }
+                break;
+            }
+            if (*p == '\n') ++m_line;
+            ++p;
+        }
+        std::string_view field(start, static_cast<std::size_t>(p - start));
+        if (p < end) ++p; // closing quote (an unterminated field takes the rest)
+        if (escaped) {
+            std::string& s = m_storage.emplace_back();
+            for (std::size_t i = 0; i < field.size(); ++i) {
+                s += field[i];
+                if (field[i] == '"') ++i;
+            }
+            field = s;
+        }
+        // Anything between the closing quote and the separator is kept verbatim.
+        const char* rest = p;
+        while (p < end && !isSeparator(*p)) ++p;
+        if (p > rest) {
+            std::string& s = m_storage.emplace_back(field);
+            s.append(rest, static_cast<std::size_t>(p - rest));
+            field = s;
+        }
+        fields.push_back(field);
+        return p;
+    }
+
     static bool isSeparator(char c) {
         // ',' '\n' '\r' are all below '0': one comparison rejects most characters.
         return static_cast<unsigned char>(c) < '0' && (c == ',' || c == '\n' || c == '\r');
@@ -97,7 +126,8 @@ private:
 
     std::string_view m_text;
     std::size_t m_pos = 0;
-    int m_line = 1;
+    int m_line;
+    bool m_quotes; ///< the text has a quote somewhere (else every record takes the fast path)
     std::deque<std::string> m_storage;
 };
 

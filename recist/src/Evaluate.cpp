@@ -68,7 +68,9 @@ Structure structureOf(const Read& read) {
         if (!s.hasBaseline || l.identifiedAt < s.baseline) s.baseline = l.identifiedAt;
         s.hasBaseline = true;
     }
-    std::set<std::string> targetIds;
+    auto isTarget = [&s](const std::string& id) {
+        return std::any_of(s.targets.begin(), s.targets.end(), [&id](const Lesion* t) { return t->id == id; });
+    };
     for (const Lesion& l : read.lesions) {
         if (l.role == LesionRole::New) {
             s.newLesions.push_back(&l);
@@ -78,7 +80,6 @@ Structure structureOf(const Read& read) {
         if (!isChildId(l.id) && l.identifiedAt == s.baseline) {
             if (l.role == LesionRole::Target) {
                 s.targets.push_back(&l);
-                targetIds.insert(l.id);
             } else {
                 s.nonTargets.push_back(&l);
             }
@@ -88,11 +89,11 @@ Structure structureOf(const Read& read) {
         if (l.role != LesionRole::Target || !isChildId(l.id)) continue;
         if (l.id.find('/') != std::string::npos) {
             for (const std::string& member : splitIds(l.id, '/')) {
-                if (targetIds.count(member)) s.coalesced[member] = &l;
+                if (isTarget(member)) s.coalesced[member] = &l;
             }
         } else {
             const std::string parent = l.id.substr(0, l.id.find('.'));
-            if (targetIds.count(parent)) s.fragments[parent].push_back(&l);
+            if (isTarget(parent)) s.fragments[parent].push_back(&l);
         }
     }
     return s;
@@ -130,8 +131,9 @@ struct Contribution {
     }
 };
 
-std::vector<Contribution> contributions(const Structure& s, const Visit* visit, bool baseline) {
-    std::vector<Contribution> out;
+/// Fills out (reused across visits) with each baseline target's contribution.
+void contributions(const Structure& s, const Visit* visit, bool baseline, std::vector<Contribution>& out) {
+    out.clear();
     std::set<const Lesion*> groupsCounted;
     for (const Lesion* t : s.targets) {
         Contribution c;
@@ -176,7 +178,6 @@ std::vector<Contribution> contributions(const Structure& s, const Visit* visit, 
         }
         out.push_back(c);
     }
-    return out;
 }
 
 /// RECIST 1.1 §4.3.1: PD needs +20 % over the nadir AND +5 mm absolute (both inclusive).
@@ -184,13 +185,57 @@ bool meetsProgression(Length sum, Length nadir) {
     return static_cast<__int128>(sum.um) * 10 >= static_cast<__int128>(nadir.um) * 12 && sum - nadir >= k5mm;
 }
 
-std::string pct(Length a, Length b) {
-    if (b.um <= 0) return "n/a";
-    std::string p = formatPercentChange(a, b);
-    return (p[0] == '-' ? "" : "+") + p + " %";
+// Reasons are built on every evaluation (the viewer re-evaluates on each edit), so they
+// are assembled without temporaries: cat() sizes the string once and appends each piece;
+// numbers are formatted into small stack buffers.
+struct Piece {
+    char buf[40];
+    std::size_t n = 0;
+    std::string_view view() const { return {buf, n}; }
+};
+
+/// "51.0"
+Piece mm(Length l) {
+    Piece p;
+    p.n = writeTenths(tenthsOfMm(l), p.buf);
+    return p;
 }
 
-std::string mmDelta(Length d) { return (d.um < 0 ? "" : "+") + d.formatMm() + " mm"; }
+/// "+9.0 mm"
+Piece mmDelta(Length d) {
+    Piece p;
+    if (d.um >= 0) p.buf[p.n++] = '+';
+    p.n += writeTenths(tenthsOfMm(d), p.buf + p.n);
+    for (char c : std::string_view(" mm")) p.buf[p.n++] = c;
+    return p;
+}
+
+/// "+21.4 %" (100 (a - b) / b)
+Piece pct(Length a, Length b) {
+    Piece p;
+    if (b.um <= 0) {
+        for (char c : std::string_view("n/a")) p.buf[p.n++] = c;
+        return p;
+    }
+    const std::int64_t t = percentChangeTenths(a, b);
+    if (t >= 0) p.buf[p.n++] = '+';
+    p.n += writeTenths(t, p.buf + p.n);
+    for (char c : std::string_view(" %")) p.buf[p.n++] = c;
+    return p;
+}
+
+std::string_view view(const Piece& p) { return p.view(); }
+std::string_view view(std::string_view s) { return s; }
+std::string_view view(const std::string& s) { return s; }
+std::string_view view(const char* s) { return s; }
+
+template <class... P>
+std::string cat(const P&... pieces) {
+    std::string s;
+    s.reserve((view(pieces).size() + ...));
+    (s.append(view(pieces)), ...);
+    return s;
+}
 
 struct Nadir {
     Length value;
@@ -199,7 +244,7 @@ struct Nadir {
 };
 
 std::string nadirText(const Nadir& n) {
-    return "the nadir " + n.value.formatMm() + " mm (" + (n.atBaseline ? "baseline" : visitLabel(n.at)) + ")";
+    return cat("the nadir ", mm(n.value), " mm (", n.atBaseline ? std::string("baseline") : visitLabel(n.at), ")");
 }
 
 bool inSet(Response r, std::initializer_list<Response> set) {
@@ -273,7 +318,11 @@ SubjectResult evaluate(const Read& read, const Options& options) {
     r.hasTargets = !s.targets.empty();
     r.hasNonTargets = !s.nonTargets.empty();
 
+    std::vector<Contribution> cs;
+    cs.reserve(s.targets.size());
+    r.visits.reserve(read.visits.size() + 1);
     std::vector<const Visit*> visits;
+    visits.reserve(read.visits.size());
     for (const Visit& v : read.visits) visits.push_back(&v);
     std::sort(visits.begin(), visits.end(), [](const Visit* a, const Visit* b) { return a->number < b->number; });
     auto visitDate = [](const Visit* v) {
@@ -297,7 +346,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
         b.number = s.hasBaseline ? s.baseline : (visits.empty() ? VisitNum{} : visits.front()->number);
         if (baseVisit) b.date = visitDate(baseVisit);
         if (r.hasTargets && baseVisit) {
-            const auto cs = contributions(s, baseVisit, true);
+            contributions(s, baseVisit, true, cs);
             baseKnown = std::all_of(cs.begin(), cs.end(), [](const Contribution& c) { return c.known; });
             if (baseKnown) {
                 for (const Contribution& c : cs) base = base + c.value;
@@ -307,7 +356,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                                  std::to_string(cs.size()) + " target" + (cs.size() == 1 ? "" : "s");
             }
         }
-        r.visits.push_back(b);
+        r.visits.push_back(std::move(b));
     }
 
     // Follow-ups.
@@ -321,7 +370,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
 
         // Targets (contract §3.2-3.3).
         if (r.hasTargets && baseKnown) {
-            const auto cs = contributions(s, v, false);
+            contributions(s, v, false, cs);
             Length sum;
             std::string missing;
             vr.complete = true;
@@ -347,37 +396,36 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                 };
                 if (meetsProgression(sum, nadir.value)) {
                     vr.target = Response::PD;
-                    vr.targetReason = "PD: SOD " + sum.formatMm() + " mm is " + pct(sum, nadir.value) + " and " +
-                                      mmDelta(sum - nadir.value) + " over " + nadirText(nadir) +
-                                      " (RECIST 1.1 §4.3.1: +20 % and +5 mm)";
+                    vr.targetReason = cat("PD: SOD ", mm(sum), " mm is ", pct(sum, nadir.value), " and ",
+                                          mmDelta(sum - nadir.value), " over ", nadirText(nadir),
+                                          " (RECIST 1.1 §4.3.1: +20 % and +5 mm)");
                 } else if (lastTargetNotNE == Response::CR && reappeared) {
                     vr.target = Response::PD;
                     vr.targetReason = "PD: disease after a complete response (" + reappearedWhat() +
                                       "; RECIST 1.1 Table 3 note)";
                 } else if (!reappeared) {
                     vr.target = Response::CR;
-                    vr.targetReason = "CR: every non-nodal target gone and every nodal target under 10 mm (SOD " +
-                                      sum.formatMm() + " mm; RECIST 1.1 §4.3.1)";
+                    vr.targetReason = cat("CR: every non-nodal target gone and every nodal target under 10 mm (SOD ",
+                                          mm(sum), " mm; RECIST 1.1 §4.3.1)");
                 } else if (static_cast<__int128>(sum.um) * 10 <= static_cast<__int128>(base.um) * 7) {
                     vr.target = Response::PR;
-                    vr.targetReason = "PR: SOD " + sum.formatMm() + " mm is " + pct(sum, base) + " from the baseline " +
-                                      base.formatMm() + " mm (RECIST 1.1 §4.3.1: at least -30 %)";
+                    vr.targetReason = cat("PR: SOD ", mm(sum), " mm is ", pct(sum, base), " from the baseline ", mm(base),
+                                          " mm (RECIST 1.1 §4.3.1: at least -30 %)");
                 } else {
                     vr.target = Response::SD;
-                    vr.targetReason = "SD: SOD " + sum.formatMm() + " mm is " + pct(sum, base) + " from baseline and " +
-                                      mmDelta(sum - nadir.value) + " (" + pct(sum, nadir.value) + ") over " +
-                                      nadirText(nadir) + ": neither PR nor PD";
+                    vr.targetReason = cat("SD: SOD ", mm(sum), " mm is ", pct(sum, base), " from baseline and ",
+                                          mmDelta(sum - nadir.value), " (", pct(sum, nadir.value), ") over ", nadirText(nadir),
+                                          ": neither PR nor PD");
                 }
             } else if (meetsProgression(sum, nadir.value)) {
                 // RECIST 1.1 §4.4.2: a missing measurement does not prevent PD already proven.
                 vr.target = Response::PD;
-                vr.targetReason = "PD: the assessed targets alone sum " + sum.formatMm() + " mm, " + pct(sum, nadir.value) +
-                                  " and " + mmDelta(sum - nadir.value) + " over " + nadirText(nadir) + " (" + missing +
-                                  " not assessed)";
+                vr.targetReason = cat("PD: the assessed targets alone sum ", mm(sum), " mm, ", pct(sum, nadir.value), " and ",
+                                      mmDelta(sum - nadir.value), " over ", nadirText(nadir), " (", missing, " not assessed)");
             } else {
                 vr.target = Response::NE;
-                vr.targetReason = "NE: " + missing + " not assessed, and the assessed targets (" + sum.formatMm() +
-                                  " mm) do not prove PD over " + nadirText(nadir) + " (RECIST 1.1 §4.4.2)";
+                vr.targetReason = cat("NE: ", missing, " not assessed, and the assessed targets (", mm(sum),
+                                      " mm) do not prove PD over ", nadirText(nadir), " (RECIST 1.1 §4.4.2)");
             }
             if (*vr.target != Response::NE) lastTargetNotNE = vr.target;
         } else if (r.hasTargets) {
@@ -407,7 +455,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                 vr.nonTargetReason = "CR: every non-target lesion absent (nodes back to normal size)";
             } else {
                 vr.nonTarget = Response::NonCRNonPD;
-                vr.nonTargetReason = "NON-CR/NON-PD: " + present + " still present";
+                vr.nonTargetReason = cat("NON-CR/NON-PD: ", present, " still present");
             }
         }
 
@@ -455,9 +503,9 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                                               " (Table 1)";
             } else {
                 vr.overall = vr.target;
-                vr.overallReason = std::string(toString(*vr.target)) + ": targets " + std::string(toString(*vr.target)) +
-                                   (r.hasNonTargets ? ", non-targets " + std::string(toString(*vr.nonTarget)) : "") +
-                                   ", no new lesion (Table 1)";
+                vr.overallReason = cat(toString(*vr.target), ": targets ", toString(*vr.target),
+                                       r.hasNonTargets ? ", non-targets " : "", r.hasNonTargets ? toString(*vr.nonTarget) : "",
+                                       ", no new lesion (Table 1)");
             }
         } else if (r.hasNonTargets) {
             if (vr.nonTarget == Response::PD || newPd) {
@@ -480,7 +528,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
 
         // Nadir for later visits: complete visits only (contract §3.2).
         if (vr.sum && *vr.sum < nadir.value) nadir = {*vr.sum, v->number, false};
-        r.visits.push_back(vr);
+        r.visits.push_back(std::move(vr));
 
     }
 

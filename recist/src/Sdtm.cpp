@@ -4,6 +4,10 @@
 #include "Csv.h"
 
 #include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <cctype>
 #include <map>
 #include <optional>
@@ -16,7 +20,8 @@ std::string Error::format() const { return "ERROR " + rule + " " + file + ":" + 
 
 namespace {
 
-std::string_view trim(std::string_view s) {
+[[gnu::always_inline]] inline std::string_view trim(std::string_view s) {
+    if (s.empty() || (s.front() != ' ' && s.front() != '\t' && s.back() != ' ' && s.back() != '\t')) return s;
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
@@ -28,11 +33,10 @@ std::string upper(std::string_view s) {
     return u;
 }
 
-char asciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+[[gnu::always_inline]] inline char asciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 
-/// Case-insensitive (ASCII) comparison of a field with an upper-case constant.
-bool iequals(std::string_view a, std::string_view b) {
-    a = trim(a);
+/// Case-insensitive (ASCII) comparison of a (trimmed) field with an upper-case constant.
+[[gnu::always_inline]] inline bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (asciiUpper(a[i]) != asciiUpper(b[i])) return false;
@@ -43,11 +47,14 @@ bool iequals(std::string_view a, std::string_view b) {
 /// A CSV file with its columns found by header name (case-insensitive).
 class Table {
 public:
-    Table(std::string_view text, std::string name, std::vector<Error>& errors) : m_reader(text), m_name(std::move(name)), m_errors(errors) {
+    Table(std::string_view text, std::string name, std::vector<Error>& errors, ChunkSource more = {})
+        : m_reader(text), m_name(std::move(name)), m_errors(errors), m_more(std::move(more)) {
         int line = 0;
-        if (m_reader.next(m_fields, line)) {
+        if (m_more && text.empty()) refill();
+        if (next()) {
             for (std::size_t i = 0; i < m_fields.size(); ++i) m_columns[upper(m_fields[i])] = i;
         }
+        (void)line;
     }
     /// Index of a required column, reporting MISSING_COLUMN when absent.
     std::size_t require(const std::string& column) {
@@ -64,9 +71,15 @@ public:
         return it == m_columns.end() ? npos : it->second;
     }
     bool ok() const { return m_ok; }
-    bool next() { return m_reader.next(m_fields, m_line); }
+    bool next() {
+        while (!m_reader.next(m_fields, m_line)) {
+            if (!refill()) return false;
+        }
+        for (std::string_view& f : m_fields) f = trim(f); // once per field, not per access
+        return true;
+    }
     std::string_view operator[](std::size_t column) const {
-        return column < m_fields.size() ? trim(m_fields[column]) : std::string_view{};
+        return column < m_fields.size() ? m_fields[column] : std::string_view{};
     }
     int line() const { return m_line; }
     const std::string& name() const { return m_name; }
@@ -74,9 +87,17 @@ public:
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 private:
+    bool refill() {
+        std::string_view chunk;
+        if (!m_more || !m_more(chunk)) return false;
+        m_reader = csv::Reader(chunk, m_reader.nextLine());
+        return true;
+    }
+
     csv::Reader m_reader;
     std::string m_name;
     std::vector<Error>& m_errors;
+    ChunkSource m_more;
     std::vector<std::string_view> m_fields;
     std::map<std::string, std::size_t> m_columns;
     int m_line = 1;
@@ -96,7 +117,7 @@ struct ReadBuilder {
 
     const Lesion* lesion(std::string_view id) const {
         for (const Lesion& l : read.lesions) {
-            if (l.id == id) return &l;
+            if (sameId(l.id, id)) return &l;
         }
         return nullptr;
     }
@@ -241,7 +262,7 @@ Input parse(const Files& files) {
                uRole = tuT.require("TUORRES"), uLoc = tuT.require("TULOC"), uVisitNum = tuT.require("VISITNUM"),
                uEvalId = tuT.require("TUEVALID"), uDate = tuT.require("TUDTC");
     for (const char* c : {"TUEVAL", "VISIT"}) tuT.require(c);
-    Table trT(files.tr, files.trName, errors);
+    Table trT(files.trChunks ? std::string_view{} : files.tr, files.trName, errors, files.trChunks);
     const auto rSubj = trT.require("USUBJID"), rId = trT.require("TRLNKID"), rTest = trT.require("TRTESTCD"),
                rRes = trT.require("TRORRES"), rUnit = trT.require("TRORRESU"), rStat = trT.require("TRSTAT"),
                rReason = trT.require("TRREASND"), rEvalId = trT.require("TREVALID"), rVisitNum = trT.require("VISITNUM"),
@@ -335,6 +356,9 @@ Input parse(const Files& files) {
         ReadBuilder* cached = nullptr; // rows of one read usually follow each other
         std::string cachedSubject, cachedEvaluator;
         bool cachedSubjectKnown = false;
+        std::string lastVisitText, lastDateText;
+        VisitNum lastVisit;
+        Date lastDate;
         while (t.next()) {
             const std::string_view subject = t[rSubj], evaluator = t[rEvalId], id = t[rId];
             if (cachedSubject != subject || cachedEvaluator != evaluator) {
@@ -355,8 +379,14 @@ Input parse(const Files& files) {
                                               ") has no TU record");
                 continue;
             }
+            // Rows of a visit repeat its number and date: parse each text once.
             VisitNum visit;
-            if (!VisitNum::parse(t[rVisitNum], visit)) {
+            if (t[rVisitNum] == lastVisitText) {
+                visit = lastVisit;
+            } else if (VisitNum::parse(t[rVisitNum], visit)) {
+                lastVisitText = t[rVisitNum];
+                lastVisit = visit;
+            } else {
                 t.error("BAD_VISITNUM", "VISITNUM '" + std::string(t[rVisitNum]) + "' is not a number");
                 continue;
             }
@@ -367,8 +397,15 @@ Input parse(const Files& files) {
             if (!stat.empty() && !notDone) t.error("BAD_VALUE", "TRSTAT '" + std::string(stat) + "' is not empty or NOT DONE");
             if (!t[rDate].empty()) {
                 Date d;
-                if (Date::parse(t[rDate], d)) a.date = d;
-                else t.error("BAD_DATE", "TRDTC '" + std::string(t[rDate]) + "' is not a YYYY-MM-DD date");
+                if (t[rDate] == lastDateText) {
+                    a.date = lastDate;
+                } else if (Date::parse(t[rDate], d)) {
+                    a.date = d;
+                    lastDateText = t[rDate];
+                    lastDate = d;
+                } else {
+                    t.error("BAD_DATE", "TRDTC '" + std::string(t[rDate]) + "' is not a YYYY-MM-DD date");
+                }
             } else if (!notDone) {
                 t.error("BAD_DATE", "TRDTC is empty: only a NOT DONE record may lack a date");
             }
@@ -561,6 +598,94 @@ std::string explain(const std::vector<SubjectResult>& results) {
         out += "  disease control at the landmark " + r.diseaseControlReason + "\n";
     }
     return out;
+}
+
+ChunkSource csvFileChunks(const std::string& path, std::size_t blockBytes) {
+    // One buffer of blockBytes + the carried-over partial record; never zero-filled.
+    struct State {
+        std::ifstream in;
+        std::unique_ptr<char[]> data;
+        std::size_t capacity = 0, size = 0, carryStart = 0, carrySize = 0;
+        bool eof = false;
+    };
+    auto st = std::make_shared<State>();
+    st->in.open(path, std::ios::binary);
+    if (!st->in) return {};
+    return [st, blockBytes](std::string_view& chunk) {
+        if (st->eof && st->carrySize == 0) return false;
+        // Move the carried partial record to the front, growing the buffer if a record is huge.
+        const std::size_t need = st->carrySize + blockBytes;
+        if (need > st->capacity) {
+            std::unique_ptr<char[]> bigger(new char[need]);
+            if (st->carrySize) std::memcpy(bigger.get(), st->data.get() + st->carryStart, st->carrySize);
+            st->data = std::move(bigger);
+            st->capacity = need;
+        } else if (st->carrySize) {
+            std::memmove(st->data.get(), st->data.get() + st->carryStart, st->carrySize);
+        }
+        st->size = st->carrySize;
+        st->carrySize = 0;
+        if (!st->eof) {
+            st->in.read(st->data.get() + st->size, static_cast<std::streamsize>(blockBytes));
+            const auto got = static_cast<std::size_t>(st->in.gcount());
+            st->size += got;
+            if (got < blockBytes) st->eof = true;
+        }
+        std::string_view text(st->data.get(), st->size);
+        if (!st->eof) {
+            // End the piece after the last line break that is not inside quotes (quotes
+            // balance from the piece's start, which is a record start).
+            auto quotesBefore = [&text](std::size_t end) {
+                std::size_t n = 0;
+                for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(text.data() + end - p)))); ++p) ++n;
+                return n;
+            };
+            std::size_t cut = text.rfind('\n');
+            while (cut != std::string_view::npos && quotesBefore(cut) % 2 != 0) {
+                cut = cut == 0 ? std::string_view::npos : text.rfind('\n', cut - 1);
+            }
+            if (cut != std::string_view::npos) {
+                st->carryStart = cut + 1;
+                st->carrySize = text.size() - cut - 1;
+                text = text.substr(0, cut + 1);
+            }
+        }
+        chunk = text;
+        return true;
+    };
+}
+
+Input parseFiles(const std::string& tu, const std::string& tr, const std::string& subjects, const std::string& config) {
+    auto slurp = [](const std::string& path, std::string& out) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return false;
+        std::ostringstream s;
+        s << in.rdbuf();
+        out = s.str();
+        return true;
+    };
+    std::string tuText, subjText, configText;
+    std::vector<Error> io;
+    if (!slurp(tu, tuText)) io.push_back({"IO", tu, 0, "cannot be read"});
+    if (!slurp(subjects, subjText)) io.push_back({"IO", subjects, 0, "cannot be read"});
+    if (!slurp(config, configText)) io.push_back({"IO", config, 0, "cannot be read"});
+    ChunkSource chunks = csvFileChunks(tr);
+    if (!chunks) io.push_back({"IO", tr, 0, "cannot be read"});
+    if (!io.empty()) {
+        Input in;
+        in.errors = std::move(io);
+        return in;
+    }
+    Files f;
+    f.tuName = tu;
+    f.trName = tr;
+    f.subjName = subjects;
+    f.configName = config;
+    f.tu = tuText;
+    f.subj = subjText;
+    f.config = configText;
+    f.trChunks = std::move(chunks);
+    return parse(f);
 }
 
 } // namespace recist::sdtm

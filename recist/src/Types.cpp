@@ -56,6 +56,13 @@ std::int64_t divRound(__int128 a, __int128 b) {
 
 std::string oneDecimal(std::int64_t tenths) {
     char buf[32];
+    return std::string(buf, writeTenths(tenths, buf));
+}
+
+} // namespace
+
+std::size_t writeTenths(std::int64_t tenths, char* out) {
+    char buf[32];
     char* end = buf + sizeof buf;
     char* p = end;
     std::uint64_t a = tenths < 0 ? static_cast<std::uint64_t>(-tenths) : static_cast<std::uint64_t>(tenths);
@@ -67,19 +74,22 @@ std::string oneDecimal(std::int64_t tenths) {
         a /= 10;
     } while (a);
     if (tenths < 0) *--p = '-';
-    return std::string(p, end);
+    const std::size_t n = static_cast<std::size_t>(end - p);
+    for (std::size_t i = 0; i < n; ++i) out[i] = p[i];
+    return n;
 }
 
-} // namespace
+std::int64_t tenthsOfMm(Length l) { return divRound(l.um, 100); }
+
+std::int64_t percentChangeTenths(Length a, Length b) {
+    return divRound(static_cast<__int128>(a.um - b.um) * 1000, b.um);
+}
 
 bool Length::parseMm(std::string_view text, Length& out) { return parseScaled(text, 3, out.um); }
 
-std::string Length::formatMm() const { return oneDecimal(divRound(um, 100)); }
+std::string Length::formatMm() const { return oneDecimal(tenthsOfMm(*this)); }
 
-std::string formatPercentChange(Length a, Length b) {
-    // tenths of a percent: 1000 (a - b) / b
-    return oneDecimal(divRound(static_cast<__int128>(a.um - b.um) * 1000, b.um));
-}
+std::string formatPercentChange(Length a, Length b) { return oneDecimal(percentChangeTenths(a, b)); }
 
 bool Date::parse(std::string_view t, Date& out) {
     if (t.size() != 10 || t[4] != '-' || t[7] != '-') return false;

@@ -48,6 +48,11 @@ struct Assessment {
 
 /// One visit of one read: the assessments by lesion id. A visit holds a handful of lesions,
 /// so a flat vector (searched linearly) beats a map in time and memory.
+/// Lesion ids (T01, T02, NT01...) mostly differ in their last character: test it first.
+inline bool sameId(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.empty() || (a.back() == b.back() && a.compare(b) == 0));
+}
+
 struct Visit {
     VisitNum number;
     std::vector<std::pair<std::string, Assessment>> assessments;
@@ -55,13 +60,13 @@ struct Visit {
 
     const Assessment* find(std::string_view id) const {
         for (const auto& [key, a] : assessments) {
-            if (key == id) return &a;
+            if (sameId(key, id)) return &a;
         }
         return nullptr;
     }
     Assessment* find(std::string_view id) {
         for (auto& [key, a] : assessments) {
-            if (key == id) return &a;
+            if (sameId(key, id)) return &a;
         }
         return nullptr;
     }

@@ -8,6 +8,7 @@
 #include "recist/Evaluate.h"
 #include "recist/Model.h"
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,14 +30,26 @@ struct Input {
     std::vector<Error> errors; ///< empty when the input is valid
 };
 
+/// Supplies a text in pieces that each end on a record boundary; false when done.
+using ChunkSource = std::function<bool(std::string_view& chunk)>;
+
 /// The texts of the four inputs with the names used in messages.
 struct Files {
     std::string tuName = "TU.csv", trName = "TR.csv", subjName = "SUBJ.csv", configName = "config.json";
     std::string_view tu, tr, subj, config;
+    /// When set, TR is read from here piece by piece instead of from tr (the big file).
+    ChunkSource trChunks;
 };
 
 /// Parses and validates everything (contract §1, §2, §6), including the baseline rules.
 Input parse(const Files& files);
+
+/// Reads and parses the four files. TR.csv is streamed in blocks, so memory holds the
+/// parsed read rather than the text. A file that cannot be read is an IO error.
+Input parseFiles(const std::string& tu, const std::string& tr, const std::string& subjects, const std::string& config);
+
+/// Reads a file in blocks of about blockBytes that end on a CSV record boundary.
+ChunkSource csvFileChunks(const std::string& path, std::size_t blockBytes = 16u << 20);
 
 /// Parses config.json: the five keys, all required.
 bool parseOptions(std::string_view json, const std::string& name, Options& out, std::vector<Error>& errors);

@@ -35,6 +35,13 @@ struct Length {
 /// b must be positive.
 std::string formatPercentChange(Length a, Length b);
 
+/// Non-allocating pieces of the above, for code that formats a lot (reasons, RS rows):
+/// a length in tenths of a millimetre and a percent change in tenths of a percent, both
+/// rounded half away from zero, and tenths written as "-12.3" into out (>= 24 chars).
+std::int64_t tenthsOfMm(Length l);
+std::int64_t percentChangeTenths(Length a, Length b);
+std::size_t writeTenths(std::int64_t tenths, char* out);
+
 /// A calendar date as days since 1970-01-01.
 struct Date {
     int days = 0;
