@@ -601,7 +601,8 @@ std::string explain(const std::vector<SubjectResult>& results) {
 }
 
 ChunkSource csvFileChunks(const std::string& path, std::size_t blockBytes) {
-    // One buffer of blockBytes + the carried-over partial record; never zero-filled.
+    // One buffer of blockBytes + the carried-over partial record; never zero-filled. A piece
+    // always ends on a record boundary: a record longer than a block makes the buffer grow.
     struct State {
         std::ifstream in;
         std::unique_ptr<char[]> data;
@@ -613,45 +614,54 @@ ChunkSource csvFileChunks(const std::string& path, std::size_t blockBytes) {
     if (!st->in) return {};
     return [st, blockBytes](std::string_view& chunk) {
         if (st->eof && st->carrySize == 0) return false;
-        // Move the carried partial record to the front, growing the buffer if a record is huge.
-        const std::size_t need = st->carrySize + blockBytes;
-        if (need > st->capacity) {
-            std::unique_ptr<char[]> bigger(new char[need]);
-            if (st->carrySize) std::memcpy(bigger.get(), st->data.get() + st->carryStart, st->carrySize);
-            st->data = std::move(bigger);
-            st->capacity = need;
-        } else if (st->carrySize) {
-            std::memmove(st->data.get(), st->data.get() + st->carryStart, st->carrySize);
-        }
+        // Move the carried partial record to the front.
+        if (st->carrySize && st->carryStart) std::memmove(st->data.get(), st->data.get() + st->carryStart, st->carrySize);
         st->size = st->carrySize;
         st->carrySize = 0;
-        if (!st->eof) {
-            st->in.read(st->data.get() + st->size, static_cast<std::streamsize>(blockBytes));
-            const auto got = static_cast<std::size_t>(st->in.gcount());
-            st->size += got;
-            if (got < blockBytes) st->eof = true;
-        }
-        std::string_view text(st->data.get(), st->size);
-        if (!st->eof) {
+        st->carryStart = 0;
+        std::size_t searched = st->size; // line breaks before this were inside quotes or absent
+        for (;;) {
+            if (!st->eof) {
+                if (st->size + blockBytes > st->capacity) { // grow: first block, or a record longer than a block
+                    const std::size_t capacity = st->size + blockBytes;
+                    std::unique_ptr<char[]> bigger(new char[capacity]);
+                    if (st->size) std::memcpy(bigger.get(), st->data.get(), st->size);
+                    st->data = std::move(bigger);
+                    st->capacity = capacity;
+                }
+                st->in.read(st->data.get() + st->size, static_cast<std::streamsize>(blockBytes));
+                const auto got = static_cast<std::size_t>(st->in.gcount());
+                st->size += got;
+                if (got < blockBytes) st->eof = true;
+            }
+            std::string_view text(st->data.get(), st->size);
+            if (st->eof) {
+                chunk = text;
+                return !text.empty();
+            }
             // End the piece after the last line break that is not inside quotes (quotes
             // balance from the piece's start, which is a record start).
             auto quotesBefore = [&text](std::size_t end) {
                 std::size_t n = 0;
-                for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(text.data() + end - p)))); ++p) ++n;
+                for (const char* p = text.data();
+                     (p = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(text.data() + end - p)))); ++p) {
+                    ++n;
+                }
                 return n;
             };
+            // Breaks before `searched` are inside quotes (they were looked at already).
             std::size_t cut = text.rfind('\n');
-            while (cut != std::string_view::npos && quotesBefore(cut) % 2 != 0) {
+            while (cut != std::string_view::npos && cut >= searched && quotesBefore(cut) % 2 != 0) {
                 cut = cut == 0 ? std::string_view::npos : text.rfind('\n', cut - 1);
             }
-            if (cut != std::string_view::npos) {
+            if (cut != std::string_view::npos && cut >= searched) {
                 st->carryStart = cut + 1;
                 st->carrySize = text.size() - cut - 1;
-                text = text.substr(0, cut + 1);
+                chunk = text.substr(0, cut + 1);
+                return true;
             }
+            searched = text.size(); // no usable break yet: read more
         }
-        chunk = text;
-        return true;
     };
 }
 
