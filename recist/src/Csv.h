@@ -16,7 +16,8 @@ class Reader {
 public:
     /// text starts at physical line firstLine; a BOM is skipped at the start of a file.
     explicit Reader(std::string_view text, int firstLine = 1)
-        : m_text(text), m_line(firstLine), m_quotes(std::memchr(text.data(), '"', text.size()) != nullptr) {
+        : m_text(text), m_line(firstLine),
+          m_quotes(!text.empty() && std::memchr(text.data(), '"', text.size()) != nullptr) { // memchr(nullptr) is UB
         if (firstLine == 1 && m_text.substr(0, 3) == "\xEF\xBB\xBF") m_pos = 3;
     }
 
