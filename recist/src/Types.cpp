@@ -103,26 +103,37 @@ bool Date::parse(std::string_view t, Date& out) {
     static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > kDays[m - 1] + (m == 2 && leap ? 1 : 0)) return false;
-    // H. Hinnant's days_from_civil.
-    const int yy = y - (m <= 2);
-    const int era = (yy >= 0 ? yy : yy - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(yy - era * 400);
-    const unsigned doy = static_cast<unsigned>((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    out.days = era * 146097 + static_cast<int>(doe) - 719468;
+    out = fromCivil(y, m, d);
     return true;
 }
 
-std::string Date::iso() const {
+Date Date::fromCivil(int y, int m, int d) {
+    // H. Hinnant's days_from_civil.
+    y -= m <= 2;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = static_cast<unsigned>((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return {era * 146097 + static_cast<int>(doe) - 719468};
+}
+
+void Date::toCivil(int& year, int& month, int& day) const {
+    // H. Hinnant's civil_from_days.
     const int z = days + 719468;
     const int era = (z >= 0 ? z : z - 146096) / 146097;
     const unsigned doe = static_cast<unsigned>(z - era * 146097);
     const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    const int y = static_cast<int>(yoe) + era * 400 + (m <= 2);
+    day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+    month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+    year = static_cast<int>(yoe) + era * 400 + (month <= 2);
+}
+
+std::string Date::iso() const {
+    int y, mi, di;
+    toCivil(y, mi, di);
+    const unsigned m = static_cast<unsigned>(mi), d = static_cast<unsigned>(di);
     if (y < 0 || y > 9999) {
         char buf[40];
         std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);

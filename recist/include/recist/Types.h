@@ -47,6 +47,9 @@ struct Date {
     int days = 0;
     /// Strict ISO 8601 YYYY-MM-DD with a real calendar date.
     static bool parse(std::string_view text, Date& out);
+    /// From a proleptic Gregorian year, month, day (no validation).
+    static Date fromCivil(int year, int month, int day);
+    void toCivil(int& year, int& month, int& day) const;
     std::string iso() const;
     Date plusDays(int n) const { return {days + n}; }
     friend int operator-(Date a, Date b) { return a.days - b.days; }

@@ -61,6 +61,18 @@ const std::string* leak(const std::vector<ArmLeak>& leaks, const std::string& wh
     return nullptr;
 }
 
+/// Image Pixel module of a single-channel greyscale image.
+void putPixelModule(DcmItem& d, int rows, int columns, Uint16 bitsAllocated, Uint16 bitsStored) {
+    put(d, DCM_SamplesPerPixel, "1");
+    put(d, DCM_PhotometricInterpretation, "MONOCHROME2");
+    check(d.putAndInsertUint16(DCM_Rows, static_cast<Uint16>(rows)), "Rows");
+    check(d.putAndInsertUint16(DCM_Columns, static_cast<Uint16>(columns)), "Columns");
+    check(d.putAndInsertUint16(DCM_BitsAllocated, bitsAllocated), "BitsAllocated");
+    check(d.putAndInsertUint16(DCM_BitsStored, bitsStored), "BitsStored");
+    check(d.putAndInsertUint16(DCM_HighBit, static_cast<Uint16>(bitsStored - 1)), "HighBit");
+    check(d.putAndInsertUint16(DCM_PixelRepresentation, 0), "PixelRepresentation");
+}
+
 } // namespace
 
 /// Attributes shared by every file of a series: patient, study, series, equipment, PHI.
@@ -156,14 +168,7 @@ void addImagePlane(DcmDataset& d, const SeriesPlan& se) {
     put(d, DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
     put(d, DCM_PixelSpacing, ds(se.pixelSpacingMm[0]) + "\\" + ds(se.pixelSpacingMm[1]));
     put(d, DCM_SliceThickness, ds(se.sliceThicknessMm));
-    put(d, DCM_SamplesPerPixel, "1");
-    put(d, DCM_PhotometricInterpretation, "MONOCHROME2");
-    check(d.putAndInsertUint16(DCM_Rows, static_cast<Uint16>(se.rows)), "Rows");
-    check(d.putAndInsertUint16(DCM_Columns, static_cast<Uint16>(se.columns)), "Columns");
-    check(d.putAndInsertUint16(DCM_BitsAllocated, 16), "BitsAllocated");
-    check(d.putAndInsertUint16(DCM_BitsStored, 12), "BitsStored");
-    check(d.putAndInsertUint16(DCM_HighBit, 11), "HighBit");
-    check(d.putAndInsertUint16(DCM_PixelRepresentation, 0), "PixelRepresentation");
+    putPixelModule(d, se.rows, se.columns, 16, 12);
     put(d, DCM_AcquisitionNumber, "1");
     put(d, DCM_PatientOrientation, "");
     if (se.modality == "CT") {
@@ -229,14 +234,7 @@ void writeNm(const TrialPlan& plan, const Subject& s, const StudyPlan& st, const
     put(d, DCM_SOPInstanceUID, se.sopInstanceUids.front());
     put(d, DCM_InstanceNumber, "1");
     put(d, DCM_ImageType, "ORIGINAL\\PRIMARY\\WHOLE BODY\\EMISSION");
-    put(d, DCM_SamplesPerPixel, "1");
-    put(d, DCM_PhotometricInterpretation, "MONOCHROME2");
-    check(d.putAndInsertUint16(DCM_Rows, static_cast<Uint16>(se.rows)), "Rows");
-    check(d.putAndInsertUint16(DCM_Columns, static_cast<Uint16>(se.columns)), "Columns");
-    check(d.putAndInsertUint16(DCM_BitsAllocated, 16), "BitsAllocated");
-    check(d.putAndInsertUint16(DCM_BitsStored, 16), "BitsStored");
-    check(d.putAndInsertUint16(DCM_HighBit, 15), "HighBit");
-    check(d.putAndInsertUint16(DCM_PixelRepresentation, 0), "PixelRepresentation");
+    putPixelModule(d, se.rows, se.columns, 16, 16);
     put(d, DCM_PixelSpacing, ds(se.pixelSpacingMm[0]) + "\\" + ds(se.pixelSpacingMm[1]));
     put(d, DCM_NumberOfFrames, "1");
     check(d.putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_EnergyWindowVector), "FrameIncrementPointer");
@@ -296,15 +294,8 @@ void writeBurnedIn(const TrialPlan& plan, const Subject& s, const StudyPlan& st,
     put(d, DCM_ConversionType, "WSD");
     put(d, DCM_BurnedInAnnotation, "YES");
     put(d, DCM_ImageType, "DERIVED\\SECONDARY");
-    put(d, DCM_SamplesPerPixel, "1");
-    put(d, DCM_PhotometricInterpretation, "MONOCHROME2");
     put(d, DCM_PatientOrientation, "");
-    check(d.putAndInsertUint16(DCM_Rows, static_cast<Uint16>(se.rows)), "Rows");
-    check(d.putAndInsertUint16(DCM_Columns, static_cast<Uint16>(se.columns)), "Columns");
-    check(d.putAndInsertUint16(DCM_BitsAllocated, 8), "BitsAllocated");
-    check(d.putAndInsertUint16(DCM_BitsStored, 8), "BitsStored");
-    check(d.putAndInsertUint16(DCM_HighBit, 7), "HighBit");
-    check(d.putAndInsertUint16(DCM_PixelRepresentation, 0), "PixelRepresentation");
+    putPixelModule(d, se.rows, se.columns, 8, 8);
     check(d.putAndInsertUint8Array(DCM_PixelData, img.data(), static_cast<unsigned long>(img.size())), "PixelData");
     check(ff.saveFile(file.c_str(), EXS_LittleEndianExplicit), "write " + file.string());
 }

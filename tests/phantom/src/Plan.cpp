@@ -355,7 +355,6 @@ TrialPlan makePlan(const Options& options) {
             SeriesPlan se;
             se.modality = "CT";
             se.number = 2;
-            se.description = "TAP PORTAL 2.5mm";
             char buf[64];
             std::snprintf(buf, sizeof buf, "TAP PORTAL %gmm", options.sliceThicknessMm);
             se.description = buf;

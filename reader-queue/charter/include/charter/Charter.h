@@ -8,6 +8,8 @@
 // visit_schedule, viewer <- blinding.
 #pragma once
 
+#include "recist/Types.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -48,14 +50,9 @@ struct VisitSchedule {
     std::string labelOfFollowup(int n) const;
 };
 
-/// The five RECIST options of docs/recist-sdtm.md (the engine's config.json).
-struct RecistOptions {
-    bool confirmationRequired = false;
-    int confirmationMinDays = 28;
-    int sdMinDaysFromBaseline = 42;
-    int dcrLandmarkDays = 183;
-    int dcrWindowDays = 28;
-};
+/// The five RECIST options of docs/recist-sdtm.md (the engine's config.json): the engine's
+/// own type, so the charter feeds recist::evaluate() directly.
+using RecistOptions = recist::Options;
 
 struct AdjudicationTriggers {
     bool differentTimepointResponse = false;
