@@ -42,13 +42,11 @@ public:
                 m_pos = static_cast<std::size_t>((nl ? nl + 1 : end) - begin);
                 ++m_line;
                 if (stop == p) continue; // blank line
-                for (;;) {
-                    const char* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<std::size_t>(stop - p)));
-                    if (!comma) {
-                        fields.emplace_back(p, static_cast<std::size_t>(stop - p));
-                        break;
-                    }
+                for (;;) { // fields are short: a plain loop beats a memchr call per field
+                    const char* comma = p;
+                    while (comma < stop && *comma != ',') ++comma;
                     fields.emplace_back(p, static_cast<std::size_t>(comma - p));
+                    if (comma == stop) break;
                     p = comma + 1;
                 }
                 return true;

@@ -296,9 +296,15 @@ Input parse(const Files& files) {
     // TU.csv
     {
         Table& t = tuT;
+        std::string subject, lastEvaluator;
+        auto subj = subjects.end();
+        ReadBuilder* last = nullptr; // rows of one read usually follow each other
         while (t.next()) {
-            const std::string subject(t[uSubj]);
-            auto subj = subjects.find(subject);
+            if (subject != t[uSubj] || subj == subjects.end()) {
+                subject = t[uSubj];
+                subj = subjects.find(subject);
+                last = nullptr;
+            }
             if (subj == subjects.end()) {
                 t.error("UNKNOWN_SUBJECT", "subject " + subject + " is not in " + files.subjName);
                 continue;
@@ -329,8 +335,12 @@ Input parse(const Files& files) {
                     ok = false;
                 }
             }
-            const std::string evaluator(t[uEvalId]);
-            ReadBuilder& rb = reads[{subject, evaluator}];
+            if (!last || lastEvaluator != t[uEvalId]) {
+                lastEvaluator = t[uEvalId];
+                last = &reads[{subject, lastEvaluator}];
+            }
+            const std::string& evaluator = lastEvaluator;
+            ReadBuilder& rb = *last;
             if (rb.read.subjectId.empty()) {
                 rb.read.studyId = subj->second.studyId.empty() ? std::string(t[uStudy]) : subj->second.studyId;
                 rb.read.subjectId = subject;
@@ -532,48 +542,56 @@ std::string rowPrefix(const SubjectResult& r) {
     return p;
 }
 
-void row(std::string& out, const std::string& prefix, const std::string& visit, std::string_view test,
-         std::string_view value, const std::string& date) {
-    out += prefix;
-    out += visit;
-    out += ',';
+/// One RS row: head = "STUDYID,USUBJID,RSEVALID,VISITNUM," and tail = ",RSDTC\n", both
+/// built once per visit; only the test code and the value change from row to row.
+void row(std::string& out, const std::string& head, std::string_view test, std::string_view value,
+         const std::string& tail) {
+    out += head;
     out += test;
     out += ',';
     csvField(out, value);
-    out += ',';
-    out += date;
-    out += '\n';
+    out += tail;
 }
 
 } // namespace
 
 std::string writeRs(const std::vector<SubjectResult>& results) {
     std::string out = "STUDYID,USUBJID,RSEVALID,VISITNUM,RSTESTCD,RSORRES,RSDTC\n";
-    out.reserve(results.size() * 600);
+    out.reserve(out.size() + results.size() * 3600);
+    std::string head, tail;
+    char number[40];
     for (const SubjectResult& r : results) {
         const std::string prefix = rowPrefix(r);
         for (const VisitResult& v : r.visits) {
-            const std::string num = v.number.text();
-            const std::string date = v.date ? v.date->iso() : "";
+            head = prefix;
+            head += v.number.text();
+            head += ',';
+            tail = ',';
+            if (v.date) tail += v.date->iso();
+            tail += '\n';
+            auto tenths = [&number](std::int64_t t) { return std::string_view(number, writeTenths(t, number)); };
             if (v.baseline) {
-                if (r.hasTargets && v.sum) row(out, prefix, num, "SUMDIAM", v.sum->formatMm(), date);
+                if (r.hasTargets && v.sum) row(out, head, "SUMDIAM", tenths(tenthsOfMm(*v.sum)), tail);
                 continue;
             }
-            if (v.target) row(out, prefix, num, "TRGRESP", toString(*v.target), date);
-            if (v.nonTarget) row(out, prefix, num, "NTRGRESP", toString(*v.nonTarget), date);
-            if (v.newLesion) row(out, prefix, num, "NEWLIND", toString(*v.newLesion), date);
-            if (v.overall) row(out, prefix, num, "OVRLRESP", toString(*v.overall), date);
+            if (v.target) row(out, head, "TRGRESP", toString(*v.target), tail);
+            if (v.nonTarget) row(out, head, "NTRGRESP", toString(*v.nonTarget), tail);
+            if (v.newLesion) row(out, head, "NEWLIND", toString(*v.newLesion), tail);
+            if (v.overall) row(out, head, "OVRLRESP", toString(*v.overall), tail);
             if (v.sum && v.complete) {
-                row(out, prefix, num, "SUMDIAM", v.sum->formatMm(), date);
+                row(out, head, "SUMDIAM", tenths(tenthsOfMm(*v.sum)), tail);
                 const Length base = *r.visits.front().sum;
-                row(out, prefix, num, "PCHGBL", formatPercentChange(*v.sum, base), date);
-                if (v.nadir && v.nadir->um > 0) row(out, prefix, num, "PCHGNAD", formatPercentChange(*v.sum, *v.nadir), date);
+                row(out, head, "PCHGBL", tenths(percentChangeTenths(*v.sum, base)), tail);
+                if (v.nadir && v.nadir->um > 0) row(out, head, "PCHGNAD", tenths(percentChangeTenths(*v.sum, *v.nadir)), tail);
             }
         }
-        row(out, prefix, "", "BESTRESP", toString(r.best), "");
-        row(out, prefix, "", "BRMODE", r.confirmationRequired ? "CONFIRMED" : "UNCONFIRMED", "");
-        row(out, prefix, "", "PDDT", r.progression ? r.progression->iso() : "", "");
-        row(out, prefix, "", "DCR6M", toString(r.diseaseControl), "");
+        head = prefix;
+        head += ',';
+        tail = ",\n";
+        row(out, head, "BESTRESP", toString(r.best), tail);
+        row(out, head, "BRMODE", r.confirmationRequired ? "CONFIRMED" : "UNCONFIRMED", tail);
+        row(out, head, "PDDT", r.progression ? r.progression->iso() : "", tail);
+        row(out, head, "DCR6M", toString(r.diseaseControl), tail);
     }
     return out;
 }
