@@ -126,6 +126,7 @@ struct ReadBuilder {
         for (auto it = read.visits.rbegin(); it != read.visits.rend(); ++it) {
             if (it->number == number) return *it;
         }
+        if (read.visits.empty()) read.visits.reserve(8); // a trial's schedule: baseline + a handful
         Visit& v = read.visits.emplace_back();
         v.number = number;
         v.sourceLine = line;
@@ -469,11 +470,14 @@ Input parse(const Files& files) {
     }
 
     // Per read: visit order and baseline rules.
-    std::vector<std::pair<std::string, std::string>> keys;
-    for (const auto& [k, rb] : reads) keys.push_back(k);
-    std::sort(keys.begin(), keys.end());
-    for (const auto& k : keys) {
-        ReadBuilder& rb = reads[k];
+    std::vector<std::pair<const std::pair<std::string, std::string>*, ReadBuilder*>> order;
+    order.reserve(reads.size());
+    for (auto& [k, rb] : reads) order.emplace_back(&k, &rb);
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    in.reads.reserve(order.size());
+    for (const auto& [key, builder] : order) {
+        const auto& k = *key;
+        ReadBuilder& rb = *builder;
         // VISIT_ORDER: a higher visit dated before a lower one.
         std::optional<Date> latest;
         VisitNum latestVisit;
