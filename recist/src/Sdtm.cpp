@@ -49,12 +49,9 @@ class Table {
 public:
     Table(std::string_view text, std::string name, std::vector<Error>& errors, ChunkSource more = {})
         : m_reader(text), m_name(std::move(name)), m_errors(errors), m_more(std::move(more)) {
-        int line = 0;
-        if (m_more && text.empty()) refill();
-        if (next()) {
+        if (next()) { // next() pulls the first piece from `more` when text is empty
             for (std::size_t i = 0; i < m_fields.size(); ++i) m_columns[upper(m_fields[i])] = i;
         }
-        (void)line;
     }
     /// Index of a required column, reporting MISSING_COLUMN when absent.
     std::size_t require(const std::string& column) {
