@@ -291,8 +291,9 @@ GenerateResult generateTrial(const Options& options) {
     }
 
     // Enrolment list for the anonymizer, then the ground truth (last: it marks completion).
-    std::string csv = "original_patient_id,pseudonym,site\n";
-    for (const Subject& s : plan.subjects) csv += s.patientId + "," + s.pseudonym + "," + plan.sites[static_cast<std::size_t>(s.site)].code + "\n";
+    std::string csv = "original_patient_id,pseudonym,site,randomization_date\n";
+    for (const Subject& s : plan.subjects)
+        csv += s.patientId + "," + s.pseudonym + "," + plan.sites[static_cast<std::size_t>(s.site)].code + "," + s.randomization.iso() + "\n";
     writeAtomically(out / "enrolment.csv", csv);
     writeAtomically(out / "ground-truth.json", groundTruthJson(plan));
     for (const auto& e : fs::recursive_directory_iterator(out / "incoming")) {

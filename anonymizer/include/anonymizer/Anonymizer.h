@@ -1,0 +1,181 @@
+#pragma once
+// De-identification of DICOM files for a blinded trial: PS3.15 Basic Profile with the charter's
+// options, trial identity from the enrolment list, deterministic UID remapping, arm blinding,
+// quarantine, and a leak scan of every output before it enters the store.
+// DCMTK stays behind this header.
+#include "anonymizer/Profile.h"
+#include "anonymizer/Text.h"
+#include "charter/Charter.h"
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace anon {
+
+struct Error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// One enrolled patient: the site's patient ID and the trial pseudonym.
+struct EnrolledPatient {
+    std::string originalId;
+    std::string pseudonym;
+    std::optional<recist::Date> randomization; ///< optional column randomization_date (YYYY-MM-DD)
+};
+
+/// The enrolment list: CSV with a header naming original_patient_id and pseudonym (other
+/// columns ignored, except an optional randomization_date used to label time points).
+class Enrolment {
+public:
+    static Enrolment load(const std::filesystem::path& csv);              ///< throws Error file:line
+    static Enrolment parse(const std::string& text, const std::string& fileName);
+    const EnrolledPatient* find(std::string_view originalId) const;
+    std::size_t size() const { return patients_.size(); }
+
+private:
+    std::vector<EnrolledPatient> patients_;
+    std::map<std::string, std::size_t, std::less<>> byId_;
+};
+
+/// The secret and the re-identification key (original -> pseudonym, UID map, date shifts).
+/// Lives outside the store; only the trial manager has it.
+class KeyStore {
+public:
+    /// Loads the key file, or creates one with a fresh secret (written at once, atomically).
+    static std::unique_ptr<KeyStore> openOrCreate(const std::filesystem::path& file);
+    /// A key with a given secret (tests); nothing is written until save().
+    KeyStore(std::filesystem::path file, std::string secret);
+
+    /// 2.25.<decimal of the first 128 bits of BLAKE2b keyed by the secret>.
+    std::string remapUid(std::string_view uid);
+    /// Whole days to add to every date of the subject (negative), from the keyed hash.
+    int dateShiftDays(std::string_view originalPatientId) const;
+    void noteSubject(const std::string& originalId, const std::string& pseudonym, int shiftDays);
+    /// Writes the key file atomically (merging what it already held).
+    void save();
+    std::string keyedHashHex(std::string_view what, std::size_t bytes) const;
+    const std::filesystem::path& file() const { return file_; }
+
+private:
+    std::filesystem::path file_;
+    std::string secret_;
+    std::mutex mutex_;
+    std::map<std::string, std::string> uids_;
+    struct SubjectKey { std::string pseudonym; int shift = 0; };
+    std::map<std::string, SubjectKey> subjects_;
+};
+
+/// Counts of what was done to one file.
+struct Actions {
+    int removed = 0, emptied = 0, dummies = 0, uids = 0, cleaned = 0, shifted = 0, privateRemoved = 0,
+        armCleaned = 0, phiCleaned = 0;
+};
+
+enum class Outcome { Stored, Quarantined };
+
+/// Why a file went to quarantine; category is one of: corrupt, not-dicom, not-enrolled,
+/// arm-series, burned-in, secondary-capture, modality, leak, write-error.
+struct QuarantineReason {
+    std::string category;
+    std::string detail;
+    std::string text() const { return category + ": " + detail; }
+};
+
+struct FileResult {
+    Outcome outcome = Outcome::Quarantined;
+    std::filesystem::path input;
+    std::filesystem::path output;            ///< in the store or in quarantine
+    std::string inputHash;                   ///< BLAKE2b-256 of the input bytes (hex)
+    std::uint64_t bytes = 0;
+    Actions actions;
+    std::vector<QuarantineReason> reasons;
+    bool fastPath = false;                   ///< header rewritten, pixel bytes copied verbatim
+};
+
+/// Series-level facts gathered before de-identifying (arm-revealing series are quarantined whole).
+struct SeriesVerdicts {
+    std::map<std::string, QuarantineReason> bySeriesUid; ///< original SeriesInstanceUID -> reason
+    std::mutex mutex;
+};
+
+struct Config {
+    charter::Charter charter;
+    Profile profile;
+    Enrolment enrolment;
+    std::filesystem::path store;
+    std::filesystem::path quarantine;
+    std::filesystem::path auditLog;
+    bool fsyncEachFile = true;
+};
+
+/// De-identifies files into the store. Thread-safe: one instance serves all jobs.
+class Anonymizer {
+public:
+    Anonymizer(Config config, KeyStore& key);
+    ~Anonymizer();
+
+    /// The series verdict of one file, read from its header only (no pixel data).
+    /// Returns the series UID and, if the file reveals the arm by its nature, the reason.
+    std::optional<std::pair<std::string, QuarantineReason>> seriesVerdict(const std::filesystem::path& file) const;
+
+    /// De-identifies one file: the store gets it (atomically, leak-scanned) or the quarantine
+    /// gets its original bytes and a reason file. Never throws for bad input.
+    FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName,
+                       SeriesVerdicts& verdicts);
+
+    /// Moves an already stored series to quarantine (a later instance revealed the arm).
+    void quarantineStoredSeries(const std::string& originalSeriesUid, const QuarantineReason& why);
+
+    /// Appends one JSON line to the audit log (thread-safe, O_APPEND).
+    void audit(const FileResult& r);
+    /// Removes temporary files a killed run left in the store.
+    static std::size_t removeStaleTemporaries(const std::filesystem::path& store);
+
+    const Config& config() const { return config_; }
+    KeyStore& key() { return key_; }
+
+    struct Impl;
+
+private:
+    Config config_;
+    KeyStore& key_;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Finds the input files under a folder: every regular file (extension or not), plus files
+/// referenced by DICOMDIRs (missing ones are reported). DICOMDIR files themselves are not
+/// images and are listed separately.
+struct InputSet {
+    std::vector<std::filesystem::path> files;
+    std::vector<std::filesystem::path> dicomdirs;
+    std::vector<std::string> missingReferences;
+};
+InputSet findInputs(const std::filesystem::path& root);
+
+struct RunSummary {
+    std::size_t filesIn = 0, stored = 0, quarantined = 0;
+    std::uint64_t bytesIn = 0;
+    std::map<std::string, std::size_t> quarantinedByCategory;
+    double seconds = 0;
+};
+
+/// The folder import: finds inputs, gathers series verdicts, de-identifies with `jobs` threads.
+RunSummary runImport(Anonymizer& anonymizer, const std::filesystem::path& in, int jobs,
+                     const std::function<void(const RunSummary&, std::size_t total)>& progress);
+
+/// Default locations beside the store (never inside it).
+std::filesystem::path defaultKeyPath(const std::filesystem::path& store);
+std::filesystem::path defaultAuditPath(const std::filesystem::path& store);
+
+/// Loads the profile table from assets/deid, searching from the executable's and the source tree.
+std::filesystem::path findAsset(const std::string& relative);
+
+} // namespace anon

@@ -1,0 +1,765 @@
+// De-identification of one file: profile actions at every depth, trial identity, UID remap,
+// arm blinding, quarantine, atomic write and the leak scan of the written file.
+#include "Dicom.h"
+
+#include <nlohmann/json.hpp>
+#include <sodium.h>
+
+#include <dcmtk/dcmdata/dcostrmb.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <thread>
+
+namespace anon {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+/// UIDs that name classes, syntaxes and coding schemes, never an instance: left alone.
+bool isClassUidTag(const DcmTagKey& k) {
+    static const DcmTagKey keep[] = {
+        DCM_MediaStorageSOPClassUID, DCM_TransferSyntaxUID, DCM_ImplementationClassUID, DCM_SOPClassUID,
+        DCM_RelatedGeneralSOPClassUID, DCM_OriginalSpecializedSOPClassUID, DCM_CodingSchemeUID,
+        DCM_ContextGroupExtensionCreatorUID, DCM_ContextUID, DCM_MappingResourceUID, DCM_ReferencedSOPClassUID,
+        DCM_ReferencedSOPClassUIDInFile, DCM_ReferencedTransferSyntaxUIDInFile, DCM_SOPClassesInStudy,
+        DCM_ReferencedRelatedGeneralSOPClassUIDInFile, DCM_PrivateInformationCreatorUID};
+    return std::find(std::begin(keep), std::end(keep), k) != std::end(keep);
+}
+
+bool readWholeFile(const fs::path& p, std::string& out, std::string& error) {
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error = std::strerror(errno);
+        return false;
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    out.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t off = 0;
+    while (off < out.size()) {
+        const ssize_t n = ::read(fd, out.data() + off, out.size() - off);
+        if (n < 0) {
+            error = std::strerror(errno);
+            ::close(fd);
+            return false;
+        }
+        if (n == 0) break;
+        off += static_cast<std::size_t>(n);
+    }
+    out.resize(off);
+    ::close(fd);
+    return true;
+}
+
+bool writeAll(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, size);
+        if (n <= 0) return false;
+        data += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+std::string hashHex(const std::string& data) {
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return hex;
+}
+
+std::string isoNow() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string tail(const std::string& uid, std::size_t n) { return uid.size() > n ? uid.substr(uid.size() - n) : uid; }
+
+std::string safeName(std::string s) {
+    for (char& c : s) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    }
+    return s.empty() ? std::string("_") : s;
+}
+
+bool shiftDicomDate(std::string& v, int days) {
+    // DA (YYYYMMDD) or the date part of DT; values may be multi-valued or ranges: shift each date
+    std::string out;
+    std::size_t i = 0;
+    bool any = false;
+    while (i < v.size()) {
+        if (i + 8 <= v.size() && std::all_of(v.begin() + static_cast<long>(i), v.begin() + static_cast<long>(i + 8), ::isdigit) &&
+            (i == 0 || v[i - 1] == '\\' || v[i - 1] == '-')) {
+            const int y = std::stoi(v.substr(i, 4)), m = std::stoi(v.substr(i + 4, 2)), d = std::stoi(v.substr(i + 6, 2));
+            const recist::Date date = recist::Date::fromCivil(y, m, d).plusDays(days);
+            int yy, mm, dd;
+            date.toCivil(yy, mm, dd);
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%04d%02d%02d", yy, mm, dd);
+            out += buf;
+            i += 8;
+            // skip the rest of a DT value up to the next separator
+            while (i < v.size() && v[i] != '\\' && v[i] != '-') out.push_back(v[i++]);
+            any = true;
+        } else {
+            out.push_back(v[i++]);
+        }
+    }
+    v = out;
+    return any;
+}
+
+// A value found in raw bytes only counts where it is not part of a longer word or number
+// (a short ID must not be reported inside the digits of a remapped 2.25 UID).
+bool containsDelimited(std::string_view hay, std::string_view v) {
+    auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    for (std::size_t pos = hay.find(v); pos != std::string_view::npos; pos = hay.find(v, pos + 1)) {
+        const bool before = pos > 0 && alnum(hay[pos - 1]) && alnum(v.front());
+        const bool after = pos + v.size() < hay.size() && alnum(hay[pos + v.size()]) && alnum(v.back());
+        if (!before && !after) return true;
+    }
+    return false;
+}
+
+} // namespace
+
+struct Anonymizer::Impl {
+    const Config& cfg;
+    KeyStore& key;
+    ProfileOptions options;
+    PhraseSet armWords;
+    PhraseSet radiopharmaceuticalWords;
+    PhraseSet seriesWords;
+    std::mutex auditMutex;
+    int auditFd = -1;
+    std::mutex storedMutex;
+    std::map<std::string, std::set<fs::path>> storedBySeries; // new series UID -> files
+    std::set<fs::path> dirsToSync;
+
+    Impl(const Config& c, KeyStore& k) : cfg(c), key(k) {
+        const auto& d = c.charter.deidentification;
+        options.fullDates = d.temporal == charter::TemporalOption::FullDates;
+        options.modifiedDates = !options.fullDates;
+        options.cleanDescriptors = d.cleanDescriptors;
+        options.cleanStructuredContent = false;
+        options.retainPatientCharacteristics = d.retainPatientCharacteristics;
+        armWords = PhraseSet(d.armWords);
+        radiopharmaceuticalWords = PhraseSet(d.quarantine.radiopharmaceuticalWords);
+        seriesWords = PhraseSet(d.quarantine.seriesWords);
+    }
+
+    bool safePrivate(std::uint16_t group, const std::string& creator, std::uint8_t element) const {
+        for (const auto& t : cfg.charter.deidentification.safePrivateTags) {
+            if (t.group == group && t.creator == creator && t.element == element) return true;
+        }
+        return false;
+    }
+
+    struct Ctx {
+        Actions& acts;
+        const Identifiers& ids;
+        Charset cs;
+        int shiftDays = 0;
+        std::vector<std::string> notes;
+    };
+
+    // Cleans arm words and patient identifiers out of a text element; removes it if the
+    // charter says so for arm words. Returns false if the element was removed.
+    bool cleanText(DcmItem& item, DcmElement* el, Ctx& ctx, bool descriptor) {
+        std::string value;
+        const DcmEVR vr = el->getVR();
+        if (vr == EVR_UN || vr == EVR_OB) {
+            Uint8* bytes = nullptr;
+            if (el->getUint8Array(bytes).good() && bytes) value.assign(reinterpret_cast<char*>(bytes), el->getLength());
+        } else {
+            OFString v;
+            if (el->getOFStringArray(v).good()) value.assign(v.c_str(), v.length());
+        }
+        if (value.empty()) return true;
+        auto armHits = armWords.find(value, ctx.cs);
+        auto phiHits = ctx.ids.phrases.find(value, ctx.cs);
+        if (armHits.empty() && phiHits.empty()) return true;
+        const bool removeForArm = !armHits.empty() &&
+                                  cfg.charter.deidentification.armTextAction == charter::ArmTextAction::Remove;
+        if (removeForArm || vr == EVR_UN || vr == EVR_OB) {
+            delete item.remove(el);
+            if (!armHits.empty()) ++ctx.acts.armCleaned;
+            if (!phiHits.empty()) ++ctx.acts.phiCleaned;
+            ++ctx.acts.removed;
+            return false;
+        }
+        std::vector<PhraseSet::Hit> all = armHits;
+        all.insert(all.end(), phiHits.begin(), phiHits.end());
+        const std::string cleaned = removeHits(value, all);
+        el->putString(cleaned.c_str(), static_cast<Uint32>(cleaned.size()));
+        if (!armHits.empty()) ++ctx.acts.armCleaned;
+        if (!phiHits.empty()) ++ctx.acts.phiCleaned;
+        if (descriptor) ++ctx.acts.cleaned;
+        return true;
+    }
+
+    void dummy(DcmElement* el) {
+        switch (el->getVR()) {
+        case EVR_DA: el->putString("19000101"); break;
+        case EVR_TM: el->putString("000000"); break;
+        case EVR_DT: el->putString("19000101000000"); break;
+        case EVR_PN: el->putString("ANONYMIZED"); break;
+        case EVR_DS: case EVR_IS: el->putString("0"); break;
+        case EVR_US: case EVR_SS: case EVR_UL: case EVR_SL: case EVR_FL: case EVR_FD: el->putString("0"); break;
+        case EVR_UI: break; // handled as U
+        default: el->putString("ANONYMIZED"); break;
+        }
+    }
+
+    void remapUids(DcmElement* el, Ctx& ctx) {
+        OFString v;
+        if (el->getOFStringArray(v).bad() || v.empty()) return;
+        std::string out;
+        std::string one;
+        const std::string all(v.c_str());
+        for (std::size_t i = 0; i <= all.size(); ++i) {
+            if (i == all.size() || all[i] == '\\') {
+                if (!out.empty() || i != one.size()) out.push_back('\\');
+                if (!one.empty()) out += key.remapUid(one);
+                one.clear();
+            } else {
+                one.push_back(all[i]);
+            }
+        }
+        if (!out.empty() && out[0] == '\\') out.erase(0, 1);
+        el->putString(out.c_str());
+        ++ctx.acts.uids;
+    }
+
+    void walk(DcmItem& item, Ctx& ctx, bool insideDescriptor) {
+        // private creators per (group, block)
+        std::map<std::pair<std::uint16_t, std::uint8_t>, std::string> creators;
+        for (unsigned long i = 0; i < item.card(); ++i) {
+            DcmElement* el = item.getElement(i);
+            const DcmTagKey k = el->getTag();
+            if ((k.getGroup() & 1) && k.getElement() >= 0x10 && k.getElement() <= 0xFF)
+                creators[{k.getGroup(), static_cast<std::uint8_t>(k.getElement())}] = getString(item, k);
+        }
+        std::set<std::pair<std::uint16_t, std::uint8_t>> keptBlocks;
+        for (unsigned long i = 0; i < item.card();) {
+            DcmElement* el = item.getElement(i);
+            const DcmTagKey k = el->getTag();
+            const std::uint16_t g = k.getGroup(), e = k.getElement();
+            const bool isSeq = el->ident() == EVR_SQ;
+            auto removeIt = [&](int* counter) {
+                delete item.remove(el);
+                if (counter) ++*counter;
+            };
+            if (k == DCM_PixelData) { ++i; continue; }
+            // group lengths are recomputed on write
+            if (e == 0x0000) { removeIt(nullptr); continue; }
+            if (g & 1) {
+                if (e >= 0x10 && e <= 0xFF) { ++i; continue; } // creators: decided below
+                if (e < 0x10) { removeIt(&ctx.acts.privateRemoved); continue; }
+                const auto block = static_cast<std::uint8_t>(e >> 8);
+                auto it = creators.find({g, block});
+                const std::string creator = it == creators.end() ? std::string() : it->second;
+                if (!safePrivate(g, creator, static_cast<std::uint8_t>(e & 0xFF))) {
+                    removeIt(&ctx.acts.privateRemoved);
+                    continue;
+                }
+                keptBlocks.insert({g, block});
+                if (isSeq) {
+                    auto* sq = static_cast<DcmSequenceOfItems*>(el);
+                    for (unsigned long n = 0; n < sq->card(); ++n) walk(*sq->getItem(n), ctx, insideDescriptor);
+                    ++i;
+                    continue;
+                }
+                if (cleanText(item, el, ctx, false)) ++i;
+                continue;
+            }
+            if ((g >= 0x5000 && g <= 0x501E) || (g >= 0x6000 && g <= 0x601E)) {
+                removeIt(&ctx.acts.removed); // curves and overlays
+                continue;
+            }
+            const ProfileRow* row = cfg.profile.find(g, e);
+            Action a = row ? cfg.profile.action(*row, options, isSeq) : Action::Keep;
+            if (!row && el->getVR() == EVR_UI && !isClassUidTag(k)) {
+                OFString v;
+                el->getOFStringArray(v);
+                if (!v.empty() && std::strncmp(v.c_str(), "1.2.840.10008.", 14) != 0) a = Action::Uid;
+            }
+            switch (a) {
+            case Action::Remove:
+                removeIt(&ctx.acts.removed);
+                continue;
+            case Action::Zero:
+                if (isSeq) {
+                    auto* sq = static_cast<DcmSequenceOfItems*>(el);
+                    while (sq->card() > 0) delete sq->remove(0UL);
+                } else {
+                    el->clear();
+                }
+                ++ctx.acts.emptied;
+                break;
+            case Action::Dummy:
+                dummy(el);
+                ++ctx.acts.dummies;
+                break;
+            case Action::Uid:
+                if (el->getVR() == EVR_UI) remapUids(el, ctx);
+                else removeIt(&ctx.acts.removed);
+                if (el->getVR() != EVR_UI) continue;
+                break;
+            case Action::Shift: {
+                if (el->getVR() == EVR_DA || el->getVR() == EVR_DT) {
+                    std::string v = getString(item, k);
+                    if (shiftDicomDate(v, ctx.shiftDays)) {
+                        el->putString(v.c_str());
+                        ++ctx.acts.shifted;
+                    }
+                }
+                break;
+            }
+            case Action::Recurse:
+            case Action::Clean:
+            case Action::Keep:
+                if (isSeq) {
+                    auto* sq = static_cast<DcmSequenceOfItems*>(el);
+                    for (unsigned long n = 0; n < sq->card(); ++n)
+                        walk(*sq->getItem(n), ctx, insideDescriptor || a == Action::Clean);
+                    break;
+                }
+                if (isTextVrForCleaning(el->getVR())) {
+                    if (!cleanText(item, el, ctx, a == Action::Clean)) continue;
+                }
+                break;
+            }
+            ++i;
+        }
+        // drop private creators whose blocks lost every element
+        for (unsigned long i = 0; i < item.card();) {
+            DcmElement* el = item.getElement(i);
+            const DcmTagKey k = el->getTag();
+            if ((k.getGroup() & 1) && k.getElement() >= 0x10 && k.getElement() <= 0xFF &&
+                !keptBlocks.count({k.getGroup(), static_cast<std::uint8_t>(k.getElement())})) {
+                delete item.remove(el);
+                ++ctx.acts.privateRemoved;
+                continue;
+            }
+            ++i;
+        }
+    }
+
+    static bool isTextVrForCleaning(DcmEVR vr) {
+        switch (vr) {
+        case EVR_AE: case EVR_AS: case EVR_CS: case EVR_LO: case EVR_LT: case EVR_PN: case EVR_SH:
+        case EVR_ST: case EVR_UC: case EVR_UR: case EVR_UT: case EVR_UN:
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    // The visit label of a study date from the charter schedule, if randomization is known.
+    std::pair<std::string, std::string> timePoint(const EnrolledPatient& p, const std::string& studyDate) const {
+        if (!p.randomization || studyDate.size() < 8) return {};
+        const int y = std::atoi(studyDate.substr(0, 4).c_str()), m = std::atoi(studyDate.substr(4, 2).c_str()),
+                  d = std::atoi(studyDate.substr(6, 2).c_str());
+        if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31) return {};
+        const int day = recist::Date::fromCivil(y, m, d) - *p.randomization;
+        const auto& vs = cfg.charter.visits;
+        if (day <= vs.windowDays || vs.intervalDays <= 0) return {"V" + std::to_string(vs.baselineVisit), vs.baselineLabel};
+        const int n = (day + vs.intervalDays / 2) / vs.intervalDays;
+        if (n < 1) return {"V" + std::to_string(vs.baselineVisit), vs.baselineLabel};
+        return {"V" + std::to_string(vs.visitNumOfFollowup(n)), vs.labelOfFollowup(n)};
+    }
+
+    void putTrialIdentity(DcmDataset& d, const EnrolledPatient& p, const std::string& origStudyDate, Ctx& ctx) {
+        const auto& trial = cfg.charter.trial;
+        const auto& deid = cfg.charter.deidentification;
+        d.putAndInsertString(DCM_PatientName, p.pseudonym.c_str());
+        d.putAndInsertString(DCM_PatientID, p.pseudonym.c_str());
+        d.putAndInsertString(DCM_ClinicalTrialSponsorName, trial.sponsor.c_str());
+        d.putAndInsertString(DCM_ClinicalTrialProtocolID, trial.studyId.c_str());
+        d.putAndInsertString(DCM_ClinicalTrialProtocolName, trial.protocolName.c_str());
+        d.putAndInsertString(DCM_ClinicalTrialSiteID, "");   // the site is blinded
+        d.putAndInsertString(DCM_ClinicalTrialSiteName, "");
+        d.putAndInsertString(DCM_ClinicalTrialSubjectID, p.pseudonym.c_str());
+        d.findAndDeleteElement(DCM_ClinicalTrialSubjectReadingID);
+        const auto [tpId, tpLabel] = timePoint(p, origStudyDate);
+        d.putAndInsertString(DCM_ClinicalTrialTimePointID, tpId.c_str());
+        if (!tpLabel.empty()) d.putAndInsertString(DCM_ClinicalTrialTimePointDescription, tpLabel.c_str());
+        d.putAndInsertString(DCM_ClinicalTrialCoordinatingCenterName, "");
+        d.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
+        std::string method = "Basic Application Confidentiality Profile";
+        if (deid.cleanDescriptors) method += "\\Clean Descriptors Option";
+        method += options.fullDates ? "\\Retain Longitudinal Temporal Information Full Dates Option"
+                                    : "\\Retain Longitudinal Temporal Information Modified Dates Option";
+        if (deid.retainPatientCharacteristics) method += "\\Retain Patient Characteristics Option";
+        method += "\\" + cfg.profile.version() + " + trial arm blinding";
+        d.putAndInsertString(DCM_DeidentificationMethod, method.c_str());
+        d.findAndDeleteElement(DCM_DeidentificationMethodCodeSequence);
+        auto code = [&](const char* value, const char* meaning) {
+            DcmItem* it = nullptr;
+            d.findOrCreateSequenceItem(DCM_DeidentificationMethodCodeSequence, it, -2);
+            it->putAndInsertString(DCM_CodeValue, value);
+            it->putAndInsertString(DCM_CodingSchemeDesignator, "DCM");
+            it->putAndInsertString(DCM_CodeMeaning, meaning);
+        };
+        code("113100", "Basic Application Confidentiality Profile");
+        if (deid.cleanDescriptors) code("113105", "Clean Descriptors Option");
+        if (options.fullDates) code("113106", "Retain Longitudinal Temporal Information Full Dates Option");
+        else code("113107", "Retain Longitudinal Temporal Information Modified Dates Option");
+        if (deid.retainPatientCharacteristics) code("113108", "Retain Patient Characteristics Option");
+        d.putAndInsertString(DCM_LongitudinalTemporalInformationModified, options.fullDates ? "UNMODIFIED" : "MODIFIED");
+        (void)ctx;
+    }
+
+    void writeReason(const fs::path& quarantined, const FileResult& r) {
+        nlohmann::json j;
+        j["input"] = r.input.string();
+        j["input_blake2b"] = r.inputHash;
+        j["time"] = isoNow();
+        nlohmann::json reasons = nlohmann::json::array();
+        for (const auto& q : r.reasons) reasons.push_back({{"category", q.category}, {"detail", q.detail}});
+        j["reasons"] = reasons;
+        const fs::path rf = quarantined.string() + ".reason.json";
+        const fs::path tmp = rf.parent_path() / (".tmp-" + rf.filename().string());
+        const std::string s = j.dump(1) + "\n";
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            writeAll(fd, s.data(), s.size());
+            ::close(fd);
+            fs::rename(tmp, rf);
+        }
+    }
+
+    FileResult& quarantine(FileResult& r, const std::string& original, const fs::path& relative) {
+        r.outcome = Outcome::Quarantined;
+        fs::path dest = cfg.quarantine / relative;
+        std::error_code ec;
+        fs::create_directories(dest.parent_path(), ec);
+        const fs::path tmp = dest.parent_path() / (".tmp-" + dest.filename().string());
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || !writeAll(fd, original.data(), original.size())) {
+            if (fd >= 0) ::close(fd);
+            r.reasons.push_back({"write-error", "cannot write the quarantine copy " + dest.string()});
+            return r;
+        }
+        if (cfg.fsyncEachFile) ::fdatasync(fd);
+        ::close(fd);
+        fs::rename(tmp, dest, ec);
+        r.output = dest;
+        writeReason(dest, r);
+        return r;
+    }
+};
+
+Anonymizer::Anonymizer(Config config, KeyStore& key) : config_(std::move(config)), key_(key) {
+    silenceDcmtk();
+    if (sodium_init() < 0) throw Error("libsodium failed to initialise");
+    impl_ = std::make_unique<Impl>(config_, key_);
+    auto inside = [](const fs::path& a, const fs::path& b) {
+        const fs::path aa = fs::weakly_canonical(a), bb = fs::weakly_canonical(b);
+        auto [ia, ib] = std::mismatch(aa.begin(), aa.end(), bb.begin(), bb.end());
+        return ib == bb.end();
+    };
+    if (inside(config_.quarantine, config_.store)) throw Error("the quarantine folder must not be inside the store");
+    if (inside(key_.file(), config_.store)) throw Error("the key file must not be inside the store");
+    if (!config_.auditLog.empty() && inside(config_.auditLog, config_.store))
+        throw Error("the audit log must not be inside the store");
+    fs::create_directories(config_.store);
+    fs::create_directories(config_.quarantine);
+    if (!config_.auditLog.empty()) {
+        if (config_.auditLog.has_parent_path()) fs::create_directories(config_.auditLog.parent_path());
+        impl_->auditFd = ::open(config_.auditLog.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (impl_->auditFd < 0) throw Error(config_.auditLog.string() + ": cannot open the audit log");
+    }
+}
+
+Anonymizer::~Anonymizer() {
+    if (impl_ && impl_->auditFd >= 0) ::close(impl_->auditFd);
+}
+
+std::optional<std::pair<std::string, QuarantineReason>> Anonymizer::seriesVerdict(const fs::path& file) const {
+    DcmFileFormat ff;
+    if (ff.loadFileUntilTag(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData).bad())
+        return std::nullopt;
+    DcmDataset& d = *ff.getDataset();
+    const std::string series = getString(d, DCM_SeriesInstanceUID);
+    if (series.empty()) return std::nullopt;
+    const Charset cs = datasetCharset(d);
+    const std::string modality = getString(d, DCM_Modality);
+    std::optional<QuarantineReason> why;
+    if (modality == "NM" || modality == "PT") {
+        DcmItem* it = nullptr;
+        for (long i = 0; !why && d.findAndGetSequenceItem(DCM_RadiopharmaceuticalInformationSequence, it, i).good(); ++i) {
+            std::vector<std::string> texts{getString(*it, DCM_Radiopharmaceutical)};
+            for (const DcmTagKey& seq : {DCM_RadionuclideCodeSequence, DCM_RadiopharmaceuticalCodeSequence}) {
+                DcmItem* c = nullptr;
+                for (long k = 0; it->findAndGetSequenceItem(seq, c, k).good(); ++k) {
+                    texts.push_back(getString(*c, DCM_CodeMeaning));
+                    texts.push_back(getString(*c, DCM_CodeValue));
+                }
+            }
+            for (const std::string& t : texts) {
+                auto hits = impl_->radiopharmaceuticalWords.find(t, cs);
+                if (!hits.empty()) {
+                    why = QuarantineReason{"arm-series", modality + " series with radiopharmaceutical '" + t +
+                                                             "' (matches '" + impl_->radiopharmaceuticalWords.phrase(hits[0].phrase) + "')"};
+                    break;
+                }
+            }
+        }
+    }
+    if (!why) {
+        for (const DcmTagKey& k : {DCM_SeriesDescription, DCM_ProtocolName, DCM_StudyDescription}) {
+            const std::string t = getString(d, k);
+            auto hits = impl_->seriesWords.find(t, cs);
+            if (!hits.empty()) {
+                why = QuarantineReason{"arm-series", "series described as '" + impl_->seriesWords.phrase(hits[0].phrase) + "'"};
+                break;
+            }
+        }
+    }
+    if (!why) return std::nullopt;
+    return std::make_pair(series, *why);
+}
+
+FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, SeriesVerdicts& verdicts) {
+    Impl& im = *impl_;
+    FileResult r;
+    r.input = input;
+    std::string buf, err;
+    if (!readWholeFile(input, buf, err)) {
+        r.reasons.push_back({"corrupt", "cannot read: " + err});
+        return r;
+    }
+    r.bytes = buf.size();
+    r.inputHash = hashHex(buf);
+    ParsedHeader h = parseHeader(buf.data(), buf.size());
+    if (!h.ok) {
+        const bool dicm = buf.size() >= 132 && std::memcmp(buf.data() + 128, "DICM", 4) == 0;
+        r.reasons.push_back({dicm ? "corrupt" : "not-dicom", "DCMTK: " + h.error});
+        return im.quarantine(r, buf, relative);
+    }
+    std::unique_ptr<DcmFileFormat> full;
+    DcmFileFormat* ff = h.file.get();
+    const bool fast = h.pixelElementStart > 0 && h.pixelToEnd;
+    if (!fast) {
+        full = parseFull(buf.data(), buf.size(), err);
+        if (!full) {
+            r.reasons.push_back({"corrupt", "DCMTK: " + err});
+            return im.quarantine(r, buf, relative);
+        }
+        ff = full.get();
+    }
+    r.fastPath = fast;
+    DcmDataset& d = *ff->getDataset();
+    const E_TransferSyntax xfer = d.getOriginalXfer();
+
+    // --- rules that quarantine the file -------------------------------------------------
+    const std::string seriesUid = getString(d, DCM_SeriesInstanceUID);
+    {
+        std::lock_guard<std::mutex> lock(verdicts.mutex);
+        auto it = verdicts.bySeriesUid.find(seriesUid);
+        if (it != verdicts.bySeriesUid.end()) r.reasons.push_back(it->second);
+    }
+    const auto& rules = config_.charter.deidentification.quarantine;
+    if (r.reasons.empty()) {
+        const std::string sopClass = getString(d, DCM_SOPClassUID);
+        const std::string modality = getString(d, DCM_Modality);
+        std::string burned = getString(d, DCM_BurnedInAnnotation);
+        if (rules.burnedInAnnotation && burned.find("YES") != std::string::npos)
+            r.reasons.push_back({"burned-in", "BurnedInAnnotation is YES"});
+        else if (rules.secondaryCapture && sopClass.rfind("1.2.840.10008.5.1.4.1.1.7", 0) == 0)
+            r.reasons.push_back({"secondary-capture", "secondary capture image (SOP class " + sopClass + ")"});
+        else if (!rules.allowedModalities.empty() &&
+                 std::find(rules.allowedModalities.begin(), rules.allowedModalities.end(), modality) == rules.allowedModalities.end())
+            r.reasons.push_back({"modality", "modality '" + modality + "' is not allowed by the charter"});
+    }
+    std::string patientId = getString(d, DCM_PatientID);
+    while (!patientId.empty() && patientId.back() == ' ') patientId.pop_back();
+    const EnrolledPatient* patient = config_.enrolment.find(patientId);
+    if (r.reasons.empty() && !patient)
+        r.reasons.push_back({"not-enrolled", "PatientID '" + patientId + "' is not on the enrolment list"});
+    if (r.reasons.empty() && seriesUid.empty()) r.reasons.push_back({"corrupt", "no SeriesInstanceUID"});
+    if (r.reasons.empty() && getString(d, DCM_SOPInstanceUID).empty()) r.reasons.push_back({"corrupt", "no SOPInstanceUID"});
+    if (!r.reasons.empty()) return im.quarantine(r, buf, relative);
+
+    // --- de-identify ------------------------------------------------------------------------
+    const Identifiers ids = collectIdentifiers(d, patient->originalId);
+    const std::string origStudyDate = getString(d, DCM_StudyDate);
+    Impl::Ctx ctx{r.actions, ids, datasetCharset(d), 0, {}};
+    ctx.shiftDays = im.options.modifiedDates ? key_.dateShiftDays(patient->originalId) : 0;
+    key_.noteSubject(patient->originalId, patient->pseudonym, ctx.shiftDays);
+    im.walk(d, ctx, false);
+    im.putTrialIdentity(d, *patient, origStudyDate, ctx);
+    ff->getMetaInfo()->clear();
+
+    // --- where it goes ------------------------------------------------------------------------
+    const std::string newSop = getString(d, DCM_SOPInstanceUID), newSeries = getString(d, DCM_SeriesInstanceUID),
+                      newStudy = getString(d, DCM_StudyInstanceUID);
+    std::string studyDate = getString(d, DCM_StudyDate);
+    std::string seriesNumber = getString(d, DCM_SeriesNumber);
+    const fs::path dir = config_.store / safeName(patient->pseudonym) /
+                         safeName((studyDate.empty() ? std::string("nodate") : studyDate) + "_" + tail(newStudy, 8)) /
+                         safeName(getString(d, DCM_Modality) + "_" + (seriesNumber.empty() ? "0" : seriesNumber) + "_" + tail(newSeries, 8));
+    const fs::path out = dir / (safeName(newSop) + ".dcm");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const fs::path tmp = dir / (".tmp-" + safeName(newSop) + "-" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000));
+
+    // --- write: header by DCMTK, pixel element copied byte for byte -----------------------------
+    std::size_t headerBytes = 0;
+    {
+        const OFCondition c = ff->saveFile(tmp.c_str(), xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
+                                           EWM_createNewMeta);
+        if (c.bad()) {
+            fs::remove(tmp, ec);
+            r.reasons.push_back({"write-error", std::string("DCMTK cannot write the de-identified file: ") + c.text()});
+            return im.quarantine(r, buf, relative);
+        }
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        bool ok = fd >= 0;
+        struct stat st {};
+        if (ok) ::fstat(fd, &st);
+        headerBytes = static_cast<std::size_t>(st.st_size);
+        if (ok && fast) ok = writeAll(fd, buf.data() + h.pixelElementStart, buf.size() - h.pixelElementStart);
+        if (ok && config_.fsyncEachFile) ok = ::fdatasync(fd) == 0;
+        if (fd >= 0) ::close(fd);
+        if (!ok) {
+            fs::remove(tmp, ec);
+            r.reasons.push_back({"write-error", std::string("writing ") + tmp.string() + ": " + std::strerror(errno)});
+            return im.quarantine(r, buf, relative);
+        }
+    }
+
+    // --- leak scan: re-read the temporary file and look for anything of this patient or the arm -----
+    std::vector<std::string> findings;
+    {
+        std::string written;
+        if (!readWholeFile(tmp, written, err)) {
+            findings.push_back("cannot re-read the written file: " + err);
+        } else {
+            ParsedHeader back = parseHeader(written.data(), written.size());
+            if (!back.ok) {
+                findings.push_back("the written file does not parse: " + back.error);
+            } else {
+                const std::size_t headerEnd = back.pixelElementStart ? back.pixelElementStart : written.size();
+                findings = scanDataset(*back.file->getDataset(), im.armWords, ids, datasetCharset(*back.file->getDataset()));
+                auto meta = scanDataset(*back.file->getMetaInfo(), im.armWords, ids, Charset::Ascii);
+                findings.insert(findings.end(), meta.begin(), meta.end());
+                const std::string_view header(written.data(), headerEnd);
+                for (const std::string& v : ids.raw) {
+                    if (containsDelimited(header, v)) findings.push_back("raw bytes contain identifier '" + v + "'");
+                }
+                for (const std::string& u : ids.uids) {
+                    if (header.find(u) != std::string_view::npos) findings.push_back("raw bytes contain original UID " + u);
+                }
+                // pixel data must be the input's, byte for byte
+                if (fast) {
+                    const std::size_t n = buf.size() - h.pixelElementStart;
+                    if (written.size() != headerBytes + n ||
+                        std::memcmp(written.data() + headerBytes, buf.data() + h.pixelElementStart, n) != 0)
+                        findings.push_back("pixel data bytes differ from the input");
+                }
+            }
+        }
+    }
+    if (!findings.empty()) {
+        fs::remove(tmp, ec);
+        std::string detail;
+        for (std::size_t i = 0; i < findings.size() && i < 5; ++i) detail += (i ? "; " : "") + findings[i];
+        r.reasons.push_back({"leak", detail});
+        return im.quarantine(r, buf, relative);
+    }
+    fs::rename(tmp, out, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        r.reasons.push_back({"write-error", "rename into the store failed: " + ec.message()});
+        return im.quarantine(r, buf, relative);
+    }
+    {
+        std::lock_guard<std::mutex> lock(im.storedMutex);
+        im.storedBySeries[newSeries].insert(out);
+        im.dirsToSync.insert(dir);
+    }
+    r.outcome = Outcome::Stored;
+    r.output = out;
+    return r;
+}
+
+void Anonymizer::quarantineStoredSeries(const std::string& originalSeriesUid, const QuarantineReason& why) {
+    Impl& im = *impl_;
+    const std::string newSeries = key_.remapUid(originalSeriesUid);
+    std::set<fs::path> files;
+    {
+        std::lock_guard<std::mutex> lock(im.storedMutex);
+        auto it = im.storedBySeries.find(newSeries);
+        if (it == im.storedBySeries.end()) return;
+        files = std::move(it->second);
+        im.storedBySeries.erase(it);
+    }
+    for (const fs::path& f : files) {
+        const fs::path dest = config_.quarantine / "retracted" / fs::relative(f, config_.store);
+        std::error_code ec;
+        fs::create_directories(dest.parent_path(), ec);
+        fs::rename(f, dest, ec);
+        FileResult r;
+        r.input = f;
+        r.output = dest;
+        r.reasons.push_back({why.category, why.detail + " (retracted from the store after a later instance of the "
+                                                        "series; the copy kept is the de-identified one)"});
+        im.writeReason(dest, r);
+        audit(r);
+    }
+}
+
+void Anonymizer::audit(const FileResult& r) {
+    if (impl_->auditFd < 0) return;
+    nlohmann::json j;
+    j["time"] = isoNow();
+    j["input"] = r.input.string();
+    j["input_blake2b"] = r.inputHash;
+    j["bytes"] = r.bytes;
+    j["outcome"] = r.outcome == Outcome::Stored ? "stored" : "quarantined";
+    j["output"] = r.output.string();
+    const Actions& a = r.actions;
+    j["actions"] = {{"removed", a.removed}, {"emptied", a.emptied}, {"dummy", a.dummies}, {"uid_remapped", a.uids},
+                    {"descriptors_cleaned", a.cleaned}, {"dates_shifted", a.shifted}, {"private_removed", a.privateRemoved},
+                    {"arm_text_cleaned", a.armCleaned}, {"identifier_text_cleaned", a.phiCleaned},
+                    {"pixel_bytes_copied_verbatim", r.fastPath}};
+    nlohmann::json reasons = nlohmann::json::array();
+    for (const auto& q : r.reasons) reasons.push_back(q.text());
+    j["quarantine_reasons"] = reasons;
+    const std::string line = j.dump() + "\n";
+    std::lock_guard<std::mutex> lock(impl_->auditMutex);
+    writeAll(impl_->auditFd, line.data(), line.size());
+}
+
+std::size_t Anonymizer::removeStaleTemporaries(const fs::path& store) {
+    std::size_t n = 0;
+    std::error_code ec;
+    if (!fs::exists(store, ec)) return 0;
+    std::vector<fs::path> stale;
+    for (auto it = fs::recursive_directory_iterator(store, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (it->is_regular_file() && it->path().filename().string().rfind(".tmp-", 0) == 0) stale.push_back(it->path());
+    }
+    for (const auto& p : stale) n += fs::remove(p, ec) ? 1 : 0;
+    return n;
+}
+
+} // namespace anon

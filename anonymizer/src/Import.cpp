@@ -1,0 +1,163 @@
+// The folder import: find every input, gather series verdicts, de-identify with N jobs.
+#include "Dicom.h"
+
+#include <dcmtk/dcmdata/dcdicdir.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace anon {
+
+namespace fs = std::filesystem;
+
+InputSet findInputs(const fs::path& root) {
+    InputSet set;
+    std::set<fs::path> seen;
+    std::error_code ec;
+    if (fs::is_regular_file(root, ec)) {
+        set.files.push_back(root);
+        return set;
+    }
+    if (!fs::is_directory(root, ec)) throw Error(root.string() + ": no such folder");
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (!it->is_regular_file(ec)) continue;
+        const fs::path p = it->path();
+        std::string name = p.filename().string();
+        std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+        if (name == "DICOMDIR") {
+            set.dicomdirs.push_back(p);
+            continue;
+        }
+        if (seen.insert(fs::weakly_canonical(p, ec)).second) set.files.push_back(p);
+    }
+    // Files a DICOMDIR references (ReferencedFileID is relative to the DICOMDIR's folder).
+    detail::silenceDcmtk();
+    for (const fs::path& dd : set.dicomdirs) {
+        DcmFileFormat ff;
+        if (ff.loadFile(dd.c_str()).bad()) continue;
+        DcmSequenceOfItems* records = nullptr;
+        if (ff.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() || !records) continue;
+        for (unsigned long i = 0; i < records->card(); ++i) {
+            OFString id;
+            if (records->getItem(i)->findAndGetOFStringArray(DCM_ReferencedFileID, id).bad() || id.empty()) continue;
+            std::string rel(id.c_str());
+            std::replace(rel.begin(), rel.end(), '\\', '/');
+            const fs::path p = dd.parent_path() / rel;
+            if (!fs::is_regular_file(p, ec)) {
+                set.missingReferences.push_back(dd.string() + " references missing " + rel);
+                continue;
+            }
+            if (seen.insert(fs::weakly_canonical(p, ec)).second) set.files.push_back(p);
+        }
+    }
+    std::sort(set.files.begin(), set.files.end());
+    return set;
+}
+
+RunSummary runImport(Anonymizer& anon, const fs::path& in, int jobs,
+                     const std::function<void(const RunSummary&, std::size_t)>& progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Anonymizer::removeStaleTemporaries(anon.config().store);
+    const InputSet inputs = findInputs(in);
+    const std::size_t n = inputs.files.size();
+    jobs = std::max(1, jobs);
+    SeriesVerdicts verdicts;
+    RunSummary sum;
+    sum.filesIn = n;
+
+    // Pass 1: headers only, to quarantine a series as a whole whichever instance reveals the arm.
+    {
+        std::atomic<std::size_t> next{0};
+        std::vector<std::thread> pool;
+        for (int j = 0; j < jobs; ++j) {
+            pool.emplace_back([&] {
+                for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+                    auto v = anon.seriesVerdict(inputs.files[i]);
+                    if (!v) continue;
+                    std::lock_guard<std::mutex> lock(verdicts.mutex);
+                    verdicts.bySeriesUid.emplace(v->first, v->second);
+                }
+            });
+        }
+        for (auto& t : pool) t.join();
+    }
+
+    // Pass 2: de-identify.
+    std::mutex sumMutex;
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    const fs::path base = fs::is_directory(in) ? in : in.parent_path();
+    auto lastReport = std::chrono::steady_clock::now();
+    for (int j = 0; j < jobs; ++j) {
+        pool.emplace_back([&] {
+            for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+                const fs::path& f = inputs.files[i];
+                std::error_code ec;
+                fs::path rel = fs::relative(f, base, ec);
+                if (ec || rel.empty() || *rel.begin() == "..") rel = f.filename();
+                FileResult r = anon.process(f, rel, verdicts);
+                anon.audit(r);
+                std::lock_guard<std::mutex> lock(sumMutex);
+                sum.bytesIn += r.bytes;
+                if (r.outcome == Outcome::Stored) {
+                    ++sum.stored;
+                } else {
+                    ++sum.quarantined;
+                    ++sum.quarantinedByCategory[r.reasons.empty() ? "unknown" : r.reasons.front().category];
+                }
+                const auto now = std::chrono::steady_clock::now();
+                if (progress && (now - lastReport > std::chrono::milliseconds(200) || sum.stored + sum.quarantined == n)) {
+                    lastReport = now;
+                    progress(sum, n);
+                }
+            }
+        });
+    }
+    for (auto& t : pool) t.join();
+    // make the renames durable: one fsync per folder that received files
+    std::set<fs::path> dirs;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(anon.config().store, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (it->is_directory()) dirs.insert(it->path());
+    }
+    dirs.insert(anon.config().store);
+    for (const fs::path& d : dirs) {
+        const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            ::fsync(fd);
+            ::close(fd);
+        }
+    }
+    anon.key().save();
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return sum;
+}
+
+fs::path findAsset(const std::string& relative) {
+    std::vector<fs::path> candidates;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        candidates.push_back(exe.parent_path() / "../../assets" / relative);       // build/bin -> source
+        candidates.push_back(exe.parent_path() / "../share/reluth/assets" / relative);
+    }
+#ifdef RELUTH_SOURCE_ASSETS
+    candidates.push_back(fs::path(RELUTH_SOURCE_ASSETS) / relative);
+#endif
+    candidates.push_back(fs::path("assets") / relative);
+    for (const auto& c : candidates) {
+        if (fs::exists(c, ec)) return fs::weakly_canonical(c, ec);
+    }
+    throw Error("cannot find assets/" + relative);
+}
+
+} // namespace anon
