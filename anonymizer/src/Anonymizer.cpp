@@ -182,8 +182,8 @@ struct Anonymizer::Impl {
     // charter says so for arm words. Returns false if the element was removed.
     bool cleanText(DcmItem& item, DcmElement* el, Ctx& ctx, bool descriptor) {
         std::string value;
-        const DcmEVR vr = el->getVR();
-        if (vr == EVR_UN || vr == EVR_OB) {
+        const bool opaque = !el->isaString();
+        if (opaque) {
             Uint8* bytes = nullptr;
             if (el->getUint8Array(bytes).good() && bytes) value.assign(reinterpret_cast<char*>(bytes), el->getLength());
         } else {
@@ -196,7 +196,7 @@ struct Anonymizer::Impl {
         if (armHits.empty() && phiHits.empty()) return true;
         const bool removeForArm = !armHits.empty() &&
                                   cfg.charter.deidentification.armTextAction == charter::ArmTextAction::Remove;
-        if (removeForArm || vr == EVR_UN || vr == EVR_OB) {
+        if (removeForArm || opaque) {
             delete item.remove(el);
             if (!armHits.empty()) ++ctx.acts.armCleaned;
             if (!phiHits.empty()) ++ctx.acts.phiCleaned;
@@ -364,7 +364,7 @@ struct Anonymizer::Impl {
     static bool isTextVrForCleaning(DcmEVR vr) {
         switch (vr) {
         case EVR_AE: case EVR_AS: case EVR_CS: case EVR_LO: case EVR_LT: case EVR_PN: case EVR_SH:
-        case EVR_ST: case EVR_UC: case EVR_UR: case EVR_UT: case EVR_UN:
+        case EVR_ST: case EVR_UC: case EVR_UR: case EVR_UT: case EVR_UN: case EVR_UNKNOWN: case EVR_UNKNOWN2B:
             return true;
         default:
             return false;
@@ -468,6 +468,8 @@ struct Anonymizer::Impl {
 
 Anonymizer::Anonymizer(Config config, KeyStore& key) : config_(std::move(config)), key_(key) {
     silenceDcmtk();
+    config_.store = fs::absolute(config_.store).lexically_normal();
+    config_.quarantine = fs::absolute(config_.quarantine).lexically_normal();
     if (sodium_init() < 0) throw Error("libsodium failed to initialise");
     impl_ = std::make_unique<Impl>(config_, key_);
     auto inside = [](const fs::path& a, const fs::path& b) {
@@ -599,7 +601,8 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     if (!r.reasons.empty()) return im.quarantine(r, buf, relative);
 
     // --- de-identify ------------------------------------------------------------------------
-    const Identifiers ids = collectIdentifiers(d, patient->originalId);
+    const auto& trial = config_.charter.trial;
+    const Identifiers ids = collectIdentifiers(d, patient->originalId, {trial.sponsor, trial.studyId, trial.protocolName});
     const std::string origStudyDate = getString(d, DCM_StudyDate);
     Impl::Ctx ctx{r.actions, ids, datasetCharset(d), 0, {}};
     ctx.shiftDays = im.options.modifiedDates ? key_.dateShiftDays(patient->originalId) : 0;

@@ -111,8 +111,10 @@ std::unique_ptr<DcmFileFormat> parseFull(const char* data, std::size_t size, std
     return ff;
 }
 
-Identifiers collectIdentifiers(DcmDataset& d, const std::string& enrolledId) {
+Identifiers collectIdentifiers(DcmDataset& d, const std::string& enrolledId,
+                               const std::vector<std::string>& trialConstants) {
     Identifiers ids;
+    PhraseSet constants(trialConstants);
     auto person = [&](const DcmTagKey& key) {
         const std::string v = getString(d, key);
         if (v.empty()) return;
@@ -131,6 +133,9 @@ Identifiers collectIdentifiers(DcmDataset& d, const std::string& enrolledId) {
     auto whole = [&](const DcmTagKey& key, std::size_t minChars = 3) {
         const std::string v = getString(d, key);
         if (v.empty()) return;
+        for (const auto& h : constants.find(v, Charset::Utf8)) {
+            if (h.begin == 0 && h.end == v.size()) return;
+        }
         std::string one;
         for (char c : v + "\\") {
             if (c == '\\') {
@@ -186,7 +191,8 @@ namespace {
 bool isTextVr(DcmEVR vr) {
     switch (vr) {
     case EVR_AE: case EVR_AS: case EVR_CS: case EVR_LO: case EVR_LT: case EVR_PN: case EVR_SH:
-    case EVR_ST: case EVR_UC: case EVR_UR: case EVR_UT: case EVR_UN: case EVR_OB:
+    case EVR_ST: case EVR_UC: case EVR_UR: case EVR_UT: case EVR_UN: case EVR_OB: case EVR_UNKNOWN:
+    case EVR_UNKNOWN2B:
         return true;
     default:
         return false;
@@ -225,7 +231,7 @@ void scanItem(DcmItem& item, const PhraseSet& arm, const Identifiers& ids, Chars
             continue;
         }
         if (!isTextVr(vr)) continue;
-        if (vr == EVR_UN || vr == EVR_OB) {
+        if (!el->isaString()) {
             Uint8* bytes = nullptr;
             if (el->getUint8Array(bytes).good() && bytes) value.assign(reinterpret_cast<char*>(bytes), el->getLength());
         } else {

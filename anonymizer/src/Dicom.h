@@ -32,7 +32,10 @@ ParsedHeader parseHeader(const char* data, std::size_t size);
 std::unique_ptr<DcmFileFormat> parseFull(const char* data, std::size_t size, std::string& error);
 
 std::string getString(DcmItem& item, const DcmTagKey& key);
-Identifiers collectIdentifiers(DcmDataset& d, const std::string& enrolledId);
+/// trialConstants: values written identically into every file (sponsor, protocol), which
+/// identify no one and are not treated as identifiers even where a site shares the name.
+Identifiers collectIdentifiers(DcmDataset& d, const std::string& enrolledId,
+                               const std::vector<std::string>& trialConstants);
 Charset datasetCharset(DcmItem& d);
 
 /// Scans every element at every depth for arm words and the patient's identifiers; returns

@@ -62,9 +62,10 @@ InputSet findInputs(const fs::path& root) {
     return set;
 }
 
-RunSummary runImport(Anonymizer& anon, const fs::path& in, int jobs,
+RunSummary runImport(Anonymizer& anon, const fs::path& inArg, int jobs,
                      const std::function<void(const RunSummary&, std::size_t)>& progress) {
     const auto t0 = std::chrono::steady_clock::now();
+    const fs::path in = fs::absolute(inArg).lexically_normal();
     Anonymizer::removeStaleTemporaries(anon.config().store);
     const InputSet inputs = findInputs(in);
     const std::size_t n = inputs.files.size();

@@ -1,0 +1,639 @@
+// The anonymizer: profile table, matching, trial identity, UIDs, planted identifiers at every
+// depth, quarantine rules, the phantom trial end to end (checked by an independent pydicom
+// scan), re-runs, the receive node, pydicom's odd files and dciodvfy.
+#include "anonymizer/Anonymizer.h"
+#include "../common/TempDir.h"
+#include "../phantom/TrialFixture.h"
+
+#include <dcmtk/dcmdata/dctk.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using namespace anon;
+
+namespace {
+
+const fs::path kSource = RELUTH_SOURCE_DIR;
+const fs::path kBin = fs::path(RELUTH_BINARY_DIR) / "bin";
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+int run(const std::string& cmd, std::string* out = nullptr) {
+    std::string full = cmd + " 2>&1";
+    FILE* p = ::popen(full.c_str(), "r");
+    std::string text;
+    char buf[4096];
+    while (p && std::fgets(buf, sizeof buf, p)) text += buf;
+    const int st = p ? ::pclose(p) : -1;
+    if (out) *out = text;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Profile profile() { return Profile::load(kSource / "assets/deid/ps3.15-E.1-1.tsv"); }
+charter::Charter reluth() { return charter::loadCharter(kSource / "assets/charters/reluth.json"); }
+
+/// A tree hash: relative path -> content, for comparing stores.
+std::map<std::string, std::string> tree(const fs::path& root) {
+    std::map<std::string, std::string> t;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (e.is_regular_file()) t[fs::relative(e.path(), root).string()] = slurp(e.path());
+    }
+    return t;
+}
+
+struct AnonSetup {
+    testutil::TempDir dir{"anon"};
+    std::unique_ptr<KeyStore> key;
+    std::unique_ptr<Anonymizer> anonymizer;
+    SeriesVerdicts verdicts;
+
+    explicit AnonSetup(const std::string& enrolmentCsv, charter::Charter c = reluth()) {
+        Config cfg;
+        cfg.charter = std::move(c);
+        cfg.profile = profile();
+        cfg.enrolment = Enrolment::parse(enrolmentCsv, "enrolment.csv");
+        cfg.store = dir.path() / "store";
+        cfg.quarantine = dir.path() / "quarantine";
+        cfg.auditLog = dir.path() / "audit.jsonl";
+        key = std::make_unique<KeyStore>(dir.path() / "key.json", std::string(32, 'k'));
+        anonymizer = std::make_unique<Anonymizer>(std::move(cfg), *key);
+    }
+    FileResult process(const fs::path& f) { return anonymizer->process(f, f.filename(), verdicts); }
+};
+
+void put(DcmItem& item, const DcmTagKey& k, const std::string& v) {
+    ASSERT_TRUE(item.putAndInsertString(k, v.c_str()).good()) << DcmTag(k).getTagName();
+}
+
+/// A CT slice with an identifier or an arm word planted in every category at several depths.
+void writePlanted(const fs::path& file, E_TransferSyntax xfer, const std::string& sop, const std::string& refSop,
+                  const std::string& patientId = "PID123456", const std::string& modality = "CT") {
+    DcmFileFormat ff;
+    DcmDataset& d = *ff.getDataset();
+    put(d, DCM_SpecificCharacterSet, "ISO_IR 192");
+    put(d, DCM_SOPClassUID, modality == "CT" ? UID_CTImageStorage : UID_NuclearMedicineImageStorage);
+    put(d, DCM_SOPInstanceUID, sop);
+    put(d, DCM_StudyInstanceUID, "1.2.826.0.1.3680043.99.1");
+    put(d, DCM_SeriesInstanceUID, "1.2.826.0.1.3680043.99.1.2");
+    put(d, DCM_FrameOfReferenceUID, "1.2.826.0.1.3680043.99.1.3");
+    put(d, DCM_Modality, modality);
+    put(d, DCM_StudyDate, "20240315");
+    put(d, DCM_SeriesNumber, "2");
+    put(d, DCM_PatientName, "PLANTED^SECRETNAME");
+    put(d, DCM_PatientID, patientId);
+    put(d, DCM_PatientBirthDate, "19510203");
+    put(d, DCM_AccessionNumber, "ACC998877");
+    put(d, DCM_InstitutionName, "Clinique Confidentielle");
+    put(d, DCM_OperatorsName, "OPERATOR^HIDDEN");
+    put(d, DCM_StudyDescription, "Suivi LUTATHÉRA bras A");
+    put(d, DCM_SeriesDescription, "TAP portal");
+    put(d, DCM_ImageComments, "for PLANTED after PRRT C3");
+    put(d, DCM_Manufacturer, "ACME");
+    DcmItem* it = nullptr;
+    // depth 2: a reference that must follow the remapped UID
+    ASSERT_TRUE(d.findOrCreateSequenceItem(DCM_ReferencedImageSequence, it, 0).good());
+    put(*it, DCM_ReferencedSOPClassUID, UID_CTImageStorage);
+    put(*it, DCM_ReferencedSOPInstanceUID, refSop);
+    // depth 3: an arm word in a kept code meaning inside a kept sequence
+    DcmItem* src = nullptr;
+    ASSERT_TRUE(d.findOrCreateSequenceItem(DCM_SourceImageSequence, src, 0).good());
+    put(*src, DCM_ReferencedSOPClassUID, UID_CTImageStorage);
+    put(*src, DCM_ReferencedSOPInstanceUID, refSop);
+    DcmItem* purpose = nullptr;
+    ASSERT_TRUE(src->findOrCreateSequenceItem(DCM_PurposeOfReferenceCodeSequence, purpose, 0).good());
+    put(*purpose, DCM_CodeValue, "121320");
+    put(*purpose, DCM_CodingSchemeDesignator, "DCM");
+    put(*purpose, DCM_CodeMeaning, "Uncompressed predecessor, dosimetry for Lu-177");
+    // Request Attributes: an accession number and the arm two levels down
+    ASSERT_TRUE(d.findOrCreateSequenceItem(DCM_RequestAttributesSequence, it, 0).good());
+    put(*it, DCM_RequestedProcedureDescription, "Bilan 177Lu DOTATATE");
+    put(*it, DCM_AccessionNumber, "ACC998877");
+    put(*it, DCM_RequestedProcedureID, "RPID-SECRET");
+    ASSERT_TRUE(d.findOrCreateSequenceItem(DCM_OtherPatientIDsSequence, it, 0).good());
+    put(*it, DCM_PatientID, "NIP99887766");
+    // private block with the name, a private sequence with more inside, and a safe element
+    put(d, DcmTagKey(0x0011, 0x0010), "SITEPACS 1.0");
+    DcmTag p1(0x0011, 0x1010, "SITEPACS 1.0");
+    p1.setVR(EVR_LO);
+    ASSERT_TRUE(d.putAndInsertString(p1, "PLANTED^SECRETNAME").good());
+    put(d, DcmTagKey(0x0013, 0x0010), "OTHERVENDOR");
+    DcmTag psq(0x0013, 0x1010, "OTHERVENDOR");
+    psq.setVR(EVR_SQ);
+    auto* seq = new DcmSequenceOfItems(psq);
+    auto* pit = new DcmItem();
+    pit->putAndInsertString(DCM_PatientName, "PLANTED^SECRETNAME");
+    pit->putAndInsertString(DCM_StudyDescription, "experimental arm");
+    seq->append(pit);
+    ASSERT_TRUE(d.insert(seq).good());
+    put(d, DcmTagKey(0x0019, 0x0010), "SAFEVENDOR");
+    DcmTag safe1(0x0019, 0x1010, "SAFEVENDOR");
+    safe1.setVR(EVR_LO);
+    ASSERT_TRUE(d.putAndInsertString(safe1, "kept value").good());
+    DcmTag safe2(0x0019, 0x1011, "SAFEVENDOR");
+    safe2.setVR(EVR_LO);
+    ASSERT_TRUE(d.putAndInsertString(safe2, "kernel B30 randomised").good());
+    // an unknown public element with UN VR holding the name
+    {
+        DcmTag un(0x4321, 0x0010);
+        un.setVR(EVR_UN);
+        const std::string v = "PLANTED^SECRETNAME ";
+        auto* el = new DcmOtherByteOtherWord(un);
+        ASSERT_TRUE(el->putUint8Array(reinterpret_cast<const Uint8*>(v.data()), static_cast<unsigned long>(v.size())).good());
+        ASSERT_TRUE(d.insert(el).good());
+    }
+    // overlay, curve, icon
+    ASSERT_TRUE(d.putAndInsertUint16(DcmTagKey(0x6000, 0x0010), 4).good());
+    ASSERT_TRUE(d.putAndInsertUint16(DcmTagKey(0x6000, 0x0011), 4).good());
+    {
+        const Uint16 ov[1] = {0xFFFF};
+        ASSERT_TRUE(d.putAndInsertUint16Array(DcmTagKey(0x6000, 0x3000), ov, 1).good());
+    }
+    ASSERT_TRUE(d.putAndInsertString(DcmTagKey(0x5000, 0x0022), "PLANTED curve").good());
+    ASSERT_TRUE(d.findOrCreateSequenceItem(DCM_IconImageSequence, it, 0).good());
+    put(*it, DCM_Rows, "1");
+    // image
+    put(d, DCM_Rows, "4");
+    put(d, DCM_Columns, "4");
+    put(d, DCM_BitsAllocated, "16");
+    put(d, DCM_BitsStored, "12");
+    put(d, DCM_HighBit, "11");
+    put(d, DCM_PixelRepresentation, "0");
+    put(d, DCM_SamplesPerPixel, "1");
+    put(d, DCM_PhotometricInterpretation, "MONOCHROME2");
+    Uint16 px[16];
+    for (int i = 0; i < 16; ++i) px[i] = static_cast<Uint16>(i * 257 + 3);
+    ASSERT_TRUE(d.putAndInsertUint16Array(DCM_PixelData, px, 16).good());
+    put(*ff.getMetaInfo(), DCM_SourceApplicationEntityTitle, "SITE_AE_X");
+    ASSERT_TRUE(ff.saveFile(file.c_str(), xfer).good());
+}
+
+const char* kEnrol = "original_patient_id,pseudonym,site\nPID123456,RELUTH-09-001,09\n";
+
+charter::Charter charterWithSafeTags() {
+    charter::Charter c = reluth();
+    c.deidentification.safePrivateTags.push_back({0x0019, "SAFEVENDOR", 0x10});
+    c.deidentification.safePrivateTags.push_back({0x0019, "SAFEVENDOR", 0x11});
+    return c;
+}
+
+} // namespace
+
+TEST(ProfileTable, LoadsTheVersionedTableAndAnswersKnownRows) {
+    const Profile p = profile();
+    EXPECT_GT(p.rows().size(), 400u);
+    EXPECT_EQ(p.version(), "reluth-deid-table-1");
+    EXPECT_FALSE(p.edition().empty());
+    ProfileOptions full;          // ReLUTH: full dates, clean descriptors
+    ProfileOptions shifted;
+    shifted.fullDates = false;
+    shifted.modifiedDates = true;
+    auto act = [&](std::uint16_t g, std::uint16_t e, const ProfileOptions& o, bool sq = false) {
+        const ProfileRow* r = p.find(g, e);
+        EXPECT_NE(r, nullptr) << std::hex << g << "," << e;
+        return r ? p.action(*r, o, sq) : Action::Keep;
+    };
+    EXPECT_EQ(act(0x0010, 0x0010, full), Action::Zero);      // Patient's Name Z
+    EXPECT_EQ(act(0x0008, 0x0018, full), Action::Uid);       // SOP Instance UID U
+    EXPECT_EQ(act(0x0008, 0x0020, full), Action::Keep);      // Study Date: full dates K
+    EXPECT_EQ(act(0x0008, 0x0020, shifted), Action::Shift);  // ... modified dates C
+    EXPECT_EQ(act(0x0008, 0x103E, full), Action::Clean);     // Series Description: clean descriptors
+    EXPECT_EQ(act(0x0010, 0x1010, full), Action::Remove);    // Patient's Age X (characteristics not retained)
+    EXPECT_EQ(act(0x0008, 0x1140, full, true), Action::Recurse); // Referenced Image Sequence X/Z/U*
+    EXPECT_EQ(act(0x5002, 0x3000, full), Action::Remove);    // curve data 50xx wildcard
+    EXPECT_EQ(act(0x6004, 0x3000, full), Action::Remove);    // overlay data 60xx wildcard
+    ASSERT_NE(p.find(0x0029, 0x1010), nullptr);
+    EXPECT_TRUE(p.find(0x0029, 0x1010)->privateRows);
+    EXPECT_EQ(p.find(0x0028, 0x0010), nullptr);              // Rows: not listed, kept
+}
+
+TEST(ProfileTable, BadRowsAreNamedByLine) {
+    const std::string head = "# table-version: t\n";
+    try {
+        Profile::parse(head + "(0010,0010)\tQ\t-\tPatient's Name\n", "t.tsv");
+        FAIL();
+    } catch (const ProfileError& e) {
+        EXPECT_NE(std::string(e.what()).find("t.tsv:2"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(Profile::parse(head + "(0010,0010)\tZ\t-\tA\n(0010,0010)\tX\t-\tB\n", "t.tsv"), ProfileError);
+    EXPECT_THROW(Profile::parse(head + "(0010,001G)\tZ\t-\tA\n", "t.tsv"), ProfileError);
+    EXPECT_THROW(Profile::parse(head + "(0010,0010)\tZ\tbogus=K\tA\n", "t.tsv"), ProfileError);
+}
+
+TEST(Matching, CaseAccentsAndSeparatorsButWholeTokensOnly) {
+    const PhraseSet arm(reluth().deidentification.armWords);
+    for (const char* hit : {"LUTATHERA", "lutathéra", "Lutathera(R)", "Lu 177", "lu177", "177-LU", "PRRT", "bras  A",
+                            "Bras-B", "cycle 3", "C3", "c-3", "RANDOMISÉ", "DOTA-TATE", "post therapy", "DOSIMÉTRIE"})
+        EXPECT_TRUE(arm.matches(hit, Charset::Utf8)) << hit;
+    for (const char* miss : {"C30", "DC3", "arms", "farm a", "Lutetia", "T2 HASTE", "1177", "bras droit", "IOMERON 350"})
+        EXPECT_FALSE(arm.matches(miss, Charset::Utf8)) << miss;
+    // Latin-1 bytes: "Lutathéra" with é = 0xE9
+    EXPECT_TRUE(arm.matches(std::string("Lutath\xE9ra"), Charset::Latin1));
+    const std::string v = "Controle apres 177Lu-DOTATATE (Lutathéra), bras expérimental";
+    const std::string cleaned = removeHits(v, arm.find(v, Charset::Utf8));
+    EXPECT_FALSE(arm.matches(cleaned, Charset::Utf8)) << cleaned;
+    EXPECT_NE(cleaned.find("Controle apres"), std::string::npos) << cleaned;
+}
+
+TEST(Enrolment, ErrorsNameTheFileAndLine) {
+    auto msg = [](const std::string& csv) {
+        try {
+            Enrolment::parse(csv, "enrol.csv");
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(msg("id,name\n1,a\n").find("enrol.csv:1"), std::string::npos);
+    EXPECT_NE(msg("original_patient_id,pseudonym\n1,A\n1,B\n").find("enrol.csv:3"), std::string::npos);
+    EXPECT_NE(msg("original_patient_id,pseudonym\n1,A\n2,A\n").find("given to two patients"), std::string::npos);
+    EXPECT_NE(msg("original_patient_id,pseudonym\n1\n").find("enrol.csv:2"), std::string::npos);
+    EXPECT_NE(msg("original_patient_id,pseudonym\n1,\"A\n").find("unterminated"), std::string::npos);
+    const Enrolment e = Enrolment::parse("site,original_patient_id,extra,pseudonym\n03,123, x ,R-1\n", "e.csv");
+    ASSERT_NE(e.find("123"), nullptr);
+    EXPECT_EQ(e.find("123")->pseudonym, "R-1");
+    EXPECT_EQ(e.find("124"), nullptr);
+}
+
+TEST(Uids, KeyedDeterministicTwoTwentyFive) {
+    testutil::TempDir dir("uids");
+    KeyStore a(dir.path() / "a.json", std::string(32, 'a')), a2(dir.path() / "a2.json", std::string(32, 'a')),
+        b(dir.path() / "b.json", std::string(32, 'b'));
+    const std::string u = a.remapUid("1.2.840.113619.2.55.3.1234");
+    EXPECT_EQ(u, a2.remapUid("1.2.840.113619.2.55.3.1234"));
+    EXPECT_NE(u, b.remapUid("1.2.840.113619.2.55.3.1234"));
+    EXPECT_NE(u, a.remapUid("1.2.840.113619.2.55.3.1235"));
+    EXPECT_EQ(u.rfind("2.25.", 0), 0u);
+    EXPECT_LE(u.size(), 64u);
+    EXPECT_EQ(u.find("2.25.0"), std::string::npos);
+    EXPECT_LT(a.dateShiftDays("X"), 0);
+    EXPECT_EQ(a.dateShiftDays("X"), a2.dateShiftDays("X"));
+}
+
+class Planted : public ::testing::TestWithParam<E_TransferSyntax> {};
+
+TEST_P(Planted, EveryCategoryIsGoneAtEveryDepthAndReferencesFollow) {
+    AnonSetup s(kEnrol, charterWithSafeTags());
+    const fs::path a = s.dir.path() / "a.dcm", b = s.dir.path() / "b.dcm";
+    writePlanted(a, GetParam(), "1.2.826.0.1.3680043.99.1.2.1", "1.2.826.0.1.3680043.99.1.2.2");
+    writePlanted(b, GetParam(), "1.2.826.0.1.3680043.99.1.2.2", "1.2.826.0.1.3680043.99.1.2.1");
+    const std::string inputPixels = [&] {
+        DcmFileFormat f;
+        f.loadFile(a.c_str());
+        const Uint8* px = nullptr;
+        unsigned long n = 0;
+        f.getDataset()->findAndGetUint8Array(DCM_PixelData, px, &n);
+        return std::string(reinterpret_cast<const char*>(px), n);
+    }();
+    const FileResult ra = s.process(a), rb = s.process(b);
+    ASSERT_EQ(ra.outcome, Outcome::Stored) << (ra.reasons.empty() ? "" : ra.reasons[0].text());
+    ASSERT_EQ(rb.outcome, Outcome::Stored);
+    const std::string bytes = lower(slurp(ra.output));
+    for (const char* planted : {"planted", "secretname", "pid123456", "19510203", "acc998877", "confidentielle",
+                                "operator", "site_ae_x", "nip99887766", "rpid-secret", "sitepacs", "othervendor",
+                                "1.2.826.0.1.3680043.99"})
+        EXPECT_EQ(bytes.find(planted), std::string::npos) << planted;
+    DcmFileFormat out;
+    ASSERT_TRUE(out.loadFile(ra.output.c_str()).good());
+    DcmDataset& d = *out.getDataset();
+    std::ostringstream dump;
+    d.print(dump);
+    out.getMetaInfo()->print(dump);
+    const std::string text = lower(dump.str());
+    for (const char* arm : {"lutath", "prrt", "177", "dotatate", "bras a", "experimental", "randomised", "dosimetry"})
+        EXPECT_EQ(text.find(arm), std::string::npos) << arm << "\n" << dump.str();
+    OFString v;
+    EXPECT_TRUE(d.findAndGetOFString(DCM_PatientName, v).good() && v == "RELUTH-09-001");
+    EXPECT_TRUE(d.findAndGetOFString(DCM_ClinicalTrialSubjectID, v).good() && v == "RELUTH-09-001");
+    EXPECT_TRUE(d.findAndGetOFString(DCM_PatientIdentityRemoved, v).good() && v == "YES");
+    EXPECT_TRUE(d.findAndGetOFString(DCM_LongitudinalTemporalInformationModified, v).good() && v == "UNMODIFIED");
+    EXPECT_TRUE(d.findAndGetOFString(DCM_StudyDate, v).good() && v == "20240315"); // full dates retained
+    EXPECT_TRUE(d.findAndGetOFString(DCM_ClinicalTrialProtocolID, v).good() && v == "RELUTH");
+    EXPECT_TRUE(d.findAndGetOFString(DCM_Manufacturer, v).good() && v == "ACME");
+    std::set<std::string> codes;
+    DcmItem* it = nullptr;
+    for (long i = 0; d.findAndGetSequenceItem(DCM_DeidentificationMethodCodeSequence, it, i).good(); ++i) {
+        it->findAndGetOFString(DCM_CodeValue, v);
+        codes.insert(v.c_str());
+    }
+    EXPECT_EQ(codes, (std::set<std::string>{"113100", "113105", "113106"}));
+    // the safe private element stays (and is cleaned); the rest of the private world is gone
+    if (GetParam() == EXS_LittleEndianImplicit) {
+        // implicit VR: private values have no VR (UN); kept as bytes, or removed when they hold an arm word
+        const Uint8* kept = nullptr;
+        unsigned long len = 0;
+        ASSERT_TRUE(d.findAndGetUint8Array(DcmTagKey(0x0019, 0x1010), kept, &len).good());
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(kept), len), "kept value");
+        EXPECT_FALSE(d.tagExists(DcmTagKey(0x0019, 0x1011)));
+    } else {
+        EXPECT_TRUE(d.findAndGetOFString(DcmTagKey(0x0019, 0x1010), v).good() && v == "kept value");
+        EXPECT_TRUE(d.findAndGetOFString(DcmTagKey(0x0019, 0x1011), v).good() && v == "kernel B30") << v;
+    }
+    EXPECT_FALSE(d.tagExists(DcmTagKey(0x0011, 0x1010)));
+    EXPECT_FALSE(d.tagExists(DcmTagKey(0x0013, 0x1010)));
+    EXPECT_FALSE(d.tagExists(DcmTagKey(0x4321, 0x0010)));
+    EXPECT_FALSE(d.tagExists(DcmTagKey(0x6000, 0x3000)));
+    EXPECT_FALSE(d.tagExists(DcmTagKey(0x6000, 0x0010)));
+    EXPECT_FALSE(d.tagExists(DcmTagKey(0x5000, 0x0022)));
+    EXPECT_FALSE(d.tagExists(DCM_IconImageSequence));
+    EXPECT_FALSE(d.tagExists(DCM_OtherPatientIDsSequence));
+    OFString meta;
+    EXPECT_FALSE(out.getMetaInfo()->tagExists(DCM_SourceApplicationEntityTitle));
+    // references follow the remapped UIDs; classes and meta stay consistent
+    DcmFileFormat outB;
+    ASSERT_TRUE(outB.loadFile(rb.output.c_str()).good());
+    OFString sopB, refInA, metaSop, cls;
+    outB.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sopB);
+    ASSERT_TRUE(d.findAndGetSequenceItem(DCM_ReferencedImageSequence, it, 0).good());
+    it->findAndGetOFString(DCM_ReferencedSOPInstanceUID, refInA);
+    EXPECT_EQ(refInA, sopB);
+    it->findAndGetOFString(DCM_ReferencedSOPClassUID, cls);
+    EXPECT_EQ(cls, UID_CTImageStorage);
+    d.findAndGetOFString(DCM_SOPInstanceUID, v);
+    out.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, metaSop);
+    EXPECT_EQ(v, metaSop);
+    EXPECT_EQ(std::string(v.c_str()), s.key->remapUid("1.2.826.0.1.3680043.99.1.2.1"));
+    EXPECT_EQ(d.getOriginalXfer(), GetParam());
+    // pixel data byte-identical
+    const Uint8* px = nullptr;
+    unsigned long n = 0;
+    d.findAndGetUint8Array(DCM_PixelData, px, &n);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(px), n), inputPixels);
+    EXPECT_TRUE(ra.fastPath);
+    EXPECT_GT(ra.actions.armCleaned, 0);
+    EXPECT_GT(ra.actions.privateRemoved, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(TransferSyntaxes, Planted,
+                         ::testing::Values(EXS_LittleEndianExplicit, EXS_LittleEndianImplicit, EXS_BigEndianExplicit));
+
+TEST(PlantedOptions, ShiftedDatesAndTheRemoveAction) {
+    charter::Charter c = reluth();
+    c.deidentification.temporal = charter::TemporalOption::ShiftPerSubject;
+    c.deidentification.armTextAction = charter::ArmTextAction::Remove;
+    AnonSetup s(kEnrol, c);
+    const fs::path a = s.dir.path() / "a.dcm";
+    writePlanted(a, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.1.2.1", "1.2.826.0.1.3680043.99.1.2.2");
+    const FileResult r = s.process(a);
+    ASSERT_EQ(r.outcome, Outcome::Stored);
+    DcmFileFormat out;
+    ASSERT_TRUE(out.loadFile(r.output.c_str()).good());
+    DcmDataset& d = *out.getDataset();
+    OFString v;
+    d.findAndGetOFString(DCM_StudyDate, v);
+    const int shift = s.key->dateShiftDays("PID123456");
+    const recist::Date expect = recist::Date::fromCivil(2024, 3, 15).plusDays(shift);
+    int y, m, dd;
+    expect.toCivil(y, m, dd);
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d%02d%02d", y, m, dd);
+    EXPECT_EQ(v, buf);
+    EXPECT_TRUE(d.findAndGetOFString(DCM_LongitudinalTemporalInformationModified, v).good() && v == "MODIFIED");
+    EXPECT_FALSE(d.tagExists(DCM_StudyDescription)); // held arm words: removed, not cleaned
+    EXPECT_FALSE(d.tagExists(DCM_ImageComments));
+}
+
+TEST(Quarantine, UnlistedPatientNonDicomAndDisallowedModalityKeepTheirBytes) {
+    AnonSetup s(kEnrol);
+    const fs::path stranger = s.dir.path() / "stranger.dcm", text = s.dir.path() / "notes", nm = s.dir.path() / "nm.dcm";
+    writePlanted(stranger, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.7", "1.2.826.0.1.3680043.99.8", "OTHER999");
+    std::ofstream(text) << "not a DICOM file\n";
+    writePlanted(nm, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.9", "1.2.826.0.1.3680043.99.8", "PID123456", "NM");
+    const FileResult r1 = s.process(stranger), r2 = s.process(text), r3 = s.process(nm);
+    ASSERT_EQ(r1.outcome, Outcome::Quarantined);
+    EXPECT_EQ(r1.reasons.at(0).category, "not-enrolled");
+    ASSERT_EQ(r2.outcome, Outcome::Quarantined);
+    EXPECT_EQ(r2.reasons.at(0).category, "not-dicom");
+    EXPECT_NE(r2.reasons.at(0).detail.find("DCMTK"), std::string::npos);
+    ASSERT_EQ(r3.outcome, Outcome::Quarantined);
+    EXPECT_EQ(r3.reasons.at(0).category, "modality");
+    for (const auto* r : {&r1, &r2, &r3}) {
+        EXPECT_EQ(slurp(r->output), slurp(r->input));
+        EXPECT_TRUE(fs::exists(r->output.string() + ".reason.json"));
+    }
+    EXPECT_FALSE(fs::exists(s.dir.path() / "store") && !fs::is_empty(s.dir.path() / "store"));
+}
+
+TEST(Quarantine, ASeriesIsQuarantinedWholeWhicheverInstanceRevealsTheArm) {
+    charter::Charter c = reluth();
+    c.deidentification.quarantine.allowedModalities = {"CT", "MR", "NM"};
+    AnonSetup s(kEnrol, c);
+    fs::create_directories(s.dir.path() / "in");
+    const fs::path n1 = s.dir.path() / "in/nm1.dcm", n2 = s.dir.path() / "in/nm2.dcm";
+    writePlanted(n1, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.21", "1.2.826.0.1.3680043.99.22", "PID123456", "NM");
+    writePlanted(n2, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.22", "1.2.826.0.1.3680043.99.21", "PID123456", "NM");
+    {   // only the second instance names the radiopharmaceutical
+        DcmFileFormat f;
+        ASSERT_TRUE(f.loadFile(n2.c_str()).good());
+        DcmItem* it = nullptr;
+        f.getDataset()->findOrCreateSequenceItem(DCM_RadiopharmaceuticalInformationSequence, it, 0);
+        it->putAndInsertString(DCM_Radiopharmaceutical, "Lutetium (177Lu) oxodotreotide");
+        ASSERT_TRUE(f.saveFile(n2.c_str(), EXS_LittleEndianExplicit).good());
+    }
+    RunSummary sum = runImport(*s.anonymizer, s.dir.path() / "in", 2, nullptr);
+    EXPECT_EQ(sum.stored, 0u);
+    EXPECT_EQ(sum.quarantinedByCategory["arm-series"], 2u);
+}
+
+namespace {
+
+struct PhantomRun {
+    const testutil::SmallTrial& trial = testutil::SmallTrial::get();
+    testutil::TempDir dir{"anon-phantom"};
+    fs::path store = dir.path() / "store", quarantine = dir.path() / "quarantine", key = dir.path() / "key.json",
+             audit = dir.path() / "audit.jsonl";
+    std::string cli(const fs::path& in, const fs::path& st, const fs::path& q, const std::string& extra = "") const {
+        return (kBin / "anonymize").string() + " --quiet --jobs 2 --in " + in.string() + " --out " + st.string() +
+               " --quarantine " + q.string() + " --enrolment " + (trial.path() / "enrolment.csv").string() +
+               " --key " + key.string() + " --audit " + audit.string() + " " + extra;
+    }
+};
+
+} // namespace
+
+TEST(PhantomTrial, IndependentScanFindsNoIdentifierNoArmWordAndEveryQuarantine) {
+    PhantomRun p;
+    std::string out;
+    ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.store, p.quarantine), &out), 0) << out;
+    std::size_t expected = 0;
+    for (const auto& q : p.trial.truth["quarantine"]) {
+        const fs::path t = p.trial.path() / q["path"].get<std::string>();
+        if (fs::is_regular_file(t)) ++expected;
+        else
+            for (const auto& e : fs::recursive_directory_iterator(t)) expected += e.is_regular_file() ? 1 : 0;
+    }
+    EXPECT_NE(out.find("quarantined: " + std::to_string(expected) + "\n"), std::string::npos) << out;
+    const std::string scan = "/usr/bin/python3 " + (kSource / "tests/anonymizer/scan_store.py").string() + " --trial " +
+                             p.trial.path().string() + " --store " + p.store.string() + " --quarantine " +
+                             p.quarantine.string() + " --audit " + p.audit.string() + " --charter " +
+                             (kSource / "assets/charters/reluth.json").string();
+    ASSERT_EQ(run(scan, &out), 0) << out;
+    EXPECT_NE(out.find("0 problems"), std::string::npos) << out;
+    // the scanner is not blind: one raw site file in the store makes it fail
+    fs::path anyInput;
+    for (const auto& e : fs::recursive_directory_iterator(p.trial.path() / "incoming")) {
+        if (e.path().extension() == ".dcm" && e.path().string().find("_CT") != std::string::npos) {
+            anyInput = e.path();
+            break;
+        }
+    }
+    fs::copy_file(anyInput, p.store / "planted.dcm");
+    EXPECT_EQ(run(scan, &out), 1) << out;
+    EXPECT_NE(out.find("identifier"), std::string::npos) << out;
+}
+
+TEST(PhantomTrial, AKilledRunReRunGivesTheSameStoreWithNoPartialFile) {
+    PhantomRun p;
+    ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.store, p.quarantine)), 0);
+    const auto first = tree(p.store);
+    ASSERT_GT(first.size(), 100u);
+    // what a kill leaves: temporaries beside half-finished series, and files not yet written
+    std::size_t i = 0;
+    for (const auto& [rel, _] : first) {
+        if (i++ % 3 == 0) fs::remove(p.store / rel);
+        if (i % 7 == 0) std::ofstream(p.store / fs::path(rel).parent_path() / ".tmp-2.25.1-99") << "partial";
+    }
+    ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.store, p.quarantine)), 0);
+    EXPECT_TRUE(tree(p.store) == first);
+    // and a second store from the same key is byte-identical (UIDs and all)
+    ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.dir.path() / "store2", p.dir.path() / "q2")), 0);
+    EXPECT_TRUE(tree(p.dir.path() / "store2") == first);
+}
+
+TEST(PhantomTrial, ReceiveNodeGivesTheSameStoreAsTheFolderImport) {
+    PhantomRun p;
+    // one study of the first subject, imported from the folder
+    fs::path study;
+    for (const auto& e : fs::recursive_directory_iterator(p.trial.path() / "incoming")) {
+        if (e.is_directory() && e.path().filename().string().find('_') != std::string::npos &&
+            e.path().parent_path().parent_path().filename().string().rfind("site-", 0) == 0 &&
+            fs::exists(e.path() / "S002_CT")) {
+            study = e.path();
+            break;
+        }
+    }
+    ASSERT_FALSE(study.empty());
+    ASSERT_EQ(run(p.cli(study, p.store, p.quarantine)), 0);
+    const int port = 20000 + ::getpid() % 20000;
+    const fs::path scpStore = p.dir.path() / "scp-store", log = p.dir.path() / "scp.log";
+    const std::string scp = (kBin / "anonymize-scp").string() + " --port " + std::to_string(port) + " --out " +
+                            scpStore.string() + " --quarantine " + (p.dir.path() / "scp-q").string() + " --enrolment " +
+                            (p.trial.path() / "enrolment.csv").string() + " --key " + p.key.string() + " --audit " +
+                            (p.dir.path() / "scp-audit.jsonl").string();
+    ASSERT_EQ(std::system((scp + " > " + log.string() + " 2>&1 & echo $! > " + (p.dir.path() / "scp.pid").string()).c_str()), 0);
+    std::string out;
+    int rc = -1;
+    for (int attempt = 0; attempt < 50 && rc != 0; ++attempt) {
+        ::usleep(100000);
+        rc = run("TCP_NODELAY=1 echoscu -aec RELUTH_ANON localhost " + std::to_string(port));
+    }
+    ASSERT_EQ(rc, 0) << slurp(log);
+    EXPECT_EQ(run("TCP_NODELAY=1 storescu -aec RELUTH_ANON +sd +r localhost " + std::to_string(port) + " " + study.string(), &out), 0) << out;
+    std::system(("kill $(cat " + (p.dir.path() / "scp.pid").string() + ")").c_str());
+    for (int i = 0; i < 50 && slurp(log).find("stopped") == std::string::npos; ++i) ::usleep(100000);
+    const auto folder = tree(p.store), received = tree(scpStore);
+    EXPECT_GT(folder.size(), 10u);
+    EXPECT_TRUE(folder == received) << folder.size() << " vs " << received.size() << "\n" << slurp(log);
+}
+
+TEST(OddFiles, PydicomTestFilesAreStoredOrQuarantinedNeverACrash) {
+    const fs::path files = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+    if (!fs::exists(files)) GTEST_SKIP() << "python3-pydicom not installed";
+    testutil::TempDir dir("anon-odd");
+    // enrol every patient ID found, so the files go through the whole de-identification
+    std::string csv = "original_patient_id,pseudonym\n";
+    std::set<std::string> ids;
+    std::size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(files)) {
+        if (!e.is_regular_file()) continue;
+        if (e.path().filename() != "DICOMDIR") ++n;
+        DcmFileFormat f;
+        OFString id;
+        if (f.loadFileUntilTag(e.path().c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData).good() &&
+            f.getDataset()->findAndGetOFString(DCM_PatientID, id).good() && !id.empty() && id.find(',') == OFString_npos &&
+            id.find('"') == OFString_npos && ids.insert(id.c_str()).second)
+            csv += std::string(id.c_str()) + ",ODD-" + std::to_string(ids.size()) + "\n";
+    }
+    std::ofstream(dir.path() / "enrol.csv") << csv;
+    // a charter that lets every modality through, so that every parsable file is de-identified
+    auto charterJson = nlohmann::json::parse(slurp(kSource / "assets/charters/reluth.json"));
+    charterJson["deidentification"]["quarantine"]["allowed_modalities"] =
+        {"CT", "MR", "NM", "PT", "CR", "DX", "US", "RTDOSE", "RTSTRUCT", "RTPLAN", "OT", "XA", "MG", "SR", "SEG"};
+    charterJson["deidentification"]["quarantine"]["secondary_capture"] = false;
+    std::ofstream(dir.path() / "charter.json") << charterJson.dump(1);
+    std::string out;
+    const std::string cmd = (kBin / "anonymize").string() + " --quiet --jobs 2 --in " + files.string() + " --out " +
+                            (dir.path() / "store").string() + " --quarantine " + (dir.path() / "q").string() +
+                            " --enrolment " + (dir.path() / "enrol.csv").string() + " --charter " +
+                            (dir.path() / "charter.json").string();
+    ASSERT_EQ(run(cmd, &out), 0) << out;
+    EXPECT_NE(out.find("files in: " + std::to_string(n)), std::string::npos) << out;
+    std::size_t stored = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir.path() / "store")) {
+        if (!e.is_regular_file()) continue;
+        ++stored;
+        DcmFileFormat f;
+        EXPECT_TRUE(f.loadFile(e.path().c_str()).good()) << e.path();
+    }
+    EXPECT_GT(stored, 20u) << out;
+    EXPECT_NE(out.find("corrupt"), std::string::npos) << out; // the truncated and bad files
+}
+
+TEST(OddFiles, DciodvfyReportsNoNewErrors) {
+    PhantomRun p;
+    ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.store, p.quarantine)), 0);
+    std::ifstream audit(p.audit);
+    std::string line;
+    std::set<std::string> seenDirs;
+    int checked = 0;
+    while (std::getline(audit, line) && checked < 6) {
+        const auto j = nlohmann::json::parse(line);
+        if (j["outcome"] != "stored") continue;
+        const fs::path in = j["input"].get<std::string>();
+        if (!seenDirs.insert(in.parent_path().string()).second) continue;
+        auto errors = [](const fs::path& f) {
+            std::string text;
+            run("dciodvfy " + f.string(), &text);
+            std::set<std::string> e;
+            std::istringstream s(text);
+            for (std::string l; std::getline(s, l);) {
+                if (l.rfind("Error", 0) == 0) e.insert(l);
+            }
+            return e;
+        };
+        const auto before = errors(in), after = errors(j["output"].get<std::string>());
+        for (const auto& e : after) EXPECT_TRUE(before.count(e)) << "new dciodvfy error on " << j["output"] << ": " << e;
+        ++checked;
+    }
+    EXPECT_GE(checked, 4);
+}
+
+TEST(Cli, BadEnrolmentAndMissingArgumentsAreClearErrors) {
+    testutil::TempDir dir("anon-cli");
+    std::ofstream(dir.path() / "e.csv") << "original_patient_id,pseudonym\nA,P1\nB,P1\n";
+    std::string out;
+    const std::string base = (kBin / "anonymize").string() + " --in " + dir.path().string() + " --out " +
+                             (dir.path() / "s").string() + " --quarantine " + (dir.path() / "q").string();
+    EXPECT_EQ(run(base + " --enrolment " + (dir.path() / "e.csv").string(), &out), 2);
+    EXPECT_NE(out.find("e.csv:3"), std::string::npos) << out;
+    EXPECT_EQ(run(base, &out), 2);
+    EXPECT_NE(out.find("--enrolment"), std::string::npos) << out;
+    EXPECT_EQ(run(base + " --enrolment " + (dir.path() / "e.csv").string() + " --key " + (dir.path() / "s/k.json").string(), &out), 2);
+}
