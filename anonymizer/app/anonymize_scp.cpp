@@ -25,15 +25,8 @@ public:
 protected:
     void notifyInstanceStored(const OFString& filename, const OFString&, const OFString& sop, DcmDataset*) const override {
         const std::filesystem::path f(filename.c_str());
-        // an instance that reveals the arm condemns its series, including what is already stored
-        if (auto v = anon_.seriesVerdict(f)) {
-            bool fresh = false;
-            {
-                std::lock_guard<std::mutex> lock(verdicts_.mutex);
-                fresh = verdicts_.bySeriesUid.emplace(v->first, v->second).second;
-            }
-            if (fresh) anon_.quarantineStoredSeries(v->first, v->second);
-        }
+        // an instance that reveals the arm condemns its series, and process() retracts what of
+        // it was already stored
         const std::string caller = safe(getPeerAETitle().c_str());
         anon::FileResult r = anon_.process(f, std::filesystem::path("scp") / caller / (safe(sop.c_str()) + ".dcm"), verdicts_);
         anon_.audit(r);

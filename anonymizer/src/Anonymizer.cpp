@@ -3,11 +3,14 @@
 #include "Dicom.h"
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 #include <sodium.h>
+#include <sys/uio.h>
 
 #include <dcmtk/dcmdata/dcostrmb.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,7 +38,68 @@ bool isClassUidTag(const DcmTagKey& k) {
     return std::find(std::begin(keep), std::end(keep), k) != std::end(keep);
 }
 
-bool readWholeFile(const fs::path& p, std::string& out, std::string& error) {
+/// A growable byte buffer that is never zero-filled (one per thread, reused file after file).
+struct Bytes {
+    std::unique_ptr<char[]> data;
+    std::size_t size = 0, capacity = 0;
+    void reserve(std::size_t n) {
+        if (n <= capacity) return;
+        capacity = std::max(n, capacity * 2);
+        data.reset(new char[capacity]);
+    }
+    std::string_view view() const { return {data.get(), size}; }
+};
+
+/// An input file mapped read-only (page-cache pages, no copy); small files are read instead.
+struct InputFile {
+    int fd = -1;
+    const char* data = nullptr;
+    std::size_t size = 0;
+    void* map = nullptr;
+    Bytes* fallback = nullptr;
+    ~InputFile() {
+        if (map) ::munmap(map, size);
+        if (fd >= 0) ::close(fd);
+    }
+    bool open(const fs::path& p, Bytes& small, std::string& error) {
+        fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            error = std::strerror(errno);
+            return false;
+        }
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            error = "not a regular file";
+            return false;
+        }
+        size = static_cast<std::size_t>(st.st_size);
+        if (size >= (64u << 10)) {
+            map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+            if (map == MAP_FAILED) map = nullptr;
+            if (map) {
+                data = static_cast<const char*>(map);
+                return true;
+            }
+        }
+        small.reserve(size);
+        std::size_t off = 0;
+        while (off < size) {
+            const ssize_t n = ::pread(fd, small.data.get() + off, size - off, static_cast<off_t>(off));
+            if (n < 0) {
+                error = std::strerror(errno);
+                return false;
+            }
+            if (n == 0) break;
+            off += static_cast<std::size_t>(n);
+        }
+        size = small.size = off;
+        data = small.data.get();
+        return true;
+    }
+    std::string_view view() const { return {data, size}; }
+};
+
+bool readWholeFile(const fs::path& p, Bytes& out, std::string& error, std::size_t limit = SIZE_MAX) {
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         error = std::strerror(errno);
@@ -43,10 +107,11 @@ bool readWholeFile(const fs::path& p, std::string& out, std::string& error) {
     }
     struct stat st {};
     ::fstat(fd, &st);
-    out.resize(static_cast<std::size_t>(st.st_size));
+    const std::size_t want = std::min(static_cast<std::size_t>(st.st_size), limit);
+    out.reserve(want);
     std::size_t off = 0;
-    while (off < out.size()) {
-        const ssize_t n = ::read(fd, out.data() + off, out.size() - off);
+    while (off < want) {
+        const ssize_t n = ::read(fd, out.data.get() + off, want - off);
         if (n < 0) {
             error = std::strerror(errno);
             ::close(fd);
@@ -55,7 +120,7 @@ bool readWholeFile(const fs::path& p, std::string& out, std::string& error) {
         if (n == 0) break;
         off += static_cast<std::size_t>(n);
     }
-    out.resize(off);
+    out.size = off;
     ::close(fd);
     return true;
 }
@@ -70,12 +135,40 @@ bool writeAll(int fd, const char* data, std::size_t size) {
     return true;
 }
 
-std::string hashHex(const std::string& data) {
-    unsigned char h[32];
-    crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    return hex;
+/// SHA-256 of the input bytes for the audit log (OpenSSL: SHA-NI where the CPU has it).
+std::string sha256Hex(std::string_view data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out.push_back(hex[md[i] >> 4]);
+        out.push_back(hex[md[i] & 15]);
+    }
+    return out;
+}
+
+/// Writes the header (DCMTK) into memory: meta information made anew for the de-identified data set.
+bool encodeHeader(DcmFileFormat& ff, E_TransferSyntax xfer, std::string& out, std::string& error) {
+    out.clear();
+    char chunk[65536];
+    DcmOutputBufferStream stream(chunk, sizeof chunk);
+    ff.transferInit();
+    OFCondition c;
+    do {
+        c = ff.write(stream, xfer, EET_ExplicitLength, nullptr, EGL_recalcGL, EPD_noChange, 0, 0, 0, EWM_createNewMeta);
+        void* p = nullptr;
+        offile_off_t n = 0;
+        stream.flushBuffer(p, n);
+        out.append(static_cast<const char*>(p), static_cast<std::size_t>(n));
+    } while (c == EC_StreamNotifyClient);
+    ff.transferEnd();
+    if (c.bad()) {
+        error = c.text();
+        return false;
+    }
+    return true;
 }
 
 std::string isoNow() {
@@ -147,8 +240,10 @@ struct Anonymizer::Impl {
     PhraseSet seriesWords;
     std::mutex auditMutex;
     int auditFd = -1;
-    std::mutex storedMutex;
-    std::map<std::string, std::set<fs::path>> storedBySeries; // new series UID -> files
+    mutable std::mutex storedMutex;
+    struct StoredFile { fs::path output, input, relative; };
+    std::map<std::string, std::vector<StoredFile>> storedBySeries; // original series UID -> files
+    std::map<std::string, std::size_t> retracted;                  // by category, under storedMutex
     std::set<fs::path> dirsToSync;
 
     Impl(const Config& c, KeyStore& k) : cfg(c), key(k) {
@@ -191,8 +286,11 @@ struct Anonymizer::Impl {
             if (el->getOFStringArray(v).good()) value.assign(v.c_str(), v.length());
         }
         if (value.empty()) return true;
-        auto armHits = armWords.find(value, ctx.cs);
-        auto phiHits = ctx.ids.phrases.find(value, ctx.cs);
+        thread_local Tokens tokens;
+        tokenize(value, ctx.cs, tokens);
+        if (tokens.toks.empty()) return true;
+        auto armHits = armWords.find(tokens);
+        auto phiHits = ctx.ids.phrases.find(tokens);
         if (armHits.empty() && phiHits.empty()) return true;
         const bool removeForArm = !armHits.empty() &&
                                   cfg.charter.deidentification.armTextAction == charter::ArmTextAction::Remove;
@@ -445,7 +543,7 @@ struct Anonymizer::Impl {
         }
     }
 
-    FileResult& quarantine(FileResult& r, const std::string& original, const fs::path& relative) {
+    FileResult& quarantine(FileResult& r, std::string_view original, const fs::path& relative) {
         r.outcome = Outcome::Quarantined;
         fs::path dest = cfg.quarantine / relative;
         std::error_code ec;
@@ -494,19 +592,15 @@ Anonymizer::~Anonymizer() {
     if (impl_ && impl_->auditFd >= 0) ::close(impl_->auditFd);
 }
 
-std::optional<std::pair<std::string, QuarantineReason>> Anonymizer::seriesVerdict(const fs::path& file) const {
-    DcmFileFormat ff;
-    if (ff.loadFileUntilTag(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData).bad())
-        return std::nullopt;
-    DcmDataset& d = *ff.getDataset();
-    const std::string series = getString(d, DCM_SeriesInstanceUID);
-    if (series.empty()) return std::nullopt;
+namespace {
+
+/// Why a series reveals the arm by its nature, from one of its instances' header.
+std::optional<QuarantineReason> armSeriesReason(DcmDataset& d, const PhraseSet& radiopharmaceuticals, const PhraseSet& seriesWords) {
     const Charset cs = datasetCharset(d);
     const std::string modality = getString(d, DCM_Modality);
-    std::optional<QuarantineReason> why;
     if (modality == "NM" || modality == "PT") {
         DcmItem* it = nullptr;
-        for (long i = 0; !why && d.findAndGetSequenceItem(DCM_RadiopharmaceuticalInformationSequence, it, i).good(); ++i) {
+        for (long i = 0; d.findAndGetSequenceItem(DCM_RadiopharmaceuticalInformationSequence, it, i).good(); ++i) {
             std::vector<std::string> texts{getString(*it, DCM_Radiopharmaceutical)};
             for (const DcmTagKey& seq : {DCM_RadionuclideCodeSequence, DCM_RadiopharmaceuticalCodeSequence}) {
                 DcmItem* c = nullptr;
@@ -516,54 +610,50 @@ std::optional<std::pair<std::string, QuarantineReason>> Anonymizer::seriesVerdic
                 }
             }
             for (const std::string& t : texts) {
-                auto hits = impl_->radiopharmaceuticalWords.find(t, cs);
-                if (!hits.empty()) {
-                    why = QuarantineReason{"arm-series", modality + " series with radiopharmaceutical '" + t +
-                                                             "' (matches '" + impl_->radiopharmaceuticalWords.phrase(hits[0].phrase) + "')"};
-                    break;
-                }
+                auto hits = radiopharmaceuticals.find(t, cs);
+                if (!hits.empty())
+                    return QuarantineReason{"arm-series", modality + " series with radiopharmaceutical '" + t + "' (matches '" +
+                                                              radiopharmaceuticals.phrase(hits[0].phrase) + "')"};
             }
         }
     }
-    if (!why) {
-        for (const DcmTagKey& k : {DCM_SeriesDescription, DCM_ProtocolName, DCM_StudyDescription}) {
-            const std::string t = getString(d, k);
-            auto hits = impl_->seriesWords.find(t, cs);
-            if (!hits.empty()) {
-                why = QuarantineReason{"arm-series", "series described as '" + impl_->seriesWords.phrase(hits[0].phrase) + "'"};
-                break;
-            }
-        }
+    for (const DcmTagKey& k : {DCM_SeriesDescription, DCM_ProtocolName, DCM_StudyDescription}) {
+        auto hits = seriesWords.find(getString(d, k), cs);
+        if (!hits.empty()) return QuarantineReason{"arm-series", "series described as '" + seriesWords.phrase(hits[0].phrase) + "'"};
     }
-    if (!why) return std::nullopt;
-    return std::make_pair(series, *why);
+    return std::nullopt;
 }
+
+} // namespace
 
 FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, SeriesVerdicts& verdicts) {
     Impl& im = *impl_;
     FileResult r;
     r.input = input;
-    std::string buf, err;
-    if (!readWholeFile(input, buf, err)) {
+    thread_local Bytes small;
+    InputFile file;
+    std::string err;
+    if (!file.open(input, small, err)) {
         r.reasons.push_back({"corrupt", "cannot read: " + err});
         return r;
     }
-    r.bytes = buf.size();
-    r.inputHash = hashHex(buf);
-    ParsedHeader h = parseHeader(buf.data(), buf.size());
+    const std::string_view in = file.view();
+    r.bytes = in.size();
+    r.inputHash = sha256Hex(in);
+    ParsedHeader h = parseHeader(in.data(), in.size());
     if (!h.ok) {
-        const bool dicm = buf.size() >= 132 && std::memcmp(buf.data() + 128, "DICM", 4) == 0;
+        const bool dicm = in.size() >= 132 && std::memcmp(in.data() + 128, "DICM", 4) == 0;
         r.reasons.push_back({dicm ? "corrupt" : "not-dicom", "DCMTK: " + h.error});
-        return im.quarantine(r, buf, relative);
+        return im.quarantine(r, in, relative);
     }
     std::unique_ptr<DcmFileFormat> full;
     DcmFileFormat* ff = h.file.get();
     const bool fast = h.pixelElementStart > 0 && h.pixelToEnd;
     if (!fast) {
-        full = parseFull(buf.data(), buf.size(), err);
+        full = parseFull(in.data(), in.size(), err);
         if (!full) {
             r.reasons.push_back({"corrupt", "DCMTK: " + err});
-            return im.quarantine(r, buf, relative);
+            return im.quarantine(r, in, relative);
         }
         ff = full.get();
     }
@@ -573,7 +663,11 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
 
     // --- rules that quarantine the file -------------------------------------------------
     const std::string seriesUid = getString(d, DCM_SeriesInstanceUID);
-    {
+    if (auto why = armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords)) {
+        // this instance condemns its series: whatever of it is already stored goes too
+        r.reasons.push_back(*why);
+        retractSeries(seriesUid, *why, verdicts);
+    } else {
         std::lock_guard<std::mutex> lock(verdicts.mutex);
         auto it = verdicts.bySeriesUid.find(seriesUid);
         if (it != verdicts.bySeriesUid.end()) r.reasons.push_back(it->second);
@@ -598,7 +692,7 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
         r.reasons.push_back({"not-enrolled", "PatientID '" + patientId + "' is not on the enrolment list"});
     if (r.reasons.empty() && seriesUid.empty()) r.reasons.push_back({"corrupt", "no SeriesInstanceUID"});
     if (r.reasons.empty() && getString(d, DCM_SOPInstanceUID).empty()) r.reasons.push_back({"corrupt", "no SOPInstanceUID"});
-    if (!r.reasons.empty()) return im.quarantine(r, buf, relative);
+    if (!r.reasons.empty()) return im.quarantine(r, in, relative);
 
     // --- de-identify ------------------------------------------------------------------------
     const auto& trial = config_.charter.trial;
@@ -621,113 +715,149 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
                          safeName(getString(d, DCM_Modality) + "_" + (seriesNumber.empty() ? "0" : seriesNumber) + "_" + tail(newSeries, 8));
     const fs::path out = dir / (safeName(newSop) + ".dcm");
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    const fs::path tmp = dir / (".tmp-" + safeName(newSop) + "-" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000));
+    if (!fs::is_directory(dir, ec)) fs::create_directories(dir, ec);
+    const fs::path tmp = dir / (".tmp-" + safeName(newSop));
 
     // --- write: header by DCMTK, pixel element copied byte for byte -----------------------------
-    std::size_t headerBytes = 0;
+    std::string header;
+    int outFd = -1;
+    if (!encodeHeader(*ff, xfer, header, err)) {
+        r.reasons.push_back({"write-error", "DCMTK cannot encode the de-identified file: " + err});
+        return im.quarantine(r, in, relative);
+    }
     {
-        const OFCondition c = ff->saveFile(tmp.c_str(), xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
-                                           EWM_createNewMeta);
-        if (c.bad()) {
-            fs::remove(tmp, ec);
-            r.reasons.push_back({"write-error", std::string("DCMTK cannot write the de-identified file: ") + c.text()});
-            return im.quarantine(r, buf, relative);
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        bool ok = fd >= 0 && writeAll(fd, header.data(), header.size());
+        if (ok && fast) {
+            // the pixel element, kernel to kernel; a plain write where copy_file_range cannot
+            loff_t from = static_cast<loff_t>(h.pixelElementStart);
+            std::size_t left = in.size() - h.pixelElementStart;
+            while (ok && left > 0) {
+                const ssize_t n = ::copy_file_range(file.fd, &from, fd, nullptr, left, 0);
+                if (n <= 0) {
+                    ok = writeAll(fd, in.data() + from, left);
+                    break;
+                }
+                left -= static_cast<std::size_t>(n);
+            }
         }
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-        bool ok = fd >= 0;
-        struct stat st {};
-        if (ok) ::fstat(fd, &st);
-        headerBytes = static_cast<std::size_t>(st.st_size);
-        if (ok && fast) ok = writeAll(fd, buf.data() + h.pixelElementStart, buf.size() - h.pixelElementStart);
-        if (ok && config_.fsyncEachFile) ok = ::fdatasync(fd) == 0;
-        if (fd >= 0) ::close(fd);
+        // start the write-back now; the leak scan runs while the device writes
+        if (ok && config_.fsyncEachFile) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         if (!ok) {
+            if (fd >= 0) ::close(fd);
             fs::remove(tmp, ec);
             r.reasons.push_back({"write-error", std::string("writing ") + tmp.string() + ": " + std::strerror(errno)});
-            return im.quarantine(r, buf, relative);
+            return im.quarantine(r, in, relative);
         }
+        outFd = fd;
     }
 
-    // --- leak scan: re-read the temporary file and look for anything of this patient or the arm -----
+    // --- leak scan: re-read the temporary file's header and look for anything of this patient or the arm ---
     std::vector<std::string> findings;
     {
-        std::string written;
-        if (!readWholeFile(tmp, written, err)) {
+        thread_local Bytes written;
+        // the header and the pixel element's tag and length: the pixel bytes are the input's,
+        // written from the same buffer (the tests compare them independently)
+        if (!readWholeFile(tmp, written, err, header.size() + 12)) {
             findings.push_back("cannot re-read the written file: " + err);
         } else {
-            ParsedHeader back = parseHeader(written.data(), written.size());
+            ParsedHeader back = parseHeader(written.data.get(), written.size);
             if (!back.ok) {
                 findings.push_back("the written file does not parse: " + back.error);
             } else {
-                const std::size_t headerEnd = back.pixelElementStart ? back.pixelElementStart : written.size();
                 findings = scanDataset(*back.file->getDataset(), im.armWords, ids, datasetCharset(*back.file->getDataset()));
                 auto meta = scanDataset(*back.file->getMetaInfo(), im.armWords, ids, Charset::Ascii);
                 findings.insert(findings.end(), meta.begin(), meta.end());
-                const std::string_view header(written.data(), headerEnd);
+                const std::string_view raw(written.data.get(), std::min(written.size, header.size()));
                 for (const std::string& v : ids.raw) {
-                    if (containsDelimited(header, v)) findings.push_back("raw bytes contain identifier '" + v + "'");
+                    if (containsDelimited(raw, v)) findings.push_back("raw bytes contain identifier '" + v + "'");
                 }
                 for (const std::string& u : ids.uids) {
-                    if (header.find(u) != std::string_view::npos) findings.push_back("raw bytes contain original UID " + u);
-                }
-                // pixel data must be the input's, byte for byte
-                if (fast) {
-                    const std::size_t n = buf.size() - h.pixelElementStart;
-                    if (written.size() != headerBytes + n ||
-                        std::memcmp(written.data() + headerBytes, buf.data() + h.pixelElementStart, n) != 0)
-                        findings.push_back("pixel data bytes differ from the input");
+                    if (raw.find(u) != std::string_view::npos) findings.push_back("raw bytes contain original UID " + u);
                 }
             }
         }
+    }
+    {
+        const bool synced = !config_.fsyncEachFile || ::fdatasync(outFd) == 0;
+        ::close(outFd);
+        if (!synced) findings.push_back(std::string("fdatasync failed: ") + std::strerror(errno));
     }
     if (!findings.empty()) {
         fs::remove(tmp, ec);
         std::string detail;
         for (std::size_t i = 0; i < findings.size() && i < 5; ++i) detail += (i ? "; " : "") + findings[i];
         r.reasons.push_back({"leak", detail});
-        return im.quarantine(r, buf, relative);
-    }
-    fs::rename(tmp, out, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        r.reasons.push_back({"write-error", "rename into the store failed: " + ec.message()});
-        return im.quarantine(r, buf, relative);
+        return im.quarantine(r, in, relative);
     }
     {
+        // the series may have been condemned by another job meanwhile: decide and rename under the lock
         std::lock_guard<std::mutex> lock(im.storedMutex);
-        im.storedBySeries[newSeries].insert(out);
-        im.dirsToSync.insert(dir);
+        std::optional<QuarantineReason> late;
+        {
+            std::lock_guard<std::mutex> vlock(verdicts.mutex);
+            auto it = verdicts.bySeriesUid.find(seriesUid);
+            if (it != verdicts.bySeriesUid.end()) late = it->second;
+        }
+        if (!late) {
+            fs::rename(tmp, out, ec);
+            if (!ec) im.storedBySeries[seriesUid].push_back({out, input, relative});
+        }
+        if (late || ec) {
+            std::error_code ec2;
+            fs::remove(tmp, ec2);
+            r.reasons.push_back(late ? *late : QuarantineReason{"write-error", "rename into the store failed: " + ec.message()});
+        }
     }
+    if (!r.reasons.empty()) return im.quarantine(r, in, relative);
     r.outcome = Outcome::Stored;
     r.output = out;
     return r;
 }
 
-void Anonymizer::quarantineStoredSeries(const std::string& originalSeriesUid, const QuarantineReason& why) {
+void Anonymizer::retractSeries(const std::string& originalSeriesUid, const QuarantineReason& why, SeriesVerdicts& verdicts) {
     Impl& im = *impl_;
-    const std::string newSeries = key_.remapUid(originalSeriesUid);
-    std::set<fs::path> files;
+    std::vector<Impl::StoredFile> files;
     {
         std::lock_guard<std::mutex> lock(im.storedMutex);
-        auto it = im.storedBySeries.find(newSeries);
+        {
+            std::lock_guard<std::mutex> vlock(verdicts.mutex);
+            if (!verdicts.bySeriesUid.emplace(originalSeriesUid, why).second) return; // already condemned
+        }
+        auto it = im.storedBySeries.find(originalSeriesUid);
         if (it == im.storedBySeries.end()) return;
         files = std::move(it->second);
         im.storedBySeries.erase(it);
+        im.retracted[why.category] += files.size();
     }
-    for (const fs::path& f : files) {
-        const fs::path dest = config_.quarantine / "retracted" / fs::relative(f, config_.store);
+    for (const auto& f : files) {
         std::error_code ec;
-        fs::create_directories(dest.parent_path(), ec);
-        fs::rename(f, dest, ec);
         FileResult r;
-        r.input = f;
-        r.output = dest;
-        r.reasons.push_back({why.category, why.detail + " (retracted from the store after a later instance of the "
-                                                        "series; the copy kept is the de-identified one)"});
-        im.writeReason(dest, r);
+        r.input = f.input;
+        r.reasons.push_back({why.category, why.detail + " (retracted from the store: a later instance of the series revealed it)"});
+        thread_local Bytes original;
+        std::string err;
+        if (readWholeFile(f.input, original, err)) {
+            // the site's file is still there (folder import): quarantine its original bytes
+            fs::remove(f.output, ec);
+            r.inputHash = sha256Hex(original.view());
+            r.bytes = original.size;
+            im.quarantine(r, original.view(), f.relative);
+        } else {
+            // the spooled original is gone (receive node): keep the de-identified copy, out of the store
+            const fs::path dest = config_.quarantine / "retracted" / fs::relative(f.output, config_.store);
+            fs::create_directories(dest.parent_path(), ec);
+            fs::rename(f.output, dest, ec);
+            r.output = dest;
+            im.writeReason(dest, r);
+        }
         audit(r);
     }
+}
+
+std::map<std::string, std::size_t> Anonymizer::retracted() const {
+    std::lock_guard<std::mutex> lock(impl_->storedMutex);
+    return impl_->retracted;
 }
 
 void Anonymizer::audit(const FileResult& r) {

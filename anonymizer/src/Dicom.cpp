@@ -210,38 +210,46 @@ std::string tagText(DcmTag t) {
 
 void scanItem(DcmItem& item, const PhraseSet& arm, const Identifiers& ids, Charset cs, const std::string& path,
               std::vector<std::string>& out) {
+    thread_local Tokens tokens;
     for (unsigned long i = 0; i < item.card(); ++i) {
         DcmElement* el = item.getElement(i);
-        const DcmTag& tag = el->getTag();
-        const std::string where = path + tagText(tag);
         if (el->ident() == EVR_SQ) {
+            const std::string where = path + tagText(el->getTag());
             auto* sq = static_cast<DcmSequenceOfItems*>(el);
             for (unsigned long k = 0; k < sq->card(); ++k)
                 scanItem(*sq->getItem(k), arm, ids, cs, where + "[" + std::to_string(k) + "].", out);
             continue;
         }
-        if (tag == DCM_PixelData) continue;
-        std::string value;
+        const DcmTagKey key = el->getTag();
+        if (key == DCM_PixelData) continue;
         const DcmEVR vr = el->getVR();
+        std::string_view value;
         if (vr == EVR_UI) {
-            value = getString(item, tag);
+            char* v = nullptr;
+            if (el->getString(v).bad() || !v) continue;
+            value = std::string_view(v, el->getLength());
             for (const std::string& u : ids.uids) {
-                if (value.find(u) != std::string::npos) out.push_back(where + ": original UID " + u);
+                if (value.find(u) != std::string_view::npos) out.push_back(path + tagText(el->getTag()) + ": original UID " + u);
             }
             continue;
         }
         if (!isTextVr(vr)) continue;
         if (!el->isaString()) {
             Uint8* bytes = nullptr;
-            if (el->getUint8Array(bytes).good() && bytes) value.assign(reinterpret_cast<char*>(bytes), el->getLength());
+            if (el->getUint8Array(bytes).bad() || !bytes) continue;
+            value = std::string_view(reinterpret_cast<char*>(bytes), el->getLength());
         } else {
-            OFString v;
-            if (el->getOFStringArray(v).good()) value.assign(v.c_str(), v.length());
+            char* v = nullptr;
+            if (el->getString(v).bad() || !v) continue;
+            value = std::string_view(v, el->getLength());
         }
         if (value.empty()) continue;
-        for (const auto& h : arm.find(value, cs)) out.push_back(where + ": arm word '" + arm.phrase(h.phrase) + "'");
-        for (const auto& h : ids.phrases.find(value, cs))
-            out.push_back(where + ": patient identifier '" + ids.phrases.phrase(h.phrase) + "'");
+        tokenize(value, cs, tokens);
+        if (tokens.toks.empty()) continue;
+        for (const auto& h : arm.find(tokens))
+            out.push_back(path + tagText(el->getTag()) + ": arm word '" + arm.phrase(h.phrase) + "'");
+        for (const auto& h : ids.phrases.find(tokens))
+            out.push_back(path + tagText(el->getTag()) + ": patient identifier '" + ids.phrases.phrase(h.phrase) + "'");
     }
 }
 

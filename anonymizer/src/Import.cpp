@@ -74,24 +74,8 @@ RunSummary runImport(Anonymizer& anon, const fs::path& inArg, int jobs,
     RunSummary sum;
     sum.filesIn = n;
 
-    // Pass 1: headers only, to quarantine a series as a whole whichever instance reveals the arm.
-    {
-        std::atomic<std::size_t> next{0};
-        std::vector<std::thread> pool;
-        for (int j = 0; j < jobs; ++j) {
-            pool.emplace_back([&] {
-                for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-                    auto v = anon.seriesVerdict(inputs.files[i]);
-                    if (!v) continue;
-                    std::lock_guard<std::mutex> lock(verdicts.mutex);
-                    verdicts.bySeriesUid.emplace(v->first, v->second);
-                }
-            });
-        }
-        for (auto& t : pool) t.join();
-    }
-
-    // Pass 2: de-identify.
+    // One pass: an instance that reveals the arm condemns its series, and whatever of the series
+    // other jobs already stored is retracted to quarantine (Anonymizer::retractSeries).
     std::mutex sumMutex;
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> pool;
@@ -123,6 +107,11 @@ RunSummary runImport(Anonymizer& anon, const fs::path& inArg, int jobs,
         });
     }
     for (auto& t : pool) t.join();
+    for (const auto& [category, n] : anon.retracted()) {
+        sum.stored -= n;
+        sum.quarantined += n;
+        sum.quarantinedByCategory[category] += n;
+    }
     // make the renames durable: one fsync per folder that received files
     std::set<fs::path> dirs;
     std::error_code ec;

@@ -71,32 +71,50 @@ Charset charsetFromDicom(std::string_view s) {
     return Charset::Ascii;
 }
 
-std::vector<Token> tokenize(std::string_view v, Charset cs) {
-    std::vector<Token> out;
-    Token cur;
+void tokenize(std::string_view v, Charset cs, Tokens& out) {
+    out.folded.clear();
+    out.toks.clear();
     bool open = false;
     char lastKind = 0; // 'a' letter, '0' digit
+    Tokens::Tok cur;
+    auto close = [&] {
+        cur.flen = static_cast<std::uint32_t>(out.folded.size()) - cur.fbegin;
+        out.toks.push_back(cur);
+        open = false;
+    };
     for (std::size_t i = 0; i < v.size();) {
         std::size_t len = 1;
-        const std::uint32_t cp = decode(v, i, cs, len);
+        const auto b = static_cast<unsigned char>(v[i]);
+        std::uint32_t cp;
+        if (b < 0x80) cp = b;
+        else cp = decode(v, i, cs, len);
         const char f = cp == 0xFFFFFFFF ? 0 : foldCodePoint(cp);
         if (f == 0) {
-            if (open) out.push_back(std::move(cur)), cur = Token{}, open = false;
+            if (open) close();
         } else {
             const char kind = isDigit(f) ? '0' : 'a';
-            if (open && kind != lastKind) out.push_back(std::move(cur)), cur = Token{}, open = false;
-            if (!open) cur.begin = i, open = true;
-            cur.text.push_back(f);
-            // two-letter folds
-            if (cp == 0xC6 || cp == 0xE6) cur.text.push_back('e');       // Æ æ
-            if (cp == 0x152 || cp == 0x153) cur.text.push_back('e');     // Œ œ
-            if (cp == 0xDF) cur.text.push_back('s');                     // ß
+            if (open && kind != lastKind) close();
+            if (!open) {
+                cur.begin = i;
+                cur.fbegin = static_cast<std::uint32_t>(out.folded.size());
+                open = true;
+            }
+            out.folded.push_back(f);
+            if (cp == 0xC6 || cp == 0xE6 || cp == 0x152 || cp == 0x153) out.folded.push_back('e'); // Æ æ Œ œ
+            if (cp == 0xDF) out.folded.push_back('s');                                                // ß
             cur.end = i + len;
             lastKind = kind;
         }
         i += len;
     }
-    if (open) out.push_back(std::move(cur));
+    if (open) close();
+}
+
+std::vector<Token> tokenize(std::string_view v, Charset cs) {
+    Tokens t;
+    tokenize(v, cs, t);
+    std::vector<Token> out;
+    for (std::size_t i = 0; i < t.toks.size(); ++i) out.push_back({std::string(t.text(i)), t.toks[i].begin, t.toks[i].end});
     return out;
 }
 
@@ -115,23 +133,36 @@ void PhraseSet::add(std::string_view phrase, std::size_t minChars) {
     for (const auto& existing : phrases_) {
         if (existing == toks) return;
     }
+    const std::string first = toks.front();
     phrases_.push_back(std::move(toks));
     originals_.emplace_back(phrase);
+    const auto entry = std::make_pair(first, phrases_.size() - 1);
+    byFirst_.insert(std::upper_bound(byFirst_.begin(), byFirst_.end(), entry), entry);
 }
 
 std::vector<PhraseSet::Hit> PhraseSet::find(std::string_view value, Charset cs) const {
+    if (phrases_.empty() || value.empty()) return {};
+    thread_local Tokens tokens;
+    tokenize(value, cs, tokens);
+    return find(tokens);
+}
+
+std::vector<PhraseSet::Hit> PhraseSet::find(const Tokens& t) const {
     std::vector<Hit> hits;
-    if (phrases_.empty() || value.empty()) return hits;
-    const std::vector<Token> toks = tokenize(value, cs);
-    for (std::size_t p = 0; p < phrases_.size(); ++p) {
-        const auto& ph = phrases_[p];
-        if (ph.size() > toks.size()) continue;
-        for (std::size_t i = 0; i + ph.size() <= toks.size(); ++i) {
+    if (phrases_.empty()) return hits;
+    auto less = [](const std::pair<std::string, std::size_t>& e, std::string_view k) { return std::string_view(e.first) < k; };
+    for (std::size_t i = 0; i < t.toks.size(); ++i) {
+        const std::string_view first = t.text(i);
+        for (auto it = std::lower_bound(byFirst_.begin(), byFirst_.end(), first, less);
+             it != byFirst_.end() && it->first == first; ++it) {
+            const auto& ph = phrases_[it->second];
+            if (i + ph.size() > t.toks.size()) continue;
             bool ok = true;
-            for (std::size_t k = 0; k < ph.size() && ok; ++k) ok = toks[i + k].text == ph[k];
-            if (ok) hits.push_back({p, toks[i].begin, toks[i + ph.size() - 1].end});
+            for (std::size_t k = 1; k < ph.size() && ok; ++k) ok = t.text(i + k) == ph[k];
+            if (ok) hits.push_back({it->second, t.toks[i].begin, t.toks[i + ph.size() - 1].end});
         }
     }
+    std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.phrase < b.phrase || (a.phrase == b.phrase && a.begin < b.begin); });
     return hits;
 }
 

@@ -122,17 +122,17 @@ public:
     Anonymizer(Config config, KeyStore& key);
     ~Anonymizer();
 
-    /// The series verdict of one file, read from its header only (no pixel data).
-    /// Returns the series UID and, if the file reveals the arm by its nature, the reason.
-    std::optional<std::pair<std::string, QuarantineReason>> seriesVerdict(const std::filesystem::path& file) const;
-
     /// De-identifies one file: the store gets it (atomically, leak-scanned) or the quarantine
     /// gets its original bytes and a reason file. Never throws for bad input.
     FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName,
                        SeriesVerdicts& verdicts);
 
-    /// Moves an already stored series to quarantine (a later instance revealed the arm).
-    void quarantineStoredSeries(const std::string& originalSeriesUid, const QuarantineReason& why);
+    /// Condemns a series: records the verdict (later instances are quarantined) and moves what
+    /// is already stored of it to quarantine (the original bytes when the input still exists).
+    void retractSeries(const std::string& originalSeriesUid, const QuarantineReason& why, SeriesVerdicts& verdicts);
+
+    /// Files that were stored and later retracted to quarantine, by category (for the summary).
+    std::map<std::string, std::size_t> retracted() const;
 
     /// Appends one JSON line to the audit log (thread-safe, O_APPEND).
     void audit(const FileResult& r);

@@ -8,6 +8,7 @@
 // consecutive tokens of the value, so "Lu-177", "lu 177" and "LU177" all match "Lu-177", and
 // "C3" matches "C 3" but not "C30" or "DC3".
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,18 @@ struct Token {
 
 std::vector<Token> tokenize(std::string_view value, Charset cs);
 
+/// Tokens of one value in a reusable buffer (no allocation once warm).
+struct Tokens {
+    struct Tok {
+        std::uint32_t fbegin = 0, flen = 0; ///< range in `folded`
+        std::size_t begin = 0, end = 0;     ///< byte range in the original value
+    };
+    std::string folded;
+    std::vector<Tok> toks;
+    std::string_view text(std::size_t i) const { return {folded.data() + toks[i].fbegin, toks[i].flen}; }
+};
+void tokenize(std::string_view value, Charset cs, Tokens& out);
+
 /// A set of phrases (each a token sequence) matched against values.
 class PhraseSet {
 public:
@@ -45,12 +58,14 @@ public:
         std::size_t end = 0;
     };
     std::vector<Hit> find(std::string_view value, Charset cs) const;
+    std::vector<Hit> find(const Tokens& tokens) const;
     bool matches(std::string_view value, Charset cs) const { return !find(value, cs).empty(); }
     const std::string& phrase(std::size_t i) const { return originals_[i]; }
 
 private:
     std::vector<std::vector<std::string>> phrases_;
     std::vector<std::string> originals_;
+    std::vector<std::pair<std::string, std::size_t>> byFirst_; ///< sorted (first token, phrase)
 };
 
 /// Removes every hit from the value (byte ranges), collapsing the separators left behind
