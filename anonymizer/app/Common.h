@@ -40,7 +40,7 @@ inline std::unique_ptr<KeyStore> makeConfig(const CommonArgs& a, Config& cfg) {
     cfg.store = a.out;
     cfg.quarantine = a.quarantine;
     cfg.auditLog = a.audit.empty() ? defaultAuditPath(a.out) : std::filesystem::path(a.audit);
-    cfg.fsyncEachFile = !a.noFsync;
+    cfg.durable = !a.noFsync;
     return KeyStore::openOrCreate(a.key.empty() ? defaultKeyPath(a.out) : std::filesystem::path(a.key));
 }
 

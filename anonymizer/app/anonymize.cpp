@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
         if (in.empty()) throw Error("--in is required");
         Config cfg;
         auto key = app::makeConfig(common, cfg);
+        cfg.batchCommit = true; // one syncfs per batch of files, then the renames
         Anonymizer anonymizer(std::move(cfg), *key);
         const RunSummary s = runImport(anonymizer, in, jobs, [&](const RunSummary& p, std::size_t total) {
             if (quiet) return;

@@ -36,7 +36,7 @@ InputSet findInputs(const fs::path& root) {
             set.dicomdirs.push_back(p);
             continue;
         }
-        if (seen.insert(fs::weakly_canonical(p, ec)).second) set.files.push_back(p);
+        if (seen.insert(p.lexically_normal()).second) set.files.push_back(p);
     }
     // Files a DICOMDIR references (ReferencedFileID is relative to the DICOMDIR's folder).
     detail::silenceDcmtk();
@@ -55,7 +55,7 @@ InputSet findInputs(const fs::path& root) {
                 set.missingReferences.push_back(dd.string() + " references missing " + rel);
                 continue;
             }
-            if (seen.insert(fs::weakly_canonical(p, ec)).second) set.files.push_back(p);
+            if (seen.insert(p.lexically_normal()).second) set.files.push_back(p);
         }
     }
     std::sort(set.files.begin(), set.files.end());
@@ -77,33 +77,64 @@ RunSummary runImport(Anonymizer& anon, const fs::path& inArg, int jobs,
     // One pass: an instance that reveals the arm condemns its series, and whatever of the series
     // other jobs already stored is retracted to quarantine (Anonymizer::retractSeries).
     std::mutex sumMutex;
+    // Jobs take whole input folders (a series, usually): two jobs creating files in the same
+    // output folder contend for its lock.
+    std::vector<std::pair<std::size_t, std::size_t>> groups; // [begin, end) in inputs.files
+    for (std::size_t i = 0; i < n;) {
+        std::size_t j = i + 1;
+        while (j < n && inputs.files[j].parent_path() == inputs.files[i].parent_path()) ++j;
+        groups.emplace_back(i, j);
+        i = j;
+    }
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> pool;
     const fs::path base = fs::is_directory(in) ? in : in.parent_path();
     auto lastReport = std::chrono::steady_clock::now();
+    auto account = [&](const FileResult& r) {
+        anon.audit(r);
+        std::lock_guard<std::mutex> lock(sumMutex);
+        sum.bytesIn += r.bytes;
+        if (r.outcome == Outcome::Stored) {
+            ++sum.stored;
+        } else {
+            ++sum.quarantined;
+            ++sum.quarantinedByCategory[r.reasons.empty() ? "unknown" : r.reasons.front().category];
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (progress && (now - lastReport > std::chrono::milliseconds(200) || sum.stored + sum.quarantined == n)) {
+            lastReport = now;
+            progress(sum, n);
+        }
+    };
+    constexpr std::size_t kBatchFiles = 64;
+    constexpr std::uint64_t kBatchBytes = 64u << 20;
     for (int j = 0; j < jobs; ++j) {
         pool.emplace_back([&] {
-            for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-                const fs::path& f = inputs.files[i];
-                std::error_code ec;
-                fs::path rel = fs::relative(f, base, ec);
-                if (ec || rel.empty() || *rel.begin() == "..") rel = f.filename();
-                FileResult r = anon.process(f, rel, verdicts);
-                anon.audit(r);
-                std::lock_guard<std::mutex> lock(sumMutex);
-                sum.bytesIn += r.bytes;
-                if (r.outcome == Outcome::Stored) {
-                    ++sum.stored;
-                } else {
-                    ++sum.quarantined;
-                    ++sum.quarantinedByCategory[r.reasons.empty() ? "unknown" : r.reasons.front().category];
-                }
-                const auto now = std::chrono::steady_clock::now();
-                if (progress && (now - lastReport > std::chrono::milliseconds(200) || sum.stored + sum.quarantined == n)) {
-                    lastReport = now;
-                    progress(sum, n);
+            std::vector<FileResult> pending;
+            std::uint64_t pendingBytes = 0;
+            auto flush = [&] {
+                anon.commit(pending, verdicts);
+                for (const FileResult& r : pending) account(r);
+                pending.clear();
+                pendingBytes = 0;
+            };
+            for (std::size_t g; (g = next.fetch_add(1)) < groups.size();) {
+                for (std::size_t i = groups[g].first; i < groups[g].second; ++i) {
+                    const fs::path& f = inputs.files[i];
+                    std::error_code ec;
+                    fs::path rel = fs::relative(f, base, ec);
+                    if (ec || rel.empty() || *rel.begin() == "..") rel = f.filename();
+                    FileResult r = anon.process(f, rel, verdicts);
+                    if (r.outcome != Outcome::Pending) {
+                        account(r);
+                        continue;
+                    }
+                    pendingBytes += r.bytes;
+                    pending.push_back(std::move(r));
+                    if (pending.size() >= kBatchFiles || pendingBytes >= kBatchBytes) flush();
                 }
             }
+            flush();
         });
     }
     for (auto& t : pool) t.join();

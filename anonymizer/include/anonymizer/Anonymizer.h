@@ -79,7 +79,8 @@ struct Actions {
         armCleaned = 0, phiCleaned = 0;
 };
 
-enum class Outcome { Stored, Quarantined };
+/// Pending: written, leak-scanned, waiting in a temporary file for commit() (batched durability).
+enum class Outcome { Stored, Quarantined, Pending };
 
 /// Why a file went to quarantine; category is one of: corrupt, not-dicom, not-enrolled,
 /// arm-series, burned-in, secondary-capture, modality, leak, write-error.
@@ -98,6 +99,10 @@ struct FileResult {
     Actions actions;
     std::vector<QuarantineReason> reasons;
     bool fastPath = false;                   ///< header rewritten, pixel bytes copied verbatim
+    // while Pending
+    std::filesystem::path temporary;
+    std::filesystem::path relative;
+    std::string originalSeriesUid;
 };
 
 /// Series-level facts gathered before de-identifying (arm-revealing series are quarantined whole).
@@ -113,7 +118,11 @@ struct Config {
     std::filesystem::path store;
     std::filesystem::path quarantine;
     std::filesystem::path auditLog;
-    bool fsyncEachFile = true;
+    /// Durability: every stored file is on disk before it is renamed into the store. Either each
+    /// file is fdatasync'ed (receive node), or process() leaves it Pending and commit() makes a
+    /// whole batch durable with one syncfs before renaming it (folder import).
+    bool durable = true;
+    bool batchCommit = false;
 };
 
 /// De-identifies files into the store. Thread-safe: one instance serves all jobs.
@@ -126,6 +135,10 @@ public:
     /// gets its original bytes and a reason file. Never throws for bad input.
     FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName,
                        SeriesVerdicts& verdicts);
+
+    /// Makes a batch of Pending results durable (one syncfs) and renames them into the store;
+    /// each becomes Stored, or Quarantined if its series was condemned meanwhile.
+    void commit(std::vector<FileResult>& batch, SeriesVerdicts& verdicts);
 
     /// Condemns a series: records the verdict (later instances are quarantined) and moves what
     /// is already stored of it to quarantine (the original bytes when the input still exists).
