@@ -86,10 +86,19 @@ demo() {
     log "generating the demo trial in $out"
     "$BUILD/bin/phantom" --out "$out" --seed 1 --subjects 4 --timepoints 3 --slices 120
   fi
+  # De-identify the site drops into the store the workstation will read (the key, the audit
+  # log and the quarantine stay beside it, never inside).
+  if [ ! -d "$out/store" ] || [ "$out/ground-truth.json" -nt "$out/store" ]; then
+    rm -rf "$out/store" "$out/quarantine" "$out"/store.*
+    log "de-identifying the site drops into $out/store"
+    "$BUILD/bin/anonymize" --in "$out/incoming" --out "$out/store" --quarantine "$out/quarantine" \
+      --enrolment "$out/enrolment.csv" --charter "$charter"
+  fi
   # The workstation (viewer/, issue 6) is not built yet: until it is, the demo ends with what
-  # the phantom site drops hold, as a trial manager would first see them.
+  # the trial holds, as a trial manager would first see it.
   "$BUILD/bin/phantom" --describe "$out"
-  log "demo trial ready in $out (site drops with PHI in $out/incoming; the workstation arrives with the viewer)"
+  log "demo trial ready: site drops in $out/incoming, de-identified store in $out/store," \
+      "quarantine in $out/quarantine (the workstation arrives with the viewer)"
 }
 
 cmd=${1:-}

@@ -591,6 +591,11 @@ struct Anonymizer::Impl {
 
 Anonymizer::Anonymizer(Config config, KeyStore& key) : config_(std::move(config)), key_(key) {
     silenceDcmtk();
+    // the charter names the profile table it was approved with; another table is another profile
+    if (!config_.charter.deidentification.dicomEdition.empty() &&
+        config_.charter.deidentification.dicomEdition != config_.profile.version())
+        throw Error("the charter's deidentification.dicom_edition '" + config_.charter.deidentification.dicomEdition +
+                    "' is not the profile table's version '" + config_.profile.version() + "'");
     config_.store = fs::absolute(config_.store).lexically_normal();
     config_.quarantine = fs::absolute(config_.quarantine).lexically_normal();
     if (sodium_init() < 0) throw Error("libsodium failed to initialise");
