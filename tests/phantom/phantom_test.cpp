@@ -227,11 +227,12 @@ TEST(PhantomTruth, EnrolmentListMapsEveryPatient) {
     std::ifstream in(t.path() / "enrolment.csv");
     std::string header, line;
     std::getline(in, header);
-    EXPECT_EQ(header, "original_patient_id,pseudonym,site");
+    EXPECT_EQ(header, "original_patient_id,pseudonym,site,randomization_date");
     std::set<std::string> rows;
     while (std::getline(in, line)) rows.insert(line);
     for (const auto& s : t.result.plan.subjects) {
-        EXPECT_TRUE(rows.count(s.patientId + "," + s.pseudonym + "," + t.result.plan.sites[static_cast<std::size_t>(s.site)].code));
+        EXPECT_TRUE(rows.count(s.patientId + "," + s.pseudonym + "," + t.result.plan.sites[static_cast<std::size_t>(s.site)].code +
+                               "," + s.randomization.iso()));
     }
 }
 
