@@ -552,7 +552,7 @@ struct Anonymizer::Impl {
     void writeReason(const fs::path& quarantined, const FileResult& r) {
         nlohmann::json j;
         j["input"] = r.input.string();
-        j["input_blake2b"] = r.inputHash;
+        j["input_sha256"] = r.inputHash;
         j["time"] = isoNow();
         nlohmann::json reasons = nlohmann::json::array();
         for (const auto& q : r.reasons) reasons.push_back({{"category", q.category}, {"detail", q.detail}});
@@ -933,7 +933,7 @@ void Anonymizer::audit(const FileResult& r) {
     nlohmann::json j;
     j["time"] = isoNow();
     j["input"] = r.input.string();
-    j["input_blake2b"] = r.inputHash;
+    j["input_sha256"] = r.inputHash;
     j["bytes"] = r.bytes;
     j["outcome"] = r.outcome == Outcome::Stored ? "stored" : "quarantined";
     j["output"] = r.output.string();

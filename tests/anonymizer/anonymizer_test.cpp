@@ -538,16 +538,24 @@ TEST(PhantomTrial, ReceiveNodeGivesTheSameStoreAsTheFolderImport) {
                             (p.trial.path() / "enrolment.csv").string() + " --key " + p.key.string() + " --audit " +
                             (p.dir.path() / "scp-audit.jsonl").string();
     ASSERT_EQ(std::system((scp + " > " + log.string() + " 2>&1 & echo $! > " + (p.dir.path() / "scp.pid").string()).c_str()), 0);
+    struct StopNode { // stop the node whatever the outcome of the test
+        fs::path pid, log;
+        ~StopNode() {
+            std::system(("kill $(cat " + pid.string() + ") 2>/dev/null").c_str());
+            for (int i = 0; i < 50 && slurp(log).find("stopped") == std::string::npos; ++i) ::usleep(100000);
+        }
+    };
     std::string out;
     int rc = -1;
     for (int attempt = 0; attempt < 50 && rc != 0; ++attempt) {
         ::usleep(100000);
-        rc = run("TCP_NODELAY=1 echoscu -aec RELUTH_ANON localhost " + std::to_string(port));
+        rc = run("TCP_NODELAY=1 echoscu -aec RELUTH_ANON 127.0.0.1 " + std::to_string(port));
     }
-    ASSERT_EQ(rc, 0) << slurp(log);
-    EXPECT_EQ(run("TCP_NODELAY=1 storescu -aec RELUTH_ANON +sd +r localhost " + std::to_string(port) + " " + study.string(), &out), 0) << out;
-    std::system(("kill $(cat " + (p.dir.path() / "scp.pid").string() + ")").c_str());
-    for (int i = 0; i < 50 && slurp(log).find("stopped") == std::string::npos; ++i) ::usleep(100000);
+    {
+        StopNode stop{p.dir.path() / "scp.pid", log};
+        ASSERT_EQ(rc, 0) << slurp(log);
+        EXPECT_EQ(run("TCP_NODELAY=1 storescu -aec RELUTH_ANON +sd +r 127.0.0.1 " + std::to_string(port) + " " + study.string(), &out), 0) << out;
+    }
     const auto folder = tree(p.store), received = tree(scpStore);
     EXPECT_GT(folder.size(), 10u);
     EXPECT_TRUE(folder == received) << folder.size() << " vs " << received.size() << "\n" << slurp(log);

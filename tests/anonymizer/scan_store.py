@@ -98,6 +98,7 @@ def main():
 
     audit = [json.loads(l) for l in open(args.audit)]
     input_of = {a["output"]: a["input"] for a in audit if a["outcome"] == "stored"}
+    audit_of = {a["output"]: a for a in audit if a["outcome"] == "stored"}
     for p in stored_files:
         try:
             ds = pydicom.dcmread(p)
@@ -135,6 +136,8 @@ def main():
         src = input_of.get(p)
         if src is None:
             problems.append(f"{p}: not in the audit log")
+        elif hashlib.sha256(open(src, "rb").read()).hexdigest() != audit_of[p]["input_sha256"]:
+            problems.append(f"{p}: the audit log's input_sha256 is not the SHA-256 of {src}")
         elif "PixelData" in ds:
             if pydicom.dcmread(src).PixelData != ds.PixelData:
                 problems.append(f"{p}: pixel data differs from {src}")

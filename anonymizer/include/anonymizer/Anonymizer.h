@@ -94,7 +94,7 @@ struct FileResult {
     Outcome outcome = Outcome::Quarantined;
     std::filesystem::path input;
     std::filesystem::path output;            ///< in the store or in quarantine
-    std::string inputHash;                   ///< BLAKE2b-256 of the input bytes (hex)
+    std::string inputHash;                   ///< SHA-256 of the input bytes (hex), as sha256sum prints it
     std::uint64_t bytes = 0;
     Actions actions;
     std::vector<QuarantineReason> reasons;
