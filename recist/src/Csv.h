@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstring>
+#include <emmintrin.h>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -34,23 +35,11 @@ public:
             fields.clear();
             if (!m_storage.empty()) m_storage.clear();
             line = m_line;
-            // Fast path: a record on one line without quotes, split with memchr.
-            const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-            const char* lineEnd = nl ? nl : end;
-            if (!m_quotes || !std::memchr(p, '"', static_cast<std::size_t>(lineEnd - p))) {
-                const char* stop = (lineEnd > p && lineEnd[-1] == '\r') ? lineEnd - 1 : lineEnd;
-                m_pos = static_cast<std::size_t>((nl ? nl + 1 : end) - begin);
-                ++m_line;
-                if (stop == p) continue; // blank line
-                for (;;) { // fields are short: a plain loop beats a memchr call per field
-                    const char* comma = p;
-                    while (comma < stop && *comma != ',') ++comma;
-                    fields.emplace_back(p, static_cast<std::size_t>(comma - p));
-                    if (comma == stop) break;
-                    p = comma + 1;
-                }
-                return true;
-            }
+            // Fast path: a record on one line without quotes. One SSE2 pass 16 bytes at a time finds
+            // the commas, the line end and any quote (which sends the record to the general path).
+            if (splitLine(p, end, fields)) return true;
+            if (m_pos != static_cast<std::size_t>(p - begin)) continue; // a blank line was skipped
+            fields.clear();
             bool blank = true;
             for (;;) { // general path: quoted fields, possibly spanning lines
                 if (p < end && *p == '"') {
@@ -79,6 +68,52 @@ public:
     }
 
 private:
+    /// Splits the record at p if it lies on one line without quotes: fills fields, advances past
+    /// the line and returns true. A blank line is skipped (false, m_pos advanced). A line with a
+    /// quote is left to the general path (false, m_pos unchanged).
+    bool splitLine(const char* p, const char* end, std::vector<std::string_view>& fields) {
+        const char* const begin = m_text.data();
+        const char* fieldStart = p;
+        const char* q = p;
+        const char* nl = nullptr;
+        const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
+        while (!nl) {
+            if (end - q >= 16) {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+                const unsigned mn = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, newline)));
+                const unsigned below = mn ? (mn & (0u - mn)) - 1 : 0xFFFFu; // lanes before the first newline
+                if (m_quotes && (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote))) & below)) return false;
+                for (unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, comma))) & below; m; m &= m - 1) {
+                    const char* c = q + __builtin_ctz(m);
+                    fields.emplace_back(fieldStart, static_cast<std::size_t>(c - fieldStart));
+                    fieldStart = c + 1;
+                }
+                if (mn) nl = q + __builtin_ctz(mn);
+                else q += 16;
+            } else {
+                for (; q < end; ++q) {
+                    if (*q == '\n') break;
+                    if (*q == '"') return false;
+                    if (*q == ',') {
+                        fields.emplace_back(fieldStart, static_cast<std::size_t>(q - fieldStart));
+                        fieldStart = q + 1;
+                    }
+                }
+                nl = q; // == end when the text does not end with a line break
+            }
+        }
+        const char* stop = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+        if (fieldStart > stop) fieldStart = stop; // "...,\r\n": the last field is empty
+        m_pos = static_cast<std::size_t>((nl < end ? nl + 1 : end) - begin);
+        ++m_line;
+        if (stop == p) { // blank line
+            fields.clear();
+            return false;
+        }
+        fields.emplace_back(fieldStart, static_cast<std::size_t>(stop - fieldStart));
+        return true;
+    }
+
     /// Reads a quoted field starting at p (on the opening quote); returns the position after it.
     const char* quotedField(const char* p, const char* end, std::vector<std::string_view>& fields) {
         ++p;
