@@ -75,7 +75,7 @@ public:
         for (std::string_view& f : m_fields) f = trim(f); // once per field, not per access
         return true;
     }
-    std::string_view operator[](std::size_t column) const {
+    [[gnu::always_inline]] std::string_view operator[](std::size_t column) const {
         return column < m_fields.size() ? m_fields[column] : std::string_view{};
     }
     int line() const { return m_line; }

@@ -154,7 +154,9 @@ bool VisitNum::parse(std::string_view text, VisitNum& out) {
 
 std::string VisitNum::text() const {
     const std::int64_t a = millionths < 0 ? -millionths : millionths;
-    std::string s = (millionths < 0 ? "-" : "") + std::to_string(a / 1000000);
+    std::string s;
+    if (millionths < 0) s.push_back('-');
+    s += std::to_string(a / 1000000);
     std::int64_t frac = a % 1000000;
     if (frac) {
         char buf[16];
