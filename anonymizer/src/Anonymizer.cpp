@@ -135,6 +135,15 @@ bool writeAll(int fd, const char* data, std::size_t size) {
     return true;
 }
 
+/// Whether two files hold the same bytes.
+bool sameContent(const fs::path& a, const fs::path& b) {
+    std::error_code ec;
+    if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
+    Bytes x, y;
+    std::string err;
+    return readWholeFile(a, x, err) && readWholeFile(b, y, err) && x.view() == y.view();
+}
+
 /// SHA-256 of the input bytes for the audit log (OpenSSL: SHA-NI where the CPU has it).
 std::string sha256Hex(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -751,7 +760,10 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     const fs::path out = dir / (safeName(newSop) + ".dcm");
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) fs::create_directories(dir, ec);
-    const fs::path tmp = dir / (".tmp-" + safeName(newSop));
+    // unique per write: two inputs may claim the same SOP Instance UID (commit() refuses the second)
+    static std::atomic<std::uint64_t> writes{0};
+    const fs::path tmp = dir / (".tmp-" + safeName(newSop) + "-" + std::to_string(::getpid()) + "-" +
+                                std::to_string(writes.fetch_add(1)));
 
     // --- write: header by DCMTK, pixel element copied byte for byte -----------------------------
     timer.mark(Phases::Deidentify);
@@ -858,14 +870,24 @@ void Anonymizer::commit(std::vector<FileResult>& batch, SeriesVerdicts& verdicts
                 auto it = verdicts.bySeriesUid.find(r.originalSeriesUid);
                 if (it != verdicts.bySeriesUid.end()) late = it->second;
             }
-            if (!late) {
+            std::optional<QuarantineReason> clash;
+            if (!late && fs::exists(r.output, ec)) {
+                // the same SOP Instance UID is already stored: a re-run writes the same bytes;
+                // different bytes are another instance claiming the UID, which must not replace it
+                if (!sameContent(r.temporary, r.output))
+                    clash = QuarantineReason{"duplicate-uid", "SOP Instance UID already in the store with different content (" +
+                                                                 r.output.filename().string() + ")"};
+            }
+            if (!late && !clash) {
                 fs::rename(r.temporary, r.output, ec);
                 if (!ec) im.storedBySeries[r.originalSeriesUid].push_back({r.output, r.input, r.relative});
             }
-            if (late || ec) {
+            if (late || clash || ec) {
                 std::error_code ec2;
                 fs::remove(r.temporary, ec2);
-                r.reasons.push_back(late ? *late : QuarantineReason{"write-error", "rename into the store failed: " + ec.message()});
+                r.reasons.push_back(late    ? *late
+                                    : clash ? *clash
+                                            : QuarantineReason{"write-error", "rename into the store failed: " + ec.message()});
             }
         }
         if (r.reasons.empty()) {

@@ -452,6 +452,22 @@ TEST(Quarantine, ASeriesIsQuarantinedWholeWhicheverInstanceRevealsTheArm) {
     EXPECT_EQ(sum.quarantinedByCategory["arm-series"], 2u);
 }
 
+TEST(Quarantine, AnotherInstanceClaimingAStoredUidIsRefusedAReRunIsNot) {
+    AnonSetup s(kEnrol);
+    const fs::path a = s.dir.path() / "a.dcm", b = s.dir.path() / "b.dcm";
+    writePlanted(a, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.31", "1.2.826.0.1.3680043.99.32");
+    writePlanted(b, EXS_BigEndianExplicit, "1.2.826.0.1.3680043.99.31", "1.2.826.0.1.3680043.99.32"); // same UID
+    const FileResult first = s.process(a), again = s.process(a), other = s.process(b);
+    ASSERT_EQ(first.outcome, Outcome::Stored);
+    EXPECT_EQ(again.outcome, Outcome::Stored); // the same bytes again: idempotent
+    EXPECT_EQ(again.output, first.output);
+    ASSERT_EQ(other.outcome, Outcome::Quarantined);
+    EXPECT_EQ(other.reasons.at(0).category, "duplicate-uid");
+    DcmFileFormat f;
+    ASSERT_TRUE(f.loadFile(first.output.c_str()).good());
+    EXPECT_EQ(f.getDataset()->getOriginalXfer(), EXS_LittleEndianExplicit); // the first one stays
+}
+
 namespace {
 
 struct PhantomRun {
@@ -602,6 +618,20 @@ TEST(OddFiles, PydicomTestFilesAreStoredOrQuarantinedNeverACrash) {
     }
     EXPECT_GT(stored, 20u) << out;
     EXPECT_NE(out.find("corrupt"), std::string::npos) << out; // the truncated and bad files
+    // pixel data (native or encapsulated: JPEG, JPEG 2000, RLE...) byte-identical, checked by pydicom
+    const fs::path check = dir.path() / "pixels.py";
+    std::ofstream(check) << "import json, sys, pydicom\n"
+                            "bad = n = 0\n"
+                            "for line in open(sys.argv[1]):\n"
+                            "    a = json.loads(line)\n"
+                            "    if a['outcome'] != 'stored': continue\n"
+                            "    i, o = pydicom.dcmread(a['input'], force=True), pydicom.dcmread(a['output'])\n"
+                            "    if 'PixelData' not in i: continue\n"
+                            "    n += 1\n"
+                            "    if i.PixelData != o.PixelData: bad += 1; print('differs:', a['input'])\n"
+                            "print(n, 'compared,', bad, 'differ')\n"
+                            "sys.exit(1 if bad or n < 10 else 0)\n";
+    EXPECT_EQ(run("/usr/bin/python3 " + check.string() + " " + (dir.path() / "store.audit.jsonl").string(), &out), 0) << out;
 }
 
 TEST(OddFiles, DciodvfyReportsNoNewErrors) {

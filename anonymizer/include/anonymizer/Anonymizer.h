@@ -83,7 +83,7 @@ struct Actions {
 enum class Outcome { Stored, Quarantined, Pending };
 
 /// Why a file went to quarantine; category is one of: corrupt, not-dicom, not-enrolled,
-/// arm-series, burned-in, secondary-capture, modality, leak, write-error.
+/// arm-series, burned-in, secondary-capture, modality, leak, duplicate-uid, write-error.
 struct QuarantineReason {
     std::string category;
     std::string detail;
