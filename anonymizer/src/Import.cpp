@@ -121,9 +121,8 @@ RunSummary runImport(Anonymizer& anon, const fs::path& inArg, int jobs,
             for (std::size_t g; (g = next.fetch_add(1)) < groups.size();) {
                 for (std::size_t i = groups[g].first; i < groups[g].second; ++i) {
                     const fs::path& f = inputs.files[i];
-                    std::error_code ec;
-                    fs::path rel = fs::relative(f, base, ec);
-                    if (ec || rel.empty() || *rel.begin() == "..") rel = f.filename();
+                    fs::path rel = f.lexically_relative(base); // both absolute and normal: no syscalls
+                    if (rel.empty() || *rel.begin() == "..") rel = f.filename();
                     FileResult r = anon.process(f, rel, verdicts);
                     if (r.outcome != Outcome::Pending) {
                         account(r);
