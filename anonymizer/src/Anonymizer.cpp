@@ -278,7 +278,6 @@ struct Anonymizer::Impl {
     struct StoredFile { fs::path output, input, relative; };
     std::map<std::string, std::vector<StoredFile>> storedBySeries; // original series UID -> files
     std::map<std::string, std::size_t> retracted;                  // by category, under storedMutex
-    std::set<fs::path> dirsToSync;
 
     Impl(const Config& c, KeyStore& k) : cfg(c), key(k) {
         const auto& d = c.charter.deidentification;
@@ -304,7 +303,6 @@ struct Anonymizer::Impl {
         const Identifiers& ids;
         Charset cs;
         int shiftDays = 0;
-        std::vector<std::string> notes;
     };
 
     // Cleans arm words and patient identifiers out of a text element; removes it if the
@@ -378,7 +376,7 @@ struct Anonymizer::Impl {
         ++ctx.acts.uids;
     }
 
-    void walk(DcmItem& item, Ctx& ctx, bool insideDescriptor) {
+    void walk(DcmItem& item, Ctx& ctx) {
         // private creators per (group, block)
         std::map<std::pair<std::uint16_t, std::uint8_t>, std::string> creators;
         for (unsigned long i = 0; i < item.card(); ++i) {
@@ -413,7 +411,7 @@ struct Anonymizer::Impl {
                 keptBlocks.insert({g, block});
                 if (isSeq) {
                     auto* sq = static_cast<DcmSequenceOfItems*>(el);
-                    for (unsigned long n = 0; n < sq->card(); ++n) walk(*sq->getItem(n), ctx, insideDescriptor);
+                    for (unsigned long n = 0; n < sq->card(); ++n) walk(*sq->getItem(n), ctx);
                     ++i;
                     continue;
                 }
@@ -469,7 +467,7 @@ struct Anonymizer::Impl {
                 if (isSeq) {
                     auto* sq = static_cast<DcmSequenceOfItems*>(el);
                     for (unsigned long n = 0; n < sq->card(); ++n)
-                        walk(*sq->getItem(n), ctx, insideDescriptor || a == Action::Clean);
+                        walk(*sq->getItem(n), ctx);
                     break;
                 }
                 if (isTextVrForCleaning(el->getVR())) {
@@ -517,7 +515,7 @@ struct Anonymizer::Impl {
         return {"V" + std::to_string(vs.visitNumOfFollowup(n)), vs.labelOfFollowup(n)};
     }
 
-    void putTrialIdentity(DcmDataset& d, const EnrolledPatient& p, const std::string& origStudyDate, Ctx& ctx) {
+    void putTrialIdentity(DcmDataset& d, const EnrolledPatient& p, const std::string& origStudyDate) {
         const auto& trial = cfg.charter.trial;
         const auto& deid = cfg.charter.deidentification;
         d.putAndInsertString(DCM_PatientName, p.pseudonym.c_str());
@@ -555,7 +553,6 @@ struct Anonymizer::Impl {
         else code("113107", "Retain Longitudinal Temporal Information Modified Dates Option");
         if (deid.retainPatientCharacteristics) code("113108", "Retain Patient Characteristics Option");
         d.putAndInsertString(DCM_LongitudinalTemporalInformationModified, options.fullDates ? "UNMODIFIED" : "MODIFIED");
-        (void)ctx;
     }
 
     void writeReason(const fs::path& quarantined, const FileResult& r) {
@@ -742,11 +739,11 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     const auto& trial = config_.charter.trial;
     const Identifiers ids = collectIdentifiers(d, patient->originalId, {trial.sponsor, trial.studyId, trial.protocolName});
     const std::string origStudyDate = getString(d, DCM_StudyDate);
-    Impl::Ctx ctx{r.actions, ids, datasetCharset(d), 0, {}};
+    Impl::Ctx ctx{r.actions, ids, datasetCharset(d), 0};
     ctx.shiftDays = im.options.modifiedDates ? key_.dateShiftDays(patient->originalId) : 0;
     key_.noteSubject(patient->originalId, patient->pseudonym, ctx.shiftDays);
-    im.walk(d, ctx, false);
-    im.putTrialIdentity(d, *patient, origStudyDate, ctx);
+    im.walk(d, ctx);
+    im.putTrialIdentity(d, *patient, origStudyDate);
     ff->getMetaInfo()->clear();
 
     // --- where it goes ------------------------------------------------------------------------
