@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
                     s.seconds, s.seconds > 0 ? s.bytesIn / 1e6 / s.seconds : 0.0, s.seconds > 0 ? s.filesIn / s.seconds : 0.0, jobs);
         std::printf("stored: %zu\nquarantined: %zu\n", s.stored, s.quarantined);
         for (const auto& [cat, n] : s.quarantinedByCategory) std::printf("  %s: %zu\n", cat.c_str(), n);
+        for (const std::string& m : s.missingReferences) std::printf("warning: DICOMDIR %s\n", m.c_str());
         std::printf("key: %s\naudit: %s\n", anonymizer.key().file().c_str(), anonymizer.config().auditLog.c_str());
         return 0;
     } catch (const std::exception& e) {

@@ -73,6 +73,7 @@ RunSummary runImport(Anonymizer& anon, const fs::path& inArg, int jobs,
     SeriesVerdicts verdicts;
     RunSummary sum;
     sum.filesIn = n;
+    sum.missingReferences = inputs.missingReferences;
 
     // One pass: an instance that reveals the arm condemns its series, and whatever of the series
     // other jobs already stored is retracted to quarantine (Anonymizer::retractSeries).

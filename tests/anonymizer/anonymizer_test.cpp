@@ -634,6 +634,35 @@ TEST(OddFiles, PydicomTestFilesAreStoredOrQuarantinedNeverACrash) {
     EXPECT_EQ(run("/usr/bin/python3 " + check.string() + " " + (dir.path() / "store.audit.jsonl").string(), &out), 0) << out;
 }
 
+TEST(OddFiles, ExtensionlessFilesAndDicomdirReferencesAreFound) {
+    PhantomRun p;
+    // a media-style drop: 8-character names without extension, indexed by a DICOMDIR (dcmmkdir)
+    const fs::path drop = p.dir.path() / "DROP";
+    fs::create_directories(drop / "IMG");
+    int n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(p.trial.path() / "incoming")) {
+        if (n < 3 && e.is_regular_file() && e.path().parent_path().filename() == "S002_CT" &&
+            e.path().filename() != "IM_TRUNC.dcm")
+            fs::copy_file(e.path(), drop / "IMG" / ("CT" + std::to_string(++n)));
+    }
+    ASSERT_EQ(n, 3);
+    std::string out;
+    ASSERT_EQ(run("cd " + drop.string() + " && dcmmkdir +r -A", &out), 0) << out;
+    ASSERT_TRUE(fs::exists(drop / "DICOMDIR"));
+    InputSet inputs = findInputs(drop);
+    EXPECT_EQ(inputs.files.size(), 3u);
+    EXPECT_EQ(inputs.dicomdirs.size(), 1u);
+    EXPECT_TRUE(inputs.missingReferences.empty());
+    ASSERT_EQ(run(p.cli(drop, p.store, p.quarantine), &out), 0) << out;
+    EXPECT_NE(out.find("stored: 3"), std::string::npos) << out;
+    // a DICOMDIR that references a file the drop lacks says so
+    fs::remove(drop / "IMG" / "CT2");
+    inputs = findInputs(drop);
+    EXPECT_EQ(inputs.files.size(), 2u);
+    ASSERT_EQ(inputs.missingReferences.size(), 1u);
+    EXPECT_NE(inputs.missingReferences[0].find("CT2"), std::string::npos) << inputs.missingReferences[0];
+}
+
 TEST(OddFiles, DciodvfyReportsNoNewErrors) {
     PhantomRun p;
     ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.store, p.quarantine)), 0);

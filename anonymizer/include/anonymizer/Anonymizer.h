@@ -177,6 +177,7 @@ struct RunSummary {
     std::size_t filesIn = 0, stored = 0, quarantined = 0;
     std::uint64_t bytesIn = 0;
     std::map<std::string, std::size_t> quarantinedByCategory;
+    std::vector<std::string> missingReferences; ///< files a DICOMDIR lists that the drop lacks
     double seconds = 0;
 };
 
