@@ -18,11 +18,13 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   # libraries
   libdcmtk-dev libinsighttoolkit5-dev libgdcm-dev libvtk9-dev libsodium-dev
-  qt6-base-dev libqt6opengl6-dev libboost-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  qt6-base-dev libqt6opengl6-dev libqt6sql6-sqlite libqt6sql6-psql libboost-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   # tools used by the tests: DICOM validator and toolkit, pydicom's odd files, X server
   dcmtk dicom3tools python3-pydicom xvfb xauth imagemagick
   # the anonymizer's fuzzer (clang + libFuzzer runtime) and its benchmark peer (gdcmanon, openssl)
   clang libclang-rt-14-dev libgdcm-tools openssl
+  # the reading queue's tests run against a real PostgreSQL server
+  postgresql
 )
 
 log() { printf '\033[1m[run.sh]\033[0m %s\n' "$*" >&2; }

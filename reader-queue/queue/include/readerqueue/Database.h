@@ -1,0 +1,51 @@
+#pragma once
+// The queue's database: one code path over SQLite (embedded default: one file, WAL) and
+// PostgreSQL (multi-site), schema from numbered migrations per dialect. Qt SQL stays behind
+// this header. Every multi-step change runs in write(), one transaction.
+#include "readerqueue/Audit.h"
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rq {
+
+struct DbError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Database {
+public:
+    /// "sqlite:/path/queue.db" or "postgresql://user[:password]@host:port/dbname".
+    static std::unique_ptr<Database> open(const std::string& url);
+    ~Database();
+
+    enum class Dialect { Sqlite, Postgresql };
+    Dialect dialect() const;
+
+    /// Applies the migrations the database lacks, each in its own transaction; returns how many.
+    int migrate();
+    int schemaVersion();
+
+    /// Runs f in one write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED
+    /// with the audit head locked by appendAudit). Commits, or rolls back and rethrows.
+    void write(const std::function<void()>& f);
+
+    /// Appends an entry to the audit trail; inside write(). Fills seq, time, prevHash, hash.
+    AuditEntry appendAudit(AuditEntry e);
+    std::vector<AuditEntry> readAudit();
+    AuditHead auditHead();
+
+    /// Executes one SQL statement with positional parameters (?), for tests and tools.
+    void exec(const std::string& sql, const std::vector<std::string>& params = {});
+
+    struct Impl;
+
+private:
+    explicit Database(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace rq
