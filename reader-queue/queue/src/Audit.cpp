@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <chrono>
+#include <ctime>
+
 namespace rq {
 
 namespace {
@@ -11,6 +14,20 @@ void field(std::string& out, const std::string& v) {
     out += ':';
     out += v;
     out += ';';
+}
+
+} // namespace
+
+std::string utcNow() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    return buf;
 }
 
 std::string sha256Hex(const std::string& data) {
@@ -25,8 +42,6 @@ std::string sha256Hex(const std::string& data) {
     }
     return out;
 }
-
-} // namespace
 
 std::string chainHash(const AuditEntry& e) {
     std::string s = "reluth-audit-1;";

@@ -8,6 +8,7 @@
 #include <QtSql/QSqlDatabase>
 #include <QtSql/QSqlError>
 #include <QtSql/QSqlQuery>
+#include <QtSql/QSqlRecord>
 
 #include <atomic>
 
@@ -47,9 +48,7 @@ void runScript(const QSqlDatabase& db, const std::string& sql) {
     if (!q.exec(QString::fromStdString(sql))) throw DbError("migration statement failed: " + text(q.lastError()) + "\n" + sql);
 }
 
-std::string nowUtc() {
-    return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs).toStdString();
-}
+std::string nowUtc() { return utcNow(); }
 
 } // namespace
 
@@ -195,5 +194,18 @@ AuditHead Database::auditHead() {
 }
 
 void Database::exec(const std::string& sql, const std::vector<std::string>& params) { run(impl_->db(), sql, params); }
+
+std::vector<std::vector<std::string>> Database::query(const std::string& sql, const std::vector<std::string>& params) {
+    QSqlQuery q = run(impl_->db(), sql, params);
+    std::vector<std::vector<std::string>> rows;
+    const int n = q.record().count();
+    while (q.next()) {
+        std::vector<std::string> row;
+        row.reserve(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) row.push_back(q.isNull(i) ? std::string() : q.value(i).toString().toStdString());
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
 
 } // namespace rq

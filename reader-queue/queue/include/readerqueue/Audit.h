@@ -20,6 +20,12 @@ struct AuditEntry {
     std::string hash;          ///< SHA-256 hex of prevHash and the entry's fields
 };
 
+/// The current UTC time, ISO 8601 with milliseconds (as audit entries record it).
+std::string utcNow();
+
+/// SHA-256 of bytes, hex.
+std::string sha256Hex(const std::string& data);
+
 /// SHA-256 (hex) of the entry's fields and prevHash, each length-prefixed (no separator games).
 std::string chainHash(const AuditEntry& e);
 

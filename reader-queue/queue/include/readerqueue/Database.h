@@ -38,8 +38,10 @@ public:
     std::vector<AuditEntry> readAudit();
     AuditHead auditHead();
 
-    /// Executes one SQL statement with positional parameters (?), for tests and tools.
+    /// Executes one SQL statement with positional parameters (?).
     void exec(const std::string& sql, const std::vector<std::string>& params = {});
+    /// Runs a query; every value as text (NULL as "").
+    std::vector<std::vector<std::string>> query(const std::string& sql, const std::vector<std::string>& params = {});
 
     struct Impl;
 

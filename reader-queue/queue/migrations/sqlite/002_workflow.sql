@@ -1,0 +1,48 @@
+-- Users, subjects (pseudonyms only: the arm is never stored), timepoints with their QC state,
+-- reader assignments (slot 1 and 2: "Reader 1" / "Reader 2") and one read per reader and
+-- timepoint, in the states of reader-queue/workflow.
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE subjects (
+    pseudonym TEXT PRIMARY KEY,
+    registered_at TEXT NOT NULL
+);
+CREATE TABLE timepoints (
+    subject TEXT NOT NULL REFERENCES subjects(pseudonym),
+    ordinal INTEGER NOT NULL,
+    study_date TEXT NOT NULL,
+    store_path TEXT NOT NULL,
+    series_count INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    qc_reason TEXT NOT NULL DEFAULT '',
+    registered_at TEXT NOT NULL,
+    qc_at TEXT,
+    PRIMARY KEY (subject, ordinal),
+    UNIQUE (store_path)
+);
+CREATE TABLE assignments (
+    subject TEXT NOT NULL REFERENCES subjects(pseudonym),
+    slot INTEGER NOT NULL,
+    reader TEXT NOT NULL REFERENCES users(name),
+    PRIMARY KEY (subject, slot),
+    UNIQUE (subject, reader)
+);
+CREATE TABLE reads (
+    subject TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    ordinal INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    draft TEXT NOT NULL DEFAULT '',
+    signed_by TEXT,
+    signed_at TEXT,
+    signature_meaning TEXT,
+    signed_hash TEXT,
+    PRIMARY KEY (subject, slot, ordinal),
+    FOREIGN KEY (subject, ordinal) REFERENCES timepoints(subject, ordinal)
+);

@@ -1,0 +1,412 @@
+#include "readerqueue/Queue.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+
+namespace rq {
+
+namespace fs = std::filesystem;
+using workflow::Role;
+
+namespace {
+
+constexpr int kMaxFailedLogins = 5;
+
+std::string readStateKey(workflow::ReadState s) {
+    switch (s) {
+    case workflow::ReadState::Waiting: return "waiting";
+    case workflow::ReadState::Open: return "open";
+    case workflow::ReadState::Draft: return "draft";
+    case workflow::ReadState::Signed: return "signed";
+    case workflow::ReadState::ReopenRequested: return "reopen_requested";
+    }
+    return "?";
+}
+workflow::ReadState readStateFrom(const std::string& k) {
+    using S = workflow::ReadState;
+    if (k == "open") return S::Open;
+    if (k == "draft") return S::Draft;
+    if (k == "signed") return S::Signed;
+    if (k == "reopen_requested") return S::ReopenRequested;
+    return S::Waiting;
+}
+std::string tpStateKey(workflow::TimepointState s) {
+    switch (s) {
+    case workflow::TimepointState::Registered: return "registered";
+    case workflow::TimepointState::Accepted: return "accepted";
+    case workflow::TimepointState::Rejected: return "rejected";
+    }
+    return "?";
+}
+workflow::TimepointState tpStateFrom(const std::string& k) {
+    if (k == "accepted") return workflow::TimepointState::Accepted;
+    if (k == "rejected") return workflow::TimepointState::Rejected;
+    return workflow::TimepointState::Registered;
+}
+
+std::string readObject(const std::string& subject, int slot, int ordinal) {
+    return "read:" + subject + "/R" + std::to_string(slot) + "/T" + std::to_string(ordinal);
+}
+
+} // namespace
+
+Role roleFromName(const std::string& n) {
+    if (n == "reader") return Role::Reader;
+    if (n == "adjudicator") return Role::Adjudicator;
+    if (n == "manager") return Role::Manager;
+    if (n == "administrator") return Role::Administrator;
+    throw Refused("BAD_ROLE", "unknown role '" + n + "' (reader, adjudicator, manager, administrator)");
+}
+std::string roleKey(Role r) {
+    switch (r) {
+    case Role::Reader: return "reader";
+    case Role::Adjudicator: return "adjudicator";
+    case Role::Manager: return "manager";
+    case Role::Administrator: return "administrator";
+    }
+    return "?";
+}
+
+Queue::Queue(std::unique_ptr<Database> db, int readersPerSubject) : db_(std::move(db)), readersPerSubject_(readersPerSubject) {
+    if (sodium_init() < 0) throw DbError("libsodium failed to initialise");
+    db_->migrate();
+}
+
+void Queue::refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
+                   const std::string& message) {
+    db_->write([&] {
+        AuditEntry e;
+        e.user = s.user;
+        e.action = "refused." + operation;
+        e.object = object;
+        e.newValue = rule;
+        e.reason = message;
+        db_->appendAudit(e);
+    });
+    throw Refused(rule, message);
+}
+
+void Queue::require(const Session& s, std::initializer_list<Role> roles, const std::string& operation) {
+    if (std::find(roles.begin(), roles.end(), s.role) != roles.end()) return;
+    refuse(s, operation, "role:" + roleKey(s.role), "ROLE", "a " + roleKey(s.role) + " may not " + operation);
+}
+
+// users -------------------------------------------------------------------------------------------
+
+void Queue::addUser(const Session* by, const std::string& name, Role role, const std::string& password) {
+    const bool bootstrap = db_->query("SELECT COUNT(*) FROM users")[0][0] == "0";
+    if (!bootstrap) {
+        if (!by) throw Refused("ROLE", "adding a user needs an administrator's session");
+        require(*by, {Role::Administrator}, "add users");
+    } else if (role != Role::Administrator) {
+        throw Refused("BOOTSTRAP", "the first user must be an administrator");
+    }
+    if (name.empty() || name.size() > 64) throw Refused("BAD_NAME", "a user name has 1 to 64 characters");
+    if (password.size() < 10) throw Refused("WEAK_PASSWORD", "a password has at least 10 characters");
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str_alg(hash, password.c_str(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        throw DbError("out of memory hashing the password");
+    db_->write([&] {
+        if (!db_->query("SELECT name FROM users WHERE name = ?", {name}).empty())
+            throw Refused("USER_EXISTS", "user " + name + " exists");
+        db_->exec("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                  {name, roleKey(role), hash, utcNow()});
+        AuditEntry e;
+        e.user = by ? by->user : name;
+        e.action = "user.add";
+        e.object = "user:" + name;
+        e.newValue = roleKey(role);
+        db_->appendAudit(e);
+    });
+}
+
+Session Queue::login(const std::string& name, const std::string& password) {
+    const auto rows = db_->query("SELECT role, password_hash, failed_logins, locked FROM users WHERE name = ?", {name});
+    auto fail = [&](const std::string& rule, const std::string& message, bool count) {
+        db_->write([&] {
+            if (count && !rows.empty()) {
+                const int failed = std::stoi(rows[0][2]) + 1;
+                db_->exec("UPDATE users SET failed_logins = ?, locked = ? WHERE name = ?",
+                          {std::to_string(failed), failed >= kMaxFailedLogins ? "1" : "0", name});
+            }
+            AuditEntry e;
+            e.user = name;
+            e.action = "login.failed";
+            e.object = "user:" + name;
+            e.reason = message;
+            db_->appendAudit(e);
+        });
+        throw Refused(rule, message);
+    };
+    if (rows.empty()) fail("LOGIN_FAILED", "unknown user or wrong password", false);
+    if (rows[0][3] == "1") fail("LOCKED", "the account is locked after " + std::to_string(kMaxFailedLogins) + " failed logins: ask an administrator", false);
+    if (crypto_pwhash_str_verify(rows[0][1].c_str(), password.c_str(), password.size()) != 0)
+        fail("LOGIN_FAILED", "unknown user or wrong password", true);
+    db_->write([&] {
+        db_->exec("UPDATE users SET failed_logins = 0 WHERE name = ?", {name});
+        AuditEntry e;
+        e.user = name;
+        e.action = "login";
+        e.object = "user:" + name;
+        db_->appendAudit(e);
+    });
+    return {name, roleFromName(rows[0][0])};
+}
+
+// timepoints --------------------------------------------------------------------------------------
+
+Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store) {
+    require(by, {Role::Manager}, "import timepoints");
+    ImportResult result;
+    std::error_code ec;
+    if (!fs::is_directory(store, ec)) throw Refused("NO_STORE", store.string() + ": no such store folder");
+    std::vector<fs::path> subjects;
+    for (const auto& e : fs::directory_iterator(store)) {
+        if (e.is_directory() && e.path().filename().string()[0] != '.') subjects.push_back(e.path());
+    }
+    std::sort(subjects.begin(), subjects.end());
+    for (const fs::path& s : subjects) {
+        const std::string pseudonym = s.filename().string();
+        std::vector<std::pair<std::string, fs::path>> studies; // (date, folder)
+        for (const auto& e : fs::directory_iterator(s)) {
+            const std::string n = e.path().filename().string();
+            if (!e.is_directory() || n.size() < 9 || n[8] != '_') continue;
+            studies.emplace_back(n.substr(0, 8), e.path());
+        }
+        std::sort(studies.begin(), studies.end());
+        db_->write([&] {
+            if (db_->query("SELECT pseudonym FROM subjects WHERE pseudonym = ?", {pseudonym}).empty()) {
+                db_->exec("INSERT INTO subjects (pseudonym, registered_at) VALUES (?, ?)", {pseudonym, utcNow()});
+                ++result.subjects;
+            }
+            auto known = db_->query("SELECT ordinal, study_date, store_path FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym});
+            std::set<std::string> knownPaths;
+            std::string lastDate;
+            for (const auto& k : known) {
+                knownPaths.insert(k[2]);
+                lastDate = k[1];
+            }
+            int ordinal = static_cast<int>(known.size());
+            for (const auto& [date, folder] : studies) {
+                const std::string path = fs::relative(folder, store).string();
+                if (knownPaths.count(path)) continue;
+                if (!lastDate.empty() && date <= lastDate) {
+                    result.problems.push_back(pseudonym + ": study " + path + " is dated " + date +
+                                              ", not after the last registered timepoint (" + lastDate + "): not registered");
+                    continue;
+                }
+                int series = 0;
+                for (const auto& e : fs::directory_iterator(folder)) series += e.is_directory() ? 1 : 0;
+                ++ordinal;
+                db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, store_path, series_count, state, registered_at) "
+                          "VALUES (?, ?, ?, ?, ?, 'registered', ?)",
+                          {pseudonym, std::to_string(ordinal), date, path, std::to_string(series), utcNow()});
+                for (const auto& a : db_->query("SELECT slot FROM assignments WHERE subject = ?", {pseudonym}))
+                    db_->exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, 'waiting')",
+                              {pseudonym, a[0], std::to_string(ordinal)});
+                AuditEntry e;
+                e.user = by.user;
+                e.action = "timepoint.register";
+                e.object = "timepoint:" + pseudonym + "/T" + std::to_string(ordinal);
+                e.newValue = path + " (" + std::to_string(series) + " series)";
+                db_->appendAudit(e);
+                lastDate = date;
+                ++result.timepoints;
+            }
+        });
+    }
+    return result;
+}
+
+void Queue::qc(const Session& by, const std::string& subject, int ordinal, bool accept, const std::string& reason) {
+    const std::string object = "timepoint:" + subject + "/T" + std::to_string(ordinal);
+    const auto event = accept ? workflow::TimepointEvent::QcAccept : workflow::TimepointEvent::QcReject;
+    db_->write([&] {
+        const auto rows = db_->query("SELECT state FROM timepoints WHERE subject = ? AND ordinal = ?", {subject, std::to_string(ordinal)});
+        if (rows.empty()) throw Refused("NO_TIMEPOINT", object + " is not registered");
+        workflow::TimepointContext c;
+        c.actor = by.role;
+        c.reason = reason;
+        const auto t = workflow::next(tpStateFrom(rows[0][0]), event, c);
+        if (!t.ok) throw Refused(t.rule, t.message);
+        db_->exec("UPDATE timepoints SET state = ?, qc_reason = ?, qc_at = ? WHERE subject = ? AND ordinal = ?",
+                  {tpStateKey(t.state), reason, utcNow(), subject, std::to_string(ordinal)});
+        AuditEntry e;
+        e.user = by.user;
+        e.action = accept ? "timepoint.qc_accept" : "timepoint.qc_reject";
+        e.object = object;
+        e.oldValue = rows[0][0];
+        e.newValue = tpStateKey(t.state);
+        e.reason = reason;
+        db_->appendAudit(e);
+        refreshOffers(subject);
+    });
+}
+
+// assignment --------------------------------------------------------------------------------------
+
+int Queue::assignReaders(const Session& by) {
+    require(by, {Role::Manager}, "assign readers");
+    int assigned = 0;
+    db_->write([&] {
+        const auto readers = db_->query("SELECT name FROM users WHERE role = 'reader' AND locked = 0 ORDER BY name");
+        if (static_cast<int>(readers.size()) < readersPerSubject_)
+            throw Refused("TOO_FEW_READERS", "the charter asks for " + std::to_string(readersPerSubject_) + " readers per subject; " +
+                                                 std::to_string(readers.size()) + " reader account(s) exist");
+        std::map<std::string, int> load;
+        for (const auto& r : readers) load[r[0]] = 0;
+        for (const auto& a : db_->query("SELECT reader, COUNT(*) FROM assignments GROUP BY reader"))
+            if (load.count(a[0])) load[a[0]] = std::stoi(a[1]);
+        const auto todo = db_->query("SELECT pseudonym FROM subjects WHERE pseudonym NOT IN (SELECT subject FROM assignments) ORDER BY pseudonym");
+        for (const auto& s : todo) {
+            std::vector<std::pair<int, std::string>> order;
+            for (const auto& [name, n] : load) order.emplace_back(n, name);
+            std::sort(order.begin(), order.end());
+            for (int slot = 1; slot <= readersPerSubject_; ++slot) {
+                const std::string& reader = order[static_cast<std::size_t>(slot - 1)].second;
+                db_->exec("INSERT INTO assignments (subject, slot, reader) VALUES (?, ?, ?)", {s[0], std::to_string(slot), reader});
+                ++load[reader];
+                for (const auto& tp : db_->query("SELECT ordinal FROM timepoints WHERE subject = ?", {s[0]}))
+                    db_->exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, 'waiting')", {s[0], std::to_string(slot), tp[0]});
+                AuditEntry e;
+                e.user = by.user;
+                e.action = "subject.assign";
+                e.object = "subject:" + s[0] + "/R" + std::to_string(slot);
+                e.newValue = reader;
+                db_->appendAudit(e);
+            }
+            refreshOffers(s[0]);
+            ++assigned;
+        }
+    });
+    return assigned;
+}
+
+void Queue::refreshOffers(const std::string& subject) {
+    const auto reads = db_->query(
+        "SELECT r.slot, r.ordinal, r.state, t.state FROM reads r JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
+        "WHERE r.subject = ? ORDER BY r.slot, r.ordinal",
+        {subject});
+    std::map<std::pair<int, int>, std::string> state;
+    for (const auto& r : reads) state[{std::stoi(r[0]), std::stoi(r[1])}] = r[2];
+    for (const auto& r : reads) {
+        const int slot = std::stoi(r[0]), ordinal = std::stoi(r[1]);
+        if (r[2] != "waiting") continue;
+        workflow::ReadContext c;
+        c.actor = Role::Manager;
+        c.timepointAccepted = r[3] == "accepted";
+        c.previousSigned = ordinal == 1 || state[{slot, ordinal - 1}] == "signed";
+        const auto t = workflow::next(workflow::ReadState::Waiting, workflow::ReadEvent::Offer, c);
+        if (!t.ok) continue;
+        db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?", {readStateKey(t.state), subject, r[0], r[1]});
+        state[{slot, ordinal}] = readStateKey(t.state);
+        AuditEntry e;
+        e.user = "system";
+        e.action = "read.offer";
+        e.object = readObject(subject, slot, ordinal);
+        e.oldValue = "waiting";
+        e.newValue = "open";
+        db_->appendAudit(e);
+    }
+}
+
+// reading -----------------------------------------------------------------------------------------
+
+std::vector<Queue::ReadItem> Queue::worklist(const Session& reader) {
+    require(reader, {Role::Reader}, "have a worklist");
+    std::vector<ReadItem> out;
+    for (const auto& r : db_->query(
+             "SELECT r.subject, r.slot, r.ordinal, t.study_date, r.state FROM reads r "
+             "JOIN assignments a ON a.subject = r.subject AND a.slot = r.slot "
+             "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
+             "WHERE a.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal",
+             {reader.user}))
+        out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4]});
+    return out;
+}
+
+namespace {
+
+/// The caller's slot on the subject, or 0 when the subject is not assigned to them.
+int slotOf(Database& db, const std::string& subject, const std::string& reader) {
+    const auto rows = db.query("SELECT slot FROM assignments WHERE subject = ? AND reader = ?", {subject, reader});
+    return rows.empty() ? 0 : std::stoi(rows[0][0]);
+}
+
+} // namespace
+
+void Queue::saveDraft(const Session& reader, const std::string& subject, int ordinal, const std::string& payload) {
+    const int slot = slotOf(*db_, subject, reader.user);
+    const std::string object = readObject(subject, slot, ordinal);
+    if (reader.role != Role::Reader || slot == 0) refuse(reader, "save a draft", "subject:" + subject, "ROLE", "this subject's reads are not yours");
+    db_->write([&] {
+        const auto rows = db_->query("SELECT state, draft FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
+                                     {subject, std::to_string(slot), std::to_string(ordinal)});
+        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        workflow::ReadContext c;
+        c.actor = Role::Reader;
+        c.actorIsAssignedReader = true;
+        const auto t = workflow::next(readStateFrom(rows[0][0]), workflow::ReadEvent::Save, c);
+        if (!t.ok) throw Refused(t.rule, t.message);
+        db_->exec("UPDATE reads SET state = ?, draft = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
+                  {readStateKey(t.state), payload, subject, std::to_string(slot), std::to_string(ordinal)});
+        AuditEntry e;
+        e.user = reader.user;
+        e.action = "read.save";
+        e.object = object;
+        e.oldValue = sha256Hex(rows[0][1]);
+        e.newValue = sha256Hex(payload);
+        db_->appendAudit(e);
+    });
+}
+
+void Queue::sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,
+                 const std::string& meaning) {
+    const int slot = slotOf(*db_, subject, reader.user);
+    const std::string object = readObject(subject, slot, ordinal);
+    if (reader.role != Role::Reader || slot == 0) refuse(reader, "sign", "subject:" + subject, "ROLE", "this subject's reads are not yours");
+    // the signature is the password again (a failed one counts like a failed login)
+    login(reader.user, password);
+    if (meaning.find_first_not_of(" \t") == std::string::npos) throw Refused("MEANING_REQUIRED", "a signature states its meaning");
+    db_->write([&] {
+        const auto rows = db_->query("SELECT state, draft FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
+                                     {subject, std::to_string(slot), std::to_string(ordinal)});
+        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        workflow::ReadContext c;
+        c.actor = Role::Reader;
+        c.actorIsAssignedReader = true;
+        c.complete = !rows[0][1].empty();
+        const auto t = workflow::next(readStateFrom(rows[0][0]), workflow::ReadEvent::Sign, c);
+        if (!t.ok) throw Refused(t.rule, t.message);
+        const std::string signedHash = sha256Hex(rows[0][1]);
+        db_->exec("UPDATE reads SET state = ?, signed_by = ?, signed_at = ?, signature_meaning = ?, signed_hash = ? "
+                  "WHERE subject = ? AND slot = ? AND ordinal = ?",
+                  {readStateKey(t.state), reader.user, utcNow(), meaning, signedHash, subject, std::to_string(slot),
+                   std::to_string(ordinal)});
+        AuditEntry e;
+        e.user = reader.user;
+        e.action = "read.sign";
+        e.object = object;
+        e.oldValue = rows[0][0];
+        e.newValue = "signed sha256:" + signedHash;
+        e.reason = meaning;
+        db_->appendAudit(e);
+        refreshOffers(subject);
+    });
+}
+
+Queue::Backlog Queue::backlog(const Session& manager) {
+    require(manager, {Role::Manager}, "see the backlog");
+    Backlog b;
+    for (const auto& r : db_->query("SELECT state, COUNT(*) FROM timepoints GROUP BY state")) b.timepoints[r[0]] = std::stoi(r[1]);
+    for (const auto& r : db_->query("SELECT state, COUNT(*) FROM reads GROUP BY state")) b.reads[r[0]] = std::stoi(r[1]);
+    for (const auto& r : db_->query("SELECT a.reader, r.state, COUNT(*) FROM reads r JOIN assignments a ON a.subject = r.subject "
+                                    "AND a.slot = r.slot GROUP BY a.reader, r.state"))
+        b.byReader[r[0]][r[1]] = std::stoi(r[2]);
+    return b;
+}
+
+} // namespace rq
