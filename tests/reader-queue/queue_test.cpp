@@ -5,6 +5,7 @@
 #include "readerqueue/Queue.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <map>
@@ -144,9 +145,37 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     EXPECT_EQ(b.reads.at("signed"), 2);
     EXPECT_EQ(b.byReader.at(r1.user).at("signed"), 2);
     EXPECT_EQ(refusal([&] { queue->backlog(r1); }), "ROLE");
-    EXPECT_GE(auditCount("refused.worklist") + auditCount("refused.have a worklist"), 1u);
+    EXPECT_GE(auditCount("refused.have a worklist"), 1u);
+    EXPECT_GE(auditCount("refused.qc"), 2u);          // the reader's QC and the reason-less rejection
+    EXPECT_GE(auditCount("refused.sign"), 2u);        // nothing to sign, no meaning
+    EXPECT_GE(auditCount("refused.save a draft"), 2u); // another reader's subject, a locked read
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReadingQueue, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
+
+TEST(ReaderQueueTool, AManagerSetsUpATrialFromTheCommandLine) {
+    testutil::TempDir dir("queue-cli");
+    makeStore(dir.path() / "store", 4, 2);
+    const std::string env = "RELUTH_QUEUE_PASSWORD='" + kPw + "' RELUTH_QUEUE_NEW_PASSWORD='" + kPw + "' ";
+    const std::string q = env + std::string(RELUTH_BINARY_DIR) + "/bin/reader-queue --db sqlite:" + (dir.path() / "q.db").string();
+    std::string out;
+    ASSERT_EQ(rqtest::run(q + " init --admin admin", &out), 0) << out;
+    ASSERT_EQ(rqtest::run(q + " --user admin users add mgr manager", &out), 0) << out;
+    for (const char* r : {"r1", "r2"}) ASSERT_EQ(rqtest::run(q + " --user admin users add " + r + " reader", &out), 0) << out;
+    EXPECT_EQ(rqtest::run(q + " --user r1 users add r3 reader", &out), 3) << out; // refused: not an administrator
+    EXPECT_NE(out.find("refused (ROLE)"), std::string::npos) << out;
+    ASSERT_EQ(rqtest::run(q + " --user mgr import " + (dir.path() / "store").string(), &out), 0) << out;
+    EXPECT_NE(out.find("4 subject(s), 8 timepoint(s)"), std::string::npos) << out;
+    ASSERT_EQ(rqtest::run(q + " --user mgr assign", &out), 0) << out;
+    ASSERT_EQ(rqtest::run(q + " --user mgr qc RELUTH-01-001 1 accept", &out), 0) << out;
+    EXPECT_EQ(rqtest::run(q + " --user mgr qc RELUTH-01-001 2 reject", &out), 3) << out; // no reason
+    ASSERT_EQ(rqtest::run(q + " --user mgr qc RELUTH-01-001 2 reject --reason 'portal phase missing'", &out), 0) << out;
+    ASSERT_EQ(rqtest::run(q + " --user mgr backlog --json", &out), 0) << out;
+    const auto j = nlohmann::json::parse(out);
+    EXPECT_EQ(j["timepoints"]["accepted"], 1);
+    EXPECT_EQ(j["timepoints"]["rejected"], 1);
+    EXPECT_EQ(j["reads"]["open"], 2);
+    ASSERT_EQ(rqtest::run(q + " audit verify", &out), 0) << out;
+}

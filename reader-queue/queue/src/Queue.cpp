@@ -88,6 +88,24 @@ void Queue::refuse(const Session& s, const std::string& operation, const std::st
     throw Refused(rule, message);
 }
 
+void Queue::audited(const Session& s, const std::string& operation, const std::string& object, const std::function<void()>& f) {
+    try {
+        db_->write(f);
+    } catch (const Refused& r) {
+        // the change was rolled back; the refusal itself is recorded
+        db_->write([&] {
+            AuditEntry e;
+            e.user = s.user;
+            e.action = "refused." + operation;
+            e.object = object;
+            e.newValue = r.rule;
+            e.reason = r.what();
+            db_->appendAudit(e);
+        });
+        throw;
+    }
+}
+
 void Queue::require(const Session& s, std::initializer_list<Role> roles, const std::string& operation) {
     if (std::find(roles.begin(), roles.end(), s.role) != roles.end()) return;
     refuse(s, operation, "role:" + roleKey(s.role), "ROLE", "a " + roleKey(s.role) + " may not " + operation);
@@ -170,51 +188,65 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store)
     std::sort(subjects.begin(), subjects.end());
     for (const fs::path& s : subjects) {
         const std::string pseudonym = s.filename().string();
-        std::vector<std::pair<std::string, fs::path>> studies; // (date, folder)
+        std::map<std::string, std::vector<fs::path>> byDate; // one timepoint per scan date (CT and MR studies of a visit)
         for (const auto& e : fs::directory_iterator(s)) {
             const std::string n = e.path().filename().string();
             if (!e.is_directory() || n.size() < 9 || n[8] != '_') continue;
-            studies.emplace_back(n.substr(0, 8), e.path());
+            byDate[n.substr(0, 8)].push_back(e.path());
         }
-        std::sort(studies.begin(), studies.end());
         db_->write([&] {
             if (db_->query("SELECT pseudonym FROM subjects WHERE pseudonym = ?", {pseudonym}).empty()) {
                 db_->exec("INSERT INTO subjects (pseudonym, registered_at) VALUES (?, ?)", {pseudonym, utcNow()});
                 ++result.subjects;
             }
-            auto known = db_->query("SELECT ordinal, study_date, store_path FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym});
-            std::set<std::string> knownPaths;
-            std::string lastDate;
-            for (const auto& k : known) {
-                knownPaths.insert(k[2]);
-                lastDate = k[1];
-            }
+            const auto known = db_->query("SELECT ordinal, study_date FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym});
+            std::map<std::string, int> ordinalOfDate;
+            for (const auto& k : known) ordinalOfDate[k[1]] = std::stoi(k[0]);
+            const std::string lastDate = known.empty() ? std::string() : known.back()[1];
             int ordinal = static_cast<int>(known.size());
-            for (const auto& [date, folder] : studies) {
-                const std::string path = fs::relative(folder, store).string();
-                if (knownPaths.count(path)) continue;
-                if (!lastDate.empty() && date <= lastDate) {
-                    result.problems.push_back(pseudonym + ": study " + path + " is dated " + date +
-                                              ", not after the last registered timepoint (" + lastDate + "): not registered");
+            for (auto& [date, folders] : byDate) {
+                std::sort(folders.begin(), folders.end());
+                auto it = ordinalOfDate.find(date);
+                if (it == ordinalOfDate.end() && !lastDate.empty() && date < lastDate) {
+                    result.problems.push_back(pseudonym + ": studies of " + date + " are dated before the last registered timepoint (" +
+                                              lastDate + "): not registered");
                     continue;
                 }
-                int series = 0;
-                for (const auto& e : fs::directory_iterator(folder)) series += e.is_directory() ? 1 : 0;
-                ++ordinal;
-                db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, store_path, series_count, state, registered_at) "
-                          "VALUES (?, ?, ?, ?, ?, 'registered', ?)",
-                          {pseudonym, std::to_string(ordinal), date, path, std::to_string(series), utcNow()});
-                for (const auto& a : db_->query("SELECT slot FROM assignments WHERE subject = ?", {pseudonym}))
-                    db_->exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, 'waiting')",
-                              {pseudonym, a[0], std::to_string(ordinal)});
+                int tp = 0, added = 0, series = 0;
+                if (it == ordinalOfDate.end()) {
+                    tp = ++ordinal;
+                    db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, series_count, state, registered_at) "
+                              "VALUES (?, ?, ?, 0, 'registered', ?)",
+                              {pseudonym, std::to_string(tp), date, utcNow()});
+                    for (const auto& a : db_->query("SELECT slot FROM assignments WHERE subject = ?", {pseudonym}))
+                        db_->exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, 'waiting')",
+                                  {pseudonym, a[0], std::to_string(tp)});
+                    ordinalOfDate[date] = tp;
+                    ++result.timepoints;
+                } else {
+                    tp = it->second;
+                }
+                std::string paths;
+                for (const fs::path& folder : folders) {
+                    const std::string path = fs::relative(folder, store).string();
+                    if (!db_->query("SELECT store_path FROM timepoint_studies WHERE store_path = ?", {path}).empty()) continue;
+                    int n = 0;
+                    for (const auto& e : fs::directory_iterator(folder)) n += e.is_directory() ? 1 : 0;
+                    db_->exec("INSERT INTO timepoint_studies (store_path, subject, ordinal, series_count) VALUES (?, ?, ?, ?)",
+                              {path, pseudonym, std::to_string(tp), std::to_string(n)});
+                    series += n;
+                    ++added;
+                    paths += (paths.empty() ? "" : ", ") + path;
+                }
+                if (added == 0) continue;
+                db_->exec("UPDATE timepoints SET series_count = series_count + ? WHERE subject = ? AND ordinal = ?",
+                          {std::to_string(series), pseudonym, std::to_string(tp)});
                 AuditEntry e;
                 e.user = by.user;
                 e.action = "timepoint.register";
-                e.object = "timepoint:" + pseudonym + "/T" + std::to_string(ordinal);
-                e.newValue = path + " (" + std::to_string(series) + " series)";
+                e.object = "timepoint:" + pseudonym + "/T" + std::to_string(tp);
+                e.newValue = paths + " (" + std::to_string(series) + " series)";
                 db_->appendAudit(e);
-                lastDate = date;
-                ++result.timepoints;
             }
         });
     }
@@ -224,7 +256,7 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store)
 void Queue::qc(const Session& by, const std::string& subject, int ordinal, bool accept, const std::string& reason) {
     const std::string object = "timepoint:" + subject + "/T" + std::to_string(ordinal);
     const auto event = accept ? workflow::TimepointEvent::QcAccept : workflow::TimepointEvent::QcReject;
-    db_->write([&] {
+    audited(by, "qc", object, [&] {
         const auto rows = db_->query("SELECT state FROM timepoints WHERE subject = ? AND ordinal = ?", {subject, std::to_string(ordinal)});
         if (rows.empty()) throw Refused("NO_TIMEPOINT", object + " is not registered");
         workflow::TimepointContext c;
@@ -342,7 +374,7 @@ void Queue::saveDraft(const Session& reader, const std::string& subject, int ord
     const int slot = slotOf(*db_, subject, reader.user);
     const std::string object = readObject(subject, slot, ordinal);
     if (reader.role != Role::Reader || slot == 0) refuse(reader, "save a draft", "subject:" + subject, "ROLE", "this subject's reads are not yours");
-    db_->write([&] {
+    audited(reader, "save a draft", object, [&] {
         const auto rows = db_->query("SELECT state, draft FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
                                      {subject, std::to_string(slot), std::to_string(ordinal)});
         if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
@@ -370,8 +402,9 @@ void Queue::sign(const Session& reader, const std::string& subject, int ordinal,
     if (reader.role != Role::Reader || slot == 0) refuse(reader, "sign", "subject:" + subject, "ROLE", "this subject's reads are not yours");
     // the signature is the password again (a failed one counts like a failed login)
     login(reader.user, password);
-    if (meaning.find_first_not_of(" \t") == std::string::npos) throw Refused("MEANING_REQUIRED", "a signature states its meaning");
-    db_->write([&] {
+    if (meaning.find_first_not_of(" \t") == std::string::npos)
+        refuse(reader, "sign", object, "MEANING_REQUIRED", "a signature states its meaning");
+    audited(reader, "sign", object, [&] {
         const auto rows = db_->query("SELECT state, draft FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
                                      {subject, std::to_string(slot), std::to_string(ordinal)});
         if (rows.empty()) throw Refused("NO_READ", object + " does not exist");

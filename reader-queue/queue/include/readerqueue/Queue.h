@@ -7,6 +7,7 @@
 #include "workflow/Workflow.h"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +81,8 @@ private:
     void refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
                 const std::string& message);
     void refreshOffers(const std::string& subject);
+    /// Runs f in one transaction; a Refused thrown inside is rolled back, then audited and rethrown.
+    void audited(const Session& s, const std::string& operation, const std::string& object, const std::function<void()>& f);
     std::unique_ptr<Database> db_;
     int readersPerSubject_;
 };

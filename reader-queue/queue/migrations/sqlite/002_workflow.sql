@@ -1,4 +1,5 @@
--- Users, subjects (pseudonyms only: the arm is never stored), timepoints with their QC state,
+-- Users, subjects (pseudonyms only: the arm is never stored), timepoints (one per scan date)
+-- with their QC state and their studies in the store,
 -- reader assignments (slot 1 and 2: "Reader 1" / "Reader 2") and one read per reader and
 -- timepoint, in the states of reader-queue/workflow.
 CREATE TABLE users (
@@ -17,14 +18,21 @@ CREATE TABLE timepoints (
     subject TEXT NOT NULL REFERENCES subjects(pseudonym),
     ordinal INTEGER NOT NULL,
     study_date TEXT NOT NULL,
-    store_path TEXT NOT NULL,
     series_count INTEGER NOT NULL,
     state TEXT NOT NULL,
     qc_reason TEXT NOT NULL DEFAULT '',
     registered_at TEXT NOT NULL,
     qc_at TEXT,
     PRIMARY KEY (subject, ordinal),
-    UNIQUE (store_path)
+    UNIQUE (subject, study_date)
+);
+-- The studies of a timepoint in the store (a visit's CT and MR are separate studies of one day).
+CREATE TABLE timepoint_studies (
+    store_path TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    series_count INTEGER NOT NULL,
+    FOREIGN KEY (subject, ordinal) REFERENCES timepoints(subject, ordinal)
 );
 CREATE TABLE assignments (
     subject TEXT NOT NULL REFERENCES subjects(pseudonym),
