@@ -1,0 +1,146 @@
+// build/bin/reader-queue-bench: worklist and sign latency with concurrent clients.
+//   reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] [--seconds S]
+// Fills a trial (N subjects x K accepted timepoints x 2 readers; setup not measured), then C
+// client threads, each with its own connection and its own reader, loop for S seconds: the
+// worklist query every time, and every 10th time a draft save + electronic signature of the
+// first open read (Argon2id password check included, as a real signature does).
+#include "readerqueue/Queue.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kPw = "benchmark password 1";
+
+double percentile(std::vector<double>& v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string url;
+    int subjects = 10000, timepoints = 10, readers = 20, clients = 8, seconds = 10;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string a = argv[i];
+        if (a == "--db") url = argv[i + 1];
+        else if (a == "--subjects") subjects = std::atoi(argv[i + 1]);
+        else if (a == "--timepoints") timepoints = std::atoi(argv[i + 1]);
+        else if (a == "--readers") readers = std::atoi(argv[i + 1]);
+        else if (a == "--clients") clients = std::atoi(argv[i + 1]);
+        else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
+        else {
+            std::fprintf(stderr, "usage: reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] [--seconds S]\n");
+            return 2;
+        }
+    }
+    if (url.empty()) {
+        const std::filesystem::path f = std::filesystem::temp_directory_path() / "reluth-queue-bench.db";
+        for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(f.string() + ext);
+        url = "sqlite:" + f.string();
+    }
+    readers = std::max(readers, std::max(2, clients));
+    try {
+        const auto t0 = Clock::now();
+        rq::Queue q(rq::Database::open(url), 2);
+        q.addUser(nullptr, "admin", workflow::Role::Administrator, kPw);
+        const rq::Session admin = q.login("admin", kPw);
+        std::vector<std::string> names;
+        for (int r = 0; r < readers; ++r) {
+            char n[32];
+            std::snprintf(n, sizeof n, "reader%02d", r + 1);
+            names.push_back(n);
+            q.addUser(&admin, n, workflow::Role::Reader, kPw);
+        }
+        // bulk fill in one transaction (setup, not measured): timepoints accepted, timepoint 1 open
+        rq::Database& db = q.db();
+        db.write([&] {
+            for (int s = 0; s < subjects; ++s) {
+                char subject[32];
+                std::snprintf(subject, sizeof subject, "RELUTH-%02d-%05d", 1 + s % 12, s);
+                db.exec("INSERT INTO subjects (pseudonym, registered_at) VALUES (?, ?)", {subject, rq::utcNow()});
+                for (int t = 1; t <= timepoints; ++t) {
+                    char date[16];
+                    std::snprintf(date, sizeof date, "%04d%02d01", 2024 + (t - 1) / 12, 1 + (t - 1) % 12);
+                    db.exec("INSERT INTO timepoints (subject, ordinal, study_date, series_count, state, registered_at) "
+                            "VALUES (?, ?, ?, 1, 'accepted', ?)",
+                            {subject, std::to_string(t), date, rq::utcNow()});
+                }
+                for (int slot = 1; slot <= 2; ++slot) {
+                    const std::string& reader = names[static_cast<std::size_t>((s * 2 + slot - 1) % readers)];
+                    db.exec("INSERT INTO assignments (subject, slot, reader) VALUES (?, ?, ?)", {subject, std::to_string(slot), reader});
+                    for (int t = 1; t <= timepoints; ++t)
+                        db.exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, ?)",
+                                {subject, std::to_string(slot), std::to_string(t), t == 1 ? "open" : "waiting"});
+                }
+            }
+        });
+        const double setup = std::chrono::duration<double>(Clock::now() - t0).count();
+        std::printf("trial: %d subjects x %d timepoints x 2 readers = %d reads, %d reader accounts (%s, setup %.1f s)\n",
+                    subjects, timepoints, subjects * timepoints * 2, readers, url.c_str(), setup);
+
+        std::mutex m;
+        std::vector<double> worklistMs, signMs;
+        std::atomic<long> errors{0}, worklists{0}, signatures{0};
+        const auto end = Clock::now() + std::chrono::seconds(seconds);
+        std::vector<std::thread> pool;
+        for (int c = 0; c < clients; ++c) {
+            pool.emplace_back([&, c] {
+                std::vector<double> wl, sg;
+                try {
+                    rq::Queue mine(rq::Database::open(url), 2);
+                    const rq::Session me = mine.login(names[static_cast<std::size_t>(c)], kPw);
+                    for (long i = 0; Clock::now() < end; ++i) {
+                        auto a = Clock::now();
+                        const auto items = mine.worklist(me);
+                        wl.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+                        ++worklists;
+                        if (i % 10 != 0 || items.empty()) continue;
+                        const auto& item = items.front();
+                        a = Clock::now();
+                        try {
+                            mine.saveDraft(me, item.subject, item.ordinal, R"({"T01":"31.5"})");
+                            mine.sign(me, item.subject, item.ordinal, kPw, "I am the author of this assessment");
+                            ++signatures;
+                        } catch (const std::exception& e) {
+                            ++errors;
+                            std::fprintf(stderr, "client %d: %s\n", c, e.what());
+                        }
+                        sg.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+                    }
+                } catch (const std::exception& e) {
+                    ++errors;
+                    std::fprintf(stderr, "client %d: %s\n", c, e.what());
+                }
+                std::lock_guard<std::mutex> lock(m);
+                worklistMs.insert(worklistMs.end(), wl.begin(), wl.end());
+                signMs.insert(signMs.end(), sg.begin(), sg.end());
+            });
+        }
+        for (auto& t : pool) t.join();
+        const auto problems = rq::verifyChain(db.readAudit(), db.auditHead());
+        std::printf("%d clients for %d s: %ld worklists (%.0f/s), %ld signatures (%.1f/s), %ld errors\n", clients, seconds,
+                    worklists.load(), worklists.load() / static_cast<double>(seconds), signatures.load(),
+                    signatures.load() / static_cast<double>(seconds), errors.load());
+        std::printf("worklist latency  median %.2f ms, p99 %.2f ms (goal p99 < 10 ms)\n", percentile(worklistMs, 0.5),
+                    percentile(worklistMs, 0.99));
+        std::printf("save+sign latency median %.1f ms, p99 %.1f ms (Argon2id check included)\n", percentile(signMs, 0.5),
+                    percentile(signMs, 0.99));
+        std::printf("audit trail: %s\n", problems.empty() ? "intact" : "BROKEN");
+        return errors.load() == 0 && problems.empty() ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "reader-queue-bench: %s\n", e.what());
+        return 2;
+    }
+}
