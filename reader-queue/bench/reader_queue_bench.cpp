@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
                     const std::string& reader = names[static_cast<std::size_t>((s * 2 + slot - 1) % readers)];
                     db.exec("INSERT INTO assignments (subject, slot, reader) VALUES (?, ?, ?)", {subject, std::to_string(slot), reader});
                     for (int t = 1; t <= timepoints; ++t)
-                        db.exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, ?)",
-                                {subject, std::to_string(slot), std::to_string(t), t == 1 ? "open" : "waiting"});
+                        db.exec("INSERT INTO reads (subject, slot, ordinal, reader, state) VALUES (?, ?, ?, ?, ?)",
+                                {subject, std::to_string(slot), std::to_string(t), reader, t == 1 ? "open" : "waiting"});
                 }
             }
         });

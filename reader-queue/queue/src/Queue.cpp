@@ -218,9 +218,9 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store)
                     db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, series_count, state, registered_at) "
                               "VALUES (?, ?, ?, 0, 'registered', ?)",
                               {pseudonym, std::to_string(tp), date, utcNow()});
-                    for (const auto& a : db_->query("SELECT slot FROM assignments WHERE subject = ?", {pseudonym}))
-                        db_->exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, 'waiting')",
-                                  {pseudonym, a[0], std::to_string(tp)});
+                    for (const auto& a : db_->query("SELECT slot, reader FROM assignments WHERE subject = ?", {pseudonym}))
+                        db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state) VALUES (?, ?, ?, ?, 'waiting')",
+                                  {pseudonym, a[0], std::to_string(tp), a[1]});
                     ordinalOfDate[date] = tp;
                     ++result.timepoints;
                 } else {
@@ -302,7 +302,8 @@ int Queue::assignReaders(const Session& by) {
                 db_->exec("INSERT INTO assignments (subject, slot, reader) VALUES (?, ?, ?)", {s[0], std::to_string(slot), reader});
                 ++load[reader];
                 for (const auto& tp : db_->query("SELECT ordinal FROM timepoints WHERE subject = ?", {s[0]}))
-                    db_->exec("INSERT INTO reads (subject, slot, ordinal, state) VALUES (?, ?, ?, 'waiting')", {s[0], std::to_string(slot), tp[0]});
+                    db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state) VALUES (?, ?, ?, ?, 'waiting')",
+                              {s[0], std::to_string(slot), tp[0], reader});
                 AuditEntry e;
                 e.user = by.user;
                 e.action = "subject.assign";
@@ -352,9 +353,8 @@ std::vector<Queue::ReadItem> Queue::worklist(const Session& reader) {
     std::vector<ReadItem> out;
     for (const auto& r : db_->query(
              "SELECT r.subject, r.slot, r.ordinal, t.study_date, r.state FROM reads r "
-             "JOIN assignments a ON a.subject = r.subject AND a.slot = r.slot "
              "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
-             "WHERE a.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal",
+             "WHERE r.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal",
              {reader.user}))
         out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4]});
     return out;
@@ -436,8 +436,7 @@ Queue::Backlog Queue::backlog(const Session& manager) {
     Backlog b;
     for (const auto& r : db_->query("SELECT state, COUNT(*) FROM timepoints GROUP BY state")) b.timepoints[r[0]] = std::stoi(r[1]);
     for (const auto& r : db_->query("SELECT state, COUNT(*) FROM reads GROUP BY state")) b.reads[r[0]] = std::stoi(r[1]);
-    for (const auto& r : db_->query("SELECT a.reader, r.state, COUNT(*) FROM reads r JOIN assignments a ON a.subject = r.subject "
-                                    "AND a.slot = r.slot GROUP BY a.reader, r.state"))
+    for (const auto& r : db_->query("SELECT reader, state, COUNT(*) FROM reads GROUP BY reader, state"))
         b.byReader[r[0]][r[1]] = std::stoi(r[2]);
     return b;
 }

@@ -45,6 +45,7 @@ CREATE TABLE reads (
     subject TEXT NOT NULL,
     slot INTEGER NOT NULL,
     ordinal INTEGER NOT NULL,
+    reader TEXT NOT NULL REFERENCES users(name), -- the assignment's reader, for the worklist
     state TEXT NOT NULL,
     draft TEXT NOT NULL DEFAULT '',
     signed_by TEXT,
