@@ -1,9 +1,11 @@
 // build/bin/reader-queue-bench: worklist and sign latency with concurrent clients.
 //   reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] [--seconds S]
+//                      [--sign-every N]   (0: worklists only)
 // Fills a trial (N subjects x K accepted timepoints x 2 readers; setup not measured), then C
 // client threads, each with its own connection and its own reader, loop for S seconds: the
 // worklist query every time, and every 10th time a draft save + electronic signature of the
-// first open read (Argon2id password check included, as a real signature does).
+// first open read (Argon2id password check included, as a real signature does); --sign-every
+// changes how often (0: the worklist query alone).
 #include "readerqueue/Queue.h"
 
 #include <algorithm>
@@ -31,7 +33,7 @@ double percentile(std::vector<double>& v, double p) {
 
 int main(int argc, char** argv) {
     std::string url;
-    int subjects = 10000, timepoints = 10, readers = 20, clients = 8, seconds = 10;
+    int subjects = 10000, timepoints = 10, readers = 20, clients = 8, seconds = 10, signEvery = 10;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--db") url = argv[i + 1];
@@ -40,8 +42,10 @@ int main(int argc, char** argv) {
         else if (a == "--readers") readers = std::atoi(argv[i + 1]);
         else if (a == "--clients") clients = std::atoi(argv[i + 1]);
         else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
+        else if (a == "--sign-every") signEvery = std::atoi(argv[i + 1]);
         else {
-            std::fprintf(stderr, "usage: reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] [--seconds S]\n");
+            std::fprintf(stderr, "usage: reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] "
+                                 "[--seconds S] [--sign-every N]\n");
             return 2;
         }
     }
@@ -106,7 +110,7 @@ int main(int argc, char** argv) {
                         const auto items = mine.worklist(me);
                         wl.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
                         ++worklists;
-                        if (i % 10 != 0 || items.empty()) continue;
+                        if (signEvery <= 0 || i % signEvery != 0 || items.empty()) continue;
                         const auto& item = items.front();
                         a = Clock::now();
                         try {

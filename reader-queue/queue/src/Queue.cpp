@@ -348,14 +348,14 @@ void Queue::refreshOffers(const std::string& subject) {
 
 // reading -----------------------------------------------------------------------------------------
 
-std::vector<Queue::ReadItem> Queue::worklist(const Session& reader) {
+std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
     require(reader, {Role::Reader}, "have a worklist");
     std::vector<ReadItem> out;
     for (const auto& r : db_->query(
              "SELECT r.subject, r.slot, r.ordinal, t.study_date, r.state FROM reads r "
              "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
-             "WHERE r.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal",
-             {reader.user}))
+             "WHERE r.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal LIMIT ?",
+             {reader.user, std::to_string(std::max(1, limit))}))
         out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4]});
     return out;
 }

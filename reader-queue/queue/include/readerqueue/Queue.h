@@ -61,8 +61,9 @@ public:
         std::string studyDate;
         std::string state;
     };
-    /// The caller's own reads that are open, in draft or awaiting a reopen decision (never another reader's).
-    std::vector<ReadItem> worklist(const Session& reader);
+    /// The caller's own reads that are open, in draft or awaiting a reopen decision (never another
+    /// reader's), first `limit` of them by subject and timepoint: what the reader's home shows.
+    std::vector<ReadItem> worklist(const Session& reader, int limit = 100);
     void saveDraft(const Session& reader, const std::string& subject, int ordinal, const std::string& payload);
     /// Electronic signature: the password again and the meaning of the signature (21 CFR 11.50, 11.200).
     void sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,
