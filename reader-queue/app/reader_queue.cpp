@@ -6,10 +6,12 @@
 //   reader-queue --user U qc SUBJECT T accept|reject [--reason TEXT]
 //   reader-queue --user U assign                   manager: balanced reader assignment
 //   reader-queue --user U backlog [--json]         manager: timepoints and reads by state, reads by reader
+//   reader-queue --user U reopen SUBJECT T --reason TEXT                  reader: ask to change a signed read
+//   reader-queue --user U reopen-approve|reopen-deny SUBJECT SLOT T --reason TEXT   manager
 // Every command takes --db URL: sqlite:PATH (default sqlite:reader-queue.db, or $RELUTH_QUEUE_DB)
 // or postgresql://user@host:port/dbname. Passwords come from $RELUTH_QUEUE_PASSWORD (and
 // $RELUTH_QUEUE_NEW_PASSWORD for a new user) or are asked on the terminal.
-// (Turnaround, readers, export, reopen and adjudication commands: issue 5, to come.)
+// (Turnaround, readers, export and adjudication commands: issue 5, to come.)
 #include "readerqueue/Queue.h"
 
 #include <unistd.h>
@@ -32,6 +34,8 @@ int usage() {
                  "       reader-queue [--db URL] --user U qc SUBJECT T accept|reject [--reason TEXT]\n"
                  "       reader-queue [--db URL] --user U assign\n"
                  "       reader-queue [--db URL] --user U backlog [--json]\n"
+                 "       reader-queue [--db URL] --user U reopen SUBJECT T --reason TEXT\n"
+                 "       reader-queue [--db URL] --user U reopen-approve|reopen-deny SUBJECT SLOT T --reason TEXT\n"
                  "URL: sqlite:PATH (default sqlite:reader-queue.db) or postgresql://user@host:port/dbname\n";
     return 2;
 }
@@ -94,6 +98,18 @@ int main(int argc, char** argv) {
             if (words.size() == 4 && words[0] == "qc" && (words[3] == "accept" || words[3] == "reject")) {
                 q.qc(s, words[1], std::stoi(words[2]), words[3] == "accept", reason);
                 std::printf("%s timepoint %s: %sed\n", words[1].c_str(), words[2].c_str(), words[3].c_str());
+                return 0;
+            }
+            if (words.size() == 3 && words[0] == "reopen") {
+                q.requestReopen(s, words[1], std::stoi(words[2]), reason);
+                std::printf("%s timepoint %s: reopen requested\n", words[1].c_str(), words[2].c_str());
+                return 0;
+            }
+            if (words.size() == 4 && (words[0] == "reopen-approve" || words[0] == "reopen-deny")) {
+                const bool approve = words[0] == "reopen-approve";
+                q.decideReopen(s, words[1], std::stoi(words[2]), std::stoi(words[3]), approve, reason);
+                std::printf("%s reader %s timepoint %s: reopen %s\n", words[1].c_str(), words[2].c_str(), words[3].c_str(),
+                            approve ? "approved" : "denied");
                 return 0;
             }
             if (words == std::vector<std::string>{"assign"}) {

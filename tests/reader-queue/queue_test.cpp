@@ -152,6 +152,38 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
 
+TEST_P(ReadingQueue, ReopeningASignedReadNeedsAReasonAndAManager) {
+    testutil::TempDir dir("queue-reopen");
+    makeStore(dir.path(), 1, 3);
+    queue->importStore(manager, dir.path());
+    queue->assignReaders(manager);
+    const std::string subject = "RELUTH-01-001";
+    for (int t = 1; t <= 3; ++t) queue->qc(manager, subject, t, true, "");
+    const Session r = queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
+    for (int t = 1; t <= 2; ++t) {
+        queue->saveDraft(r, subject, t, "{\"t\":" + std::to_string(t) + "}");
+        queue->sign(r, subject, t, kPw, "I am the author of this assessment");
+    }
+    queue->saveDraft(r, subject, 3, "{}"); // week 16 in draft
+    EXPECT_EQ(refusal([&] { queue->requestReopen(r, subject, 1, "mis-measured T02"); }), "LATER_SIGNED");
+    EXPECT_EQ(refusal([&] { queue->requestReopen(r, subject, 2, ""); }), "REASON_REQUIRED");
+    queue->requestReopen(r, subject, 2, "T02 measured on the wrong slice");
+    EXPECT_EQ(refusal([&] { queue->decideReopen(r, subject, 1, 2, true, "ok"); }), "ROLE");
+    EXPECT_EQ(refusal([&] { queue->decideReopen(manager, subject, 1, 2, true, ""); }), "REASON_REQUIRED");
+    queue->decideReopen(manager, subject, 1, 2, true, "slice reference checked");
+    auto state = [&](int t) {
+        return queue->db().query("SELECT state FROM reads WHERE subject = ? AND slot = 1 AND ordinal = ?", {subject, std::to_string(t)})[0][0];
+    };
+    EXPECT_EQ(state(2), "draft");
+    EXPECT_EQ(state(3), "waiting"); // week 16 waits for week 8 again
+    queue->sign(r, subject, 2, kPw, "I am the author of this assessment");
+    EXPECT_EQ(state(3), "open");
+    EXPECT_EQ(auditCount("read.reopen_request"), 1u);
+    EXPECT_EQ(auditCount("read.reopen_approve"), 1u);
+    EXPECT_EQ(auditCount("read.withdraw"), 1u);
+    EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ReadingQueue, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

@@ -431,6 +431,82 @@ void Queue::sign(const Session& reader, const std::string& subject, int ordinal,
     });
 }
 
+void Queue::requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason) {
+    const int slot = slotOf(*db_, subject, reader.user);
+    const std::string object = readObject(subject, slot, ordinal);
+    if (reader.role != Role::Reader || slot == 0) refuse(reader, "request a reopen", "subject:" + subject, "ROLE", "this subject's reads are not yours");
+    audited(reader, "request a reopen", object, [&] {
+        const auto rows = db_->query("SELECT state FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
+                                     {subject, std::to_string(slot), std::to_string(ordinal)});
+        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        workflow::ReadContext c;
+        c.actor = Role::Reader;
+        c.actorIsAssignedReader = true;
+        c.reason = reason;
+        c.laterSigned = !db_->query("SELECT ordinal FROM reads WHERE subject = ? AND slot = ? AND ordinal > ? AND state = 'signed'",
+                                    {subject, std::to_string(slot), std::to_string(ordinal)})
+                             .empty();
+        const auto t = workflow::next(readStateFrom(rows[0][0]), workflow::ReadEvent::RequestReopen, c);
+        if (!t.ok) throw Refused(t.rule, t.message);
+        db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
+                  {readStateKey(t.state), subject, std::to_string(slot), std::to_string(ordinal)});
+        AuditEntry e;
+        e.user = reader.user;
+        e.action = "read.reopen_request";
+        e.object = object;
+        e.oldValue = rows[0][0];
+        e.newValue = readStateKey(t.state);
+        e.reason = reason;
+        db_->appendAudit(e);
+    });
+}
+
+void Queue::decideReopen(const Session& manager, const std::string& subject, int slot, int ordinal, bool approve,
+                         const std::string& reason) {
+    const std::string object = readObject(subject, slot, ordinal);
+    const auto event = approve ? workflow::ReadEvent::ApproveReopen : workflow::ReadEvent::DenyReopen;
+    audited(manager, approve ? "approve a reopen" : "deny a reopen", object, [&] {
+        const auto rows = db_->query("SELECT state FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
+                                     {subject, std::to_string(slot), std::to_string(ordinal)});
+        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        workflow::ReadContext c;
+        c.actor = manager.role;
+        c.reason = reason;
+        const auto t = workflow::next(readStateFrom(rows[0][0]), event, c);
+        if (!t.ok) throw Refused(t.rule, t.message);
+        db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
+                  {readStateKey(t.state), subject, std::to_string(slot), std::to_string(ordinal)});
+        AuditEntry e;
+        e.user = manager.user;
+        e.action = approve ? "read.reopen_approve" : "read.reopen_deny";
+        e.object = object;
+        e.oldValue = rows[0][0];
+        e.newValue = readStateKey(t.state);
+        e.reason = reason;
+        db_->appendAudit(e);
+        if (!approve) return;
+        // timepoint k is a draft again: the reader's later reads wait for its signature
+        for (const auto& later : db_->query("SELECT ordinal, state FROM reads WHERE subject = ? AND slot = ? AND ordinal > ? "
+                                            "AND state IN ('open', 'draft') ORDER BY ordinal",
+                                            {subject, std::to_string(slot), std::to_string(ordinal)})) {
+            workflow::ReadContext w;
+            w.actor = Role::Manager;
+            const auto back = workflow::next(readStateFrom(later[1]), workflow::ReadEvent::Withdraw, w);
+            if (!back.ok) throw Refused(back.rule, back.message);
+            db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
+                      {readStateKey(back.state), subject, std::to_string(slot), later[0]});
+            AuditEntry x;
+            x.user = manager.user;
+            x.action = "read.withdraw";
+            x.object = readObject(subject, slot, std::stoi(later[0]));
+            x.oldValue = later[1];
+            x.newValue = readStateKey(back.state);
+            x.reason = "timepoint " + std::to_string(ordinal) + " reopened: " + reason;
+            db_->appendAudit(x);
+        }
+    });
+}
+
 Queue::Backlog Queue::backlog(const Session& manager) {
     require(manager, {Role::Manager}, "see the backlog");
     Backlog b;

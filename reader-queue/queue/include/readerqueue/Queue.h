@@ -69,6 +69,13 @@ public:
     void sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,
               const std::string& meaning);
 
+    /// The reader asks to change their signed read (the latest signed timepoint), with a reason.
+    void requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason);
+    /// A manager approves (the read goes back to draft; the reader's later open reads wait again)
+    /// or denies (it stays signed), with a reason. slot: 1 or 2 (Reader 1 / Reader 2).
+    void decideReopen(const Session& manager, const std::string& subject, int slot, int ordinal, bool approve,
+                      const std::string& reason);
+
     // manager ---------------------------------------------------------------------------------
     struct Backlog {
         std::map<std::string, int> timepoints;                    ///< by QC state
