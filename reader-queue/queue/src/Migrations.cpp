@@ -47,7 +47,7 @@ std::vector<std::string> splitStatements(const std::string& script) {
 std::vector<Migration> migrations(const std::string& dialect) {
     std::vector<Migration> out;
     for (const auto& f : kMigrationFiles) {
-        if (dialect != f.dialect) continue;
+        if (dialect != f.dialect && std::string(f.dialect) != "common") continue;
         Migration m;
         const std::string name = f.file;
         m.version = std::stoi(name.substr(0, name.find('_')));

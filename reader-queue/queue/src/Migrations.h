@@ -1,5 +1,6 @@
 #pragma once
-// The numbered migrations of reader-queue/queue/migrations/<dialect>/NNN_name.sql, compiled in.
+// The numbered migrations, compiled in: reader-queue/queue/migrations/common/NNN_name.sql (portable
+// SQL, for both dialects) and migrations/<dialect>/NNN_name.sql (what differs: triggers...).
 #include <string>
 #include <vector>
 
@@ -11,7 +12,7 @@ struct Migration {
     std::vector<std::string> statements;
 };
 
-/// The dialect's migrations in version order ("sqlite" or "postgresql").
+/// The dialect's migrations (its own and the common ones) in version order ("sqlite" or "postgresql").
 std::vector<Migration> migrations(const std::string& dialect);
 
 /// Splits a migration script into statements: a statement ends with ';' at the end of a line,
