@@ -77,15 +77,21 @@ Queue::Queue(std::unique_ptr<Database> db, int readersPerSubject) : db_(std::mov
 void Queue::refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
                    const std::string& message) {
     db_->write([&] {
-        AuditEntry e;
-        e.user = s.user;
-        e.action = "refused." + operation;
-        e.object = object;
-        e.newValue = rule;
-        e.reason = message;
-        db_->appendAudit(e);
+        record(s.user, "refused." + operation, object, {}, rule, message);
     });
     throw Refused(rule, message);
+}
+
+void Queue::record(const std::string& user, const std::string& action, const std::string& object,
+                   const std::string& oldValue, const std::string& newValue, const std::string& reason) {
+    AuditEntry e;
+    e.user = user;
+    e.action = action;
+    e.object = object;
+    e.oldValue = oldValue;
+    e.newValue = newValue;
+    e.reason = reason;
+    db_->appendAudit(std::move(e));
 }
 
 void Queue::audited(const Session& s, const std::string& operation, const std::string& object, const std::function<void()>& f) {
@@ -94,13 +100,7 @@ void Queue::audited(const Session& s, const std::string& operation, const std::s
     } catch (const Refused& r) {
         // the change was rolled back; the refusal itself is recorded
         db_->write([&] {
-            AuditEntry e;
-            e.user = s.user;
-            e.action = "refused." + operation;
-            e.object = object;
-            e.newValue = r.rule;
-            e.reason = r.what();
-            db_->appendAudit(e);
+            record(s.user, "refused." + operation, object, {}, r.rule, r.what());
         });
         throw;
     }
@@ -132,12 +132,7 @@ void Queue::addUser(const Session* by, const std::string& name, Role role, const
             throw Refused("USER_EXISTS", "user " + name + " exists");
         db_->exec("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
                   {name, roleKey(role), hash, utcNow()});
-        AuditEntry e;
-        e.user = by ? by->user : name;
-        e.action = "user.add";
-        e.object = "user:" + name;
-        e.newValue = roleKey(role);
-        db_->appendAudit(e);
+        record(by ? by->user : name, "user.add", "user:" + name, {}, roleKey(role));
     });
 }
 
@@ -150,12 +145,7 @@ Session Queue::login(const std::string& name, const std::string& password) {
                 db_->exec("UPDATE users SET failed_logins = ?, locked = ? WHERE name = ?",
                           {std::to_string(failed), failed >= kMaxFailedLogins ? "1" : "0", name});
             }
-            AuditEntry e;
-            e.user = name;
-            e.action = "login.failed";
-            e.object = "user:" + name;
-            e.reason = message;
-            db_->appendAudit(e);
+            record(name, "login.failed", "user:" + name, {}, {}, message);
         });
         throw Refused(rule, message);
     };
@@ -165,11 +155,7 @@ Session Queue::login(const std::string& name, const std::string& password) {
         fail("LOGIN_FAILED", "unknown user or wrong password", true);
     db_->write([&] {
         db_->exec("UPDATE users SET failed_logins = 0 WHERE name = ?", {name});
-        AuditEntry e;
-        e.user = name;
-        e.action = "login";
-        e.object = "user:" + name;
-        db_->appendAudit(e);
+        record(name, "login", "user:" + name);
     });
     return {name, roleFromName(rows[0][0])};
 }
@@ -241,12 +227,8 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store)
                 if (added == 0) continue;
                 db_->exec("UPDATE timepoints SET series_count = series_count + ? WHERE subject = ? AND ordinal = ?",
                           {std::to_string(series), pseudonym, std::to_string(tp)});
-                AuditEntry e;
-                e.user = by.user;
-                e.action = "timepoint.register";
-                e.object = "timepoint:" + pseudonym + "/T" + std::to_string(tp);
-                e.newValue = paths + " (" + std::to_string(series) + " series)";
-                db_->appendAudit(e);
+                record(by.user, "timepoint.register", "timepoint:" + pseudonym + "/T" + std::to_string(tp),
+                       {}, paths + " (" + std::to_string(series) + " series)");
             }
         });
     }
@@ -266,14 +248,8 @@ void Queue::qc(const Session& by, const std::string& subject, int ordinal, bool 
         if (!t.ok) throw Refused(t.rule, t.message);
         db_->exec("UPDATE timepoints SET state = ?, qc_reason = ?, qc_at = ? WHERE subject = ? AND ordinal = ?",
                   {tpStateKey(t.state), reason, utcNow(), subject, std::to_string(ordinal)});
-        AuditEntry e;
-        e.user = by.user;
-        e.action = accept ? "timepoint.qc_accept" : "timepoint.qc_reject";
-        e.object = object;
-        e.oldValue = rows[0][0];
-        e.newValue = tpStateKey(t.state);
-        e.reason = reason;
-        db_->appendAudit(e);
+        record(by.user, accept ? "timepoint.qc_accept" : "timepoint.qc_reject", object,
+               rows[0][0], tpStateKey(t.state), reason);
         refreshOffers(subject);
     });
 }
@@ -304,12 +280,7 @@ int Queue::assignReaders(const Session& by) {
                 for (const auto& tp : db_->query("SELECT ordinal FROM timepoints WHERE subject = ?", {s[0]}))
                     db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state) VALUES (?, ?, ?, ?, 'waiting')",
                               {s[0], std::to_string(slot), tp[0], reader});
-                AuditEntry e;
-                e.user = by.user;
-                e.action = "subject.assign";
-                e.object = "subject:" + s[0] + "/R" + std::to_string(slot);
-                e.newValue = reader;
-                db_->appendAudit(e);
+                record(by.user, "subject.assign", "subject:" + s[0] + "/R" + std::to_string(slot), {}, reader);
             }
             refreshOffers(s[0]);
             ++assigned;
@@ -336,13 +307,7 @@ void Queue::refreshOffers(const std::string& subject) {
         if (!t.ok) continue;
         db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?", {readStateKey(t.state), subject, r[0], r[1]});
         state[{slot, ordinal}] = readStateKey(t.state);
-        AuditEntry e;
-        e.user = "system";
-        e.action = "read.offer";
-        e.object = readObject(subject, slot, ordinal);
-        e.oldValue = "waiting";
-        e.newValue = "open";
-        db_->appendAudit(e);
+        record("system", "read.offer", readObject(subject, slot, ordinal), "waiting", "open");
     }
 }
 
@@ -385,13 +350,7 @@ void Queue::saveDraft(const Session& reader, const std::string& subject, int ord
         if (!t.ok) throw Refused(t.rule, t.message);
         db_->exec("UPDATE reads SET state = ?, draft = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
                   {readStateKey(t.state), payload, subject, std::to_string(slot), std::to_string(ordinal)});
-        AuditEntry e;
-        e.user = reader.user;
-        e.action = "read.save";
-        e.object = object;
-        e.oldValue = sha256Hex(rows[0][1]);
-        e.newValue = sha256Hex(payload);
-        db_->appendAudit(e);
+        record(reader.user, "read.save", object, sha256Hex(rows[0][1]), sha256Hex(payload));
     });
 }
 
@@ -419,14 +378,7 @@ void Queue::sign(const Session& reader, const std::string& subject, int ordinal,
                   "WHERE subject = ? AND slot = ? AND ordinal = ?",
                   {readStateKey(t.state), reader.user, utcNow(), meaning, signedHash, subject, std::to_string(slot),
                    std::to_string(ordinal)});
-        AuditEntry e;
-        e.user = reader.user;
-        e.action = "read.sign";
-        e.object = object;
-        e.oldValue = rows[0][0];
-        e.newValue = "signed sha256:" + signedHash;
-        e.reason = meaning;
-        db_->appendAudit(e);
+        record(reader.user, "read.sign", object, rows[0][0], "signed sha256:" + signedHash, meaning);
         refreshOffers(subject);
     });
 }
@@ -450,14 +402,7 @@ void Queue::requestReopen(const Session& reader, const std::string& subject, int
         if (!t.ok) throw Refused(t.rule, t.message);
         db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
                   {readStateKey(t.state), subject, std::to_string(slot), std::to_string(ordinal)});
-        AuditEntry e;
-        e.user = reader.user;
-        e.action = "read.reopen_request";
-        e.object = object;
-        e.oldValue = rows[0][0];
-        e.newValue = readStateKey(t.state);
-        e.reason = reason;
-        db_->appendAudit(e);
+        record(reader.user, "read.reopen_request", object, rows[0][0], readStateKey(t.state), reason);
     });
 }
 
@@ -476,14 +421,8 @@ void Queue::decideReopen(const Session& manager, const std::string& subject, int
         if (!t.ok) throw Refused(t.rule, t.message);
         db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
                   {readStateKey(t.state), subject, std::to_string(slot), std::to_string(ordinal)});
-        AuditEntry e;
-        e.user = manager.user;
-        e.action = approve ? "read.reopen_approve" : "read.reopen_deny";
-        e.object = object;
-        e.oldValue = rows[0][0];
-        e.newValue = readStateKey(t.state);
-        e.reason = reason;
-        db_->appendAudit(e);
+        record(manager.user, approve ? "read.reopen_approve" : "read.reopen_deny", object,
+               rows[0][0], readStateKey(t.state), reason);
         if (!approve) return;
         // timepoint k is a draft again: the reader's later reads wait for its signature
         for (const auto& later : db_->query("SELECT ordinal, state FROM reads WHERE subject = ? AND slot = ? AND ordinal > ? "
@@ -495,14 +434,8 @@ void Queue::decideReopen(const Session& manager, const std::string& subject, int
             if (!back.ok) throw Refused(back.rule, back.message);
             db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
                       {readStateKey(back.state), subject, std::to_string(slot), later[0]});
-            AuditEntry x;
-            x.user = manager.user;
-            x.action = "read.withdraw";
-            x.object = readObject(subject, slot, std::stoi(later[0]));
-            x.oldValue = later[1];
-            x.newValue = readStateKey(back.state);
-            x.reason = "timepoint " + std::to_string(ordinal) + " reopened: " + reason;
-            db_->appendAudit(x);
+            record(manager.user, "read.withdraw", readObject(subject, slot, std::stoi(later[0])),
+                   later[1], readStateKey(back.state), "timepoint " + std::to_string(ordinal) + " reopened: " + reason);
         }
     });
 }

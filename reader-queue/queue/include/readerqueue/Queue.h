@@ -89,6 +89,9 @@ private:
     void refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
                 const std::string& message);
     void refreshOffers(const std::string& subject);
+    /// Appends an audit entry (inside a write transaction).
+    void record(const std::string& user, const std::string& action, const std::string& object,
+                const std::string& oldValue = {}, const std::string& newValue = {}, const std::string& reason = {});
     /// Runs f in one transaction; a Refused thrown inside is rolled back, then audited and rethrown.
     void audited(const Session& s, const std::string& operation, const std::string& object, const std::function<void()>& f);
     std::unique_ptr<Database> db_;
