@@ -2,6 +2,7 @@
 // depth, quarantine rules, the phantom trial end to end (checked by an independent pydicom
 // scan), re-runs, the receive node, pydicom's odd files and dciodvfy.
 #include "anonymizer/Anonymizer.h"
+#include "../common/Run.h"
 #include "../common/TempDir.h"
 #include "../phantom/TrialFixture.h"
 
@@ -18,6 +19,7 @@
 
 namespace fs = std::filesystem;
 using namespace anon;
+using testutil::run;
 
 namespace {
 
@@ -34,17 +36,6 @@ std::string slurp(const fs::path& p) {
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
-}
-
-int run(const std::string& cmd, std::string* out = nullptr) {
-    std::string full = cmd + " 2>&1";
-    FILE* p = ::popen(full.c_str(), "r");
-    std::string text;
-    char buf[4096];
-    while (p && std::fgets(buf, sizeof buf, p)) text += buf;
-    const int st = p ? ::pclose(p) : -1;
-    if (out) *out = text;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 Profile profile() { return Profile::load(kSource / "assets/deid/ps3.15-E.1-1.tsv"); }

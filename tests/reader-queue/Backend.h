@@ -3,6 +3,7 @@
 #pragma once
 
 #include "readerqueue/Database.h"
+#include "../common/Run.h"
 #include "../common/TempDir.h"
 
 #include <atomic>
@@ -17,15 +18,7 @@ namespace rqtest {
 
 using namespace rq;
 
-inline int run(const std::string& cmd, std::string* out = nullptr) {
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    std::string text;
-    char buf[4096];
-    while (p && std::fgets(buf, sizeof buf, p)) text += buf;
-    const int st = p ? ::pclose(p) : -1;
-    if (out) *out = text;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+using testutil::run;
 
 /// A fresh, empty database of the backend under test; removed afterwards.
 class Backend {
