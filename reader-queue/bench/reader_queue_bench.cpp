@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     readers = std::max(readers, std::max(2, clients));
     try {
         const auto t0 = Clock::now();
-        rq::Queue q(rq::Database::open(url), 2);
+        rq::Queue q(rq::Database::open(url), rq::defaultCharterPath());
         q.addUser(nullptr, "admin", workflow::Role::Administrator, kPw);
         const rq::Session admin = q.login("admin", kPw);
         std::vector<std::string> names;
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
             for (int s = 0; s < subjects; ++s) {
                 char subject[32];
                 std::snprintf(subject, sizeof subject, "RELUTH-%02d-%05d", 1 + s % 12, s);
-                db.exec("INSERT INTO subjects (pseudonym, registered_at) VALUES (?, ?)", {subject, rq::utcNow()});
+                db.exec("INSERT INTO subjects (pseudonym, registered_at, randomization_date) VALUES (?, ?, '2023-12-20')", {subject, rq::utcNow()});
                 for (int t = 1; t <= timepoints; ++t) {
                     char date[16];
                     std::snprintf(date, sizeof date, "%04d%02d01", 2024 + (t - 1) / 12, 1 + (t - 1) % 12);
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
             pool.emplace_back([&, c] {
                 std::vector<double> wl, sg;
                 try {
-                    rq::Queue mine(rq::Database::open(url), 2);
+                    rq::Queue mine(rq::Database::open(url));
                     const rq::Session me = mine.login(names[static_cast<std::size_t>(c)], kPw);
                     for (long i = 0; Clock::now() < end; ++i) {
                         auto a = Clock::now();
@@ -114,7 +114,11 @@ int main(int argc, char** argv) {
                         const auto& item = items.front();
                         a = Clock::now();
                         try {
-                            mine.saveDraft(me, item.subject, item.ordinal, R"({"T01":"31.5"})");
+                            // a baseline with one target, then its measurement at each follow-up
+                            mine.saveDraft(me, item.subject, item.ordinal,
+                                           item.ordinal == 1 ? R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"}],)"
+                                                               R"("assessments":[{"id":"T01","result":"31.5"}]})"
+                                                             : R"({"assessments":[{"id":"T01","result":"30.0"}]})");
                             mine.sign(me, item.subject, item.ordinal, kPw, "I am the author of this assessment");
                             ++signatures;
                         } catch (const std::exception& e) {

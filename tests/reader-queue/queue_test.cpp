@@ -18,6 +18,30 @@ using workflow::Role;
 namespace {
 
 const std::string kPw = "correct horse battery";
+const fs::path kCharter = fs::path(RELUTH_SOURCE_DIR) / "assets/charters/reluth.json";
+
+/// A baseline with one liver target of `mm` and one non-target; a follow-up measuring it.
+std::string baseline(const std::string& mm = "32.0") {
+    return R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"},{"id":"NT01","role":"NON-TARGET","location":"LUNG"}],)"
+           R"("assessments":[{"id":"T01","result":")" + mm + R"("},{"id":"NT01","result":"PRESENT"}]})";
+}
+std::string followup(const std::string& mm, const std::string& nonTarget = "PRESENT", const std::string& extra = {}) {
+    return R"({"assessments":[{"id":"T01","result":")" + mm + R"("},{"id":"NT01","result":")" + nonTarget + R"("})" + extra + "]}";
+}
+/// A follow-up with an unequivocal new liver lesion.
+std::string followupWithNewLesion(const std::string& mm) {
+    return R"({"lesions":[{"id":"NEW01","role":"NEW","location":"LIVER"}],)"
+           R"("assessments":[{"id":"T01","result":")" + mm + R"("},{"id":"NT01","result":"PRESENT"},{"id":"NEW01","result":"UNEQUIVOCAL"}]})";
+}
+
+/// SUBJ.csv with the randomization date of subjects RELUTH-01-001.. (a week before the first scan).
+fs::path subjectDates(const fs::path& dir, int subjects) {
+    const fs::path f = dir / "SUBJ.csv";
+    std::ofstream out(f);
+    out << "STUDYID,USUBJID,RANDDT\n";
+    for (int s = 1; s <= subjects; ++s) out << "RELUTH,RELUTH-01-00" << s << ",2024-01-03\n";
+    return f;
+}
 
 /// A store laid out as the anonymizer writes it (folders only: the queue reads no pixels).
 void makeStore(const fs::path& store, int subjects, int timepoints) {
@@ -50,7 +74,7 @@ protected:
     void SetUp() override {
         backend = std::make_unique<Backend>(GetParam());
         if (!backend->available()) GTEST_SKIP() << "RELUTH_PG_URL_FILE not set: run under ctest for PostgreSQL";
-        queue = std::make_unique<Queue>(Database::open(backend->url()), 2);
+        queue = std::make_unique<Queue>(Database::open(backend->url()), kCharter);
         queue->addUser(nullptr, "admin", Role::Administrator, kPw);
         admin = queue->login("admin", kPw);
         for (const char* r : {"reader1", "reader2", "reader3"}) queue->addUser(&admin, r, Role::Reader, kPw);
@@ -90,6 +114,7 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     const auto imported = queue->importStore(manager, dir.path());
     EXPECT_EQ(imported.subjects, 3);
     EXPECT_EQ(imported.timepoints, 9);
+    EXPECT_EQ(queue->loadSubjectDates(manager, subjectDates(dir.path(), 3)), 3);
     EXPECT_EQ(queue->importStore(manager, dir.path()).timepoints, 0); // idempotent
     EXPECT_EQ(queue->assignReaders(manager), 3);
     // balanced: 3 subjects x 2 reads over 3 readers -> 2 subjects each
@@ -119,14 +144,14 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     EXPECT_EQ(refusal([&] { queue->worklist(manager); }), "ROLE");
 
     EXPECT_EQ(refusal([&] { queue->sign(r1, subject, 1, kPw, "I confirm"); }), "NOTHING_TO_SIGN");
-    queue->saveDraft(r1, subject, 1, R"({"T01":"32.0"})");
+    queue->saveDraft(r1, subject, 1, baseline());
     EXPECT_EQ(refusal([&] { queue->sign(r1, subject, 1, "not my password", "I confirm"); }), "LOGIN_FAILED");
     EXPECT_EQ(refusal([&] { queue->sign(r1, subject, 1, kPw, " "); }), "MEANING_REQUIRED");
     queue->sign(r1, subject, 1, kPw, "I am the author of this assessment");
     EXPECT_EQ(refusal([&] { queue->saveDraft(r1, subject, 1, "{}"); }), "LOCKED");
     const auto signedRow = queue->db().query("SELECT signed_by, signed_hash, signature_meaning FROM reads WHERE subject = ? AND slot = 1 AND ordinal = 1", {subject});
     EXPECT_EQ(signedRow[0][0], r1.user);
-    EXPECT_EQ(signedRow[0][1], sha256Hex(R"({"T01":"32.0"})"));
+    EXPECT_EQ(signedRow[0][1], sha256Hex(baseline()));
     // week 8 opens for reader 1 only (reader 2 has not signed the baseline)
     w = queue->worklist(r1);
     ASSERT_EQ(w.size(), 1u);
@@ -136,6 +161,8 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     EXPECT_EQ(w[0].ordinal, 1);
     // week 16 is not QC'd yet
     queue->saveDraft(r1, subject, 2, "{}");
+    EXPECT_EQ(refusal([&] { queue->sign(r1, subject, 2, kPw, "I am the author of this assessment"); }), "INCOMPLETE");
+    queue->saveDraft(r1, subject, 2, followup("30.0"));
     queue->sign(r1, subject, 2, kPw, "I am the author of this assessment");
     EXPECT_TRUE(queue->worklist(r1).empty() || queue->worklist(r1)[0].subject != subject);
 
@@ -147,7 +174,7 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     EXPECT_EQ(refusal([&] { queue->backlog(r1); }), "ROLE");
     EXPECT_GE(auditCount("refused.have a worklist"), 1u);
     EXPECT_GE(auditCount("refused.qc"), 2u);          // the reader's QC and the reason-less rejection
-    EXPECT_GE(auditCount("refused.sign"), 2u);        // nothing to sign, no meaning
+    EXPECT_GE(auditCount("refused.sign"), 3u);        // nothing to sign, no meaning, incomplete
     EXPECT_GE(auditCount("refused.save a draft"), 2u); // another reader's subject, a locked read
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
@@ -156,12 +183,13 @@ TEST_P(ReadingQueue, ReopeningASignedReadNeedsAReasonAndAManager) {
     testutil::TempDir dir("queue-reopen");
     makeStore(dir.path(), 1, 3);
     queue->importStore(manager, dir.path());
+    queue->loadSubjectDates(manager, subjectDates(dir.path(), 1));
     queue->assignReaders(manager);
     const std::string subject = "RELUTH-01-001";
     for (int t = 1; t <= 3; ++t) queue->qc(manager, subject, t, true, "");
     const Session r = queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
     for (int t = 1; t <= 2; ++t) {
-        queue->saveDraft(r, subject, t, "{\"t\":" + std::to_string(t) + "}");
+        queue->saveDraft(r, subject, t, t == 1 ? baseline() : followup("31.0"));
         queue->sign(r, subject, t, kPw, "I am the author of this assessment");
     }
     queue->saveDraft(r, subject, 3, "{}"); // week 16 in draft

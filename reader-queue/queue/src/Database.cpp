@@ -195,6 +195,10 @@ AuditHead Database::auditHead() {
 
 void Database::exec(const std::string& sql, const std::vector<std::string>& params) { run(impl_->db(), sql, params); }
 
+int Database::change(const std::string& sql, const std::vector<std::string>& params) {
+    return run(impl_->db(), sql, params).numRowsAffected();
+}
+
 std::vector<std::vector<std::string>> Database::query(const std::string& sql, const std::vector<std::string>& params) {
     QSqlQuery q = run(impl_->db(), sql, params);
     std::vector<std::vector<std::string>> rows;

@@ -1,9 +1,18 @@
 #include "readerqueue/Queue.h"
 
+#include "States.h"
+
 #include <sodium.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cmath>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace rq {
 
@@ -14,43 +23,14 @@ namespace {
 
 constexpr int kMaxFailedLogins = 5;
 
-std::string readStateKey(workflow::ReadState s) {
-    switch (s) {
-    case workflow::ReadState::Waiting: return "waiting";
-    case workflow::ReadState::Open: return "open";
-    case workflow::ReadState::Draft: return "draft";
-    case workflow::ReadState::Signed: return "signed";
-    case workflow::ReadState::ReopenRequested: return "reopen_requested";
-    }
-    return "?";
-}
-workflow::ReadState readStateFrom(const std::string& k) {
-    using S = workflow::ReadState;
-    if (k == "open") return S::Open;
-    if (k == "draft") return S::Draft;
-    if (k == "signed") return S::Signed;
-    if (k == "reopen_requested") return S::ReopenRequested;
-    return S::Waiting;
-}
-std::string tpStateKey(workflow::TimepointState s) {
-    switch (s) {
-    case workflow::TimepointState::Registered: return "registered";
-    case workflow::TimepointState::Accepted: return "accepted";
-    case workflow::TimepointState::Rejected: return "rejected";
-    }
-    return "?";
-}
-workflow::TimepointState tpStateFrom(const std::string& k) {
-    if (k == "accepted") return workflow::TimepointState::Accepted;
-    if (k == "rejected") return workflow::TimepointState::Rejected;
-    return workflow::TimepointState::Registered;
-}
-
-std::string readObject(const std::string& subject, int slot, int ordinal) {
-    return "read:" + subject + "/R" + std::to_string(slot) + "/T" + std::to_string(ordinal);
-}
-
 } // namespace
+
+fs::path defaultCharterPath() {
+    if (const char* env = std::getenv("RELUTH_CHARTER")) return env;
+    std::error_code ec;
+    const fs::path exe = fs::canonical("/proc/self/exe", ec);
+    return (ec ? fs::current_path() : exe.parent_path()) / ".." / ".." / "assets" / "charters" / "reluth.json";
+}
 
 Role roleFromName(const std::string& n) {
     if (n == "reader") return Role::Reader;
@@ -69,9 +49,39 @@ std::string roleKey(Role r) {
     return "?";
 }
 
-Queue::Queue(std::unique_ptr<Database> db, int readersPerSubject) : db_(std::move(db)), readersPerSubject_(readersPerSubject) {
+Queue::Queue(std::unique_ptr<Database> db, const fs::path& charterFile) : db_(std::move(db)) {
     if (sodium_init() < 0) throw DbError("libsodium failed to initialise");
     db_->migrate();
+    std::ifstream in(charterFile, std::ios::binary);
+    if (!in) throw DbError(charterFile.string() + ": cannot read the trial charter");
+    std::stringstream text;
+    text << in.rdbuf();
+    loadTrial(text.str(), charterFile.string());
+}
+
+Queue::Queue(std::unique_ptr<Database> db) : db_(std::move(db)) {
+    if (sodium_init() < 0) throw DbError("libsodium failed to initialise");
+    db_->migrate();
+    const auto rows = db_->query("SELECT charter FROM trial");
+    if (rows.empty()) throw Refused("NO_TRIAL", "the database holds no trial yet: reader-queue init --charter FILE");
+    charter_ = charter::parseCharter(rows[0][0], "the charter stored in the database");
+    readersPerSubject_ = charter_.reading.readersPerSubject;
+}
+
+void Queue::loadTrial(const std::string& text, const std::string& source) {
+    charter_ = charter::parseCharter(text, source);
+    readersPerSubject_ = charter_.reading.readersPerSubject;
+    db_->write([&] {
+        const auto rows = db_->query("SELECT study_id, charter_version FROM trial");
+        if (rows.empty()) {
+            db_->exec("INSERT INTO trial (id, study_id, charter_version, charter, loaded_at) VALUES (1, ?, ?, ?, ?)",
+                      {charter_.trial.studyId, charter_.version, text, utcNow()});
+            record("system", "trial.create", "trial:" + charter_.trial.studyId, {}, "charter " + charter_.version + " sha256:" + sha256Hex(text));
+        } else if (rows[0][0] != charter_.trial.studyId || rows[0][1] != charter_.version) {
+            throw Refused("CHARTER_MISMATCH", "the database holds trial " + rows[0][0] + " under charter " + rows[0][1] + "; " + source +
+                                                  " is " + charter_.trial.studyId + " charter " + charter_.version);
+        }
+    });
 }
 
 void Queue::refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
@@ -325,15 +335,6 @@ std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
     return out;
 }
 
-namespace {
-
-/// The caller's slot on the subject, or 0 when the subject is not assigned to them.
-int slotOf(Database& db, const std::string& subject, const std::string& reader) {
-    const auto rows = db.query("SELECT slot FROM assignments WHERE subject = ? AND reader = ?", {subject, reader});
-    return rows.empty() ? 0 : std::stoi(rows[0][0]);
-}
-
-} // namespace
 
 void Queue::saveDraft(const Session& reader, const std::string& subject, int ordinal, const std::string& payload) {
     const int slot = slotOf(*db_, subject, reader.user);
@@ -367,19 +368,36 @@ void Queue::sign(const Session& reader, const std::string& subject, int ordinal,
         const auto rows = db_->query("SELECT state, draft FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
                                      {subject, std::to_string(slot), std::to_string(ordinal)});
         if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        // what is signed must be complete and pass the engine's rules (baseline selection, values)
+        std::vector<TimepointRead> tps = signedTimepoints(subject, slot, ordinal - 1);
+        tps.push_back({ordinal, db_->query("SELECT study_date FROM timepoints WHERE subject = ? AND ordinal = ?",
+                                           {subject, std::to_string(ordinal)})[0][0],
+                       rows[0][1]});
+        std::vector<ReadProblem> problems = checkTimepoint(tps);
+        Evaluation ev;
+        if (problems.empty()) {
+            ev = evaluateRead(charter_, subject, "RADIOLOGIST " + std::to_string(slot), datesOf(subject), tps);
+            problems = ev.problems;
+        }
         workflow::ReadContext c;
         c.actor = Role::Reader;
         c.actorIsAssignedReader = true;
-        c.complete = !rows[0][1].empty();
+        c.complete = problems.empty();
         const auto t = workflow::next(readStateFrom(rows[0][0]), workflow::ReadEvent::Sign, c);
+        if (!t.ok && t.rule == "INCOMPLETE" && !problems.empty()) {
+            std::string all;
+            for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p.rule + ": " + p.message;
+            throw Refused(problems.front().rule, "cannot sign: " + all);
+        }
         if (!t.ok) throw Refused(t.rule, t.message);
         const std::string signedHash = sha256Hex(rows[0][1]);
-        db_->exec("UPDATE reads SET state = ?, signed_by = ?, signed_at = ?, signature_meaning = ?, signed_hash = ? "
+        db_->exec("UPDATE reads SET state = ?, signed_by = ?, signed_at = ?, signature_meaning = ?, signed_hash = ?, result = ? "
                   "WHERE subject = ? AND slot = ? AND ordinal = ?",
-                  {readStateKey(t.state), reader.user, utcNow(), meaning, signedHash, subject, std::to_string(slot),
-                   std::to_string(ordinal)});
+                  {readStateKey(t.state), reader.user, utcNow(), meaning, signedHash, resultJson(*ev.result), subject,
+                   std::to_string(slot), std::to_string(ordinal)});
         record(reader.user, "read.sign", object, rows[0][0], "signed sha256:" + signedHash, meaning);
         refreshOffers(subject);
+        evaluateAdjudication(subject);
     });
 }
 
@@ -395,6 +413,9 @@ void Queue::requestReopen(const Session& reader, const std::string& subject, int
         c.actor = Role::Reader;
         c.actorIsAssignedReader = true;
         c.reason = reason;
+        c.adjudicated = !db_->query("SELECT round FROM adjudications WHERE subject = ? AND state = 'decided' AND through_ordinal >= ?",
+                                    {subject, std::to_string(ordinal)})
+                             .empty();
         c.laterSigned = !db_->query("SELECT ordinal FROM reads WHERE subject = ? AND slot = ? AND ordinal > ? AND state = 'signed'",
                                     {subject, std::to_string(slot), std::to_string(ordinal)})
                              .empty();
@@ -424,6 +445,19 @@ void Queue::decideReopen(const Session& manager, const std::string& subject, int
         record(manager.user, approve ? "read.reopen_approve" : "read.reopen_deny", object,
                rows[0][0], readStateKey(t.state), reason);
         if (!approve) return;
+        db_->exec("UPDATE reads SET result = '' WHERE subject = ? AND slot = ? AND ordinal = ?", {subject, std::to_string(slot), std::to_string(ordinal)});
+        // the subject's current adjudication waits for the reads again
+        const auto round = db_->query("SELECT round, state FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
+        if (!round.empty() && round[0][1] != "decided" && round[0][1] != "awaiting_reads") {
+            workflow::AdjudicationContext ac;
+            ac.actor = manager.role;
+            const auto at = workflow::next(adjStateFrom(round[0][1]), workflow::AdjudicationEvent::ReadReopened, ac);
+            if (!at.ok) throw Refused(at.rule, at.message);
+            db_->exec("UPDATE adjudications SET state = ?, adjudicator = NULL, claimed_at = NULL WHERE subject = ? AND round = ?",
+                      {adjStateKey(at.state), subject, round[0][0]});
+            record(manager.user, "adjudication.reads_reopened", "adjudication:" + subject + "/" + round[0][0], round[0][1],
+                   adjStateKey(at.state), reason);
+        }
         // timepoint k is a draft again: the reader's later reads wait for its signature
         for (const auto& later : db_->query("SELECT ordinal, state FROM reads WHERE subject = ? AND slot = ? AND ordinal > ? "
                                             "AND state IN ('open', 'draft') ORDER BY ordinal",
@@ -447,6 +481,11 @@ Queue::Backlog Queue::backlog(const Session& manager) {
     for (const auto& r : db_->query("SELECT state, COUNT(*) FROM reads GROUP BY state")) b.reads[r[0]] = std::stoi(r[1]);
     for (const auto& r : db_->query("SELECT reader, state, COUNT(*) FROM reads GROUP BY reader, state"))
         b.byReader[r[0]][r[1]] = std::stoi(r[2]);
+    for (const auto& r : db_->query("SELECT ordinal, state, COUNT(*) FROM reads GROUP BY ordinal, state"))
+        b.byTimepoint[std::stoi(r[0])][r[1]] = std::stoi(r[2]);
+    for (const auto& r : db_->query("SELECT a.state, COUNT(*) FROM adjudications a WHERE a.round = "
+                                    "(SELECT MAX(b.round) FROM adjudications b WHERE b.subject = a.subject) GROUP BY a.state"))
+        b.adjudications[r[0]] = std::stoi(r[1]);
     return b;
 }
 

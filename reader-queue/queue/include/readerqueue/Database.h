@@ -40,6 +40,8 @@ public:
 
     /// Executes one SQL statement with positional parameters (?).
     void exec(const std::string& sql, const std::vector<std::string>& params = {});
+    /// Executes an INSERT/UPDATE/DELETE and returns how many rows it changed.
+    int change(const std::string& sql, const std::vector<std::string>& params = {});
     /// Runs a query; every value as text (NULL as "").
     std::vector<std::vector<std::string>> query(const std::string& sql, const std::vector<std::string>& params = {});
 

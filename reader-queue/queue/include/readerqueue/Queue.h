@@ -3,13 +3,16 @@
 // each reader's worklist, drafts and electronic signatures. Every operation checks the
 // caller's role, asks reader-queue/workflow whether the transition is allowed, runs in one
 // transaction and writes the audit trail; every refusal is audited too.
+#include "charter/Charter.h"
 #include "readerqueue/Database.h"
+#include "readerqueue/ReadData.h"
 #include "workflow/Workflow.h"
 
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,10 +32,19 @@ struct Session {
 workflow::Role roleFromName(const std::string& name); ///< reader, adjudicator, manager, administrator
 std::string roleKey(workflow::Role r);
 
+/// The trial charter when none is named: $RELUTH_CHARTER, else the source tree's
+/// assets/charters/reluth.json next to build/bin.
+std::filesystem::path defaultCharterPath();
+
 class Queue {
 public:
-    Queue(std::unique_ptr<Database> db, int readersPerSubject);
+    /// A new trial database takes the charter (stored with the trial); an existing one must
+    /// have been created with the same charter version (CHARTER_MISMATCH otherwise).
+    Queue(std::unique_ptr<Database> db, const std::filesystem::path& charterFile);
+    /// Opens an existing trial database with the charter stored in it (NO_TRIAL when none).
+    explicit Queue(std::unique_ptr<Database> db);
     Database& db() { return *db_; }
+    const charter::Charter& charter() const { return charter_; }
 
     // users -----------------------------------------------------------------------------------
     /// An administrator adds users; the very first user (an administrator) needs no session.
@@ -48,6 +60,14 @@ public:
     /// Registers the anonymizer store's subjects and timepoints (STORE/<pseudonym>/<date>_<study>/<series>/).
     ImportResult importStore(const Session& by, const std::filesystem::path& store);
     void qc(const Session& by, const std::string& subject, int ordinal, bool accept, const std::string& reason);
+    /// Loads randomization (and death) dates: CSV with a header naming USUBJID and RANDDT
+    /// (DTHDT optional; STUDYID, if present, must be the trial's). All rows or none; every bad
+    /// row named. Returns how many subjects changed.
+    int loadSubjectDates(const Session& manager, const std::filesystem::path& csv);
+    /// The subject's reading is over (end of imaging follow-up): the per-subject adjudication
+    /// triggers are evaluated once both readers have signed every timepoint. Also happens by
+    /// itself when both readers signed the charter's last planned follow-up.
+    void closeSubject(const Session& manager, const std::string& subject, const std::string& reason);
 
     // assignment ------------------------------------------------------------------------------
     /// Gives every subject without readers the readers with the fewest subjects; returns how many subjects.
@@ -69,6 +89,19 @@ public:
     void sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,
               const std::string& meaning);
 
+    /// The caller's own read of a subject (never the other reader's): every timepoint with its
+    /// state, payload and, once signed, the engine's results. What the viewer opens.
+    struct OwnTimepoint {
+        int ordinal = 0;
+        std::string visit, studyDate, state, payload, result;
+    };
+    struct OwnRead {
+        std::string subject;
+        SubjectDates dates;
+        std::vector<OwnTimepoint> timepoints;
+    };
+    OwnRead ownRead(const Session& reader, const std::string& subject);
+
     /// The reader asks to change their signed read (the latest signed timepoint), with a reason.
     void requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason);
     /// A manager approves (the read goes back to draft; the reader's later open reads wait again)
@@ -76,26 +109,84 @@ public:
     void decideReopen(const Session& manager, const std::string& subject, int slot, int ordinal, bool approve,
                       const std::string& reason);
 
+    // adjudication ----------------------------------------------------------------------------
+    struct AdjudicationItem {
+        std::string subject;
+        int round = 0;
+        int throughOrdinal = 0;
+        std::string state, adjudicator, triggers; ///< triggers: JSON list of {trigger, detail}
+    };
+    /// Open adjudications the caller may take (unclaimed) or holds, oldest first.
+    std::vector<AdjudicationItem> adjudicationQueue(const Session& adjudicator);
+    /// Takes the oldest unclaimed open adjudication (or the given subject's); each task goes to
+    /// one adjudicator only, even when several claim at once. Empty when there is none.
+    std::optional<AdjudicationItem> claimAdjudication(const Session& adjudicator, const std::string& subject = {});
+    /// What the adjudicator compares: both reads labelled Reader 1 / Reader 2 (never the readers'
+    /// names), through the round's timepoint, with the engine's results and the triggers.
+    struct CaseRead {
+        std::string label; ///< "Reader 1" / "Reader 2"
+        std::vector<TimepointRead> timepoints;
+        std::string result; ///< engine results JSON
+    };
+    struct AdjudicationCase {
+        AdjudicationItem item;
+        std::vector<CaseRead> reads;
+    };
+    AdjudicationCase adjudicationCase(const Session& adjudicator, const std::string& subject);
+    /// The adjudicator's decision: Reader 1 or 2 with a written rationale, signed (password and meaning).
+    void decide(const Session& adjudicator, const std::string& subject, int chosenReader, const std::string& rationale,
+                const std::string& password, const std::string& meaning);
+
     // manager ---------------------------------------------------------------------------------
     struct Backlog {
         std::map<std::string, int> timepoints;                    ///< by QC state
         std::map<std::string, int> reads;                         ///< by read state
         std::map<std::string, std::map<std::string, int>> byReader; ///< reader -> read state -> count
+        std::map<int, std::map<std::string, int>> byTimepoint;       ///< timepoint ordinal -> read state -> count
+        std::map<std::string, int> adjudications;                   ///< latest round of each subject, by state
     };
     Backlog backlog(const Session& manager);
+
+    /// received -> QC -> read -> adjudicated, in hours: median and 90th percentile of each stage.
+    struct Stage {
+        std::string name;
+        int count = 0;
+        double medianHours = 0, p90Hours = 0;
+    };
+    std::vector<Stage> turnaround(const Session& manager);
+
+    struct ReaderStats {
+        std::string reader;
+        int subjects = 0, signedReads = 0, pendingReads = 0; ///< pending: open, draft, reopen requested
+        int adjudicatedSubjects = 0, chosen = 0;            ///< decided adjudications of their subjects; chosen by the adjudicator
+        double adjudicationRate = 0, selectionRate = 0;      ///< adjudicated / subjects with an evaluation; chosen / adjudicated
+    };
+    std::vector<ReaderStats> readers(const Session& manager);
+
+    /// Writes the SDTM files: TU/TR/RS of both readers (RADIOLOGIST 1/2, TRACPTFL/RSACPTFL),
+    /// accepted/TU,TR,RS (the accepted read per subject: ADJUDICATOR when adjudicated),
+    /// SUBJ.csv, config.json (the engine's inputs) and ADJ.csv (decisions with rationale).
+    /// Each file is written to a temporary name and renamed. Returns the subjects exported.
+    int exportSdtm(const Session& manager, const std::filesystem::path& dir);
 
 private:
     void require(const Session& s, std::initializer_list<workflow::Role> roles, const std::string& operation);
     void refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
                 const std::string& message);
     void refreshOffers(const std::string& subject);
+    /// Evaluates the charter's triggers when both readers have signed the same timepoints.
+    void evaluateAdjudication(const std::string& subject);
+    std::vector<TimepointRead> signedTimepoints(const std::string& subject, int slot, int through);
+    SubjectDates datesOf(const std::string& subject);
+    void loadTrial(const std::string& charterText, const std::string& source);
     /// Appends an audit entry (inside a write transaction).
     void record(const std::string& user, const std::string& action, const std::string& object,
                 const std::string& oldValue = {}, const std::string& newValue = {}, const std::string& reason = {});
     /// Runs f in one transaction; a Refused thrown inside is rolled back, then audited and rethrown.
     void audited(const Session& s, const std::string& operation, const std::string& object, const std::function<void()>& f);
     std::unique_ptr<Database> db_;
-    int readersPerSubject_;
+    charter::Charter charter_;
+    int readersPerSubject_ = 2;
 };
 
 } // namespace rq

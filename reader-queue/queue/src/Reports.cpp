@@ -1,0 +1,388 @@
+// Subjects' dates and closing, the reader's own read, and the manager's reports: turnaround,
+// readers' statistics and the CDISC SDTM export.
+#include "readerqueue/Queue.h"
+
+#include "States.h"
+
+#include "recist/Sdtm.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <climits>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace rq {
+
+namespace fs = std::filesystem;
+using workflow::Role;
+
+namespace {
+
+/// RFC 4180 records of a small CSV text (quoted fields may hold commas and line breaks).
+std::vector<std::vector<std::string>> csvRecords(const std::string& text, std::vector<int>& lines) {
+    std::vector<std::vector<std::string>> out;
+    std::vector<std::string> rec;
+    std::string f;
+    bool quoted = false, any = false;
+    int line = 1, start = 1;
+    std::size_t i = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+    for (; i < text.size(); ++i) {
+        const char ch = text[i];
+        if (quoted) {
+            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') f += '"', ++i;
+            else if (ch == '"') quoted = false;
+            else {
+                if (ch == '\n') ++line;
+                f += ch;
+            }
+            continue;
+        }
+        if (ch == '"') quoted = any = true;
+        else if (ch == ',') rec.push_back(std::move(f)), f.clear(), any = true;
+        else if (ch == '\r') continue;
+        else if (ch == '\n') {
+            if (any || !f.empty()) {
+                rec.push_back(std::move(f));
+                out.push_back(std::move(rec));
+                lines.push_back(start);
+            }
+            rec.clear();
+            f.clear();
+            any = false;
+            start = ++line;
+        } else f += ch, any = true;
+    }
+    if (any || !f.empty()) {
+        rec.push_back(std::move(f));
+        out.push_back(std::move(rec));
+        lines.push_back(start);
+    }
+    return out;
+}
+
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    return s;
+}
+
+/// Seconds since the epoch of a utcNow() time stamp; -1 if it is not one.
+double epochOf(const std::string& t) {
+    std::tm tm{};
+    int ms = 0;
+    if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+                    &ms) != 7)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<double>(timegm(&tm)) + ms / 1000.0;
+}
+
+double percentileOf(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    // nearest rank
+    const std::size_t rank = static_cast<std::size_t>(std::max(1.0, std::ceil(p * static_cast<double>(v.size()))));
+    return v[std::min(v.size(), rank) - 1];
+}
+
+/// Writes a file durably under a temporary name, then renames it into place.
+void writeAtomically(const fs::path& path, const std::string& text) {
+    const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw DbError(tmp.string() + ": cannot write");
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n <= 0) {
+            ::close(fd);
+            throw DbError(tmp.string() + ": write failed");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) throw DbError(tmp.string() + ": cannot flush");
+    fs::rename(tmp, path);
+}
+
+/// RS text without its header, each row with ",<flag>" appended.
+std::string rsRowsWithFlag(const std::string& rs, const std::string& flag) {
+    std::string out;
+    std::size_t pos = rs.find('\n');
+    if (pos == std::string::npos) return out;
+    ++pos;
+    while (pos < rs.size()) {
+        std::size_t end = rs.find('\n', pos);
+        if (end == std::string::npos) end = rs.size();
+        out.append(rs, pos, end - pos);
+        out += "," + flag + "\n";
+        pos = end + 1;
+    }
+    return out;
+}
+
+std::string quoteCsv(const std::string& v) {
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+    std::string out = "\"";
+    for (char ch : v) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return out + "\"";
+}
+
+} // namespace
+
+// subjects --------------------------------------------------------------------------------------
+
+int Queue::loadSubjectDates(const Session& manager, const fs::path& csv) {
+    require(manager, {Role::Manager}, "load subject dates");
+    std::ifstream in(csv, std::ios::binary);
+    if (!in) throw Refused("NO_FILE", csv.string() + ": cannot read");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<int> lines;
+    const auto records = csvRecords(text.str(), lines);
+    const std::string name = csv.filename().string();
+    if (records.empty()) throw Refused("BAD_CSV", name + ": empty file");
+    std::map<std::string, int> col;
+    for (std::size_t i = 0; i < records[0].size(); ++i) col[upper(records[0][i])] = static_cast<int>(i);
+    std::vector<std::string> problems;
+    for (const char* required : {"USUBJID", "RANDDT"})
+        if (!col.count(required)) problems.push_back(name + ":1: no " + std::string(required) + " column");
+    struct Row {
+        std::string subject, rand, death;
+    };
+    std::vector<Row> rows;
+    std::set<std::string> seen;
+    for (std::size_t r = 1; problems.empty() && r < records.size(); ++r) {
+        const auto& rec = records[r];
+        const std::string where = name + ":" + std::to_string(lines[r]) + ": ";
+        auto get = [&](const char* c) -> std::string {
+            const auto it = col.find(c);
+            return it == col.end() || static_cast<std::size_t>(it->second) >= rec.size() ? std::string() : rec[static_cast<std::size_t>(it->second)];
+        };
+        Row row{get("USUBJID"), get("RANDDT"), get("DTHDT")};
+        recist::Date d;
+        if (col.count("STUDYID") && get("STUDYID") != charter_.trial.studyId)
+            problems.push_back(where + "STUDYID " + get("STUDYID") + " is not this trial's (" + charter_.trial.studyId + ")");
+        if (row.subject.empty()) problems.push_back(where + "empty USUBJID");
+        else if (!seen.insert(row.subject).second) problems.push_back(where + row.subject + " appears twice");
+        if (!recist::Date::parse(row.rand, d)) problems.push_back(where + "RANDDT '" + row.rand + "' is not a YYYY-MM-DD date");
+        if (!row.death.empty() && !recist::Date::parse(row.death, d)) problems.push_back(where + "DTHDT '" + row.death + "' is not a YYYY-MM-DD date");
+        rows.push_back(std::move(row));
+    }
+    if (!problems.empty()) {
+        std::string all;
+        for (const auto& p : problems) all += "\n  " + p;
+        refuse(manager, "load subject dates", "file:" + name, "BAD_CSV", name + ": nothing loaded (" + std::to_string(problems.size()) + " problem" +
+                                                                             (problems.size() == 1 ? "" : "s") + "):" + all);
+    }
+    int changed = 0;
+    db_->write([&] {
+        for (const Row& r : rows) {
+            const auto old = db_->query("SELECT randomization_date, death_date FROM subjects WHERE pseudonym = ?", {r.subject});
+            if (old.empty()) {
+                db_->exec("INSERT INTO subjects (pseudonym, registered_at, randomization_date, death_date) VALUES (?, ?, ?, ?)",
+                          {r.subject, utcNow(), r.rand, r.death});
+            } else if (old[0][0] == r.rand && old[0][1] == r.death) {
+                continue;
+            } else {
+                db_->exec("UPDATE subjects SET randomization_date = ?, death_date = ? WHERE pseudonym = ?", {r.rand, r.death, r.subject});
+            }
+            record(manager.user, "subject.dates", "subject:" + r.subject,
+                   old.empty() ? std::string() : "RANDDT " + old[0][0] + " DTHDT " + old[0][1], "RANDDT " + r.rand + " DTHDT " + r.death,
+                   "loaded from " + name);
+            ++changed;
+        }
+    });
+    return changed;
+}
+
+void Queue::closeSubject(const Session& manager, const std::string& subject, const std::string& reason) {
+    require(manager, {Role::Manager}, "close a subject's reading");
+    audited(manager, "close a subject's reading", "subject:" + subject, [&] {
+        const auto rows = db_->query("SELECT reading_closed_at FROM subjects WHERE pseudonym = ?", {subject});
+        if (rows.empty()) throw Refused("NO_SUBJECT", subject + " is not registered");
+        if (!rows[0][0].empty()) throw Refused("CLOSED", subject + "'s reading was closed on " + rows[0][0]);
+        if (reason.find_first_not_of(" \t") == std::string::npos) throw Refused("REASON_REQUIRED", "closing a subject's reading needs a reason");
+        db_->exec("UPDATE subjects SET reading_closed_at = ?, close_reason = ? WHERE pseudonym = ?", {utcNow(), reason, subject});
+        record(manager.user, "subject.close", "subject:" + subject, {}, "closed", reason);
+        evaluateAdjudication(subject);
+    });
+}
+
+Queue::OwnRead Queue::ownRead(const Session& reader, const std::string& subject) {
+    const int slot = slotOf(*db_, subject, reader.user);
+    if (reader.role != Role::Reader || slot == 0) refuse(reader, "open a read", "subject:" + subject, "ROLE", "this subject's reads are not yours");
+    OwnRead out;
+    out.subject = subject;
+    out.dates = datesOf(subject);
+    for (const auto& r : db_->query("SELECT r.ordinal, t.study_date, r.state, r.draft, r.result FROM reads r "
+                                    "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
+                                    "WHERE r.subject = ? AND r.slot = ? ORDER BY r.ordinal",
+                                    {subject, std::to_string(slot)})) {
+        const int ordinal = std::stoi(r[0]);
+        out.timepoints.push_back({ordinal, visitLabelOf(charter_, ordinal), r[1], r[2], r[3], r[4]});
+    }
+    return out;
+}
+
+// reports ---------------------------------------------------------------------------------------
+
+std::vector<Queue::Stage> Queue::turnaround(const Session& manager) {
+    require(manager, {Role::Manager}, "see turnaround times");
+    auto hours = [](const std::string& from, const std::string& to) {
+        const double a = epochOf(from), b = epochOf(to);
+        return a < 0 || b < 0 ? -1.0 : (b - a) / 3600.0;
+    };
+    auto stage = [](std::string name, const std::vector<double>& v) {
+        return Stage{std::move(name), static_cast<int>(v.size()), percentileOf(v, 0.5), percentileOf(v, 0.9)};
+    };
+    std::vector<double> qc, read, both, adjudicated, total;
+    for (const auto& r : db_->query("SELECT registered_at, qc_at FROM timepoints WHERE qc_at IS NOT NULL"))
+        if (const double h = hours(r[0], r[1]); h >= 0) qc.push_back(h);
+    for (const auto& r : db_->query("SELECT t.qc_at, r.signed_at FROM reads r JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
+                                    "WHERE r.state = 'signed' AND t.qc_at IS NOT NULL"))
+        if (const double h = hours(r[0], r[1]); h >= 0) read.push_back(h);
+    for (const auto& r : db_->query("SELECT t.qc_at, MAX(r.signed_at), t.registered_at FROM reads r "
+                                    "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
+                                    "WHERE t.qc_at IS NOT NULL GROUP BY r.subject, r.ordinal, t.qc_at, t.registered_at "
+                                    "HAVING SUM(CASE WHEN r.state = 'signed' THEN 1 ELSE 0 END) = ?",
+                                    {std::to_string(readersPerSubject_)})) {
+        if (const double h = hours(r[0], r[1]); h >= 0) both.push_back(h);
+        if (const double h = hours(r[2], r[1]); h >= 0) total.push_back(h);
+    }
+    for (const auto& r : db_->query("SELECT opened_at, decided_at FROM adjudications WHERE state = 'decided' AND opened_at IS NOT NULL"))
+        if (const double h = hours(r[0], r[1]); h >= 0) adjudicated.push_back(h);
+    return {stage("received -> QC", qc), stage("QC -> read signed (each reader)", read), stage("QC -> both reads signed", both),
+            stage("received -> both reads signed", total), stage("adjudication opened -> decided", adjudicated)};
+}
+
+std::vector<Queue::ReaderStats> Queue::readers(const Session& manager) {
+    require(manager, {Role::Manager}, "see reader statistics");
+    std::map<std::string, ReaderStats> by;
+    for (const auto& r : db_->query("SELECT name FROM users WHERE role = 'reader' ORDER BY name")) by[r[0]].reader = r[0];
+    for (const auto& r : db_->query("SELECT reader, COUNT(*) FROM assignments GROUP BY reader")) by[r[0]].subjects = std::stoi(r[1]);
+    for (const auto& r : db_->query("SELECT reader, state, COUNT(*) FROM reads GROUP BY reader, state")) {
+        ReaderStats& s = by[r[0]];
+        if (r[1] == "signed") s.signedReads += std::stoi(r[2]);
+        else if (r[1] != "waiting") s.pendingReads += std::stoi(r[2]);
+    }
+    // per subject: evaluated at all, ever adjudicated (open or decided), and the latest decision
+    std::map<std::string, std::pair<bool, int>> subjects; // subject -> (adjudicated, chosen slot of the latest decision)
+    for (const auto& r : db_->query("SELECT subject, state, COALESCE(chosen_slot, 0) FROM adjudications ORDER BY subject, round")) {
+        auto& s = subjects[r[0]];
+        if (r[1] == "open" || r[1] == "decided") s.first = true;
+        if (r[1] == "decided") s.second = std::stoi(r[2]);
+    }
+    std::map<std::string, int> evaluated;
+    for (const auto& a : db_->query("SELECT subject, slot, reader FROM assignments")) {
+        const auto it = subjects.find(a[0]);
+        if (it == subjects.end()) continue;
+        ReaderStats& s = by[a[2]];
+        ++evaluated[a[2]];
+        if (it->second.second != 0) {
+            ++s.adjudicatedSubjects;
+            if (it->second.second == std::stoi(a[1])) ++s.chosen;
+        }
+    }
+    std::vector<ReaderStats> out;
+    for (auto& [name, s] : by) {
+        s.reader = name;
+        int opened = 0;
+        for (const auto& a : db_->query("SELECT subject FROM assignments WHERE reader = ?", {name})) {
+            const auto it = subjects.find(a[0]);
+            if (it != subjects.end() && it->second.first) ++opened;
+        }
+        s.adjudicationRate = evaluated[name] ? static_cast<double>(opened) / evaluated[name] : 0;
+        s.selectionRate = s.adjudicatedSubjects ? static_cast<double>(s.chosen) / s.adjudicatedSubjects : 0;
+        out.push_back(s);
+    }
+    return out;
+}
+
+int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
+    require(manager, {Role::Manager}, "export results");
+    std::error_code ec;
+    fs::create_directories(dir / "accepted", ec);
+    if (ec) throw Refused("NO_FOLDER", dir.string() + ": " + ec.message());
+    std::string tu = tuHeader(), tr = trHeader(), rs = "STUDYID,USUBJID,RSEVALID,VISITNUM,RSTESTCD,RSORRES,RSDTC,RSACPTFL\n";
+    std::string atu = tuHeader(), atr = trHeader(), subj = subjectsHeader();
+    std::string adj = "STUDYID,USUBJID,ROUND,THROUGH_VISITNUM,STATE,FINAL,TRIGGERS,CHOSEN,ADJUDICATOR,RATIONALE,SIGNATURE_MEANING,DECIDED_AT\n";
+    std::vector<recist::SubjectResult> accepted;
+    int exported = 0;
+    const auto subjects = db_->query("SELECT pseudonym, randomization_date, death_date FROM subjects ORDER BY pseudonym");
+    for (const auto& s : subjects) {
+        const std::string& subject = s[0];
+        const SubjectDates dates{s[1], s[2]};
+        if (!dates.randomization.empty()) subj += subjectRow(charter_, subject, dates);
+        // the accepted read: the latest decision, else Reader 1 when the reads need no adjudication
+        const auto latest = db_->query("SELECT state, through_ordinal FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
+        const auto decided = db_->query("SELECT chosen_slot FROM adjudications WHERE subject = ? AND state = 'decided' ORDER BY round DESC LIMIT 1", {subject});
+        int acceptedSlot = 0, through = 0;
+        if (!latest.empty() && (latest[0][0] == "decided" || latest[0][0] == "not_needed")) {
+            acceptedSlot = decided.empty() ? 1 : std::stoi(decided[0][0]);
+            through = std::stoi(latest[0][1]);
+        }
+        bool any = false;
+        for (int slot = 1; slot <= readersPerSubject_; ++slot) {
+            const auto tps = signedTimepoints(subject, slot, INT_MAX);
+            if (tps.empty()) continue;
+            any = true;
+            const std::string evaluator = "RADIOLOGIST " + std::to_string(slot);
+            // flags only when the accepted decision covers every timepoint this reader signed
+            const bool covered = acceptedSlot != 0 && static_cast<int>(tps.size()) <= through;
+            const std::string flag = !covered ? std::string() : (slot == acceptedSlot && decided.empty() ? "Y" : "N");
+            const std::string trFlag = !covered ? std::string() : (slot == acceptedSlot ? "Y" : "N");
+            const SdtmText t = toSdtm(charter_, subject, evaluator, tps, trFlag);
+            tu += t.tu;
+            tr += t.tr;
+            const Evaluation ev = evaluateRead(charter_, subject, evaluator, dates, tps);
+            if (ev.result) rs += rsRowsWithFlag(recist::sdtm::writeRs({*ev.result}), flag);
+        }
+        if (acceptedSlot != 0) {
+            const auto tps = signedTimepoints(subject, acceptedSlot, through);
+            const std::string evaluator = decided.empty() ? "RADIOLOGIST " + std::to_string(acceptedSlot) : "ADJUDICATOR";
+            const SdtmText t = toSdtm(charter_, subject, evaluator, tps, "Y");
+            atu += t.tu;
+            atr += t.tr;
+            const Evaluation ev = evaluateRead(charter_, subject, evaluator, dates, tps);
+            if (ev.result) {
+                accepted.push_back(*ev.result);
+                if (!decided.empty()) rs += rsRowsWithFlag(recist::sdtm::writeRs({*ev.result}), "Y");
+            }
+        }
+        for (const auto& a : db_->query("SELECT round, through_ordinal, state, final, triggers, COALESCE(chosen_slot, 0), COALESCE(adjudicator, ''), "
+                                        "rationale, COALESCE(signature_meaning, ''), COALESCE(decided_at, '') FROM adjudications WHERE subject = ? ORDER BY round",
+                                        {subject})) {
+            std::string triggers;
+            try {
+                for (const auto& t : nlohmann::json::parse(a[4])) triggers += (triggers.empty() ? "" : "; ") + t.value("detail", std::string());
+            } catch (const nlohmann::json::exception&) {
+            }
+            adj += quoteCsv(charter_.trial.studyId) + "," + quoteCsv(subject) + "," + a[0] + "," + visitNumOf(charter_, std::stoi(a[1])) + "," + a[2] +
+                   "," + (a[3] == "1" ? "Y" : "N") + "," + quoteCsv(triggers) + "," + (a[5] == "0" ? "" : "RADIOLOGIST " + a[5]) + "," + quoteCsv(a[6]) +
+                   "," + quoteCsv(a[7]) + "," + quoteCsv(a[8]) + "," + a[9] + "\n";
+        }
+        exported += any ? 1 : 0;
+    }
+    writeAtomically(dir / "TU.csv", tu);
+    writeAtomically(dir / "TR.csv", tr);
+    writeAtomically(dir / "RS.csv", rs);
+    writeAtomically(dir / "SUBJ.csv", subj);
+    writeAtomically(dir / "config.json", engineConfig(charter_) + "\n");
+    writeAtomically(dir / "ADJ.csv", adj);
+    writeAtomically(dir / "accepted" / "TU.csv", atu);
+    writeAtomically(dir / "accepted" / "TR.csv", atr);
+    writeAtomically(dir / "accepted" / "RS.csv", recist::sdtm::writeRs(accepted));
+    db_->write([&] { record(manager.user, "export.sdtm", "folder:" + dir.string(), {}, std::to_string(exported) + " subjects"); });
+    return exported;
+}
+
+} // namespace rq
