@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 
 namespace fs = std::filesystem;
@@ -209,6 +211,225 @@ TEST_P(ReadingQueue, ReopeningASignedReadNeedsAReasonAndAManager) {
     EXPECT_EQ(auditCount("read.reopen_request"), 1u);
     EXPECT_EQ(auditCount("read.reopen_approve"), 1u);
     EXPECT_EQ(auditCount("read.withdraw"), 1u);
+    EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
+}
+
+TEST_P(ReadingQueue, PayloadsAreCheckedBeforeSigning) {
+    testutil::TempDir dir("queue-payload");
+    makeStore(dir.path(), 1, 2);
+    queue->importStore(manager, dir.path());
+    queue->assignReaders(manager);
+    const std::string subject = "RELUTH-01-001";
+    for (int t = 1; t <= 2; ++t) queue->qc(manager, subject, t, true, "");
+    const Session r = queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
+    auto signRule = [&](int t, const std::string& payload) {
+        queue->saveDraft(r, subject, t, payload);
+        return refusal([&] { queue->sign(r, subject, t, kPw, "I am the author of this assessment"); });
+    };
+    // the engine needs the randomization date
+    EXPECT_EQ(signRule(1, baseline()), "NO_RANDOMIZATION_DATE");
+    queue->loadSubjectDates(manager, subjectDates(dir.path(), 1));
+    EXPECT_EQ(signRule(1, "not json"), "BAD_PAYLOAD");
+    EXPECT_EQ(signRule(1, R"({"lesions":[]})"), "INCOMPLETE");
+    // RECIST 1.1 baseline rules come from the engine: measurability, at most 2 per organ
+    EXPECT_EQ(signRule(1, baseline("8.0")), "TGT_NOT_MEASURABLE");
+    EXPECT_EQ(signRule(1, R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"},{"id":"T02","role":"TARGET","location":"LIVER"},)"
+                          R"({"id":"T03","role":"TARGET","location":"LIVER"}],"assessments":[{"id":"T01","result":"20"},)"
+                          R"({"id":"T02","result":"20"},{"id":"T03","result":"20"}]})"),
+              "TGT_MAX_PER_ORGAN");
+    EXPECT_EQ(signRule(1, R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"}],"assessments":[]})"), "INCOMPLETE");
+    EXPECT_EQ(signRule(1, baseline("twelve")), "BAD_VALUE");
+    EXPECT_EQ(signRule(1, baseline()), "not refused");
+    // a follow-up answers every lesion known so far
+    EXPECT_EQ(signRule(2, R"({"assessments":[{"id":"T01","result":"20"}]})"), "INCOMPLETE");
+    EXPECT_EQ(signRule(2, followup("20", "GONE")), "BAD_VALUE");
+    EXPECT_EQ(signRule(2, R"({"lesions":[{"id":"T02","role":"TARGET","location":"LUNG"}],"assessments":[]})"), "BAD_PAYLOAD");
+    EXPECT_EQ(signRule(2, followup("20", "PRESENT", R"(,{"id":"NEW09","result":"PRESENT"})")), "UNKNOWN_LESION");
+    EXPECT_EQ(signRule(2, followup("20")), "not refused");
+    // the engine's results are kept with the signed read, with their reasons
+    const auto own = queue->ownRead(r, subject);
+    ASSERT_EQ(own.timepoints.size(), 2u);
+    const auto result = nlohmann::json::parse(own.timepoints[1].result);
+    EXPECT_EQ(result["visits"][1]["overall"]["response"], "PR") << result.dump(1); // 32 -> 20 mm: -37.5 %
+    EXPECT_EQ(result["visits"][1]["sum_mm"], "20.0");
+    EXPECT_FALSE(result["visits"][1]["overall"]["reason"].get<std::string>().empty());
+    EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
+}
+
+TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) {
+    testutil::TempDir dir("queue-adjudication");
+    makeStore(dir.path(), 2, 3);
+    queue->importStore(manager, dir.path());
+    queue->loadSubjectDates(manager, subjectDates(dir.path(), 2));
+    queue->assignReaders(manager);
+    queue->addUser(&admin, "adjudicator2", Role::Adjudicator, kPw);
+    const Session adj1 = queue->login("adjudicator", kPw), adj2 = queue->login("adjudicator2", kPw);
+    const std::string concordant = "RELUTH-01-001", discordant = "RELUTH-01-002";
+    auto reader = [&](const std::string& subject, int slot) {
+        return queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = ?", {subject, std::to_string(slot)})[0][0], kPw);
+    };
+    auto read = [&](const std::string& subject, int slot, const std::vector<std::string>& payloads) {
+        const Session r = reader(subject, slot);
+        for (std::size_t t = 0; t < payloads.size(); ++t) {
+            queue->saveDraft(r, subject, static_cast<int>(t) + 1, payloads[t]);
+            queue->sign(r, subject, static_cast<int>(t) + 1, kPw, "I am the author of this assessment");
+        }
+    };
+    auto latest = [&](const std::string& subject) {
+        const auto rows = queue->db().query("SELECT state, through_ordinal, triggers FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
+        return rows.empty() ? std::vector<std::string>{"none", "0", ""} : rows[0];
+    };
+    for (const auto& s : {concordant, discordant})
+        for (int t = 1; t <= 3; ++t) queue->qc(manager, s, t, true, "");
+    read(concordant, 1, {baseline("32.0"), followup("20.0"), followup("19.0")});
+    read(concordant, 2, {baseline("33.0"), followup("21.0"), followup("20.0")});
+    read(discordant, 1, {baseline("40.0"), followup("27.0"), followup("26.0")});
+    EXPECT_EQ(latest(discordant)[0], "none"); // Reader 2 has not read yet
+    read(discordant, 2, {baseline("40.0"), followup("27.0"), followupWithNewLesion("27.0")});
+    // both reads are level at week 16, but the subject's reading goes on: per-subject triggers wait
+    EXPECT_EQ(latest(discordant)[0], "not_needed");
+    EXPECT_EQ(latest(discordant)[1], "3");
+    EXPECT_TRUE(queue->adjudicationQueue(adj1).empty());
+    EXPECT_EQ(refusal([&] { queue->closeSubject(manager, discordant, ""); }), "REASON_REQUIRED");
+    queue->closeSubject(manager, concordant, "end of imaging follow-up");
+    queue->closeSubject(manager, discordant, "end of imaging follow-up");
+    EXPECT_EQ(latest(concordant)[0], "not_needed");
+    const auto round = latest(discordant);
+    ASSERT_EQ(round[0], "open");
+    EXPECT_NE(round[2].find("progression_in_one_read_only"), std::string::npos) << round[2];
+    EXPECT_NE(round[2].find("different_disease_control_at_landmark"), std::string::npos) << round[2];
+
+    // one adjudicator takes it; the other can neither take nor see it
+    ASSERT_EQ(queue->adjudicationQueue(adj1).size(), 1u);
+    const auto claimed = queue->claimAdjudication(adj2);
+    ASSERT_TRUE(claimed.has_value());
+    EXPECT_EQ(claimed->subject, discordant);
+    EXPECT_FALSE(queue->claimAdjudication(adj1).has_value());
+    EXPECT_EQ(refusal([&] { queue->claimAdjudication(adj1, discordant); }), "NOT_AVAILABLE");
+    EXPECT_EQ(refusal([&] { queue->adjudicationCase(adj1, discordant); }), "NOT_ASSIGNED");
+    EXPECT_EQ(refusal([&] { queue->adjudicationCase(reader(discordant, 1), discordant); }), "ROLE");
+    EXPECT_TRUE(queue->adjudicationQueue(adj1).empty());
+    // the case shows Reader 1 / Reader 2, never who they are
+    const auto c = queue->adjudicationCase(adj2, discordant);
+    ASSERT_EQ(c.reads.size(), 2u);
+    EXPECT_EQ(c.reads[0].label, "Reader 1");
+    EXPECT_EQ(c.reads[1].label, "Reader 2");
+    EXPECT_EQ(c.reads[1].timepoints.size(), 3u);
+    for (const auto& r : c.reads) {
+        for (int slot = 1; slot <= 2; ++slot) EXPECT_EQ(r.result.find(reader(discordant, slot).user), std::string::npos);
+        for (const auto& t : r.timepoints)
+            for (int slot = 1; slot <= 2; ++slot) EXPECT_EQ(t.payload.find(reader(discordant, slot).user), std::string::npos);
+    }
+    EXPECT_EQ(nlohmann::json::parse(c.reads[1].result)["progression"]["date"], "2024-05-10");
+    EXPECT_EQ(refusal([&] { queue->decide(adj2, discordant, 2, " ", kPw, "I am the adjudicator"); }), "RATIONALE_REQUIRED");
+    EXPECT_EQ(refusal([&] { queue->decide(adj2, discordant, 3, "why", kPw, "I am the adjudicator"); }), "CHOICE");
+    EXPECT_EQ(refusal([&] { queue->decide(adj2, discordant, 2, "why", "wrong password", "I am the adjudicator"); }), "LOGIN_FAILED");
+    EXPECT_EQ(refusal([&] { queue->decide(adj1, discordant, 1, "why", kPw, "I am the adjudicator"); }), "ROLE");
+    queue->decide(adj2, discordant, 2, "NEW01 in segment 6 is unequivocal on the portal phase", kPw, "I am the adjudicator");
+    EXPECT_EQ(latest(discordant)[0], "decided");
+    // decided reads are final
+    EXPECT_EQ(refusal([&] { queue->requestReopen(reader(discordant, 2), discordant, 3, "second thoughts"); }), "ADJUDICATED");
+
+    // export: the accepted RS is what the engine gives for the accepted reads
+    const fs::path out = dir.path() / "export";
+    EXPECT_EQ(queue->exportSdtm(manager, out), 2);
+    std::string log;
+    ASSERT_EQ(rqtest::run(std::string(RELUTH_BINARY_DIR) + "/bin/recist evaluate --tu " + (out / "accepted/TU.csv").string() + " --tr " +
+                              (out / "accepted/TR.csv").string() + " --subjects " + (out / "SUBJ.csv").string() + " --config " +
+                              (out / "config.json").string() + " --out " + (out / "engine-RS.csv").string(),
+                          &log),
+              0)
+        << log;
+    auto sortedLines = [](const fs::path& f) {
+        std::ifstream in(f);
+        std::vector<std::string> lines;
+        for (std::string l; std::getline(in, l);) lines.push_back(l);
+        std::sort(lines.begin(), lines.end());
+        return lines;
+    };
+    const auto accepted = sortedLines(out / "accepted/RS.csv");
+    EXPECT_EQ(accepted, sortedLines(out / "engine-RS.csv"));
+    auto has = [&](const std::vector<std::string>& lines, const std::string& text) {
+        return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    };
+    EXPECT_TRUE(has(accepted, "RELUTH,RELUTH-01-002,ADJUDICATOR,,PDDT,2024-05-10"));
+    EXPECT_TRUE(has(accepted, "RELUTH,RELUTH-01-001,RADIOLOGIST 1,,BESTRESP,PR"));
+    const auto all = sortedLines(out / "RS.csv");
+    EXPECT_TRUE(has(all, "RELUTH,RELUTH-01-002,RADIOLOGIST 1,,BESTRESP,PR,,N"));
+    EXPECT_TRUE(has(all, "RELUTH,RELUTH-01-002,ADJUDICATOR,,PDDT,2024-05-10,,Y"));
+    EXPECT_TRUE(has(all, "RELUTH,RELUTH-01-001,RADIOLOGIST 1,,BESTRESP,PR,,Y"));
+    EXPECT_TRUE(has(sortedLines(out / "TR.csv"), "RELUTH,TR,RELUTH-01-002,")); // both readers' rows
+    EXPECT_TRUE(has(sortedLines(out / "ADJ.csv"), "NEW01 in segment 6 is unequivocal"));
+
+    // reports: the chosen reader, the adjudication rate, turnaround stages
+    const std::string chosen = reader(discordant, 2).user;
+    for (const auto& r : queue->readers(manager)) {
+        if (r.reader == chosen) EXPECT_EQ(r.chosen, 1);
+        if (r.reader == reader(discordant, 1).user) EXPECT_EQ(r.chosen, 0);
+    }
+    const auto stages = queue->turnaround(manager);
+    ASSERT_EQ(stages.size(), 5u);
+    EXPECT_EQ(stages[0].count, 6);  // six timepoints QC'd
+    EXPECT_EQ(stages[1].count, 12); // twelve reads signed
+    EXPECT_EQ(stages[4].count, 1);  // one adjudication decided
+    EXPECT_EQ(queue->backlog(manager).adjudications.at("decided"), 1);
+    EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
+}
+
+TEST_P(ReadingQueue, EveryOperationChecksTheCallersRoleAndAuditsRefusals) {
+    testutil::TempDir dir("queue-roles");
+    makeStore(dir.path(), 1, 2);
+    queue->importStore(manager, dir.path());
+    queue->assignReaders(manager);
+    const std::string subject = "RELUTH-01-001";
+    const Session assigned = queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
+    const Session outsider = queue->login(queue->db().query(
+        "SELECT name FROM users WHERE role = 'reader' AND name NOT IN (SELECT reader FROM assignments WHERE subject = ?)", {subject})[0][0], kPw);
+    const Session adjudicator = queue->login("adjudicator", kPw);
+    const fs::path dates = subjectDates(dir.path(), 1);
+    struct Op {
+        const char* name;
+        std::vector<std::string> allowed; // user names of the sessions allowed
+        std::function<void(const Session&)> call;
+    };
+    const std::string a = admin.user, m = manager.user, r = assigned.user, j = adjudicator.user;
+    const std::vector<Op> ops = {
+        {"add users", {a}, [&](const Session& s) { queue->addUser(&s, "newuser", Role::Reader, kPw); }},
+        {"import timepoints", {m}, [&](const Session& s) { queue->importStore(s, dir.path()); }},
+        {"qc", {m}, [&](const Session& s) { queue->qc(s, subject, 1, true, ""); }},
+        {"load subject dates", {m}, [&](const Session& s) { queue->loadSubjectDates(s, dates); }},
+        {"assign readers", {m}, [&](const Session& s) { queue->assignReaders(s); }},
+        {"close a subject's reading", {m}, [&](const Session& s) { queue->closeSubject(s, subject, "end"); }},
+        {"approve a reopen", {m}, [&](const Session& s) { queue->decideReopen(s, subject, 1, 1, true, "ok"); }},
+        {"see the backlog", {m}, [&](const Session& s) { queue->backlog(s); }},
+        {"see turnaround times", {m}, [&](const Session& s) { queue->turnaround(s); }},
+        {"see reader statistics", {m}, [&](const Session& s) { queue->readers(s); }},
+        {"export results", {m}, [&](const Session& s) { queue->exportSdtm(s, dir.path() / "x"); }},
+        {"have a worklist", {r, outsider.user}, [&](const Session& s) { queue->worklist(s); }},
+        {"save a draft", {r}, [&](const Session& s) { queue->saveDraft(s, subject, 1, baseline()); }},
+        {"sign", {r}, [&](const Session& s) { queue->sign(s, subject, 1, kPw, "I am the author"); }},
+        {"request a reopen", {r}, [&](const Session& s) { queue->requestReopen(s, subject, 1, "why"); }},
+        {"open a read", {r}, [&](const Session& s) { queue->ownRead(s, subject); }},
+        {"see the adjudication queue", {j}, [&](const Session& s) { queue->adjudicationQueue(s); }},
+        {"claim an adjudication", {j}, [&](const Session& s) { queue->claimAdjudication(s); }},
+        {"see an adjudication", {j}, [&](const Session& s) { queue->adjudicationCase(s, subject); }},
+        {"decide an adjudication", {j}, [&](const Session& s) { queue->decide(s, subject, 1, "why", kPw, "I decide"); }},
+    };
+    const std::vector<Session> sessions = {admin, manager, assigned, outsider, adjudicator};
+    int refused = 0;
+    for (const Op& op : ops) {
+        for (const Session& s : sessions) {
+            if (std::find(op.allowed.begin(), op.allowed.end(), s.user) != op.allowed.end()) continue;
+            const std::size_t before = queue->db().readAudit().size();
+            EXPECT_EQ(refusal([&] { op.call(s); }), "ROLE") << s.user << " may not " << op.name;
+            const auto entries = queue->db().readAudit();
+            ASSERT_GT(entries.size(), before) << op.name;
+            EXPECT_EQ(entries.back().action.rfind("refused.", 0), 0u) << op.name << " by " << s.user << ": " << entries.back().action;
+            EXPECT_EQ(entries.back().user, s.user);
+            ++refused;
+        }
+    }
+    EXPECT_GE(refused, 70);
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
 

@@ -100,7 +100,7 @@ void Queue::evaluateAdjudication(const std::string& subject) {
     for (const auto& f : findings) summary += (summary.empty() ? "" : "; ") + f.message;
     if (fresh) {
         db_->exec("INSERT INTO adjudications (subject, round, state, through_ordinal, final, triggers, evaluated_at, opened_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))",
                   {subject, std::to_string(round), state, std::to_string(through), final ? "1" : "0", triggers.dump(), now,
                    t.state == workflow::AdjudicationState::Open ? now : std::string()});
         record("system", "adjudication.evaluate", object, {}, state + " through T" + std::to_string(through) + (final ? " (final)" : ""), summary);

@@ -248,6 +248,7 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store)
 void Queue::qc(const Session& by, const std::string& subject, int ordinal, bool accept, const std::string& reason) {
     const std::string object = "timepoint:" + subject + "/T" + std::to_string(ordinal);
     const auto event = accept ? workflow::TimepointEvent::QcAccept : workflow::TimepointEvent::QcReject;
+    require(by, {Role::Manager}, "qc");
     audited(by, "qc", object, [&] {
         const auto rows = db_->query("SELECT state FROM timepoints WHERE subject = ? AND ordinal = ?", {subject, std::to_string(ordinal)});
         if (rows.empty()) throw Refused("NO_TIMEPOINT", object + " is not registered");
@@ -431,6 +432,7 @@ void Queue::decideReopen(const Session& manager, const std::string& subject, int
                          const std::string& reason) {
     const std::string object = readObject(subject, slot, ordinal);
     const auto event = approve ? workflow::ReadEvent::ApproveReopen : workflow::ReadEvent::DenyReopen;
+    require(manager, {Role::Manager}, approve ? "approve a reopen" : "deny a reopen");
     audited(manager, approve ? "approve a reopen" : "deny a reopen", object, [&] {
         const auto rows = db_->query("SELECT state FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
                                      {subject, std::to_string(slot), std::to_string(ordinal)});
