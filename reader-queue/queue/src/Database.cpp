@@ -1,5 +1,9 @@
 #include "readerqueue/Database.h"
 
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+
 #include "Migrations.h"
 
 #include <QtCore/QCoreApplication>
@@ -17,6 +21,7 @@ namespace rq {
 struct Database::Impl {
     QString connection;
     Dialect dialect = Dialect::Sqlite;
+    std::vector<std::string> actionsInTransaction; ///< audit actions appended by the open transaction
     QSqlDatabase db() const { return QSqlDatabase::database(connection, false); }
     ~Impl() {
         {
@@ -136,11 +141,36 @@ int Database::migrate() {
     return applied;
 }
 
+namespace {
+
+/// Crash testing (tests/reader-queue/trial_test.cpp): RELUTH_QUEUE_CRASH_BEFORE_COMMIT=ACTION[:N]
+/// kills the process with SIGKILL - as kill -9 would - just before the COMMIT of the N-th
+/// (default first) transaction that appended the audit action ACTION. Unset: nothing happens.
+void crashPointBeforeCommit(const std::vector<std::string>& actions) {
+    static const char* spec = std::getenv("RELUTH_QUEUE_CRASH_BEFORE_COMMIT");
+    if (!spec || !*spec) return;
+    static int seen = 0;
+    const std::string s = spec;
+    const auto colon = s.find(':');
+    const std::string action = s.substr(0, colon);
+    const int n = colon == std::string::npos ? 1 : std::atoi(s.c_str() + colon + 1);
+    if (std::find(actions.begin(), actions.end(), action) == actions.end()) return;
+    if (++seen == n) ::raise(SIGKILL);
+}
+
+} // namespace
+
 void Database::write(const std::function<void()>& f) {
     QSqlDatabase db = impl_->db();
     run(db, impl_->dialect == Dialect::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN ISOLATION LEVEL READ COMMITTED");
     try {
+        // Writers take turns, as SQLite's BEGIN IMMEDIATE makes them: every change reads the
+        // state it checks (is this read still a draft? is this task still free?) and writes in
+        // one step. Under READ COMMITTED alone, two signers could both see "draft" and both sign.
+        if (impl_->dialect == Dialect::Postgresql) run(db, "SELECT pg_advisory_xact_lock(7243101)");
+        impl_->actionsInTransaction.clear();
         f();
+        crashPointBeforeCommit(impl_->actionsInTransaction);
         run(db, "COMMIT");
     } catch (...) {
         QSqlQuery(db).exec("ROLLBACK");
@@ -157,6 +187,7 @@ AuditEntry Database::appendAudit(AuditEntry e) {
     e.seq = head.value(0).toLongLong() + 1;
     e.prevHash = head.value(1).toString().toStdString();
     if (e.time.empty()) e.time = nowUtc();
+    impl_->actionsInTransaction.push_back(e.action);
     e.hash = chainHash(e);
     run(db,
         "INSERT INTO audit (seq, time, usr, action, object, old_value, new_value, reason, prev_hash, hash) "

@@ -29,8 +29,9 @@ public:
     int migrate();
     int schemaVersion();
 
-    /// Runs f in one write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED
-    /// with the audit head locked by appendAudit). Commits, or rolls back and rethrows.
+    /// Runs f in one write transaction; writers take turns (SQLite: BEGIN IMMEDIATE;
+    /// PostgreSQL: READ COMMITTED plus a transaction-level advisory lock), so what f reads
+    /// cannot change before it commits. Commits, or rolls back and rethrows.
     void write(const std::function<void()>& f);
 
     /// Appends an entry to the audit trail; inside write(). Fills seq, time, prevHash, hash.
