@@ -1,11 +1,13 @@
 // build/bin/reader-queue-bench: worklist and sign latency with concurrent clients.
 //   reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] [--seconds S]
-//                      [--sign-every N]   (0: worklists only)
+//                      [--sign-every N]   (0: worklists only) | [--signs-per-second R]
 // Fills a trial (N subjects x K accepted timepoints x 2 readers; setup not measured), then C
 // client threads, each with its own connection and its own reader, loop for S seconds: the
 // worklist query every time, and every 10th time a draft save + electronic signature of the
 // first open read (Argon2id password check included, as a real signature does); --sign-every
-// changes how often (0: the worklist query alone).
+// changes how often (0: the worklist query alone). --signs-per-second R instead paces the
+// signatures at R per second over all clients (a steady load, not as many as the CPU allows:
+// each signature is an Argon2id password check that takes a core for ~0.15 s).
 #include "readerqueue/Queue.h"
 
 #include <algorithm>
@@ -34,6 +36,7 @@ double percentile(std::vector<double>& v, double p) {
 int main(int argc, char** argv) {
     std::string url;
     int subjects = 10000, timepoints = 10, readers = 20, clients = 8, seconds = 10, signEvery = 10;
+    double signRate = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--db") url = argv[i + 1];
@@ -43,9 +46,10 @@ int main(int argc, char** argv) {
         else if (a == "--clients") clients = std::atoi(argv[i + 1]);
         else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
         else if (a == "--sign-every") signEvery = std::atoi(argv[i + 1]);
+        else if (a == "--signs-per-second") signRate = std::atof(argv[i + 1]);
         else {
             std::fprintf(stderr, "usage: reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] "
-                                 "[--seconds S] [--sign-every N]\n");
+                                 "[--seconds S] [--sign-every N | --signs-per-second R]\n");
             return 2;
         }
     }
@@ -84,12 +88,17 @@ int main(int argc, char** argv) {
                 for (int slot = 1; slot <= 2; ++slot) {
                     const std::string& reader = names[static_cast<std::size_t>((s * 2 + slot - 1) % readers)];
                     db.exec("INSERT INTO assignments (subject, slot, reader) VALUES (?, ?, ?)", {subject, std::to_string(slot), reader});
-                    for (int t = 1; t <= timepoints; ++t)
-                        db.exec("INSERT INTO reads (subject, slot, ordinal, reader, state) VALUES (?, ?, ?, ?, ?)",
-                                {subject, std::to_string(slot), std::to_string(t), reader, t == 1 ? "open" : "waiting"});
+                    for (int t = 1; t <= timepoints; ++t) {
+                        char date[16];
+                        std::snprintf(date, sizeof date, "%04d%02d01", 2024 + (t - 1) / 12, 1 + (t - 1) % 12);
+                        db.exec("INSERT INTO reads (subject, slot, ordinal, reader, state, study_date) VALUES (?, ?, ?, ?, ?, ?)",
+                                {subject, std::to_string(slot), std::to_string(t), reader, t == 1 ? "open" : "waiting", date});
+                    }
                 }
             }
         });
+        // after a bulk load, statistics and the visibility map as autovacuum would leave them
+        db.exec(db.dialect() == rq::Database::Dialect::Postgresql ? "VACUUM ANALYZE" : "ANALYZE");
         const double setup = std::chrono::duration<double>(Clock::now() - t0).count();
         std::printf("trial: %d subjects x %d timepoints x 2 readers = %d reads, %d reader accounts (%s, setup %.1f s)\n",
                     subjects, timepoints, subjects * timepoints * 2, readers, url.c_str(), setup);
@@ -97,7 +106,8 @@ int main(int argc, char** argv) {
         std::mutex m;
         std::vector<double> worklistMs, signMs;
         std::atomic<long> errors{0}, worklists{0}, signatures{0};
-        const auto end = Clock::now() + std::chrono::seconds(seconds);
+        const auto start = Clock::now();
+        const auto end = start + std::chrono::seconds(seconds);
         std::vector<std::thread> pool;
         for (int c = 0; c < clients; ++c) {
             pool.emplace_back([&, c] {
@@ -105,12 +115,21 @@ int main(int argc, char** argv) {
                 try {
                     rq::Queue mine(rq::Database::open(url));
                     const rq::Session me = mine.login(names[static_cast<std::size_t>(c)], kPw);
+                    long mySigns = 0;
                     for (long i = 0; Clock::now() < end; ++i) {
                         auto a = Clock::now();
                         const auto items = mine.worklist(me);
                         wl.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
                         ++worklists;
-                        if (signEvery <= 0 || i % signEvery != 0 || items.empty()) continue;
+                        if (signRate > 0) {
+                            // this client's share of the rate: one signature every clients/R seconds, staggered
+                            const auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                                         (static_cast<double>(mySigns) + static_cast<double>(c) / clients) * clients / signRate));
+                            if (Clock::now() < due || items.empty()) continue;
+                            ++mySigns;
+                        } else if (signEvery <= 0 || i % signEvery != 0 || items.empty()) {
+                            continue;
+                        }
                         const auto& item = items.front();
                         a = Clock::now();
                         try {

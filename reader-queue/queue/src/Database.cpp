@@ -22,12 +22,15 @@ struct Database::Impl {
     QString connection;
     Dialect dialect = Dialect::Sqlite;
     std::vector<std::string> actionsInTransaction; ///< audit actions appended by the open transaction
-    QSqlDatabase db() const { return QSqlDatabase::database(connection, false); }
+    /// The connection's handle, kept: looking it up by name takes Qt's global connection
+    /// lock on every statement, which serialised concurrent clients (reader-queue-bench).
+    QSqlDatabase handle;
+    const QSqlDatabase& db() const { return handle; }
     ~Impl() {
-        {
-            QSqlDatabase d = db();
-            if (d.isOpen()) d.close();
-        }
+        // SQLite keeps its planner statistics current this way (PostgreSQL: autovacuum)
+        if (handle.isOpen() && dialect == Dialect::Sqlite) QSqlQuery(handle).exec("PRAGMA optimize");
+        if (handle.isOpen()) handle.close();
+        handle = QSqlDatabase();
         QSqlDatabase::removeDatabase(connection);
     }
 };
@@ -69,6 +72,7 @@ std::unique_ptr<Database> Database::open(const std::string& url) {
         if (path.empty()) throw DbError("sqlite: needs a file path, e.g. sqlite:/var/lib/reluth/queue.db");
         impl->dialect = Dialect::Sqlite;
         QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", impl->connection);
+        impl->handle = db;
         if (!db.isValid()) throw DbError("the Qt SQLite driver is missing (Debian package libqt6sql6-sqlite)");
         db.setDatabaseName(QString::fromStdString(path));
         db.setConnectOptions("QSQLITE_BUSY_TIMEOUT=10000");
@@ -101,6 +105,7 @@ std::unique_ptr<Database> Database::open(const std::string& url) {
         }
         impl->dialect = Dialect::Postgresql;
         QSqlDatabase d = QSqlDatabase::addDatabase("QPSQL", impl->connection);
+        impl->handle = d;
         if (!d.isValid()) throw DbError("the Qt PostgreSQL driver is missing (Debian package libqt6sql6-psql)");
         d.setHostName(QString::fromStdString(host));
         d.setPort(std::stoi(port));

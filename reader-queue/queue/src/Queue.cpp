@@ -215,8 +215,8 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store)
                               "VALUES (?, ?, ?, 0, 'registered', ?)",
                               {pseudonym, std::to_string(tp), date, utcNow()});
                     for (const auto& a : db_->query("SELECT slot, reader FROM assignments WHERE subject = ?", {pseudonym}))
-                        db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state) VALUES (?, ?, ?, ?, 'waiting')",
-                                  {pseudonym, a[0], std::to_string(tp), a[1]});
+                        db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state, study_date) VALUES (?, ?, ?, ?, 'waiting', ?)",
+                                  {pseudonym, a[0], std::to_string(tp), a[1], date});
                     ordinalOfDate[date] = tp;
                     ++result.timepoints;
                 } else {
@@ -288,9 +288,9 @@ int Queue::assignReaders(const Session& by) {
                 const std::string& reader = order[static_cast<std::size_t>(slot - 1)].second;
                 db_->exec("INSERT INTO assignments (subject, slot, reader) VALUES (?, ?, ?)", {s[0], std::to_string(slot), reader});
                 ++load[reader];
-                for (const auto& tp : db_->query("SELECT ordinal FROM timepoints WHERE subject = ?", {s[0]}))
-                    db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state) VALUES (?, ?, ?, ?, 'waiting')",
-                              {s[0], std::to_string(slot), tp[0], reader});
+                for (const auto& tp : db_->query("SELECT ordinal, study_date FROM timepoints WHERE subject = ?", {s[0]}))
+                    db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state, study_date) VALUES (?, ?, ?, ?, 'waiting', ?)",
+                              {s[0], std::to_string(slot), tp[0], reader, tp[1]});
                 record(by.user, "subject.assign", "subject:" + s[0] + "/R" + std::to_string(slot), {}, reader);
             }
             refreshOffers(s[0]);
@@ -328,9 +328,8 @@ std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
     require(reader, {Role::Reader}, "have a worklist");
     std::vector<ReadItem> out;
     for (const auto& r : db_->query(
-             "SELECT r.subject, r.slot, r.ordinal, t.study_date, r.state FROM reads r "
-             "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
-             "WHERE r.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal LIMIT ?",
+             "SELECT subject, slot, ordinal, study_date, state FROM reads "
+             "WHERE reader = ? AND state IN ('open', 'draft', 'reopen_requested') ORDER BY subject, ordinal LIMIT ?",
              {reader.user, std::to_string(std::max(1, limit))}))
         out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4]});
     return out;
