@@ -96,11 +96,41 @@ demo() {
     "$BUILD/bin/anonymize" --in "$out/incoming" --out "$out/store" --quarantine "$out/quarantine" \
       --enrolment "$out/enrolment.csv" --charter "$charter"
   fi
+  # The reading queue of the demo trial (SQLite beside the store): demo accounts (password
+  # "reluth-demo-1", demo only), the store's timepoints, randomization dates, readers
+  # assigned, every timepoint QC'd - ready for the readers' worklists.
+  local db="sqlite:$out/queue.db"
+  if [ ! -f "$out/queue.db" ]; then
+    log "setting up the demo reading queue in $out/queue.db"
+    local rq=("$BUILD/bin/reader-queue" --db "$db")
+    export RELUTH_QUEUE_PASSWORD=reluth-demo-1 RELUTH_QUEUE_NEW_PASSWORD=reluth-demo-1
+    "${rq[@]}" init --charter "$charter" --admin admin
+    "${rq[@]}" --user admin users add manager manager
+    "${rq[@]}" --user admin users add reader1 reader
+    "${rq[@]}" --user admin users add reader2 reader
+    "${rq[@]}" --user admin users add adjudicator adjudicator
+    "${rq[@]}" --user manager import "$out/store"
+    awk -F, 'NR == 1 { print "STUDYID,USUBJID,RANDDT"; next } { print "RELUTH," $2 "," $4 }' \
+      "$out/enrolment.csv" > "$out/SUBJ.csv"
+    "${rq[@]}" --user manager subjects "$out/SUBJ.csv"
+    "${rq[@]}" --user manager assign
+    local subject t
+    for subject in $(ls "$out/store"); do
+      [ -d "$out/store/$subject" ] || continue
+      t=1
+      for _ in $(ls -d "$out/store/$subject"/*_* | sed 's|.*/||' | cut -c1-8 | sort -u); do
+        "${rq[@]}" --user manager qc "$subject" "$t" accept >/dev/null
+        t=$((t + 1))
+      done
+    done
+    "${rq[@]}" --user manager backlog
+    unset RELUTH_QUEUE_PASSWORD RELUTH_QUEUE_NEW_PASSWORD
+  fi
   # The workstation (viewer/, issue 6) is not built yet: until it is, the demo ends with what
   # the trial holds, as a trial manager would first see it.
   "$BUILD/bin/phantom" --describe "$out"
   log "demo trial ready: site drops in $out/incoming, de-identified store in $out/store," \
-      "quarantine in $out/quarantine (the workstation arrives with the viewer)"
+      "quarantine in $out/quarantine, reading queue $db (the workstation arrives with the viewer)"
 }
 
 cmd=${1:-}
