@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
                 return 0;
             }
             auto line = [](const std::map<std::string, int>& m) {
+                if (m.empty()) std::printf(" none");
                 for (const auto& [k, n] : m) std::printf(" %s %d", k.c_str(), n);
                 std::printf("\n");
             };
