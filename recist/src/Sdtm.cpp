@@ -509,9 +509,7 @@ Input parse(const Files& files) {
     return in;
 }
 
-namespace {
-
-void csvField(std::string& out, std::string_view v) {
+void appendCsvField(std::string& out, std::string_view v) {
     bool plain = true;
     for (char c : v) {
         if (c == ',' || c == '"' || c == '\r' || c == '\n') {
@@ -530,6 +528,10 @@ void csvField(std::string& out, std::string_view v) {
     }
     out += '"';
 }
+
+namespace {
+
+void csvField(std::string& out, std::string_view v) { appendCsvField(out, v); }
 
 /// "STUDYID,USUBJID,RSEVALID," of one subject, quoted as needed.
 std::string rowPrefix(const SubjectResult& r) {

@@ -20,25 +20,12 @@ std::string iso(const std::string& yyyymmdd) {
     return yyyymmdd.substr(0, 4) + "-" + yyyymmdd.substr(4, 2) + "-" + yyyymmdd.substr(6, 2);
 }
 
-void field(std::string& out, const std::string& v) {
-    if (v.find_first_of(",\"\r\n") == std::string::npos) {
-        out += v;
-        return;
-    }
-    out += '"';
-    for (char ch : v) {
-        if (ch == '"') out += '"';
-        out += ch;
-    }
-    out += '"';
-}
-
 void row(std::string& out, std::initializer_list<std::string> values) {
     bool first = true;
     for (const std::string& v : values) {
         if (!first) out += ',';
         first = false;
-        field(out, v);
+        recist::sdtm::appendCsvField(out, v);
     }
     out += '\n';
 }

@@ -130,10 +130,9 @@ std::string rsRowsWithFlag(const std::string& rs, const std::string& flag) {
 }
 
 std::string quoteCsv(const std::string& v) {
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string out = "\"";
-    for (char ch : v) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    return out + "\"";
+    std::string out;
+    recist::sdtm::appendCsvField(out, v);
+    return out;
 }
 
 } // namespace

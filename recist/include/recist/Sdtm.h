@@ -54,6 +54,9 @@ ChunkSource csvFileChunks(const std::string& path, std::size_t blockBytes = 16u 
 /// Parses config.json: the five keys, all required.
 bool parseOptions(std::string_view json, const std::string& name, Options& out, std::vector<Error>& errors);
 
+/// Appends one CSV field, quoted (RFC 4180) only when it holds a comma, quote or line break.
+void appendCsvField(std::string& out, std::string_view value);
+
 /// RS.csv text for the results (contract §5).
 std::string writeRs(const std::vector<SubjectResult>& results);
 
