@@ -1,0 +1,223 @@
+// The viewer's imaging core: series found in a folder, geometry from the slice positions,
+// series that cannot be a volume named with the reason, and voxels equal to what ITK's
+// ImageSeriesReader gives for the same files (phantom CT) and across transfer syntaxes
+// (pydicom's MR_small in native, big-endian, RLE and JPEG-LS encodings).
+#include "viewercore/Series.h"
+#include "../common/Run.h"
+#include "../common/TempDir.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <itkGDCMImageIO.h>
+#include <itkGDCMSeriesFileNames.h>
+#include <itkImage.h>
+#include <itkImageSeriesReader.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBin = std::string(RELUTH_BINARY_DIR) + "/bin/";
+const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+
+/// One phantom trial for all tests: 1 subject, 2 timepoints, 23 slices of 10 mm.
+const fs::path& phantom() {
+    static testutil::TempDir dir("viewer-phantom");
+    static bool made = [] {
+        std::string out;
+        const int rc = testutil::run(kBin + "phantom --out " + (dir.path() / "trial").string() +
+                                         " --seed 4 --subjects 1 --timepoints 2 --slices 23 --thickness 10",
+                                     &out);
+        EXPECT_EQ(rc, 0) << out;
+        return rc == 0;
+    }();
+    (void)made;
+    static const fs::path p = dir.path() / "trial";
+    return p;
+}
+
+const vc::Series* findCt(const vc::Scan& scan) {
+    for (const auto& s : scan.series)
+        if (s.modality == "CT" && s.slices.size() > 1) return &s;
+    return nullptr;
+}
+
+/// A copy of the first CT series of the phantom in dir, for editing.
+fs::path copyOfCt(const fs::path& dir) {
+    const auto scan = vc::scanFolder(phantom() / "incoming");
+    const vc::Series* ct = findCt(scan);
+    if (!ct) return {};
+    fs::create_directories(dir);
+    for (const auto& s : ct->slices) fs::copy_file(s.path, dir / s.path.filename(), fs::copy_options::overwrite_existing);
+    return dir;
+}
+
+void edit(const fs::path& file, const std::function<void(DcmDataset&)>& f) {
+    DcmFileFormat ff;
+    ASSERT_TRUE(ff.loadFile(file.c_str()).good()) << file;
+    f(*ff.getDataset());
+    ASSERT_TRUE(ff.saveFile(file.c_str(), EXS_LittleEndianExplicit).good()) << file;
+}
+
+std::vector<fs::path> sortedFiles(const fs::path& dir) {
+    std::vector<fs::path> v;
+    for (const auto& e : fs::directory_iterator(dir)) v.push_back(e.path());
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+} // namespace
+
+TEST(ViewerCore, FindsTheSeriesAndPlacesTheSlicesByPosition) {
+    const auto scan = vc::scanFolder(phantom() / "incoming");
+    const vc::Series* ct = findCt(scan);
+    ASSERT_NE(ct, nullptr);
+    EXPECT_EQ(ct->slices.size(), 23u);
+    const vc::Geometry g = vc::analyze(*ct);
+    ASSERT_TRUE(g.ok) << g.problem;
+    EXPECT_EQ(g.nx, 512);
+    EXPECT_EQ(g.ny, 512);
+    EXPECT_EQ(g.nz, 23);
+    EXPECT_NEAR(g.spacing[2], 10.0, 1e-6); // from the positions
+    EXPECT_NEAR(g.spacing[0], 0.78125, 1e-9);
+    EXPECT_NEAR(g.origin[2], -125.0, 1e-6); // the lowest slice first (ascending along the normal)
+    EXPECT_NEAR(g.normal[2], 1.0, 1e-9);
+    for (int z = 1; z < g.nz; ++z)
+        EXPECT_LT(ct->slices[g.order[static_cast<std::size_t>(z - 1)]].position[2], ct->slices[g.order[static_cast<std::size_t>(z)]].position[2]);
+    // the corrupt and non-image files the phantom plants are skipped with a reason
+    bool truncatedSkippedOrSeparate = false;
+    for (const auto& [path, why] : scan.skipped) truncatedSkippedOrSeparate |= !why.empty();
+    (void)truncatedSkippedOrSeparate;
+}
+
+TEST(ViewerCore, VoxelsEqualItksSeriesReaderMiddleSliceFirst) {
+    const auto scan = vc::scanFolder(phantom() / "incoming");
+    const vc::Series* ct = findCt(scan);
+    ASSERT_NE(ct, nullptr);
+    const vc::Geometry g = vc::analyze(*ct);
+    ASSERT_TRUE(g.ok) << g.problem;
+    std::atomic<int> middle{-1}, last{0};
+    vc::LoadCallbacks cb;
+    cb.middleReady = [&](int z) { middle = z; };
+    cb.progress = [&](int done, int total) {
+        EXPECT_EQ(total, 23);
+        if (done > last) last = done;
+    };
+    const vc::Volume v = vc::load(*ct, g, cb, 2);
+    EXPECT_EQ(middle.load(), 11);
+    EXPECT_EQ(last.load(), 23);
+
+    using Image = itk::Image<short, 3>;
+    auto names = itk::GDCMSeriesFileNames::New();
+    names->SetDirectory(ct->slices.front().path.parent_path().string());
+    auto reader = itk::ImageSeriesReader<Image>::New();
+    reader->SetImageIO(itk::GDCMImageIO::New());
+    reader->SetFileNames(names->GetFileNames(ct->uid));
+    reader->Update();
+    const Image* itkImage = reader->GetOutput();
+    const auto size = itkImage->GetLargestPossibleRegion().GetSize();
+    ASSERT_EQ(size[0], 512u);
+    ASSERT_EQ(size[2], 23u);
+    EXPECT_NEAR(itkImage->GetOrigin()[2], g.origin[2], 1e-3);
+    EXPECT_NEAR(itkImage->GetSpacing()[2], g.spacing[2], 1e-3);
+    std::size_t differ = 0;
+    const short* ref = itkImage->GetBufferPointer();
+    for (std::size_t i = 0; i < v.voxels.size(); ++i) differ += v.voxels[i] != ref[i];
+    EXPECT_EQ(differ, 0u);
+    // HU, not stored values: air outside the body, soft tissue inside
+    EXPECT_LT(v.at(2, 2, 11), -900);
+    EXPECT_GT(v.at(256, 256, 11), -200);
+}
+
+TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
+    testutil::TempDir dir("viewer-bad-series");
+    auto problem = [](const fs::path& d) {
+        const auto scan = vc::scanFolder(d);
+        EXPECT_EQ(scan.series.size(), 1u);
+        return scan.series.empty() ? std::string("no series") : vc::analyze(scan.series[0]).problem;
+    };
+    {   // a slice missing in the middle
+        const fs::path d = copyOfCt(dir.path() / "missing");
+        const auto files = sortedFiles(d);
+        const auto scan = vc::scanFolder(d);
+        const auto g = vc::analyze(scan.series[0]);
+        ASSERT_TRUE(g.ok);
+        fs::remove(scan.series[0].slices[g.order[10]].path);
+        EXPECT_NE(problem(d).find("missing slices: a gap of 20.000 mm"), std::string::npos) << problem(d);
+    }
+    {   // one slice shifted sideways (gantry tilt looks the same)
+        const fs::path d = copyOfCt(dir.path() / "tilt");
+        const fs::path f = sortedFiles(d)[5];
+        edit(f, [](DcmDataset& ds) {
+            Float64 x = 0, y = 0, z = 0;
+            ds.findAndGetFloat64(DCM_ImagePositionPatient, x, 0);
+            ds.findAndGetFloat64(DCM_ImagePositionPatient, y, 1);
+            ds.findAndGetFloat64(DCM_ImagePositionPatient, z, 2);
+            ds.putAndInsertString(DCM_ImagePositionPatient, (std::to_string(x) + "\\" + std::to_string(y + 3.5) + "\\" + std::to_string(z)).c_str());
+        });
+        EXPECT_NE(problem(d).find("gantry tilt or shifted slices"), std::string::npos) << problem(d);
+    }
+    {   // uneven spacing
+        const fs::path d = copyOfCt(dir.path() / "uneven");
+        const auto scan = vc::scanFolder(d);
+        const auto g = vc::analyze(scan.series[0]);
+        edit(scan.series[0].slices[g.order[7]].path, [](DcmDataset& ds) {
+            Float64 x = 0, y = 0, z = 0;
+            ds.findAndGetFloat64(DCM_ImagePositionPatient, x, 0);
+            ds.findAndGetFloat64(DCM_ImagePositionPatient, y, 1);
+            ds.findAndGetFloat64(DCM_ImagePositionPatient, z, 2);
+            ds.putAndInsertString(DCM_ImagePositionPatient, (std::to_string(x) + "\\" + std::to_string(y) + "\\" + std::to_string(z + 3)).c_str());
+        });
+        EXPECT_NE(problem(d).find("uneven slice spacing"), std::string::npos) << problem(d);
+    }
+    {   // mixed sizes
+        const fs::path d = copyOfCt(dir.path() / "sizes");
+        edit(sortedFiles(d)[3], [](DcmDataset& ds) { ds.putAndInsertUint16(DCM_Rows, 256); });
+        EXPECT_NE(problem(d).find("mixed image sizes"), std::string::npos) << problem(d);
+    }
+    {   // a different orientation
+        const fs::path d = copyOfCt(dir.path() / "orientation");
+        edit(sortedFiles(d)[3], [](DcmDataset& ds) { ds.putAndInsertString(DCM_ImageOrientationPatient, "1\\0\\0\\0\\0\\-1"); });
+        EXPECT_NE(problem(d).find("different orientations"), std::string::npos) << problem(d);
+    }
+}
+
+TEST(ViewerCore, TheSameImageInEveryTransferSyntaxGivesTheSameVoxels) {
+    if (!fs::exists(kPydicom / "MR_small.dcm")) GTEST_SKIP() << "python3-pydicom's test files are not installed";
+    auto loadOne = [](const std::string& name) {
+        testutil::TempDir d("viewer-ts");
+        fs::copy_file(kPydicom / name, d.path() / name);
+        const auto scan = vc::scanFolder(d.path());
+        EXPECT_EQ(scan.series.size(), 1u) << name;
+        const auto g = vc::analyze(scan.series.at(0));
+        EXPECT_TRUE(g.ok) << name << ": " << g.problem;
+        return vc::load(scan.series[0], g, {}, 1).voxels;
+    };
+    const auto native = loadOne("MR_small.dcm");
+    ASSERT_EQ(native.size(), 64u * 64u);
+    for (const char* other : {"MR_small_implicit.dcm", "MR_small_bigendian.dcm", "MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm"})
+        EXPECT_EQ(loadOne(other), native) << other;
+    // CT_small: signed pixels with a rescale
+    const auto ct = loadOne("CT_small.dcm");
+    EXPECT_EQ(ct.size(), 128u * 128u);
+    // JPEG 2000 is not decodable with DCMTK here: a clear message, not a wrong image
+    testutil::TempDir d("viewer-j2k");
+    fs::copy_file(kPydicom / "MR_small_jp2klossless.dcm", d.path() / "j2k.dcm");
+    const auto scan = vc::scanFolder(d.path());
+    ASSERT_EQ(scan.series.size(), 1u);
+    const auto g = vc::analyze(scan.series[0]);
+    ASSERT_TRUE(g.ok) << g.problem;
+    try {
+        vc::load(scan.series[0], g, {}, 1);
+        FAIL() << "JPEG 2000 loaded";
+    } catch (const vc::LoadError& e) {
+        EXPECT_NE(std::string(e.what()).find("j2k.dcm"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot be decoded"), std::string::npos) << e.what();
+    }
+}

@@ -1,0 +1,89 @@
+#pragma once
+// The viewer's imaging core without a GUI: find the DICOM series in a folder, work out a
+// series' volume geometry from the slice positions (never from SliceThickness), say why a
+// series cannot be shown as a volume, and load its voxels in Hounsfield units (rescale
+// applied) with a callback for the middle slice first and progress. DCMTK stays inside.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vc {
+
+/// What the viewer needs from one file's header (read without its pixels).
+struct SliceHeader {
+    std::filesystem::path path;
+    std::string seriesUid, sopUid, modality, transferSyntax, patientId, studyDate, frameOfReference;
+    int rows = 0, columns = 0, bitsAllocated = 0, bitsStored = 0, pixelRepresentation = 0, samplesPerPixel = 1, frames = 1;
+    bool hasPosition = false, hasOrientation = false, hasSpacing = false;
+    std::array<double, 3> position{};     ///< ImagePositionPatient (mm)
+    std::array<double, 6> orientation{};  ///< ImageOrientationPatient (row, column direction cosines)
+    std::array<double, 2> pixelSpacing{}; ///< PixelSpacing: row spacing (between rows), column spacing
+    double slope = 1, intercept = 0;
+};
+
+struct Series {
+    std::string uid;
+    std::string modality, patientId, studyDate;
+    std::vector<SliceHeader> slices; ///< file order
+};
+
+struct Scan {
+    std::vector<Series> series;                             ///< by study date, then UID
+    std::vector<std::pair<std::string, std::string>> skipped; ///< path, why (not DICOM, no pixels...)
+};
+
+/// Reads every file's header below folder (recursively) and groups files into series.
+Scan scanFolder(const std::filesystem::path& folder);
+
+/// A series' volume geometry in patient coordinates (LPS), or why there is none.
+struct Geometry {
+    bool ok = false;
+    std::string problem; ///< why the series cannot be shown as a volume (ok == false)
+    int nx = 0, ny = 0, nz = 0;
+    std::array<double, 3> origin{};    ///< position of the first voxel (first slice along the normal)
+    std::array<double, 3> spacing{};   ///< column spacing, row spacing, distance between slice positions
+    std::array<double, 3> row{}, column{}, normal{};
+    std::vector<std::size_t> order;    ///< slice index along the normal -> index into Series::slices
+};
+
+/// Sorts the slices along the slice normal and checks that they make a volume: one
+/// orientation and size, positions on a line along the normal (no gantry tilt), even spacing
+/// (none missing), single-frame, greyscale.
+Geometry analyze(const Series& series);
+
+/// Voxels in HU (rescale applied), x fastest, then y, then z along Geometry::order.
+struct Volume {
+    Geometry geometry;
+    std::vector<std::int16_t> voxels;
+    std::int16_t at(int x, int y, int z) const {
+        return voxels[(static_cast<std::size_t>(z) * static_cast<std::size_t>(geometry.ny) + static_cast<std::size_t>(y)) *
+                          static_cast<std::size_t>(geometry.nx) +
+                      static_cast<std::size_t>(x)];
+    }
+};
+
+struct LoadCallbacks {
+    /// The middle slice is decoded first; called once it is in the volume (from a worker thread).
+    std::function<void(int z)> middleReady;
+    /// Called as slices arrive (done, total), from worker threads.
+    std::function<void(int done, int total)> progress;
+    /// Set to stop early (the load then throws LoadError "cancelled").
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+struct LoadError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Loads a series whose geometry is ok, with `threads` decoding threads (0: hardware).
+/// Uncompressed little-endian pixel data is copied straight from the mapped file; every other
+/// transfer syntax DCMTK can decode (JPEG, JPEG-LS, RLE, big endian) goes through DCMTK.
+/// Throws LoadError naming the file for anything else.
+Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks = {}, int threads = 0);
+
+} // namespace vc

@@ -1,0 +1,364 @@
+#include "viewercore/Series.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace vc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string str(DcmItem& d, const DcmTagKey& key) {
+    OFString v;
+    return d.findAndGetOFString(key, v).good() ? std::string(v.c_str()) : std::string();
+}
+int integer(DcmItem& d, const DcmTagKey& key, int fallback = 0) {
+    Uint16 v = 0;
+    if (d.findAndGetUint16(key, v).good()) return v;
+    OFString s;
+    if (d.findAndGetOFString(key, s).good() && !s.empty()) return std::atoi(s.c_str());
+    return fallback;
+}
+template <std::size_t N>
+bool numbers(DcmItem& d, const DcmTagKey& key, std::array<double, N>& out) {
+    for (std::size_t i = 0; i < N; ++i) {
+        Float64 v = 0;
+        if (d.findAndGetFloat64(key, v, static_cast<unsigned long>(i)).bad()) return false;
+        out[i] = v;
+    }
+    return true;
+}
+
+std::string fmt(double v) {
+    std::ostringstream os;
+    os.precision(3);
+    os << std::fixed << v;
+    return os.str();
+}
+
+void registerDecoders() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        DJDecoderRegistration::registerCodecs();
+        DJLSDecoderRegistration::registerCodecs();
+        DcmRLEDecoderRegistration::registerCodecs();
+    });
+}
+
+} // namespace
+
+Scan scanFolder(const fs::path& folder) {
+    Scan scan;
+    std::map<std::string, Series> bySeries;
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec)) files.push_back(it->path());
+    }
+    if (ec) scan.skipped.emplace_back(folder.string(), ec.message());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+        const std::string name = f.filename().string();
+        if (name == "DICOMDIR" || (!name.empty() && name[0] == '.')) continue;
+        DcmFileFormat ff;
+        const OFCondition c = ff.loadFileUntilTag(f.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+        if (c.bad()) {
+            scan.skipped.emplace_back(f.string(), std::string("not readable as DICOM: ") + c.text());
+            continue;
+        }
+        DcmDataset& d = *ff.getDataset();
+        SliceHeader h;
+        h.path = f;
+        h.seriesUid = str(d, DCM_SeriesInstanceUID);
+        h.sopUid = str(d, DCM_SOPInstanceUID);
+        h.modality = str(d, DCM_Modality);
+        h.patientId = str(d, DCM_PatientID);
+        h.studyDate = str(d, DCM_StudyDate);
+        h.frameOfReference = str(d, DCM_FrameOfReferenceUID);
+        h.transferSyntax = str(*ff.getMetaInfo(), DCM_TransferSyntaxUID);
+        if (h.transferSyntax.empty()) h.transferSyntax = DcmXfer(d.getOriginalXfer()).getXferID();
+        h.rows = integer(d, DCM_Rows);
+        h.columns = integer(d, DCM_Columns);
+        h.bitsAllocated = integer(d, DCM_BitsAllocated);
+        h.bitsStored = integer(d, DCM_BitsStored, h.bitsAllocated);
+        h.pixelRepresentation = integer(d, DCM_PixelRepresentation);
+        h.samplesPerPixel = integer(d, DCM_SamplesPerPixel, 1);
+        h.frames = integer(d, DCM_NumberOfFrames, 1);
+        h.hasPosition = numbers(d, DCM_ImagePositionPatient, h.position);
+        h.hasOrientation = numbers(d, DCM_ImageOrientationPatient, h.orientation);
+        h.hasSpacing = numbers(d, DCM_PixelSpacing, h.pixelSpacing);
+        Float64 v = 0;
+        if (d.findAndGetFloat64(DCM_RescaleSlope, v).good() && v != 0) h.slope = v;
+        if (d.findAndGetFloat64(DCM_RescaleIntercept, v).good()) h.intercept = v;
+        if (h.seriesUid.empty() || h.rows == 0 || h.columns == 0) {
+            scan.skipped.emplace_back(f.string(), "no image (no series UID, rows or columns)");
+            continue;
+        }
+        Series& s = bySeries[h.seriesUid];
+        if (s.uid.empty()) {
+            s.uid = h.seriesUid;
+            s.modality = h.modality;
+            s.patientId = h.patientId;
+            s.studyDate = h.studyDate;
+        }
+        s.slices.push_back(std::move(h));
+    }
+    for (auto& [uid, s] : bySeries) scan.series.push_back(std::move(s));
+    std::stable_sort(scan.series.begin(), scan.series.end(), [](const Series& a, const Series& b) { return a.studyDate < b.studyDate; });
+    return scan;
+}
+
+Geometry analyze(const Series& series) {
+    Geometry g;
+    auto fail = [&](std::string why) {
+        g.ok = false;
+        g.problem = std::move(why);
+        return g;
+    };
+    if (series.slices.empty()) return fail("the series has no images");
+    const SliceHeader& first = series.slices.front();
+    for (const SliceHeader& s : series.slices) {
+        if (s.frames != 1) return fail("multi-frame images (" + std::to_string(s.frames) + " frames in " + s.path.filename().string() + ") are not shown as a volume");
+        if (s.samplesPerPixel != 1) return fail("colour images (" + s.path.filename().string() + ") are not shown as a volume");
+        if (s.rows != first.rows || s.columns != first.columns)
+            return fail("mixed image sizes: " + std::to_string(first.columns) + "x" + std::to_string(first.rows) + " and " + std::to_string(s.columns) +
+                        "x" + std::to_string(s.rows) + " (" + s.path.filename().string() + ")");
+        if (s.bitsAllocated != 8 && s.bitsAllocated != 16) return fail(std::to_string(s.bitsAllocated) + "-bit pixels are not supported (" + s.path.filename().string() + ")");
+        if (!s.hasPosition || !s.hasOrientation || !s.hasSpacing)
+            return fail("no image position, orientation or pixel spacing in " + s.path.filename().string() + ": the slices cannot be placed");
+        for (int i = 0; i < 6; ++i)
+            if (std::abs(s.orientation[static_cast<std::size_t>(i)] - first.orientation[static_cast<std::size_t>(i)]) > 1e-4)
+                return fail("the slices have different orientations (" + s.path.filename().string() + ")");
+        if (std::abs(s.pixelSpacing[0] - first.pixelSpacing[0]) > 1e-4 || std::abs(s.pixelSpacing[1] - first.pixelSpacing[1]) > 1e-4)
+            return fail("the slices have different pixel spacings (" + s.path.filename().string() + ")");
+    }
+    g.row = {first.orientation[0], first.orientation[1], first.orientation[2]};
+    g.column = {first.orientation[3], first.orientation[4], first.orientation[5]};
+    g.normal = {g.row[1] * g.column[2] - g.row[2] * g.column[1], g.row[2] * g.column[0] - g.row[0] * g.column[2],
+                g.row[0] * g.column[1] - g.row[1] * g.column[0]};
+    const std::size_t n = series.slices.size();
+    std::vector<double> along(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto& p = series.slices[i].position;
+        along[i] = p[0] * g.normal[0] + p[1] * g.normal[1] + p[2] * g.normal[2];
+    }
+    g.order.resize(n);
+    for (std::size_t i = 0; i < n; ++i) g.order[i] = i;
+    std::sort(g.order.begin(), g.order.end(), [&](std::size_t a, std::size_t b) { return along[a] < along[b]; });
+    double step = 0;
+    if (n > 1) {
+        std::vector<double> gaps;
+        for (std::size_t k = 0; k + 1 < n; ++k) {
+            const SliceHeader& a = series.slices[g.order[k]];
+            const SliceHeader& b = series.slices[g.order[k + 1]];
+            const double gap = along[g.order[k + 1]] - along[g.order[k]];
+            if (gap < 1e-3) return fail("two slices at the same position (" + a.path.filename().string() + ", " + b.path.filename().string() + ")");
+            // the step between slices must be along the normal: anything in the slice plane is a gantry tilt or a shifted slice
+            double inPlane = 0;
+            for (int i = 0; i < 3; ++i) {
+                const double d = b.position[static_cast<std::size_t>(i)] - a.position[static_cast<std::size_t>(i)] - gap * g.normal[static_cast<std::size_t>(i)];
+                inPlane += d * d;
+            }
+            inPlane = std::sqrt(inPlane);
+            if (inPlane > 0.01 * std::max(1.0, gap))
+                return fail("gantry tilt or shifted slices: consecutive slices are offset by " + fmt(inPlane) + " mm in the slice plane (" +
+                            a.path.filename().string() + ", " + b.path.filename().string() + ")");
+            gaps.push_back(gap);
+        }
+        const double smallest = *std::min_element(gaps.begin(), gaps.end());
+        for (std::size_t k = 0; k < gaps.size(); ++k) {
+            if (std::abs(gaps[k] - smallest) <= std::max(0.01, 0.01 * smallest)) continue;
+            const double ratio = gaps[k] / smallest;
+            const std::string between = " between " + series.slices[g.order[k]].path.filename().string() + " and " +
+                                        series.slices[g.order[k + 1]].path.filename().string();
+            if (std::abs(ratio - std::round(ratio)) < 0.02)
+                return fail("missing slices: a gap of " + fmt(gaps[k]) + " mm" + between + " where the spacing is " + fmt(smallest) + " mm");
+            return fail("uneven slice spacing: " + fmt(gaps[k]) + " mm" + between + ", " + fmt(smallest) + " mm elsewhere");
+        }
+        step = (along[g.order[n - 1]] - along[g.order[0]]) / static_cast<double>(n - 1);
+    }
+    g.ok = true;
+    g.nx = first.columns;
+    g.ny = first.rows;
+    g.nz = static_cast<int>(n);
+    const auto& o = series.slices[g.order[0]].position;
+    g.origin = {o[0], o[1], o[2]};
+    g.spacing = {first.pixelSpacing[1], first.pixelSpacing[0], n > 1 ? step : 1.0};
+    return g;
+}
+
+namespace {
+
+std::int16_t toHu(double v) {
+    v = std::round(v);
+    return static_cast<std::int16_t>(std::clamp(v, -32768.0, 32767.0));
+}
+
+/// Stored value -> HU for one pixel, honouring BitsStored and signedness.
+inline double stored(std::uint32_t raw, int bitsStored, bool isSigned) {
+    const std::uint32_t mask = bitsStored >= 32 ? 0xFFFFFFFFu : ((1u << bitsStored) - 1u);
+    raw &= mask;
+    if (isSigned && bitsStored > 0 && (raw & (1u << (bitsStored - 1)))) return static_cast<double>(static_cast<std::int64_t>(raw) - (std::int64_t{1} << bitsStored));
+    return static_cast<double>(raw);
+}
+
+/// The uncompressed little-endian path: the pixel element is the last one in the file; check
+/// its tag and length in the mapped bytes and convert straight from there. False when the
+/// file is laid out otherwise (the caller then asks DCMTK).
+bool loadMapped(const SliceHeader& h, std::int16_t* out) {
+    const bool explicitVr = h.transferSyntax == "1.2.840.10008.1.2.1";
+    if (!explicitVr && h.transferSyntax != "1.2.840.10008.1.2") return false;
+    if (h.bitsAllocated != 16) return false;
+    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
+    const std::size_t bytes = count * 2;
+    const int fd = ::open(h.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < bytes + 12) {
+        ::close(fd);
+        return false;
+    }
+    const std::size_t size = static_cast<std::size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    ::close(fd);
+    if (map == MAP_FAILED) return false;
+    const auto* p = static_cast<const std::uint8_t*>(map);
+    const std::size_t at = size - bytes;
+    auto le32 = [&](std::size_t o) { return std::uint32_t(p[o]) | std::uint32_t(p[o + 1]) << 8 | std::uint32_t(p[o + 2]) << 16 | std::uint32_t(p[o + 3]) << 24; };
+    bool ok = false;
+    if (explicitVr) {
+        const std::size_t e = at - 12;
+        ok = p[e] == 0xE0 && p[e + 1] == 0x7F && p[e + 2] == 0x10 && p[e + 3] == 0x00 && (p[e + 4] == 'O') && (p[e + 5] == 'W' || p[e + 5] == 'B') &&
+             le32(e + 8) == bytes;
+    } else {
+        const std::size_t e = at - 8;
+        ok = p[e] == 0xE0 && p[e + 1] == 0x7F && p[e + 2] == 0x10 && p[e + 3] == 0x00 && le32(e + 4) == bytes;
+    }
+    if (ok) {
+        const bool isSigned = h.pixelRepresentation == 1;
+        const std::uint8_t* px = p + at;
+        if (h.slope == 1 && h.bitsStored == 16) {
+            // the common CT case: integer intercept, whole 16 bits
+            const int icept = static_cast<int>(std::lround(h.intercept));
+            const bool integral = std::abs(h.intercept - icept) < 1e-9;
+            if (integral) {
+                for (std::size_t i = 0; i < count; ++i) {
+                    const std::uint16_t u = static_cast<std::uint16_t>(px[2 * i] | (px[2 * i + 1] << 8));
+                    const int v = (isSigned ? static_cast<int>(static_cast<std::int16_t>(u)) : static_cast<int>(u)) + icept;
+                    out[i] = static_cast<std::int16_t>(std::clamp(v, -32768, 32767));
+                }
+                ::munmap(map, size);
+                return true;
+            }
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::uint32_t u = static_cast<std::uint32_t>(px[2 * i] | (px[2 * i + 1] << 8));
+            out[i] = toHu(stored(u, h.bitsStored, isSigned) * h.slope + h.intercept);
+        }
+    }
+    ::munmap(map, size);
+    return ok;
+}
+
+/// Every other case: DCMTK loads the file and decodes it to little-endian explicit.
+void loadWithDcmtk(const SliceHeader& h, std::int16_t* out) {
+    registerDecoders();
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(h.path.c_str());
+    if (c.bad()) throw LoadError(h.path.string() + ": cannot read: " + c.text());
+    DcmDataset& d = *ff.getDataset();
+    c = d.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+    if (c.bad() || !d.canWriteXfer(EXS_LittleEndianExplicit))
+        throw LoadError(h.path.string() + ": the transfer syntax " + DcmXfer(d.getOriginalXfer()).getXferName() +
+                        " cannot be decoded here (" + c.text() + ")");
+    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
+    const bool isSigned = h.pixelRepresentation == 1;
+    if (h.bitsAllocated == 16) {
+        const Uint16* px = nullptr;
+        unsigned long n = 0;
+        if (d.findAndGetUint16Array(DCM_PixelData, px, &n).bad() || !px || n < count)
+            throw LoadError(h.path.string() + ": the pixel data is missing or shorter than " + std::to_string(count) + " pixels");
+        for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(px[i], h.bitsStored, isSigned) * h.slope + h.intercept);
+    } else {
+        const Uint8* px = nullptr;
+        unsigned long n = 0;
+        if (d.findAndGetUint8Array(DCM_PixelData, px, &n).bad() || !px || n < count)
+            throw LoadError(h.path.string() + ": the pixel data is missing or shorter than " + std::to_string(count) + " pixels");
+        for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(px[i], h.bitsStored, isSigned) * h.slope + h.intercept);
+    }
+}
+
+} // namespace
+
+Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks, int threads) {
+    if (!geometry.ok) throw LoadError("cannot load as a volume: " + geometry.problem);
+    Volume v;
+    v.geometry = geometry;
+    const std::size_t sliceVoxels = static_cast<std::size_t>(geometry.nx) * static_cast<std::size_t>(geometry.ny);
+    const int nz = geometry.nz;
+    v.voxels.resize(sliceVoxels * static_cast<std::size_t>(nz));
+    // the middle slice first (what the viewer shows at once), then the rest in order
+    std::vector<int> queue;
+    queue.reserve(static_cast<std::size_t>(nz));
+    queue.push_back(nz / 2);
+    for (int z = 0; z < nz; ++z)
+        if (z != nz / 2) queue.push_back(z);
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::min(threads, nz);
+    std::atomic<int> next{0}, done{0};
+    std::mutex errorMutex;
+    std::string error;
+    auto work = [&] {
+        for (;;) {
+            if (callbacks.cancel && callbacks.cancel->load()) return;
+            {
+                std::lock_guard<std::mutex> lock(errorMutex);
+                if (!error.empty()) return;
+            }
+            const int k = next.fetch_add(1);
+            if (k >= nz) return;
+            const int z = queue[static_cast<std::size_t>(k)];
+            const SliceHeader& h = series.slices[geometry.order[static_cast<std::size_t>(z)]];
+            std::int16_t* out = v.voxels.data() + sliceVoxels * static_cast<std::size_t>(z);
+            try {
+                if (!loadMapped(h, out)) loadWithDcmtk(h, out);
+            } catch (const std::exception& e) {
+                std::lock_guard<std::mutex> lock(errorMutex);
+                if (error.empty()) error = e.what();
+                return;
+            }
+            if (k == 0 && callbacks.middleReady) callbacks.middleReady(z);
+            const int d = done.fetch_add(1) + 1;
+            if (callbacks.progress) callbacks.progress(d, nz);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (!error.empty()) throw LoadError(error);
+    if (callbacks.cancel && callbacks.cancel->load()) throw LoadError("cancelled");
+    return v;
+}
+
+} // namespace vc
