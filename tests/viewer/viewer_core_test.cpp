@@ -61,6 +61,7 @@ fs::path copyOfCt(const fs::path& dir) {
 void edit(const fs::path& file, const std::function<void(DcmDataset&)>& f) {
     DcmFileFormat ff;
     ASSERT_TRUE(ff.loadFile(file.c_str()).good()) << file;
+    ff.loadAllDataIntoMemory(); // saved over itself: nothing may be left to read from the old file
     f(*ff.getDataset());
     ASSERT_TRUE(ff.saveFile(file.c_str(), EXS_LittleEndianExplicit).good()) << file;
 }
@@ -140,6 +141,7 @@ TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
     auto problem = [](const fs::path& d) {
         const auto scan = vc::scanFolder(d);
         EXPECT_EQ(scan.series.size(), 1u);
+        for (const auto& [path, why] : scan.skipped) ADD_FAILURE() << path << ": " << why;
         return scan.series.empty() ? std::string("no series") : vc::analyze(scan.series[0]).problem;
     };
     {   // a slice missing in the middle

@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -67,6 +68,9 @@ void registerDecoders() {
 } // namespace
 
 Scan scanFolder(const fs::path& folder) {
+    // reading headers only: DCMTK would warn once per file that it stopped at the pixel data
+    static std::once_flag quiet;
+    std::call_once(quiet, [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::ERROR_LOG_LEVEL); });
     Scan scan;
     std::map<std::string, Series> bySeries;
     std::error_code ec;
@@ -113,6 +117,17 @@ Scan scanFolder(const fs::path& folder) {
         if (h.seriesUid.empty() || h.rows == 0 || h.columns == 0) {
             scan.skipped.emplace_back(f.string(), "no image (no series UID, rows or columns)");
             continue;
+        }
+        if (h.transferSyntax == "1.2.840.10008.1.2.1" || h.transferSyntax == "1.2.840.10008.1.2" || h.transferSyntax == "1.2.840.10008.1.2.2") {
+            const std::uintmax_t need = static_cast<std::uintmax_t>(h.rows) * static_cast<std::uintmax_t>(h.columns) *
+                                        static_cast<std::uintmax_t>(std::max(1, h.bitsAllocated / 8)) *
+                                        static_cast<std::uintmax_t>(std::max(1, h.samplesPerPixel)) * static_cast<std::uintmax_t>(std::max(1, h.frames));
+            std::error_code sizeError;
+            const std::uintmax_t size = fs::file_size(f, sizeError);
+            if (sizeError || size < need) {
+                scan.skipped.emplace_back(f.string(), "truncated: the file is shorter than its " + std::to_string(need) + " bytes of pixels");
+                continue;
+            }
         }
         Series& s = bySeries[h.seriesUid];
         if (s.uid.empty()) {
