@@ -97,6 +97,46 @@ TEST(ViewerCore, FindsTheSeriesAndPlacesTheSlicesByPosition) {
     (void)truncatedSkippedOrSeparate;
 }
 
+TEST(ViewerCore, TheFastHeaderReaderAgreesWithDcmtk) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(phantom() / "incoming"))
+        if (e.is_regular_file()) files.push_back(e.path());
+    if (fs::exists(kPydicom))
+        for (const auto& e : fs::directory_iterator(kPydicom))
+            if (e.path().extension() == ".dcm") files.push_back(e.path());
+    int fast = 0, compared = 0;
+    for (const fs::path& f : files) {
+        vc::SliceHeader a, b;
+        std::string why;
+        const bool dcmtk = vc::readHeaderDcmtk(f, b, why);
+        if (!vc::readHeaderFast(f, a)) continue; // declined: DCMTK reads it
+        ++fast;
+        ASSERT_TRUE(dcmtk) << f << ": the fast reader accepted what DCMTK cannot read: " << why;
+        ++compared;
+        EXPECT_EQ(a.seriesUid, b.seriesUid) << f;
+        EXPECT_EQ(a.sopUid, b.sopUid) << f;
+        EXPECT_EQ(a.modality, b.modality) << f;
+        EXPECT_EQ(a.patientId, b.patientId) << f;
+        EXPECT_EQ(a.studyDate, b.studyDate) << f;
+        EXPECT_EQ(a.transferSyntax, b.transferSyntax) << f;
+        EXPECT_EQ(a.rows, b.rows) << f;
+        EXPECT_EQ(a.columns, b.columns) << f;
+        EXPECT_EQ(a.bitsAllocated, b.bitsAllocated) << f;
+        EXPECT_EQ(a.bitsStored, b.bitsStored) << f;
+        EXPECT_EQ(a.pixelRepresentation, b.pixelRepresentation) << f;
+        EXPECT_EQ(a.samplesPerPixel, b.samplesPerPixel) << f;
+        EXPECT_EQ(a.frames, b.frames) << f;
+        EXPECT_EQ(a.hasPosition, b.hasPosition) << f;
+        EXPECT_EQ(a.hasOrientation, b.hasOrientation) << f;
+        for (int i = 0; i < 3 && a.hasPosition; ++i) EXPECT_NEAR(a.position[static_cast<std::size_t>(i)], b.position[static_cast<std::size_t>(i)], 1e-6) << f;
+        for (int i = 0; i < 6 && a.hasOrientation; ++i) EXPECT_NEAR(a.orientation[static_cast<std::size_t>(i)], b.orientation[static_cast<std::size_t>(i)], 1e-9) << f;
+        EXPECT_NEAR(a.slope, b.slope, 1e-9) << f;
+        EXPECT_NEAR(a.intercept, b.intercept, 1e-9) << f;
+    }
+    EXPECT_GT(fast, 40); // the phantom's files all go the fast way
+    EXPECT_EQ(compared, fast);
+}
+
 TEST(ViewerCore, VoxelsEqualItksSeriesReaderMiddleSliceFirst) {
     const auto scan = vc::scanFolder(phantom() / "incoming");
     const vc::Series* ct = findCt(scan);

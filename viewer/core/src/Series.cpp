@@ -67,6 +67,43 @@ void registerDecoders() {
 
 } // namespace
 
+bool readHeaderDcmtk(const fs::path& f, SliceHeader& h, std::string& why) {
+    // elements written as UN (e.g. by gdcmconv) are read with their dictionary VR, as the fast reader does
+    static std::once_flag unknownVr;
+    std::call_once(unknownVr, [] { dcmEnableUnknownVRConversion.set(OFTrue); });
+    DcmFileFormat ff;
+    const OFCondition c = ff.loadFileUntilTag(f.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+    if (c.bad()) {
+        why = std::string("not readable as DICOM: ") + c.text();
+        return false;
+    }
+    DcmDataset& d = *ff.getDataset();
+    h = SliceHeader{};
+    h.path = f;
+    h.seriesUid = str(d, DCM_SeriesInstanceUID);
+    h.sopUid = str(d, DCM_SOPInstanceUID);
+    h.modality = str(d, DCM_Modality);
+    h.patientId = str(d, DCM_PatientID);
+    h.studyDate = str(d, DCM_StudyDate);
+    h.frameOfReference = str(d, DCM_FrameOfReferenceUID);
+    h.transferSyntax = str(*ff.getMetaInfo(), DCM_TransferSyntaxUID);
+    if (h.transferSyntax.empty()) h.transferSyntax = DcmXfer(d.getOriginalXfer()).getXferID();
+    h.rows = integer(d, DCM_Rows);
+    h.columns = integer(d, DCM_Columns);
+    h.bitsAllocated = integer(d, DCM_BitsAllocated);
+    h.bitsStored = integer(d, DCM_BitsStored, h.bitsAllocated);
+    h.pixelRepresentation = integer(d, DCM_PixelRepresentation);
+    h.samplesPerPixel = integer(d, DCM_SamplesPerPixel, 1);
+    h.frames = integer(d, DCM_NumberOfFrames, 1);
+    h.hasPosition = numbers(d, DCM_ImagePositionPatient, h.position);
+    h.hasOrientation = numbers(d, DCM_ImageOrientationPatient, h.orientation);
+    h.hasSpacing = numbers(d, DCM_PixelSpacing, h.pixelSpacing);
+    Float64 v = 0;
+    if (d.findAndGetFloat64(DCM_RescaleSlope, v).good() && v != 0) h.slope = v;
+    if (d.findAndGetFloat64(DCM_RescaleIntercept, v).good()) h.intercept = v;
+    return true;
+}
+
 Scan scanFolder(const fs::path& folder) {
     // reading headers only: DCMTK would warn once per file that it stopped at the pixel data
     static std::once_flag quiet;
@@ -81,39 +118,28 @@ Scan scanFolder(const fs::path& folder) {
     }
     if (ec) scan.skipped.emplace_back(folder.string(), ec.message());
     std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
-        const std::string name = f.filename().string();
-        if (name == "DICOMDIR" || (!name.empty() && name[0] == '.')) continue;
-        DcmFileFormat ff;
-        const OFCondition c = ff.loadFileUntilTag(f.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
-        if (c.bad()) {
-            scan.skipped.emplace_back(f.string(), std::string("not readable as DICOM: ") + c.text());
+    // headers on two threads (fast reader first, DCMTK when it declines), grouped afterwards in file order
+    std::vector<SliceHeader> headers(files.size());
+    std::vector<std::string> why(files.size());
+    std::vector<char> good(files.size(), 0);
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i = next++; i < files.size(); i = next++) {
+            const std::string name = files[i].filename().string();
+            if (name == "DICOMDIR" || (!name.empty() && name[0] == '.')) continue;
+            if (readHeaderFast(files[i], headers[i]) || readHeaderDcmtk(files[i], headers[i], why[i])) good[i] = 1;
+        }
+    };
+    std::thread helper(work);
+    work();
+    helper.join();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const fs::path& f = files[i];
+        if (!good[i]) {
+            if (!why[i].empty()) scan.skipped.emplace_back(f.string(), why[i]);
             continue;
         }
-        DcmDataset& d = *ff.getDataset();
-        SliceHeader h;
-        h.path = f;
-        h.seriesUid = str(d, DCM_SeriesInstanceUID);
-        h.sopUid = str(d, DCM_SOPInstanceUID);
-        h.modality = str(d, DCM_Modality);
-        h.patientId = str(d, DCM_PatientID);
-        h.studyDate = str(d, DCM_StudyDate);
-        h.frameOfReference = str(d, DCM_FrameOfReferenceUID);
-        h.transferSyntax = str(*ff.getMetaInfo(), DCM_TransferSyntaxUID);
-        if (h.transferSyntax.empty()) h.transferSyntax = DcmXfer(d.getOriginalXfer()).getXferID();
-        h.rows = integer(d, DCM_Rows);
-        h.columns = integer(d, DCM_Columns);
-        h.bitsAllocated = integer(d, DCM_BitsAllocated);
-        h.bitsStored = integer(d, DCM_BitsStored, h.bitsAllocated);
-        h.pixelRepresentation = integer(d, DCM_PixelRepresentation);
-        h.samplesPerPixel = integer(d, DCM_SamplesPerPixel, 1);
-        h.frames = integer(d, DCM_NumberOfFrames, 1);
-        h.hasPosition = numbers(d, DCM_ImagePositionPatient, h.position);
-        h.hasOrientation = numbers(d, DCM_ImageOrientationPatient, h.orientation);
-        h.hasSpacing = numbers(d, DCM_PixelSpacing, h.pixelSpacing);
-        Float64 v = 0;
-        if (d.findAndGetFloat64(DCM_RescaleSlope, v).good() && v != 0) h.slope = v;
-        if (d.findAndGetFloat64(DCM_RescaleIntercept, v).good()) h.intercept = v;
+        SliceHeader& h = headers[i];
         if (h.seriesUid.empty() || h.rows == 0 || h.columns == 0) {
             scan.skipped.emplace_back(f.string(), "no image (no series UID, rows or columns)");
             continue;

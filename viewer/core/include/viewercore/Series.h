@@ -37,6 +37,11 @@ struct Scan {
     std::vector<std::pair<std::string, std::string>> skipped; ///< path, why (not DICOM, no pixels...)
 };
 
+/// Header of one file: the fast reader for little-endian files (false when it cannot), or DCMTK.
+bool readHeaderFast(const std::filesystem::path& path, SliceHeader& out);
+/// DCMTK's reading of the same header; false (with why) when the file is not a usable image.
+bool readHeaderDcmtk(const std::filesystem::path& path, SliceHeader& out, std::string& why);
+
 /// Reads every file's header below folder (recursively) and groups files into series.
 Scan scanFolder(const std::filesystem::path& folder);
 
