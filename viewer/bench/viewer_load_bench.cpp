@@ -3,6 +3,7 @@
 // fresh process of its own so that its peak memory is its own.
 //   viewer-load-bench SERIES_DIR [--runs N]        all three, a table (median of N runs, default 3)
 //   viewer-load-bench SERIES_DIR --only ours|gdcm|itk   one run of one reader (what the table runs)
+// "gdcm": gdcm::Reader per file and a copy of its pixel element (no rescale, no sort).
 // "ours": header scan + geometry + the middle slice decoded (time to first image) and the
 // whole volume in HU (time to full volume), 2 threads. Peak memory is the process's VmHWM
 // against the volume's voxel bytes (512 x 512 x slices x 2).
@@ -10,6 +11,7 @@
 
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
+#include <gdcmReader.h>
 #include <itkGDCMImageIO.h>
 #include <itkGDCMSeriesFileNames.h>
 #include <itkImage.h>
@@ -70,13 +72,16 @@ int runOne(const fs::path& dir, const std::string& which) {
         std::vector<char> volume;
         std::size_t at = 0;
         for (const fs::path& f : files) {
-            gdcm::ImageReader r;
+            // the plainest loop: parse each file, copy its pixel element's bytes into the volume
+            gdcm::Reader r;
             r.SetFileName(f.c_str());
             if (!r.Read()) return std::fprintf(stderr, "gdcm cannot read %s\n", f.c_str()), 2;
-            const gdcm::Image& img = r.GetImage();
-            const std::size_t len = img.GetBufferLength();
+            const gdcm::DataElement& px = r.GetFile().GetDataSet().GetDataElement(gdcm::Tag(0x7fe0, 0x0010));
+            const gdcm::ByteValue* bv = px.GetByteValue();
+            if (!bv) return std::fprintf(stderr, "gdcm: no native pixel data in %s\n", f.c_str()), 2;
+            const std::size_t len = bv->GetLength();
             if (volume.empty()) volume.resize(len * files.size());
-            img.GetBuffer(volume.data() + at);
+            std::memcpy(volume.data() + at, bv->GetPointer(), std::min(len, volume.size() - at));
             at += len;
             if (first == 0) first = since(t0);
         }

@@ -10,7 +10,6 @@
 #include <dcmtk/oflog/oflog.h>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -263,10 +262,15 @@ inline double stored(std::uint32_t raw, int bitsStored, bool isSigned) {
     return static_cast<double>(raw);
 }
 
-/// The uncompressed little-endian path: the pixel element is the last one in the file; check
-/// its tag and length in the mapped bytes and convert straight from there. False when the
-/// file is laid out otherwise (the caller then asks DCMTK).
-bool loadMapped(const SliceHeader& h, std::int16_t* out) {
+/// The uncompressed little-endian path: the pixel element is the last one in the file. Its tag
+/// and length are checked just before the last rows*columns*2 bytes, which are read straight
+/// into the volume and converted there. False when the file is laid out otherwise (the caller
+/// then asks DCMTK). (pread rather than mmap: unmapping in a threaded process costs TLB
+/// shootdowns on every core.)
+bool loadDirect(const SliceHeader& h, std::int16_t* out) {
+    static_assert(sizeof(std::int16_t) == 2);
+    const std::uint16_t probe = 1;
+    if (*reinterpret_cast<const std::uint8_t*>(&probe) != 1) return false; // big-endian host: DCMTK
     const bool explicitVr = h.transferSyntax == "1.2.840.10008.1.2.1";
     if (!explicitVr && h.transferSyntax != "1.2.840.10008.1.2") return false;
     if (h.bitsAllocated != 16) return false;
@@ -279,46 +283,44 @@ bool loadMapped(const SliceHeader& h, std::int16_t* out) {
         ::close(fd);
         return false;
     }
-    const std::size_t size = static_cast<std::size_t>(st.st_size);
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    const std::size_t at = static_cast<std::size_t>(st.st_size) - bytes;
+    std::uint8_t e[12];
+    bool ok = ::pread(fd, e, 12, static_cast<off_t>(at - 12)) == 12;
+    auto le32 = [](const std::uint8_t* p) { return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24; };
+    if (ok && explicitVr) {
+        ok = e[0] == 0xE0 && e[1] == 0x7F && e[2] == 0x10 && e[3] == 0x00 && e[4] == 'O' && (e[5] == 'W' || e[5] == 'B') && le32(e + 8) == bytes;
+    } else if (ok) {
+        ok = e[4] == 0xE0 && e[5] == 0x7F && e[6] == 0x10 && e[7] == 0x00 && le32(e + 8) == bytes;
+    }
+    std::size_t done = 0;
+    while (ok && done < bytes) {
+        const ssize_t n = ::pread(fd, reinterpret_cast<char*>(out) + done, bytes - done, static_cast<off_t>(at + done));
+        if (n <= 0) ok = false;
+        else done += static_cast<std::size_t>(n);
+    }
     ::close(fd);
-    if (map == MAP_FAILED) return false;
-    const auto* p = static_cast<const std::uint8_t*>(map);
-    const std::size_t at = size - bytes;
-    auto le32 = [&](std::size_t o) { return std::uint32_t(p[o]) | std::uint32_t(p[o + 1]) << 8 | std::uint32_t(p[o + 2]) << 16 | std::uint32_t(p[o + 3]) << 24; };
-    bool ok = false;
-    if (explicitVr) {
-        const std::size_t e = at - 12;
-        ok = p[e] == 0xE0 && p[e + 1] == 0x7F && p[e + 2] == 0x10 && p[e + 3] == 0x00 && (p[e + 4] == 'O') && (p[e + 5] == 'W' || p[e + 5] == 'B') &&
-             le32(e + 8) == bytes;
-    } else {
-        const std::size_t e = at - 8;
-        ok = p[e] == 0xE0 && p[e + 1] == 0x7F && p[e + 2] == 0x10 && p[e + 3] == 0x00 && le32(e + 4) == bytes;
-    }
-    if (ok) {
-        const bool isSigned = h.pixelRepresentation == 1;
-        const std::uint8_t* px = p + at;
-        if (h.slope == 1 && h.bitsStored == 16) {
-            // the common CT case: integer intercept, whole 16 bits
-            const int icept = static_cast<int>(std::lround(h.intercept));
-            const bool integral = std::abs(h.intercept - icept) < 1e-9;
-            if (integral) {
-                for (std::size_t i = 0; i < count; ++i) {
-                    const std::uint16_t u = static_cast<std::uint16_t>(px[2 * i] | (px[2 * i + 1] << 8));
-                    const int v = (isSigned ? static_cast<int>(static_cast<std::int16_t>(u)) : static_cast<int>(u)) + icept;
-                    out[i] = static_cast<std::int16_t>(std::clamp(v, -32768, 32767));
-                }
-                ::munmap(map, size);
-                return true;
+    if (!ok) return false;
+    const bool isSigned = h.pixelRepresentation == 1;
+    const int icept = static_cast<int>(std::lround(h.intercept));
+    if (h.slope == 1 && h.bitsStored >= 1 && h.bitsStored <= 16 && std::abs(h.intercept - icept) < 1e-9) {
+        // the common CT case (slope 1, integer intercept): integer arithmetic only, honouring
+        // BitsStored (CT: 12 of 16) and the sign, in a loop the compiler vectorises
+        const int shift = 16 - h.bitsStored;
+        const std::uint16_t mask = static_cast<std::uint16_t>(0xFFFFu >> shift);
+        auto* u = reinterpret_cast<std::uint16_t*>(out);
+        if (isSigned) {
+            for (std::size_t i = 0; i < count; ++i) {
+                const int v = static_cast<std::int16_t>(static_cast<std::uint16_t>(u[i] << shift)) >> shift; // sign-extend from BitsStored
+                out[i] = static_cast<std::int16_t>(std::clamp(v + icept, -32768, 32767));
             }
+        } else {
+            for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<std::int16_t>(std::clamp(static_cast<int>(u[i] & mask) + icept, -32768, 32767));
         }
-        for (std::size_t i = 0; i < count; ++i) {
-            const std::uint32_t u = static_cast<std::uint32_t>(px[2 * i] | (px[2 * i + 1] << 8));
-            out[i] = toHu(stored(u, h.bitsStored, isSigned) * h.slope + h.intercept);
-        }
+        return true;
     }
-    ::munmap(map, size);
-    return ok;
+    const auto* u = reinterpret_cast<const std::uint16_t*>(out);
+    for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(u[i], h.bitsStored, isSigned) * h.slope + h.intercept);
+    return true;
 }
 
 /// Every other case: DCMTK loads the file and decodes it to little-endian explicit.
@@ -382,7 +384,7 @@ Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks&
             const SliceHeader& h = series.slices[geometry.order[static_cast<std::size_t>(z)]];
             std::int16_t* out = v.voxels.data() + sliceVoxels * static_cast<std::size_t>(z);
             try {
-                if (!loadMapped(h, out)) loadWithDcmtk(h, out);
+                if (!loadDirect(h, out)) loadWithDcmtk(h, out);
             } catch (const std::exception& e) {
                 std::lock_guard<std::mutex> lock(errorMutex);
                 if (error.empty()) error = e.what();
