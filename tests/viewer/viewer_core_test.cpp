@@ -230,6 +230,38 @@ TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
     }
 }
 
+TEST(ViewerCore, StoredBitsAndSignAreHonoured) {
+    // one phantom slice rewritten as signed 12-bit pixels with junk in the unused high bits
+    testutil::TempDir dir("viewer-bits");
+    const fs::path d = copyOfCt(dir.path() / "ct");
+    const auto files = sortedFiles(d);
+    for (std::size_t i = 1; i < files.size(); ++i) fs::remove(files[i]);
+    const std::vector<Uint16> raw = {0x0FFF, 0xF800, 0x07FF, 0xA001, 0x0000};
+    const std::vector<int> expected = {-1 - 1024, -2048 - 1024, 2047 - 1024, 1 - 1024, -1024};
+    edit(files[0], [&](DcmDataset& ds) {
+        ds.putAndInsertUint16(DCM_PixelRepresentation, 1);
+        ds.putAndInsertUint16(DCM_BitsStored, 12);
+        ds.putAndInsertUint16(DCM_HighBit, 11);
+        ds.putAndInsertString(DCM_RescaleIntercept, "-1024");
+        ds.putAndInsertString(DCM_RescaleSlope, "1");
+        std::vector<Uint16> px(512 * 512, 0);
+        std::copy(raw.begin(), raw.end(), px.begin());
+        ds.putAndInsertUint16Array(DCM_PixelData, px.data(), static_cast<unsigned long>(px.size()));
+    });
+    auto scan = vc::scanFolder(d);
+    ASSERT_EQ(scan.series.size(), 1u);
+    const auto g = vc::analyze(scan.series[0]);
+    ASSERT_TRUE(g.ok) << g.problem;
+    const auto direct = vc::load(scan.series[0], g, {}, 1);
+    for (std::size_t i = 0; i < raw.size(); ++i) EXPECT_EQ(direct.voxels[i], expected[i]) << i;
+    // the same through a rescale with a fractional slope (the general path)
+    edit(files[0], [](DcmDataset& ds) { ds.putAndInsertString(DCM_RescaleSlope, "0.5"); });
+    scan = vc::scanFolder(d);
+    const auto general = vc::load(scan.series[0], vc::analyze(scan.series[0]), {}, 1);
+    const std::vector<int> halved = {-1025, -2048, -1, -1024, -1024}; // round(v * 0.5 - 1024), half away from zero
+    for (std::size_t i = 0; i < raw.size(); ++i) EXPECT_EQ(general.voxels[i], halved[i]) << i;
+}
+
 TEST(ViewerCore, TheSameImageInEveryTransferSyntaxGivesTheSameVoxels) {
     if (!fs::exists(kPydicom / "MR_small.dcm")) GTEST_SKIP() << "python3-pydicom's test files are not installed";
     auto loadOne = [](const std::string& name) {
