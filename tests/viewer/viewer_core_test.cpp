@@ -176,6 +176,22 @@ TEST(ViewerCore, VoxelsEqualItksSeriesReaderMiddleSliceFirst) {
     EXPECT_GT(v.at(256, 256, 11), -200);
 }
 
+TEST(ViewerCore, ALoadCanBeCancelled) {
+    const auto scan = vc::scanFolder(phantom() / "incoming");
+    const vc::Series* ct = findCt(scan);
+    ASSERT_NE(ct, nullptr);
+    std::atomic<bool> cancel{false};
+    vc::LoadCallbacks cb;
+    cb.cancel = &cancel;
+    cb.middleReady = [&](int) { cancel = true; }; // the user closed the series once it showed
+    try {
+        vc::load(*ct, vc::analyze(*ct), cb, 1);
+        FAIL() << "not cancelled";
+    } catch (const vc::LoadError& e) {
+        EXPECT_STREQ(e.what(), "cancelled");
+    }
+}
+
 TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
     testutil::TempDir dir("viewer-bad-series");
     auto problem = [](const fs::path& d) {
