@@ -205,6 +205,31 @@ TEST_P(ReadingQueue, PayloadsAreCheckedBeforeSigning) {
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
 
+TEST_P(ReadingQueue, AMalformedSubjectFileIsRefusedWholeNamingEveryBadRow) {
+    testutil::TempDir dir("queue-subj");
+    const fs::path f = dir.path() / "SUBJ.csv";
+    std::ofstream(f) << "STUDYID,USUBJID,RANDDT,DTHDT\n"
+                        "RELUTH,RELUTH-01-001,2024-01-03,\n"
+                        "RELUTH,RELUTH-01-002,2024-02-30,\n"  // no such day
+                        "OTHER,RELUTH-01-003,2024-01-03,\n"   // another trial
+                        "RELUTH,RELUTH-01-001,2024-01-04,\n"  // twice
+                        "RELUTH,RELUTH-01-004,2024-01-03,soon\n";
+    try {
+        queue->loadSubjectDates(manager, f);
+        FAIL() << "loaded";
+    } catch (const Refused& r) {
+        EXPECT_EQ(r.rule, "BAD_CSV");
+        const std::string m = r.what();
+        for (const char* where : {"SUBJ.csv:3:", "SUBJ.csv:4:", "SUBJ.csv:5:", "SUBJ.csv:6:"}) EXPECT_NE(m.find(where), std::string::npos) << m;
+        EXPECT_NE(m.find("4 problems"), std::string::npos) << m;
+    }
+    // all or nothing: the good row was not loaded either
+    EXPECT_TRUE(queue->db().query("SELECT pseudonym FROM subjects").empty());
+    std::ofstream(f) << "USUBJID\nRELUTH-01-001\n";
+    EXPECT_EQ(refusal([&] { queue->loadSubjectDates(manager, f); }), "BAD_CSV"); // no RANDDT column
+    EXPECT_EQ(auditCount("refused.load subject dates"), 2u);
+}
+
 TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) {
     testutil::TempDir dir("queue-adjudication");
     makeStore(dir.path(), 2, 3);

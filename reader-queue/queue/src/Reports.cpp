@@ -159,7 +159,8 @@ int Queue::loadSubjectDates(const Session& manager, const fs::path& csv) {
     };
     std::vector<Row> rows;
     std::set<std::string> seen;
-    for (std::size_t r = 1; problems.empty() && r < records.size(); ++r) {
+    const bool headerOk = problems.empty(); // every bad row is reported, not only the first
+    for (std::size_t r = 1; headerOk && r < records.size(); ++r) {
         const auto& rec = records[r];
         const std::string where = name + ":" + std::to_string(lines[r]) + ": ";
         auto get = [&](const char* c) -> std::string {
