@@ -353,6 +353,43 @@ TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) 
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
 
+TEST_P(ReadingQueue, AReadCorrectedBeforeAdjudicationWithdrawsTheTask) {
+    testutil::TempDir dir("queue-correction");
+    makeStore(dir.path(), 1, 3);
+    queue->importStore(manager, dir.path());
+    queue->loadSubjectDates(manager, subjectDates(dir.path(), 1));
+    queue->assignReaders(manager);
+    const std::string subject = pseudonym(1);
+    for (int t = 1; t <= 3; ++t) queue->qc(manager, subject, t, true, "");
+    auto reader = [&](int slot) {
+        return queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = ?", {subject, std::to_string(slot)})[0][0], kPw);
+    };
+    const std::vector<std::vector<std::string>> reads = {{baseline("40.0"), followup("27.0"), followup("26.0")},
+                                                         {baseline("40.0"), followup("27.0"), followupWithNewLesion("27.0")}};
+    for (int slot = 1; slot <= 2; ++slot)
+        for (int t = 1; t <= 3; ++t) {
+            queue->saveDraft(reader(slot), subject, t, reads[static_cast<std::size_t>(slot - 1)][static_cast<std::size_t>(t - 1)]);
+            queue->sign(reader(slot), subject, t, kPw, "I am the author of this assessment");
+        }
+    queue->closeSubject(manager, subject, "end of imaging follow-up");
+    auto round = [&] { return queue->db().query("SELECT state, COALESCE(adjudicator, '') FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject})[0]; };
+    ASSERT_EQ(round()[0], "open");
+    const Session adj = queue->login("adjudicator", kPw);
+    ASSERT_TRUE(queue->claimAdjudication(adj).has_value());
+    // Reader 2 finds the "new lesion" was a vessel: asks to reopen week 16, the manager agrees
+    queue->requestReopen(reader(2), subject, 3, "NEW01 is a vessel on the arterial phase");
+    queue->decideReopen(manager, subject, 2, 3, true, "checked with the reader");
+    EXPECT_EQ(round()[0], "awaiting_reads");
+    EXPECT_EQ(round()[1], ""); // the task left the adjudicator
+    EXPECT_EQ(refusal([&] { queue->decide(adj, subject, 1, "too late", kPw, "I am the adjudicator"); }), "ROLE"); // no longer theirs
+    // the corrected week 16: the lesion identified there is simply not in the new draft
+    queue->saveDraft(reader(2), subject, 3, followup("26.5"));
+    queue->sign(reader(2), subject, 3, kPw, "I am the author of this assessment");
+    EXPECT_EQ(round()[0], "not_needed"); // concordant now: no adjudication
+    EXPECT_TRUE(queue->adjudicationQueue(adj).empty());
+    EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
+}
+
 TEST_P(ReadingQueue, EveryOperationChecksTheCallersRoleAndAuditsRefusals) {
     testutil::TempDir dir("queue-roles");
     makeStore(dir.path(), 1, 2);
