@@ -447,10 +447,12 @@ struct Anonymizer::Impl {
                 ++ctx.acts.dummies;
                 break;
             case Action::Uid:
-                if (el->getVR() == EVR_UI) remapUids(el, ctx);
-                else removeIt(&ctx.acts.removed);
-                if (el->getVR() != EVR_UI) continue;
-                break;
+                if (el->getVR() == EVR_UI) {
+                    remapUids(el, ctx);
+                    break;
+                }
+                removeIt(&ctx.acts.removed); // el is gone: do not touch it again
+                continue;
             case Action::Shift: {
                 if (el->getVR() == EVR_DA || el->getVR() == EVR_DT) {
                     std::string v = getString(item, k);
@@ -565,7 +567,7 @@ struct Anonymizer::Impl {
         j["reasons"] = reasons;
         const fs::path rf = quarantined.string() + ".reason.json";
         const fs::path tmp = rf.parent_path() / (".tmp-" + rf.filename().string());
-        const std::string s = j.dump(1) + "\n";
+        const std::string s = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // text from the file may not be UTF-8
         const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd >= 0) {
             writeAll(fd, s.data(), s.size());
@@ -964,7 +966,7 @@ void Anonymizer::audit(const FileResult& r) {
     nlohmann::json reasons = nlohmann::json::array();
     for (const auto& q : r.reasons) reasons.push_back(q.text());
     j["quarantine_reasons"] = reasons;
-    const std::string line = j.dump() + "\n";
+    const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     std::lock_guard<std::mutex> lock(impl_->auditMutex);
     writeAll(impl_->auditFd, line.data(), line.size());
 }

@@ -245,7 +245,7 @@ void KeyStore::save() {
     nlohmann::json uids = nlohmann::json::object();
     for (const auto& [o, n] : uids_) uids[o] = n;
     j["uids"] = uids;
-    writeFileAtomically(file_, j.dump(1) + "\n");
+    writeFileAtomically(file_, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     ::chmod(file_.c_str(), 0600);
 }
 

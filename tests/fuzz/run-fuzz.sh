@@ -43,6 +43,13 @@ if [ -x "$src/build/bin/phantom" ] && [ ! -f "$build/corpus/.phantom" ]; then
   done
   rm -rf "$build/phantom"; touch "$build/corpus/.phantom"
 fi
+# inputs that once crashed it (kept small, committed): each must now run clean
+if ls "$src/tests/fuzz/regressions/"* >/dev/null 2>&1; then
+  echo "fuzz: replaying $(ls "$src/tests/fuzz/regressions" | wc -l) regression input(s)" >&2
+  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$build/anonymizer_fuzz" "$src/tests/fuzz/regressions/"* >/dev/null 2>&1 \
+    || { echo "fuzz: a regression input fails again:" >&2; "$build/anonymizer_fuzz" "$src/tests/fuzz/regressions/"* 2>&1 | tail -30; exit 1; }
+  cp -n "$src/tests/fuzz/regressions/"* "$build/corpus/"
+fi
 echo "fuzz: running for $seconds s over $(ls "$build/corpus" | wc -l) seeds" >&2
 cd "$build"
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
