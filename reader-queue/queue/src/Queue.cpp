@@ -336,14 +336,24 @@ std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
 }
 
 
-void Queue::saveDraft(const Session& reader, const std::string& subject, int ordinal, const std::string& payload) {
+int Queue::ownSlot(const Session& reader, const std::string& subject, const std::string& operation) {
     const int slot = slotOf(*db_, subject, reader.user);
+    if (reader.role != Role::Reader || slot == 0) refuse(reader, operation, "subject:" + subject, "ROLE", "this subject's reads are not yours");
+    return slot;
+}
+
+std::vector<std::vector<std::string>> Queue::readRow(const std::string& subject, int slot, int ordinal, const std::string& columns) {
+    auto rows = db_->query("SELECT " + columns + " FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
+                           {subject, std::to_string(slot), std::to_string(ordinal)});
+    if (rows.empty()) throw Refused("NO_READ", readObject(subject, slot, ordinal) + " does not exist");
+    return rows;
+}
+
+void Queue::saveDraft(const Session& reader, const std::string& subject, int ordinal, const std::string& payload) {
+    const int slot = ownSlot(reader, subject, "save a draft");
     const std::string object = readObject(subject, slot, ordinal);
-    if (reader.role != Role::Reader || slot == 0) refuse(reader, "save a draft", "subject:" + subject, "ROLE", "this subject's reads are not yours");
     audited(reader, "save a draft", object, [&] {
-        const auto rows = db_->query("SELECT state, draft FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
-                                     {subject, std::to_string(slot), std::to_string(ordinal)});
-        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        const auto rows = readRow(subject, slot, ordinal, "state, draft");
         workflow::ReadContext c;
         c.actor = Role::Reader;
         c.actorIsAssignedReader = true;
@@ -357,17 +367,14 @@ void Queue::saveDraft(const Session& reader, const std::string& subject, int ord
 
 void Queue::sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,
                  const std::string& meaning) {
-    const int slot = slotOf(*db_, subject, reader.user);
+    const int slot = ownSlot(reader, subject, "sign");
     const std::string object = readObject(subject, slot, ordinal);
-    if (reader.role != Role::Reader || slot == 0) refuse(reader, "sign", "subject:" + subject, "ROLE", "this subject's reads are not yours");
     // the signature is the password again (a failed one counts like a failed login)
     login(reader.user, password);
     if (meaning.find_first_not_of(" \t") == std::string::npos)
         refuse(reader, "sign", object, "MEANING_REQUIRED", "a signature states its meaning");
     audited(reader, "sign", object, [&] {
-        const auto rows = db_->query("SELECT state, draft FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
-                                     {subject, std::to_string(slot), std::to_string(ordinal)});
-        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        const auto rows = readRow(subject, slot, ordinal, "state, draft");
         // what is signed must be complete and pass the engine's rules (baseline selection, values)
         std::vector<TimepointRead> tps = signedTimepoints(subject, slot, ordinal - 1);
         tps.push_back({ordinal, db_->query("SELECT study_date FROM timepoints WHERE subject = ? AND ordinal = ?",
@@ -402,13 +409,10 @@ void Queue::sign(const Session& reader, const std::string& subject, int ordinal,
 }
 
 void Queue::requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason) {
-    const int slot = slotOf(*db_, subject, reader.user);
+    const int slot = ownSlot(reader, subject, "request a reopen");
     const std::string object = readObject(subject, slot, ordinal);
-    if (reader.role != Role::Reader || slot == 0) refuse(reader, "request a reopen", "subject:" + subject, "ROLE", "this subject's reads are not yours");
     audited(reader, "request a reopen", object, [&] {
-        const auto rows = db_->query("SELECT state FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
-                                     {subject, std::to_string(slot), std::to_string(ordinal)});
-        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        const auto rows = readRow(subject, slot, ordinal, "state");
         workflow::ReadContext c;
         c.actor = Role::Reader;
         c.actorIsAssignedReader = true;
@@ -433,9 +437,7 @@ void Queue::decideReopen(const Session& manager, const std::string& subject, int
     const auto event = approve ? workflow::ReadEvent::ApproveReopen : workflow::ReadEvent::DenyReopen;
     require(manager, {Role::Manager}, approve ? "approve a reopen" : "deny a reopen");
     audited(manager, approve ? "approve a reopen" : "deny a reopen", object, [&] {
-        const auto rows = db_->query("SELECT state FROM reads WHERE subject = ? AND slot = ? AND ordinal = ?",
-                                     {subject, std::to_string(slot), std::to_string(ordinal)});
-        if (rows.empty()) throw Refused("NO_READ", object + " does not exist");
+        const auto rows = readRow(subject, slot, ordinal, "state");
         workflow::ReadContext c;
         c.actor = manager.role;
         c.reason = reason;

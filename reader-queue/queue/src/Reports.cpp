@@ -218,8 +218,7 @@ void Queue::closeSubject(const Session& manager, const std::string& subject, con
 }
 
 Queue::OwnRead Queue::ownRead(const Session& reader, const std::string& subject) {
-    const int slot = slotOf(*db_, subject, reader.user);
-    if (reader.role != Role::Reader || slot == 0) refuse(reader, "open a read", "subject:" + subject, "ROLE", "this subject's reads are not yours");
+    const int slot = ownSlot(reader, subject, "open a read");
     OwnRead out;
     out.subject = subject;
     out.dates = datesOf(subject);
@@ -281,12 +280,13 @@ std::vector<Queue::ReaderStats> Queue::readers(const Session& manager) {
         if (r[1] == "open" || r[1] == "decided") s.first = true;
         if (r[1] == "decided") s.second = std::stoi(r[2]);
     }
-    std::map<std::string, int> evaluated;
+    std::map<std::string, int> evaluated, opened; // reader -> subjects evaluated / ever sent to adjudication
     for (const auto& a : db_->query("SELECT subject, slot, reader FROM assignments")) {
         const auto it = subjects.find(a[0]);
         if (it == subjects.end()) continue;
         ReaderStats& s = by[a[2]];
         ++evaluated[a[2]];
+        if (it->second.first) ++opened[a[2]];
         if (it->second.second != 0) {
             ++s.adjudicatedSubjects;
             if (it->second.second == std::stoi(a[1])) ++s.chosen;
@@ -295,12 +295,7 @@ std::vector<Queue::ReaderStats> Queue::readers(const Session& manager) {
     std::vector<ReaderStats> out;
     for (auto& [name, s] : by) {
         s.reader = name;
-        int opened = 0;
-        for (const auto& a : db_->query("SELECT subject FROM assignments WHERE reader = ?", {name})) {
-            const auto it = subjects.find(a[0]);
-            if (it != subjects.end() && it->second.first) ++opened;
-        }
-        s.adjudicationRate = evaluated[name] ? static_cast<double>(opened) / evaluated[name] : 0;
+        s.adjudicationRate = evaluated[name] ? static_cast<double>(opened[name]) / evaluated[name] : 0;
         s.selectionRate = s.adjudicatedSubjects ? static_cast<double>(s.chosen) / s.adjudicatedSubjects : 0;
         out.push_back(s);
     }

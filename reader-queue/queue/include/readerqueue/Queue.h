@@ -174,6 +174,10 @@ private:
     void refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
                 const std::string& message);
     void refreshOffers(const std::string& subject);
+    /// The caller's slot on the subject; refuses (ROLE, audited) anyone but its assigned reader.
+    int ownSlot(const Session& reader, const std::string& subject, const std::string& operation);
+    /// The read's row (columns as named), or NO_READ; inside a transaction.
+    std::vector<std::vector<std::string>> readRow(const std::string& subject, int slot, int ordinal, const std::string& columns);
     /// Evaluates the charter's triggers when both readers have signed the same timepoints.
     void evaluateAdjudication(const std::string& subject);
     std::vector<TimepointRead> signedTimepoints(const std::string& subject, int slot, int through);
