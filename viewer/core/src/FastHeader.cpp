@@ -169,6 +169,10 @@ bool readHeaderFast(const std::filesystem::path& path, SliceHeader& h) {
         case 0x00080018: h.sopUid = text(v, len); break;
         case 0x00080020: h.studyDate = text(v, len); break;
         case 0x00080060: h.modality = text(v, len); break;
+        case 0x00120050: h.timepointId = text(v, len); break;
+        case 0x00120051: h.timepointDescription = text(v, len); break;
+        case 0x00180050: h.sliceThickness = std::strtod(text(v, len).c_str(), nullptr); break;
+        case 0x00200011: h.seriesNumber = std::atoi(text(v, len).c_str()); break;
         case 0x00100020: h.patientId = text(v, len); break;
         case 0x0020000E: h.seriesUid = text(v, len); break;
         case 0x00200052: h.frameOfReference = text(v, len); break;

@@ -84,6 +84,10 @@ bool readHeaderDcmtk(const fs::path& f, SliceHeader& h, std::string& why) {
     h.modality = str(d, DCM_Modality);
     h.patientId = str(d, DCM_PatientID);
     h.studyDate = str(d, DCM_StudyDate);
+    h.timepointId = str(d, DCM_ClinicalTrialTimePointID);
+    h.timepointDescription = str(d, DCM_ClinicalTrialTimePointDescription);
+    h.seriesNumber = std::atoi(str(d, DCM_SeriesNumber).c_str());
+    h.sliceThickness = std::strtod(str(d, DCM_SliceThickness).c_str(), nullptr);
     h.frameOfReference = str(d, DCM_FrameOfReferenceUID);
     h.transferSyntax = str(*ff.getMetaInfo(), DCM_TransferSyntaxUID);
     if (h.transferSyntax.empty()) h.transferSyntax = DcmXfer(d.getOriginalXfer()).getXferID();
@@ -160,6 +164,10 @@ Scan scanFolder(const fs::path& folder) {
             s.modality = h.modality;
             s.patientId = h.patientId;
             s.studyDate = h.studyDate;
+            s.timepointId = h.timepointId;
+            s.timepointDescription = h.timepointDescription;
+            s.seriesNumber = h.seriesNumber;
+            s.sliceThickness = h.sliceThickness;
         }
         s.slices.push_back(std::move(h));
     }
@@ -354,8 +362,13 @@ void loadWithDcmtk(const SliceHeader& h, std::int16_t* out) {
 } // namespace
 
 Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks, int threads) {
-    if (!geometry.ok) throw LoadError("cannot load as a volume: " + geometry.problem);
     Volume v;
+    loadInto(v, series, geometry, callbacks, threads);
+    return v;
+}
+
+void loadInto(Volume& v, const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks, int threads) {
+    if (!geometry.ok) throw LoadError("cannot load as a volume: " + geometry.problem);
     v.geometry = geometry;
     const std::size_t sliceVoxels = static_cast<std::size_t>(geometry.nx) * static_cast<std::size_t>(geometry.ny);
     const int nz = geometry.nz;
@@ -401,7 +414,6 @@ Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks&
     for (auto& t : pool) t.join();
     if (!error.empty()) throw LoadError(error);
     if (callbacks.cancel && callbacks.cancel->load()) throw LoadError("cancelled");
-    return v;
 }
 
 } // namespace vc

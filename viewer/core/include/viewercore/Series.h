@@ -21,6 +21,9 @@ namespace vc {
 struct SliceHeader {
     std::filesystem::path path;
     std::string seriesUid, sopUid, modality, transferSyntax, patientId, studyDate, frameOfReference;
+    std::string timepointId, timepointDescription; ///< Clinical Trial Time Point (filled by our anonymizer)
+    int seriesNumber = 0;
+    double sliceThickness = 0; ///< as the scanner states it (0: not given); spacing comes from positions
     int rows = 0, columns = 0, bitsAllocated = 0, bitsStored = 0, pixelRepresentation = 0, samplesPerPixel = 1, frames = 1;
     bool hasPosition = false, hasOrientation = false, hasSpacing = false;
     std::array<double, 3> position{};     ///< ImagePositionPatient (mm)
@@ -31,7 +34,9 @@ struct SliceHeader {
 
 struct Series {
     std::string uid;
-    std::string modality, patientId, studyDate;
+    std::string modality, patientId, studyDate, timepointId, timepointDescription;
+    int seriesNumber = 0;
+    double sliceThickness = 0;
     std::vector<SliceHeader> slices; ///< file order
 };
 
@@ -116,5 +121,8 @@ struct LoadError : std::runtime_error {
 /// transfer syntax DCMTK can decode (JPEG, JPEG-LS, RLE, big endian) goes through DCMTK.
 /// Throws LoadError naming the file for anything else.
 Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks = {}, int threads = 0);
+/// The same into a volume the caller holds (a viewer shows its middle slice while the rest
+/// arrives): the voxels are allocated before the first callback and never move afterwards.
+void loadInto(Volume& volume, const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks = {}, int threads = 0);
 
 } // namespace vc

@@ -1,0 +1,94 @@
+// reluth-workstation: the central review workstation.
+//   reluth-workstation [--store DIR | --folder DIR] [--subject PSEUDONYM] [--timepoint N]
+//                      [--plane axial|coronal|sagittal] [--baseline] [--screenshot FILE.png]
+// --store opens the de-identified store (one folder per subject; default: demo-trial/store
+// when it exists); --folder any folder of DICOM files. --screenshot waits until the images
+// are loaded, saves the window to FILE and exits (documentation, checks under Xvfb).
+#include "viewergui/SliceView.h"
+#include "viewergui/Workstation.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QTimer>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    vg::prepareOpenGL();
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("reluth-workstation");
+    QCommandLineParser cli;
+    cli.setApplicationDescription("ReLUTH central review workstation");
+    cli.addHelpOption();
+    cli.addOption({"store", "De-identified study store (one folder per subject).", "DIR"});
+    cli.addOption({"folder", "Any folder of DICOM files.", "DIR"});
+    cli.addOption({"subject", "Subject (pseudonym) to open.", "PSEUDONYM"});
+    cli.addOption({"timepoint", "Timepoint to show as current (1 = baseline; default the last).", "N"});
+    cli.addOption({"plane", "axial, coronal or sagittal.", "PLANE"});
+    cli.addOption({"baseline", "Compare with the baseline instead of the prior timepoint."});
+    cli.addOption({"preset", "Window preset 1-5 (soft tissue, liver, lung, bone, brain).", "N"});
+    cli.addOption({"slice-position", "Scroll both sides to this slice position (mm).", "MM"});
+    cli.addOption({"screenshot", "Save the window once loaded to this PNG and exit.", "FILE"});
+    cli.addOption({"size", "Window size, WIDTHxHEIGHT.", "WxH"});
+    cli.process(app);
+
+    vg::Workstation w;
+    if (cli.isSet("size")) {
+        const QStringList wh = cli.value("size").split('x');
+        if (wh.size() == 2) w.resize(wh[0].toInt(), wh[1].toInt());
+    }
+    QString store = cli.value("store");
+    if (store.isEmpty() && !cli.isSet("folder") && QDir("demo-trial/store").exists()) store = "demo-trial/store";
+    if (cli.isSet("folder")) w.openFolder(cli.value("folder"));
+    else if (!store.isEmpty()) {
+        if (!QDir(store).exists()) {
+            std::fprintf(stderr, "reluth-workstation: the store %s does not exist\n", qPrintable(store));
+            return 2;
+        }
+        w.openStore(store);
+    }
+    if (cli.isSet("baseline")) w.setCompareWithBaseline(true);
+    QString subject = cli.value("subject");
+    if (subject.isEmpty() && !w.subjects().isEmpty() && !cli.isSet("folder")) subject = w.subjects().front();
+    if (!subject.isEmpty() && !w.openSubject(subject, cli.isSet("timepoint") ? cli.value("timepoint").toInt() - 1 : -1)) {
+        std::fprintf(stderr, "reluth-workstation: no images for subject %s\n", qPrintable(subject));
+        if (cli.isSet("screenshot")) return 2;
+    }
+    w.show();
+
+    // options that act once the images are in
+    const QString plane = cli.value("plane");
+    const int preset = cli.value("preset").toInt();
+    const bool hasPosition = cli.isSet("slice-position");
+    const double position = cli.value("slice-position").toDouble();
+    const QString screenshot = cli.value("screenshot");
+    QElapsedTimer clock;
+    clock.start();
+    auto* poll = new QTimer(&w);
+    bool applied = false;
+    QObject::connect(poll, &QTimer::timeout, &w, [&] {
+        if (!w.idle() && clock.elapsed() < 60000) return;
+        if (!applied) {
+            applied = true;
+            if (plane == "coronal") w.setPlane(vc::Plane::Coronal);
+            else if (plane == "sagittal") w.setPlane(vc::Plane::Sagittal);
+            if (preset > 0) w.applyPreset(preset - 1);
+            if (hasPosition) w.current()->view()->setSlicePosition(position);
+            if (screenshot.isEmpty()) poll->stop();
+            return;
+        }
+        poll->stop();
+        QApplication::processEvents();
+        if (!w.grab().save(screenshot)) {
+            std::fprintf(stderr, "reluth-workstation: cannot write %s\n", qPrintable(screenshot));
+            QApplication::exit(1);
+            return;
+        }
+        std::printf("screenshot %s\n", qPrintable(screenshot));
+        QApplication::exit(0);
+    });
+    poll->start(100);
+    return app.exec();
+}

@@ -1,0 +1,88 @@
+#pragma once
+// One image view: a plane of a loaded volume in a QOpenGLWidget that hosts a VTK render
+// window (Debian's VTK Qt module is Qt 5 only, so the window is a vtkGenericOpenGLRenderWindow
+// we drive ourselves). The slice is windowed to 8-bit grey by viewer::core and uploaded as one
+// texture; VTK draws it with the overlay (pseudonym and timepoint only, slice position and
+// thickness, W/L, zoom, HU under the cursor, orientation labels). VTK stays out of this header.
+#include "viewercore/Display.h"
+
+#include <QOpenGLWidget>
+#include <QPointF>
+#include <QString>
+
+#include <array>
+#include <memory>
+
+namespace vg {
+
+class SliceView : public QOpenGLWidget {
+    Q_OBJECT
+public:
+    explicit SliceView(QWidget* parent = nullptr);
+    ~SliceView() override;
+
+    /// Shows a volume. While it is still loading only `readySlice` can be shown (the middle
+    /// slice); call volumeComplete() when every slice is in.
+    void setVolume(std::shared_ptr<const vc::Volume> volume, const QString& caption, double sliceThickness, int readySlice = -1);
+    void volumeComplete();
+    void clearVolume();
+    bool hasVolume() const;
+    bool complete() const;
+
+    void setPlane(vc::Plane plane);
+    vc::Plane plane() const;
+    const vc::SliceFrame& frame() const;
+
+    void setSlice(int k);
+    int slice() const;
+    int sliceCount() const;
+    double slicePosition() const;
+    void setSlicePosition(double mm);
+
+    void setWindowLevel(vc::WindowLevel wl);
+    vc::WindowLevel windowLevel() const;
+
+    void fit();
+    void zoomBy(double factor);
+    double zoom() const; ///< screen pixels per image mm, relative to the fitted view
+
+    /// Where the centre of image pixel (u, v) of the current plane is drawn, in widget
+    /// coordinates (logical pixels), and the inverse (false outside the image).
+    QPointF widgetPointOf(double u, double v) const;
+    bool pixelAt(QPointF widgetPoint, double& u, double& v) const;
+
+    std::array<QString, 4> edgeLabels() const; ///< left, right, top, bottom
+    QString overlayText() const;               ///< every overlay line, for tests and accessibility
+
+    /// For the benchmark: VTK's multisampling (off by default: it costs a resolve per frame).
+    void setMultiSamples(int samples);
+
+signals:
+    void sliceChanged(int k, double position);
+    void windowLevelChanged(vc::WindowLevel wl);
+    void planeChanged(vc::Plane plane);
+    void focused();
+
+protected:
+    void initializeGL() override;
+    void resizeGL(int w, int h) override;
+    void paintGL() override;
+    void mousePressEvent(QMouseEvent* e) override;
+    void mouseMoveEvent(QMouseEvent* e) override;
+    void mouseReleaseEvent(QMouseEvent* e) override;
+    void mouseDoubleClickEvent(QMouseEvent* e) override;
+    void wheelEvent(QWheelEvent* e) override;
+    void keyPressEvent(QKeyEvent* e) override;
+    void leaveEvent(QEvent* e) override;
+    void focusInEvent(QFocusEvent* e) override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+/// Sets the default surface format (OpenGL 3.2 core, depth 24, stencil 8) and context
+/// sharing VTK needs; call before constructing QApplication.
+void prepareOpenGL();
+
+} // namespace vg

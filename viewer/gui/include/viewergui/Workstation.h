@@ -1,0 +1,149 @@
+#pragma once
+// The workstation's imaging screens: a trial browser (subjects and their timepoints, from the
+// de-identified store or any folder), and the comparison hanging protocol - the prior (or
+// baseline) timepoint on the left, the current one on the right, synchronised by patient
+// position and window/level until the user unlinks them; each side has a timepoint and a
+// series picker and loads in the background with a progress bar.
+#include "viewercore/Display.h"
+#include "viewercore/Series.h"
+
+#include <QMainWindow>
+#include <QString>
+#include <QWidget>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QSlider;
+class QStackedWidget;
+class QTreeWidget;
+class QTreeWidgetItem;
+class QAction;
+class QActionGroup;
+
+namespace vg {
+
+class SliceView;
+
+struct Timepoint {
+    QString id, description, date; ///< Clinical Trial Time Point ID/description (our anonymizer fills them), study date
+    std::vector<vc::Series> series;
+    QString label() const;         ///< "V2 WEEK 8", or the date when the files carry no timepoint
+};
+
+struct Subject {
+    QString pseudonym;
+    std::vector<Timepoint> timepoints; ///< in date order
+    std::vector<std::pair<std::string, std::string>> skipped; ///< files that are not images, and why
+};
+
+/// Groups a folder's series by patient (the pseudonym) and timepoint.
+std::vector<Subject> subjectsIn(const vc::Scan& scan);
+/// What the series picker shows: number, modality, images, thickness - no free text from the header.
+QString seriesLabel(const vc::Series& s);
+/// The series shown first: the CT (else any) volume with the most slices.
+int preferredSeries(const Timepoint& t);
+
+/// One side of the comparison: pickers, the view, its slider, loading and messages.
+class ViewerPane : public QWidget {
+    Q_OBJECT
+public:
+    explicit ViewerPane(const QString& role, QWidget* parent = nullptr);
+    ~ViewerPane() override;
+
+    void setSubject(std::shared_ptr<const Subject> subject, int timepoint);
+    void showSeries(int timepoint, int series);
+    /// Loads one series directly (a folder the user picked, tests).
+    void showSeries(const vc::Series& series, const QString& caption);
+
+    SliceView* view() const { return view_; }
+    int timepoint() const;
+    bool loading() const { return loading_; }
+    bool showsImage() const;
+    QString message() const; ///< why nothing is shown (unsupported series, load error), or empty
+    QComboBox* timepointPicker() const { return timepointBox_; }
+    QComboBox* seriesPicker() const { return seriesBox_; }
+    QProgressBar* progressBar() const { return progress_; }
+    QSlider* slider() const { return slider_; }
+
+signals:
+    void loaded();          ///< a volume is complete (or failed: see message())
+    void timepointChanged(int timepoint);
+
+private:
+    void startLoad(const vc::Series& series, vc::Geometry geometry, const QString& caption);
+    void stopLoad();
+    void showMessage(const QString& text);
+    void fillSeries(int timepoint);
+
+    QString role_;
+    QLabel* title_;
+    QComboBox* timepointBox_;
+    QComboBox* seriesBox_;
+    QStackedWidget* stack_;
+    SliceView* view_;
+    QLabel* message_;
+    QSlider* slider_;
+    QProgressBar* progress_;
+    std::shared_ptr<const Subject> subject_;
+    bool loading_ = false;
+    bool filling_ = false;
+    std::thread worker_;
+    std::shared_ptr<std::atomic<bool>> cancel_;
+    int generation_ = 0;
+};
+
+class Workstation : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit Workstation(QWidget* parent = nullptr);
+    ~Workstation() override;
+
+    /// The de-identified store: one folder per subject (scanned when the subject is opened).
+    void openStore(const QString& folder);
+    /// Any folder of DICOM files: grouped by patient and timepoint.
+    void openFolder(const QString& folder);
+    /// Shows a subject's timepoint on the right and its prior (or baseline) on the left.
+    bool openSubject(const QString& pseudonym, int timepoint = -1);
+
+    ViewerPane* prior() const { return prior_; }
+    ViewerPane* current() const { return current_; }
+    void setLinked(bool linked);
+    bool linked() const { return linked_; }
+    void setPlane(vc::Plane plane);
+    void setCompareWithBaseline(bool baseline);
+    void setSingleView(bool single);
+    void applyPreset(int index);
+    QStringList subjects() const;
+    bool idle() const; ///< nothing loading
+
+private:
+    void buildActions();
+    void subjectChosen(QTreeWidgetItem* item);
+    void syncFrom(ViewerPane* from, bool windowLevel);
+    ViewerPane* activePane() const;
+    std::shared_ptr<const Subject> loadSubject(const QString& pseudonym);
+
+    QString store_;
+    std::vector<std::shared_ptr<const Subject>> folderSubjects_;
+    std::shared_ptr<const Subject> subject_;
+    QTreeWidget* tree_;
+    ViewerPane* prior_;
+    ViewerPane* current_;
+    QAction* linkAction_ = nullptr;
+    QAction* baselineAction_ = nullptr;
+    QAction* singleAction_ = nullptr;
+    QActionGroup* planeGroup_ = nullptr;
+    bool linked_ = true;
+    bool syncing_ = false;
+    double offset_ = 0;     ///< current minus prior slice position kept while linked
+    bool baseline_ = false;
+    ViewerPane* lastActive_ = nullptr;
+};
+
+} // namespace vg

@@ -1,0 +1,525 @@
+#include "viewergui/Workstation.h"
+
+#include "viewergui/SliceView.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPointer>
+#include <QProgressBar>
+#include <QSlider>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <map>
+
+namespace vg {
+
+// ---------------------------------------------------------------- subjects and timepoints
+
+QString Timepoint::label() const {
+    QString s = id.isEmpty() ? QString() : id;
+    if (!description.isEmpty()) s += (s.isEmpty() ? "" : " ") + description;
+    if (s.isEmpty()) s = date;
+    return s;
+}
+
+std::vector<Subject> subjectsIn(const vc::Scan& scan) {
+    std::map<std::string, Subject> byPatient;
+    std::map<std::string, std::map<std::string, Timepoint>> timepoints; // patient -> key -> timepoint
+    for (const vc::Series& s : scan.series) {
+        Subject& subject = byPatient[s.patientId];
+        subject.pseudonym = QString::fromStdString(s.patientId);
+        // a timepoint is the trial's time point when the files carry it, else the study date
+        const std::string key = s.studyDate + "|" + (s.timepointId.empty() ? s.studyDate : s.timepointId);
+        Timepoint& t = timepoints[s.patientId][key];
+        t.id = QString::fromStdString(s.timepointId);
+        t.description = QString::fromStdString(s.timepointDescription);
+        t.date = QString::fromStdString(s.studyDate);
+        t.series.push_back(s);
+    }
+    std::vector<Subject> out;
+    for (auto& [patient, subject] : byPatient) {
+        for (auto& [key, t] : timepoints[patient]) {
+            std::sort(t.series.begin(), t.series.end(), [](const vc::Series& a, const vc::Series& b) {
+                return a.seriesNumber != b.seriesNumber ? a.seriesNumber < b.seriesNumber : a.uid < b.uid;
+            });
+            subject.timepoints.push_back(std::move(t));
+        }
+        out.push_back(std::move(subject));
+    }
+    if (!out.empty()) out.front().skipped = scan.skipped;
+    return out;
+}
+
+QString seriesLabel(const vc::Series& s) {
+    QString label = QStringLiteral("Series %1 · %2 · %3 images").arg(s.seriesNumber).arg(QString::fromStdString(s.modality)).arg(s.slices.size());
+    if (s.sliceThickness > 0) label += QStringLiteral(" · %1 mm").arg(s.sliceThickness, 0, 'g', 3);
+    return label;
+}
+
+int preferredSeries(const Timepoint& t) {
+    int best = -1;
+    auto score = [](const vc::Series& s) { return (s.modality == "CT" ? 100000 : 0) + static_cast<int>(s.slices.size()); };
+    for (std::size_t i = 0; i < t.series.size(); ++i)
+        if (best < 0 || score(t.series[i]) > score(t.series[static_cast<std::size_t>(best)])) best = static_cast<int>(i);
+    return best;
+}
+
+// ---------------------------------------------------------------- one side of the comparison
+
+ViewerPane::ViewerPane(const QString& role, QWidget* parent) : QWidget(parent), role_(role) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->setSpacing(2);
+    auto* header = new QHBoxLayout;
+    title_ = new QLabel(QStringLiteral("<b>%1</b>").arg(role));
+    timepointBox_ = new QComboBox;
+    timepointBox_->setToolTip(tr("Timepoint shown on this side"));
+    timepointBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    seriesBox_ = new QComboBox;
+    seriesBox_->setToolTip(tr("Series of this timepoint"));
+    seriesBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    header->addWidget(title_);
+    header->addWidget(timepointBox_);
+    header->addWidget(seriesBox_);
+    header->addStretch(1);
+    layout->addLayout(header);
+
+    auto* body = new QHBoxLayout;
+    stack_ = new QStackedWidget;
+    view_ = new SliceView;
+    message_ = new QLabel;
+    message_->setAlignment(Qt::AlignCenter);
+    message_->setWordWrap(true);
+    message_->setMargin(24);
+    message_->setStyleSheet("QLabel { background: #101418; color: #f0c060; font-size: 15px; }");
+    stack_->addWidget(view_);
+    stack_->addWidget(message_);
+    slider_ = new QSlider(Qt::Vertical);
+    slider_->setInvertedAppearance(true); // the top of the slider is the first (head) slice
+    slider_->setEnabled(false);
+    slider_->setToolTip(tr("Slice (wheel, arrow keys, Page Up/Down)"));
+    body->addWidget(stack_, 1);
+    body->addWidget(slider_);
+    layout->addLayout(body, 1);
+
+    progress_ = new QProgressBar;
+    progress_->setMaximumHeight(14);
+    progress_->setTextVisible(true);
+    progress_->setFormat(tr("loading %p%"));
+    progress_->hide();
+    layout->addWidget(progress_);
+
+    showMessage(tr("No series loaded.\nChoose a subject in the trial list, or open a folder."));
+
+    connect(view_, &SliceView::sliceChanged, this, [this](int k, double) {
+        const QSignalBlocker block(slider_);
+        slider_->setValue(k);
+    });
+    connect(slider_, &QSlider::valueChanged, view_, &SliceView::setSlice);
+    connect(timepointBox_, &QComboBox::currentIndexChanged, this, [this](int t) {
+        if (filling_ || t < 0 || !subject_) return;
+        fillSeries(t);
+        showSeries(t, seriesBox_->currentIndex());
+        emit timepointChanged(t);
+    });
+    connect(seriesBox_, &QComboBox::currentIndexChanged, this, [this](int s) {
+        if (filling_ || s < 0 || !subject_) return;
+        showSeries(timepointBox_->currentIndex(), s);
+    });
+}
+
+ViewerPane::~ViewerPane() { stopLoad(); }
+
+void ViewerPane::stopLoad() {
+    if (cancel_) cancel_->store(true);
+    if (worker_.joinable()) worker_.join();
+    cancel_.reset();
+    ++generation_;
+    loading_ = false;
+    progress_->hide();
+}
+
+void ViewerPane::showMessage(const QString& text) {
+    message_->setText(text);
+    stack_->setCurrentWidget(message_);
+}
+
+QString ViewerPane::message() const { return stack_->currentWidget() == message_ ? message_->text() : QString(); }
+bool ViewerPane::showsImage() const { return stack_->currentWidget() == view_ && view_->hasVolume(); }
+int ViewerPane::timepoint() const { return timepointBox_->currentIndex(); }
+
+void ViewerPane::fillSeries(int t) {
+    filling_ = true;
+    seriesBox_->clear();
+    if (subject_ && t >= 0 && t < static_cast<int>(subject_->timepoints.size())) {
+        const Timepoint& tp = subject_->timepoints[static_cast<std::size_t>(t)];
+        for (const vc::Series& s : tp.series) seriesBox_->addItem(seriesLabel(s));
+        seriesBox_->setCurrentIndex(preferredSeries(tp));
+    }
+    filling_ = false;
+}
+
+void ViewerPane::setSubject(std::shared_ptr<const Subject> subject, int t) {
+    subject_ = std::move(subject);
+    filling_ = true;
+    timepointBox_->clear();
+    if (subject_)
+        for (const Timepoint& tp : subject_->timepoints) timepointBox_->addItem(tp.label());
+    timepointBox_->setCurrentIndex(t);
+    filling_ = false;
+    fillSeries(t);
+    showSeries(t, seriesBox_->currentIndex());
+}
+
+void ViewerPane::showSeries(int t, int s) {
+    stopLoad();
+    if (!subject_ || t < 0 || t >= static_cast<int>(subject_->timepoints.size())) {
+        view_->clearVolume();
+        showMessage(tr("No timepoint to show on this side."));
+        emit loaded();
+        return;
+    }
+    const Timepoint& tp = subject_->timepoints[static_cast<std::size_t>(t)];
+    if (s < 0 || s >= static_cast<int>(tp.series.size())) {
+        view_->clearVolume();
+        showMessage(tr("This timepoint has no images."));
+        emit loaded();
+        return;
+    }
+    showSeries(tp.series[static_cast<std::size_t>(s)], subject_->pseudonym + "  " + tp.label());
+}
+
+void ViewerPane::showSeries(const vc::Series& series, const QString& caption) {
+    stopLoad();
+    vc::Geometry g = vc::analyze(series);
+    if (!g.ok) {
+        view_->clearVolume();
+        slider_->setEnabled(false);
+        showMessage(tr("This series cannot be shown as a volume:\n%1").arg(QString::fromStdString(g.problem)));
+        emit loaded();
+        return;
+    }
+    startLoad(series, std::move(g), caption);
+}
+
+void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, const QString& caption) {
+    auto volume = std::make_shared<vc::Volume>();
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    cancel_ = cancel;
+    const int generation = ++generation_;
+    loading_ = true;
+    slider_->setEnabled(false);
+    progress_->setRange(0, 100);
+    progress_->setValue(0);
+    progress_->show();
+    view_->clearVolume();
+    stack_->setCurrentWidget(view_);
+    const double thickness = series.sliceThickness;
+    worker_ = std::thread([=, this, series = series, geometry = std::move(geometry)]() mutable {
+        auto lastPercent = std::make_shared<std::atomic<int>>(-1);
+        vc::LoadCallbacks cb;
+        cb.cancel = cancel.get();
+        cb.middleReady = [&](int z) {
+            QMetaObject::invokeMethod(this, [=, this] {
+                if (generation != generation_) return;
+                view_->setVolume(volume, caption, thickness, z);
+            }, Qt::QueuedConnection);
+        };
+        cb.progress = [&](int done, int total) {
+            const int percent = done * 100 / std::max(1, total);
+            if (lastPercent->exchange(percent) == percent) return;
+            QMetaObject::invokeMethod(this, [=, this] {
+                if (generation != generation_) return;
+                progress_->setValue(percent);
+            }, Qt::QueuedConnection);
+        };
+        std::string error;
+        try {
+            vc::loadInto(*volume, series, geometry, cb);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        QMetaObject::invokeMethod(this, [=, this] {
+            if (generation != generation_) return;
+            loading_ = false;
+            progress_->hide();
+            if (!error.empty()) {
+                view_->clearVolume();
+                showMessage(tr("This series could not be loaded:\n%1").arg(QString::fromStdString(error)));
+            } else {
+                if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
+                view_->volumeComplete();
+                slider_->setRange(0, view_->sliceCount() - 1);
+                slider_->setValue(view_->slice());
+                slider_->setEnabled(true);
+            }
+            emit loaded();
+        }, Qt::QueuedConnection);
+    });
+}
+
+// ---------------------------------------------------------------- the workstation window
+
+Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(tr("ReLUTH central review workstation"));
+    tree_ = new QTreeWidget;
+    tree_->setHeaderLabels({tr("Subject / timepoint")});
+    tree_->header()->setStretchLastSection(true);
+    auto* dock = new QDockWidget(tr("Trial"), this);
+    dock->setObjectName("trial");
+    dock->setWidget(tree_);
+    dock->setFeatures(QDockWidget::DockWidgetMovable);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    connect(tree_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) { subjectChosen(item); });
+    connect(tree_, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) { subjectChosen(item); });
+
+    auto* split = new QSplitter(Qt::Horizontal);
+    prior_ = new ViewerPane(tr("Prior"));
+    current_ = new ViewerPane(tr("Current"));
+    split->addWidget(prior_);
+    split->addWidget(current_);
+    split->setChildrenCollapsible(false);
+    setCentralWidget(split);
+    lastActive_ = current_;
+
+    for (ViewerPane* pane : {prior_, current_}) {
+        SliceView* v = pane->view();
+        connect(v, &SliceView::sliceChanged, this, [this, pane](int, double) { syncFrom(pane, false); });
+        connect(v, &SliceView::windowLevelChanged, this, [this, pane](vc::WindowLevel) { syncFrom(pane, true); });
+        connect(v, &SliceView::focused, this, [this, pane] { lastActive_ = pane; });
+        connect(pane, &ViewerPane::loaded, this, [this, pane] {
+            // a newly loaded side follows the other one (same position, same W/L)
+            ViewerPane* other = pane == prior_ ? current_ : prior_;
+            if (!pane->showsImage()) return;
+            pane->view()->setPlane(other->view()->plane());
+            pane->view()->setWindowLevel(other->view()->windowLevel());
+            if (linked_ && other->view()->complete()) {
+                syncing_ = true;
+                const double pos = other->view()->slicePosition();
+                pane->view()->setSlicePosition(pane == current_ ? pos + offset_ : pos - offset_);
+                syncing_ = false;
+            }
+        });
+    }
+    buildActions();
+    statusBar()->showMessage(tr("Wheel or Up/Down: slices  ·  left-drag: window/level  ·  1-5: presets  ·  right-drag or +/-: zoom  ·  "
+                                "middle or Shift-drag: pan  ·  double-click or F: fit  ·  A/C/S: plane  ·  L: link"));
+    resize(1600, 900);
+}
+
+Workstation::~Workstation() = default;
+
+void Workstation::buildActions() {
+    QToolBar* bar = addToolBar(tr("View"));
+    bar->setObjectName("view");
+    bar->setMovable(false);
+    QAction* open = bar->addAction(tr("Open folder…"));
+    open->setShortcut(QKeySequence::Open);
+    connect(open, &QAction::triggered, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder of DICOM files"));
+        if (!dir.isEmpty()) openFolder(dir);
+    });
+    bar->addSeparator();
+    planeGroup_ = new QActionGroup(this);
+    const struct {
+        const char* name;
+        const char* key;
+        vc::Plane plane;
+    } planes[] = {{"Axial", "A", vc::Plane::Axial}, {"Coronal", "C", vc::Plane::Coronal}, {"Sagittal", "S", vc::Plane::Sagittal}};
+    for (const auto& p : planes) {
+        QAction* a = bar->addAction(tr(p.name));
+        a->setCheckable(true);
+        a->setChecked(p.plane == vc::Plane::Axial);
+        a->setShortcut(QKeySequence(QString::fromLatin1(p.key)));
+        a->setToolTip(tr("%1 plane (%2)").arg(tr(p.name), p.key));
+        a->setData(static_cast<int>(p.plane));
+        planeGroup_->addAction(a);
+        const vc::Plane plane = p.plane;
+        connect(a, &QAction::triggered, this, [this, plane] { setPlane(plane); });
+    }
+    bar->addSeparator();
+    int i = 0;
+    for (const vc::Preset& p : vc::presets()) {
+        QAction* a = bar->addAction(tr(p.name));
+        a->setShortcut(QKeySequence(QString::fromLatin1(p.shortcut)));
+        a->setToolTip(tr("%1: W %2 L %3 (key %4)").arg(tr(p.name)).arg(p.wl.window).arg(p.wl.level).arg(p.shortcut));
+        const int index = i++;
+        connect(a, &QAction::triggered, this, [this, index] { applyPreset(index); });
+    }
+    bar->addSeparator();
+    QAction* fit = bar->addAction(tr("Fit"));
+    fit->setShortcut(QKeySequence("F"));
+    fit->setToolTip(tr("Fit the images to the views (F)"));
+    connect(fit, &QAction::triggered, this, [this] {
+        prior_->view()->fit();
+        current_->view()->fit();
+    });
+    linkAction_ = bar->addAction(tr("Link"));
+    linkAction_->setCheckable(true);
+    linkAction_->setChecked(true);
+    linkAction_->setShortcut(QKeySequence("L"));
+    linkAction_->setToolTip(tr("Scroll and window both sides together (L)"));
+    connect(linkAction_, &QAction::toggled, this, [this](bool on) { setLinked(on); });
+    baselineAction_ = bar->addAction(tr("Compare with baseline"));
+    baselineAction_->setCheckable(true);
+    baselineAction_->setShortcut(QKeySequence("B"));
+    baselineAction_->setToolTip(tr("Left side: the baseline instead of the prior timepoint (B)"));
+    connect(baselineAction_, &QAction::toggled, this, [this](bool on) { setCompareWithBaseline(on); });
+    singleAction_ = bar->addAction(tr("Single view"));
+    singleAction_->setCheckable(true);
+    singleAction_->setShortcut(QKeySequence("V"));
+    singleAction_->setToolTip(tr("Show only the current timepoint (V)"));
+    connect(singleAction_, &QAction::toggled, this, [this](bool on) { setSingleView(on); });
+}
+
+void Workstation::openStore(const QString& folder) {
+    store_ = folder;
+    folderSubjects_.clear();
+    tree_->clear();
+    QDir dir(folder);
+    for (const QString& name : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+        auto* item = new QTreeWidgetItem(tree_, {name});
+        item->setData(0, Qt::UserRole, name);
+        item->setData(0, Qt::UserRole + 1, -1);
+        item->setChildIndicatorPolicy(QTreeWidgetItem::ShowIndicator);
+    }
+    statusBar()->showMessage(tr("%1 subjects in the store").arg(tree_->topLevelItemCount()), 4000);
+}
+
+void Workstation::openFolder(const QString& folder) {
+    store_.clear();
+    folderSubjects_.clear();
+    tree_->clear();
+    const vc::Scan scan = vc::scanFolder(folder.toStdString());
+    for (Subject& s : subjectsIn(scan)) folderSubjects_.push_back(std::make_shared<const Subject>(std::move(s)));
+    for (const auto& s : folderSubjects_) {
+        auto* item = new QTreeWidgetItem(tree_, {s->pseudonym.isEmpty() ? tr("(no patient ID)") : s->pseudonym});
+        item->setData(0, Qt::UserRole, s->pseudonym);
+        item->setData(0, Qt::UserRole + 1, -1);
+    }
+    if (folderSubjects_.size() == 1) openSubject(folderSubjects_.front()->pseudonym);
+    if (folderSubjects_.empty())
+        current_->showSeries(-1, -1), statusBar()->showMessage(tr("No DICOM images in %1").arg(folder));
+}
+
+std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym) {
+    for (const auto& s : folderSubjects_)
+        if (s->pseudonym == pseudonym) return s;
+    if (store_.isEmpty()) return nullptr;
+    const vc::Scan scan = vc::scanFolder(QDir(store_).filePath(pseudonym).toStdString());
+    auto subjects = subjectsIn(scan);
+    for (Subject& s : subjects)
+        if (s.pseudonym == pseudonym) return std::make_shared<const Subject>(std::move(s));
+    return nullptr;
+}
+
+bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
+    auto subject = subject_ && subject_->pseudonym == pseudonym ? subject_ : loadSubject(pseudonym);
+    if (!subject || subject->timepoints.empty()) {
+        statusBar()->showMessage(tr("No images for %1").arg(pseudonym), 6000);
+        return false;
+    }
+    subject_ = subject;
+    const int n = static_cast<int>(subject->timepoints.size());
+    const int t = timepoint < 0 || timepoint >= n ? n - 1 : timepoint;
+    // fill the tree item with the timepoints
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* item = tree_->topLevelItem(i);
+        if (item->data(0, Qt::UserRole).toString() != pseudonym) continue;
+        if (item->childCount() == 0)
+            for (int j = 0; j < n; ++j) {
+                auto* child = new QTreeWidgetItem(item, {subject->timepoints[static_cast<std::size_t>(j)].label()});
+                child->setData(0, Qt::UserRole, pseudonym);
+                child->setData(0, Qt::UserRole + 1, j);
+            }
+        item->setExpanded(true);
+    }
+    offset_ = 0;
+    current_->setSubject(subject, t);
+    const int left = baseline_ ? 0 : std::max(0, t - 1);
+    if (n > 1 && !singleAction_->isChecked()) prior_->setSubject(subject, t == left ? (t + 1 < n ? t + 1 : 0) : left);
+    else prior_->setSubject(subject, t);
+    setWindowTitle(tr("ReLUTH central review workstation - %1").arg(pseudonym));
+    return true;
+}
+
+void Workstation::subjectChosen(QTreeWidgetItem* item) {
+    if (!item) return;
+    const QString pseudonym = item->data(0, Qt::UserRole).toString();
+    const int t = item->data(0, Qt::UserRole + 1).toInt();
+    if (subject_ && subject_->pseudonym == pseudonym && t < 0) return; // the open subject's row: nothing new
+    openSubject(pseudonym, t);
+}
+
+QStringList Workstation::subjects() const {
+    QStringList out;
+    for (int i = 0; i < tree_->topLevelItemCount(); ++i) out << tree_->topLevelItem(i)->data(0, Qt::UserRole).toString();
+    return out;
+}
+
+bool Workstation::idle() const { return !prior_->loading() && !current_->loading(); }
+
+ViewerPane* Workstation::activePane() const { return lastActive_ ? lastActive_ : current_; }
+
+void Workstation::setLinked(bool linked) {
+    linked_ = linked;
+    if (linkAction_ && linkAction_->isChecked() != linked) linkAction_->setChecked(linked);
+    // linking again keeps the offset the user set up while unlinked
+    if (linked && prior_->view()->complete() && current_->view()->complete())
+        offset_ = current_->view()->slicePosition() - prior_->view()->slicePosition();
+    if (linked) syncFrom(activePane(), true);
+}
+
+void Workstation::syncFrom(ViewerPane* from, bool windowLevel) {
+    if (!linked_ || syncing_) return;
+    ViewerPane* to = from == prior_ ? current_ : prior_;
+    if (!to->view()->complete() || !from->view()->complete()) return;
+    syncing_ = true;
+    if (windowLevel) to->view()->setWindowLevel(from->view()->windowLevel());
+    else {
+        const double pos = from->view()->slicePosition();
+        to->view()->setSlicePosition(from == prior_ ? pos + offset_ : pos - offset_);
+    }
+    syncing_ = false;
+}
+
+void Workstation::setPlane(vc::Plane plane) {
+    offset_ = 0;
+    for (ViewerPane* p : {prior_, current_}) p->view()->setPlane(plane);
+    for (QAction* a : planeGroup_->actions())
+        if (a->data().toInt() == static_cast<int>(plane)) a->setChecked(true);
+    if (linked_) syncFrom(current_, false);
+}
+
+void Workstation::applyPreset(int index) {
+    const auto& p = vc::presets();
+    if (index < 0 || index >= static_cast<int>(p.size())) return;
+    activePane()->view()->setWindowLevel(p[static_cast<std::size_t>(index)].wl);
+}
+
+void Workstation::setCompareWithBaseline(bool baseline) {
+    baseline_ = baseline;
+    if (baselineAction_ && baselineAction_->isChecked() != baseline) baselineAction_->setChecked(baseline);
+    if (subject_) openSubject(subject_->pseudonym, current_->timepoint());
+}
+
+void Workstation::setSingleView(bool single) {
+    if (singleAction_ && singleAction_->isChecked() != single) singleAction_->setChecked(single);
+    prior_->setVisible(!single);
+}
+
+} // namespace vg
