@@ -11,6 +11,8 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QPixmap>
+#include <QScreen>
 #include <QTimer>
 
 #include <cstdio>
@@ -81,7 +83,10 @@ int main(int argc, char** argv) {
         }
         poll->stop();
         QApplication::processEvents();
-        if (!w.grab().save(screenshot)) {
+        // what the X server shows (the views are native OpenGL windows a widget grab cannot see)
+        QApplication::processEvents();
+        const QPixmap shot = w.screen()->grabWindow(w.winId());
+        if (shot.isNull() || !shot.save(screenshot)) {
             std::fprintf(stderr, "reluth-workstation: cannot write %s\n", qPrintable(screenshot));
             QApplication::exit(1);
             return;

@@ -1,12 +1,16 @@
 #pragma once
-// One image view: a plane of a loaded volume in a QOpenGLWidget that hosts a VTK render
-// window (Debian's VTK Qt module is Qt 5 only, so the window is a vtkGenericOpenGLRenderWindow
-// we drive ourselves). The slice is windowed to 8-bit grey by viewer::core and uploaded as one
+// One image view: a plane of a loaded volume drawn by VTK (a vtkGenericOpenGLRenderWindow we
+// drive ourselves: Debian's VTK Qt module is Qt 5 only) into a native OpenGL window
+// (QOpenGLWindow in a window container). Not a QOpenGLWidget: Qt composes every QOpenGLWidget
+// frame into the top-level window, which alone cost 18 ms per 1024x1024 frame on Mesa's
+// llvmpipe (measured with an empty paintGL) - the slice-change goal of 60 per second could not
+// be met through it; a native window presents VTK's frame with one blit and a swap. The slice is windowed to 8-bit grey by viewer::core and uploaded as one
 // texture; VTK draws it with the overlay (pseudonym and timepoint only, slice position and
 // thickness, W/L, zoom, HU under the cursor, orientation labels). VTK stays out of this header.
 #include "viewercore/Display.h"
 
-#include <QOpenGLWidget>
+#include <QImage>
+#include <QWidget>
 #include <QPointF>
 #include <QString>
 
@@ -15,7 +19,9 @@
 
 namespace vg {
 
-class SliceView : public QOpenGLWidget {
+class GlWindow;
+
+class SliceView : public QWidget {
     Q_OBJECT
 public:
     explicit SliceView(QWidget* parent = nullptr);
@@ -56,6 +62,16 @@ public:
 
     /// For the benchmark: VTK's multisampling (off by default: it costs a resolve per frame).
     void setMultiSamples(int samples);
+    /// Draws and presents the frame now (changes otherwise draw at the next event loop pass).
+    void renderNow();
+    /// Draws the frame and returns exactly what is presented (device pixels).
+    QImage grabFrame();
+    /// Schedules a redraw.
+    void requestRender();
+    /// Waits until OpenGL has finished every command (benchmarks).
+    void finish();
+    /// The OpenGL renderer's name (benchmarks print it), empty before the window is shown.
+    QString renderer();
 
 signals:
     void sliceChanged(int k, double position);
@@ -64,9 +80,6 @@ signals:
     void focused();
 
 protected:
-    void initializeGL() override;
-    void resizeGL(int w, int h) override;
-    void paintGL() override;
     void mousePressEvent(QMouseEvent* e) override;
     void mouseMoveEvent(QMouseEvent* e) override;
     void mouseReleaseEvent(QMouseEvent* e) override;
@@ -77,6 +90,10 @@ protected:
     void focusInEvent(QFocusEvent* e) override;
 
 private:
+    friend class GlWindow;
+    void initializeGL();
+    void resizeGL();
+    void paintGL();
     struct Impl;
     std::unique_ptr<Impl> d;
 };
