@@ -417,6 +417,7 @@ struct SliceView::Impl {
 
 SliceView::SliceView(QWidget* parent) : QWidget(parent), d(std::make_unique<Impl>(this)) {
     setFocusPolicy(Qt::StrongFocus);
+    setMouseTracking(true); // the HU under the cursor, without a button held
     setMinimumSize(200, 200);
     d->gl = new GlWindow(this);
     QWidget* container = QWidget::createWindowContainer(d->gl, this);
@@ -457,6 +458,8 @@ void SliceView::requestRender() {
         if (d->renderPending) renderNow();
     });
 }
+
+QWindow* SliceView::surface() const { return d->gl; }
 
 void SliceView::finish() {
     if (!d->glReady) return;

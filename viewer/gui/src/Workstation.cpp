@@ -397,7 +397,8 @@ void Workstation::openStore(const QString& folder) {
         item->setData(0, Qt::UserRole + 1, -1);
         item->setChildIndicatorPolicy(QTreeWidgetItem::ShowIndicator);
     }
-    statusBar()->showMessage(tr("%1 subjects in the store").arg(tree_->topLevelItemCount()), 4000);
+    const int n = tree_->topLevelItemCount();
+    statusBar()->showMessage(n == 1 ? tr("1 subject in the store") : tr("%1 subjects in the store").arg(n), 4000);
 }
 
 void Workstation::openFolder(const QString& folder) {

@@ -11,6 +11,8 @@
 
 #include <QImage>
 #include <QWidget>
+
+class QWindow;
 #include <QPointF>
 #include <QString>
 
@@ -68,6 +70,8 @@ public:
     QImage grabFrame();
     /// Schedules a redraw.
     void requestRender();
+    /// The native window the frame is drawn into (it receives the mouse; tests drive it).
+    QWindow* surface() const;
     /// Waits until OpenGL has finished every command (benchmarks).
     void finish();
     /// The OpenGL renderer's name (benchmarks print it), empty before the window is shown.

@@ -1,0 +1,465 @@
+// The workstation's imaging screens under a real X server (Xvfb in CI), driven with mouse and
+// keyboard events on the real widgets and checked on the frames they present: a phantom
+// lesion appears where the ground truth puts it with the grey its HU and the window give;
+// the patient's left (a radio-opaque bead) is on the screen's right however the files store
+// the rows; a series that is not a volume shows a message instead of an image; prior and
+// current scroll and window together until unlinked. Screenshots land in the test folder
+// (RELUTH_VIEWER_SHOTS=DIR keeps them).
+#include "viewercore/Display.h"
+#include "viewercore/Series.h"
+#include "viewergui/SliceView.h"
+#include "viewergui/Workstation.h"
+#include "../common/Run.h"
+#include "../common/TempDir.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QProgressBar>
+#include <QScreen>
+#include <QSlider>
+#include <QTest>
+#include <QWindow>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBin = std::string(RELUTH_BINARY_DIR) + "/bin/";
+
+QApplication& app() {
+    static int argc = 1;
+    static char name[] = "viewer_gui_tests";
+    static char* argv[] = {name, nullptr};
+    static QApplication* a = [] {
+        vg::prepareOpenGL();
+        return new QApplication(argc, argv);
+    }();
+    return *a;
+}
+
+struct Phantom {
+    testutil::TempDir dir{"viewer-gui"};
+    nlohmann::json truth;
+    fs::path root() const { return dir.path() / "trial"; }
+};
+
+/// 1 subject (a partial response), 2 timepoints, 48 slices of 5 mm.
+const Phantom& phantom() {
+    static Phantom ph;
+    static const bool made = [] {
+        std::string out;
+        const int rc = testutil::run(kBin + "phantom --out " + ph.root().string() + " --seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5", &out);
+        EXPECT_EQ(rc, 0) << out;
+        std::ifstream in(ph.root() / "ground-truth.json");
+        ph.truth = nlohmann::json::parse(in);
+        // the store the workstation reads: de-identified by our anonymizer
+        const fs::path trial = ph.root();
+        const int rc2 = testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + (trial / "store").string() +
+                                          " --quarantine " + (trial / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
+                                          " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
+                                      &out);
+        EXPECT_EQ(rc2, 0) << out;
+        return rc == 0 && rc2 == 0;
+    }();
+    (void)made;
+    return ph;
+}
+
+fs::path ctDir(int timepoint) {
+    for (const auto& s : phantom().truth["subjects"][0]["timepoints"][timepoint]["series"])
+        if (s["modality"] == "CT") return phantom().root() / s["dir"].get<std::string>();
+    return {};
+}
+
+vc::Series seriesIn(const fs::path& dir) {
+    const vc::Scan scan = vc::scanFolder(dir);
+    for (const auto& s : scan.series)
+        if (s.slices.size() > 1) return s;
+    ADD_FAILURE() << "no series in " << dir;
+    return {};
+}
+
+bool waitFor(const std::function<bool()>& done, int ms = 20000) {
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < ms) QApplication::processEvents(QEventLoop::AllEvents, 20);
+    return done();
+}
+
+void shown(QWidget& w) {
+    w.show();
+    ASSERT_TRUE(waitFor([&] { return w.windowHandle() && w.windowHandle()->isExposed(); }));
+    // the active window gets the keyboard shortcuts (Xvfb has no window manager to activate it)
+    w.activateWindow();
+    EXPECT_TRUE(QTest::qWaitForWindowActive(&w));
+    for (int i = 0; i < 10; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+}
+
+fs::path shotDir() {
+    static testutil::TempDir dir("viewer-shots");
+    if (const char* keep = std::getenv("RELUTH_VIEWER_SHOTS")) {
+        fs::create_directories(keep);
+        return keep;
+    }
+    return dir.path();
+}
+
+/// Mean grey (0-255) of the 5x5 device pixels around a widget point of the view's frame.
+double greyAround(const QImage& frame, QPointF p, double dpr) {
+    const int cx = static_cast<int>(std::lround(p.x() * dpr)), cy = static_cast<int>(std::lround(p.y() * dpr));
+    double sum = 0;
+    int n = 0;
+    for (int y = cy - 2; y <= cy + 2; ++y)
+        for (int x = cx - 2; x <= cx + 2; ++x)
+            if (x >= 0 && y >= 0 && x < frame.width() && y < frame.height()) sum += qGray(frame.pixel(x, y)), ++n;
+    return n ? sum / n : -1;
+}
+
+/// Where a patient point (x, y in mm) of an axial slice must appear in a view fitted to a
+/// 512x512 image of 0.78125 mm pixels whose centre is at (cx, cy): worked out here from the
+/// radiological convention (patient's left on the screen's right, posterior down), not
+/// from the view's own mapping.
+QPointF expectedAxial(const vg::SliceView& v, double x, double y, double cx, double cy) {
+    const double sizeMm = 512 * 0.78125;
+    const double ppm = std::min(v.width() / sizeMm, v.height() / sizeMm) / 1.02;
+    return {v.width() / 2.0 + (x - cx) * ppm, v.height() / 2.0 + (y - cy) * ppm};
+}
+
+/// Rewrites a copy of a series with its rows and columns stored the other way round (row
+/// direction -x, column direction -y, pixels mirrored both ways, position of the new first
+/// pixel): the same patient, stored differently.
+void storeMirrored(const fs::path& from, const fs::path& to) {
+    fs::create_directories(to);
+    for (const auto& e : fs::directory_iterator(from)) {
+        DcmFileFormat ff;
+        ASSERT_TRUE(ff.loadFile(e.path().c_str()).good());
+        ff.loadAllDataIntoMemory();
+        DcmDataset& d = *ff.getDataset();
+        Uint16 rows = 0, cols = 0;
+        d.findAndGetUint16(DCM_Rows, rows);
+        d.findAndGetUint16(DCM_Columns, cols);
+        const Uint16* px = nullptr;
+        unsigned long n = 0;
+        ASSERT_TRUE(d.findAndGetUint16Array(DCM_PixelData, px, &n).good());
+        std::vector<Uint16> flipped(n);
+        for (unsigned long r = 0; r < rows; ++r)
+            for (unsigned long c = 0; c < cols; ++c) flipped[(rows - 1 - r) * cols + (cols - 1 - c)] = px[r * cols + c];
+        ASSERT_TRUE(d.putAndInsertUint16Array(DCM_PixelData, flipped.data(), n).good());
+        Float64 x = 0, y = 0, z = 0, sr = 0, sc = 0;
+        d.findAndGetFloat64(DCM_ImagePositionPatient, x, 0);
+        d.findAndGetFloat64(DCM_ImagePositionPatient, y, 1);
+        d.findAndGetFloat64(DCM_ImagePositionPatient, z, 2);
+        d.findAndGetFloat64(DCM_PixelSpacing, sr, 0);
+        d.findAndGetFloat64(DCM_PixelSpacing, sc, 1);
+        const std::string pos = std::to_string(x + (cols - 1) * sc) + "\\" + std::to_string(y + (rows - 1) * sr) + "\\" + std::to_string(z);
+        d.putAndInsertString(DCM_ImagePositionPatient, pos.c_str());
+        d.putAndInsertString(DCM_ImageOrientationPatient, "-1\\0\\0\\0\\-1\\0");
+        ASSERT_TRUE(ff.saveFile((to / e.path().filename()).c_str(), EXS_LittleEndianExplicit).good());
+    }
+}
+
+/// A pane showing one series, loaded.
+struct LoadedPane {
+    struct AppFirst {
+        AppFirst() { app(); }
+    } first; // the QApplication exists before the first widget
+    vg::ViewerPane pane{"Current"};
+    explicit LoadedPane(const vc::Series& s, const QString& caption = "RELUTH-03-001  V1 BASELINE") {
+        pane.resize(900, 900);
+        shown(pane);
+        pane.showSeries(s, caption);
+        EXPECT_TRUE(waitFor([&] { return !pane.loading(); }));
+        QApplication::processEvents();
+    }
+    vg::SliceView& view() { return *pane.view(); }
+};
+
+} // namespace
+
+TEST(ViewerGui, ALesionAppearsWhereTheGroundTruthPutsItWithTheGreyOfItsHuAndTheWindow) {
+    const auto& truth = phantom().truth;
+    const vc::Series s = seriesIn(ctDir(0));
+    LoadedPane p(s);
+    ASSERT_TRUE(p.pane.showsImage()) << p.pane.message().toStdString();
+    vg::SliceView& v = p.view();
+    EXPECT_EQ(v.sliceCount(), 48);
+    EXPECT_FALSE(p.pane.progressBar()->isVisible());
+    EXPECT_TRUE(p.pane.slider()->isEnabled());
+
+    const auto& lesion = truth["subjects"][0]["lesions"][0]; // T01, liver, 35 x 27 mm
+    ASSERT_EQ(lesion["location"], "LIVER");
+    const double x = lesion["center_mm"][0], y = lesion["center_mm"][1], z = lesion["timepoints"][0]["largest_cross_section"]["z_mm"];
+    // scroll there with the keyboard, as a reader would: Down goes towards the feet
+    v.setFocus();
+    const int target = v.frame().nearest(z);
+    while (v.slice() != target) QTest::keyClick(&v, v.slice() < target ? Qt::Key_Down : Qt::Key_Up);
+    EXPECT_NEAR(v.slicePosition(), z, 2.5);
+    EXPECT_EQ(p.pane.slider()->value(), target);
+    const vc::WindowLevel liver{150, 90};
+    v.setWindowLevel(liver);
+
+    const QImage frame = v.grabFrame();
+    ASSERT_FALSE(frame.isNull());
+    const auto& series0 = truth["subjects"][0]["timepoints"][0]["series"][0];
+    const double cx = series0["first_slice_position_mm"][0].get<double>() + 255.5 * 0.78125;
+    const double cy = series0["first_slice_position_mm"][1].get<double>() + 255.5 * 0.78125;
+    const QPointF at = expectedAxial(v, x, y, cx, cy);
+    const double dpr = v.devicePixelRatioF();
+    const double hu = truth["trial"]["hu"]["liver_lesion"], liverHu = truth["trial"]["hu"]["liver"];
+    frame.save(QString::fromStdString((shotDir() / "lesion-liver-window.png").string()));
+    EXPECT_NEAR(greyAround(frame, at, dpr), vc::greyOf(hu, liver), 8) << "lesion centre at " << at.x() << "," << at.y();
+    // 25 mm towards the patient's right (screen left) of a 35 mm lesion's centre: liver
+    const QPointF inLiver = expectedAxial(v, x - 25, y, cx, cy);
+    EXPECT_NEAR(greyAround(frame, inLiver, dpr), vc::greyOf(liverHu, liver), 8);
+    // the HU under the cursor is the voxel's value
+    QTest::mouseMove(v.surface(), at.toPoint());
+    QApplication::processEvents();
+    EXPECT_TRUE(v.overlayText().contains(" HU")) << v.overlayText().toStdString();
+    double u = 0, w = 0;
+    ASSERT_TRUE(v.pixelAt(at.toPoint(), u, w));
+    EXPECT_NEAR(u, 171.374, 2.0); // the ground truth's pixel of the lesion's centre (column, row)
+    EXPECT_NEAR(w, 230.354, 2.0);
+}
+
+TEST(ViewerGui, OnlyThePseudonymAndTimepointAreShownNeverOtherHeaderText) {
+    const auto& subject = phantom().truth["subjects"][0];
+    LoadedPane p(seriesIn(ctDir(0)));
+    const QString text = p.view().overlayText();
+    EXPECT_TRUE(text.startsWith("RELUTH-03-001  V1 BASELINE")) << text.toStdString();
+    // the phantom's files are full of PHI (these are the site's files, not the store's)
+    for (const auto& phi : subject["phi"]) EXPECT_FALSE(text.contains(QString::fromStdString(phi.get<std::string>()), Qt::CaseInsensitive)) << phi;
+    for (const auto& s : subject["timepoints"][0]["series"])
+        EXPECT_FALSE(text.contains(QString::fromStdString(s["description"].get<std::string>()), Qt::CaseInsensitive));
+    // nor in the series picker: number, modality, images and thickness only
+    vg::Subject subj;
+    subj.pseudonym = "RELUTH-03-001";
+    vg::Timepoint t;
+    t.series.push_back(seriesIn(ctDir(0)));
+    const QString label = vg::seriesLabel(t.series.front());
+    EXPECT_EQ(label, QStringLiteral("Series 2 · CT · 48 images · 5 mm"));
+}
+
+TEST(ViewerGui, ThePatientsLeftIsOnTheScreensRightHoweverTheRowsAreStored) {
+    const auto& truth = phantom().truth;
+    const double mx = truth["trial"]["left_marker"]["x_mm"], my = truth["trial"]["left_marker"]["y_mm"];
+    const auto& series0 = truth["subjects"][0]["timepoints"][0]["series"][0];
+    const double cx = series0["first_slice_position_mm"][0].get<double>() + 255.5 * 0.78125;
+    const double cy = series0["first_slice_position_mm"][1].get<double>() + 255.5 * 0.78125;
+    testutil::TempDir dir("viewer-mirrored");
+    storeMirrored(ctDir(0), dir.path() / "mirrored");
+    const vc::WindowLevel bone{2000, 300};
+    for (const fs::path& d : {ctDir(0), dir.path() / "mirrored"}) {
+        SCOPED_TRACE(d.string());
+        const vc::Series s = seriesIn(d);
+        const vc::Geometry g = vc::analyze(s);
+        ASSERT_TRUE(g.ok) << g.problem;
+        LoadedPane p(s);
+        vg::SliceView& v = p.view();
+        v.setWindowLevel(bone);
+        const auto labels = v.edgeLabels();
+        EXPECT_EQ(labels[0], "R");
+        EXPECT_EQ(labels[1], "L");
+        EXPECT_EQ(labels[2], "A");
+        EXPECT_EQ(labels[3], "P");
+        const QImage frame = v.grabFrame();
+        const double dpr = v.devicePixelRatioF();
+        EXPECT_GT(greyAround(frame, expectedAxial(v, mx, my, cx, cy), dpr), 200) << "no bead on the screen's right";
+        EXPECT_LT(greyAround(frame, expectedAxial(v, -mx, my, cx, cy), dpr), 60) << "a bead on the screen's left: left and right flipped";
+        frame.save(QString::fromStdString((shotDir() / ("left-marker-" + d.filename().string() + ".png")).string()));
+        // the coronal reformat too: the bead on the right, the head up
+        v.setPlane(vc::Plane::Coronal);
+        const auto cl = v.edgeLabels();
+        EXPECT_EQ(cl[0], "R");
+        EXPECT_EQ(cl[1], "L");
+        EXPECT_EQ(cl[2], "S");
+        EXPECT_EQ(cl[3], "I");
+        v.setSlicePosition(my);
+        const QImage coronal = v.grabFrame();
+        // the bead's column and the middle row of the volume (z of the middle slice)
+        const vc::SliceFrame& f = v.frame();
+        const double col = (mx - f.corner[0]) / f.du;
+        double right = 0, left = 0;
+        for (int row = 5; row < f.height - 5; row += 7) {
+            right = std::max(right, greyAround(coronal, v.widgetPointOf(col, row), dpr));
+            left = std::max(left, greyAround(coronal, v.widgetPointOf(f.width - 1 - col, row), dpr));
+        }
+        EXPECT_GT(right, 200);
+        EXPECT_LT(left, 60);
+    }
+}
+
+TEST(ViewerGui, ASeriesThatIsNotAVolumeShowsAMessageNotAWrongImage) {
+    testutil::TempDir dir("viewer-tilted");
+    const fs::path tilted = dir.path() / "tilted";
+    fs::create_directories(tilted);
+    // a gantry tilt: each slice shifted 0.9 mm along y as z goes
+    for (const auto& e : fs::directory_iterator(ctDir(0))) {
+        DcmFileFormat ff;
+        ASSERT_TRUE(ff.loadFile(e.path().c_str()).good());
+        ff.loadAllDataIntoMemory();
+        DcmDataset& d = *ff.getDataset();
+        Float64 x = 0, y = 0, z = 0;
+        d.findAndGetFloat64(DCM_ImagePositionPatient, x, 0);
+        d.findAndGetFloat64(DCM_ImagePositionPatient, y, 1);
+        d.findAndGetFloat64(DCM_ImagePositionPatient, z, 2);
+        const std::string pos = std::to_string(x) + "\\" + std::to_string(y + z * 0.18) + "\\" + std::to_string(z);
+        d.putAndInsertString(DCM_ImagePositionPatient, pos.c_str());
+        ASSERT_TRUE(ff.saveFile((tilted / e.path().filename()).c_str(), EXS_LittleEndianExplicit).good());
+    }
+    LoadedPane p(seriesIn(tilted));
+    EXPECT_FALSE(p.pane.showsImage());
+    EXPECT_TRUE(p.pane.message().contains("gantry tilt")) << p.pane.message().toStdString();
+    EXPECT_FALSE(p.pane.slider()->isEnabled());
+    EXPECT_FALSE(p.view().hasVolume());
+    p.pane.grab().save(QString::fromStdString((shotDir() / "unsupported-series.png").string()));
+
+    // a missing slice: said as such
+    const fs::path gap = dir.path() / "gap";
+    fs::create_directories(gap);
+    auto files = std::vector<fs::path>();
+    for (const auto& e : fs::directory_iterator(ctDir(0))) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (std::size_t i = 0; i < files.size(); ++i)
+        if (i != files.size() / 2) fs::copy_file(files[i], gap / files[i].filename());
+    p.pane.showSeries(seriesIn(gap), "RELUTH-03-001  V1");
+    EXPECT_TRUE(waitFor([&] { return !p.pane.loading(); }));
+    EXPECT_TRUE(p.pane.message().contains("missing slices")) << p.pane.message().toStdString();
+}
+
+TEST(ViewerGui, MouseAndKeysScrollWindowZoomAndFit) {
+    LoadedPane p(seriesIn(ctDir(0)));
+    vg::SliceView& v = p.view();
+    QWindow* s = v.surface();
+    const QPoint centre(v.width() / 2, v.height() / 2);
+    // wheel: one notch towards the user is one slice towards the feet
+    const int k = v.slice();
+    QWheelEvent wheel(centre, s->mapToGlobal(centre), {}, QPoint(0, -120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QCoreApplication::sendEvent(s, &wheel);
+    EXPECT_EQ(v.slice(), k + 1);
+    QTest::keyClick(&v, Qt::Key_PageUp);
+    EXPECT_EQ(v.slice(), k + 1 - 10);
+    QTest::keyClick(&v, Qt::Key_End);
+    EXPECT_EQ(v.slice(), v.sliceCount() - 1);
+    QTest::keyClick(&v, Qt::Key_Home);
+    EXPECT_EQ(v.slice(), 0);
+    // the slider follows and drives
+    p.pane.slider()->setValue(20);
+    EXPECT_EQ(v.slice(), 20);
+    // left drag: right widens the window, down raises the level
+    v.setWindowLevel({400, 40});
+    QTest::mousePress(s, Qt::LeftButton, {}, centre);
+    QTest::mouseMove(s, centre + QPoint(50, 20));
+    QTest::mouseRelease(s, Qt::LeftButton, {}, centre + QPoint(50, 20));
+    EXPECT_NEAR(v.windowLevel().window, 400 + 50 * 1.6, 1e-6);
+    EXPECT_NEAR(v.windowLevel().level, 40 + 20 * 1.6, 1e-6);
+    // right drag up zooms in; + and - too; F (the workstation's Fit) or a double click fits
+    EXPECT_NEAR(v.zoom(), 1.0, 1e-9);
+    QTest::mousePress(s, Qt::RightButton, {}, centre);
+    QTest::mouseMove(s, centre + QPoint(0, -60));
+    QTest::mouseRelease(s, Qt::RightButton, {}, centre + QPoint(0, -60));
+    EXPECT_GT(v.zoom(), 1.5);
+    QTest::keyClick(&v, Qt::Key_Minus);
+    const double z = v.zoom();
+    QTest::mouseDClick(s, Qt::LeftButton, {}, centre);
+    EXPECT_NEAR(v.zoom(), 1.0, 1e-9);
+    EXPECT_GT(z, 1.0);
+    // middle drag pans: the image point under the cursor moves with it
+    double u0, w0, u1, w1;
+    ASSERT_TRUE(v.pixelAt(centre, u0, w0));
+    QTest::mousePress(s, Qt::MiddleButton, {}, centre);
+    QTest::mouseMove(s, centre + QPoint(40, 0));
+    QTest::mouseRelease(s, Qt::MiddleButton, {}, centre + QPoint(40, 0));
+    ASSERT_TRUE(v.pixelAt(centre + QPoint(40, 0), u1, w1));
+    EXPECT_NEAR(u1, u0, 0.01);
+    EXPECT_NEAR(w1, w0, 0.01);
+}
+
+TEST(ViewerGui, PriorAndCurrentScrollAndWindowTogetherUntilUnlinked) {
+    app();
+    vg::Workstation w;
+    w.resize(1600, 900);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    ASSERT_EQ(w.subjects(), QStringList{"RELUTH-03-001"});
+    ASSERT_TRUE(w.openSubject("RELUTH-03-001"));
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete() && w.prior()->view()->complete(); }));
+    QApplication::processEvents();
+    vg::SliceView& prior = *w.prior()->view();
+    vg::SliceView& current = *w.current()->view();
+    EXPECT_EQ(w.current()->timepoint(), 1);
+    EXPECT_EQ(w.prior()->timepoint(), 0);
+    EXPECT_TRUE(current.overlayText().startsWith("RELUTH-03-001  V2 WEEK 8")) << current.overlayText().toStdString();
+    EXPECT_TRUE(prior.overlayText().startsWith("RELUTH-03-001  V1 BASELINE")) << prior.overlayText().toStdString();
+    EXPECT_EQ(w.current()->timepointPicker()->count(), 2);
+    EXPECT_EQ(w.prior()->seriesPicker()->count(), 1); // the site's burned-in screenshot was quarantined
+    EXPECT_TRUE(w.prior()->seriesPicker()->currentText().contains("CT"));
+    // scroll the current one: the prior follows by patient position
+    current.setFocus();
+    for (int i = 0; i < 5; ++i) QTest::keyClick(&current, Qt::Key_Down);
+    EXPECT_NEAR(prior.slicePosition(), current.slicePosition(), 2.5);
+    // window the prior: the current follows; a preset key acts on the view with the focus
+    prior.setFocus();
+    QTest::keyClick(&prior, Qt::Key_3); // lung
+    EXPECT_EQ(prior.windowLevel().window, 1500);
+    EXPECT_EQ(current.windowLevel().window, 1500);
+    EXPECT_EQ(current.windowLevel().level, -600);
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10); // the frames are drawn
+    if (QScreen* screen = w.screen()) screen->grabWindow(w.winId()).save(QString::fromStdString((shotDir() / "comparison-linked.png").string()));
+    // L unlinks: scrolling one no longer moves the other
+    QTest::keyClick(&current, Qt::Key_L);
+    EXPECT_FALSE(w.linked());
+    const double before = prior.slicePosition();
+    for (int i = 0; i < 3; ++i) QTest::keyClick(&current, Qt::Key_Down);
+    EXPECT_EQ(prior.slicePosition(), before);
+    // linking again keeps the offset the reader set up
+    const double offset = current.slicePosition() - prior.slicePosition();
+    QTest::keyClick(&current, Qt::Key_L);
+    EXPECT_TRUE(w.linked());
+    QTest::keyClick(&current, Qt::Key_Up);
+    EXPECT_NEAR(current.slicePosition() - prior.slicePosition(), offset, 1e-6);
+    // C: both sides in coronal
+    QTest::keyClick(&current, Qt::Key_C);
+    EXPECT_EQ(prior.plane(), vc::Plane::Coronal);
+    EXPECT_EQ(current.plane(), vc::Plane::Coronal);
+    // the prior side's timepoint picker loads another timepoint
+    w.prior()->timepointPicker()->setCurrentIndex(1);
+    ASSERT_TRUE(waitFor([&] { return w.idle() && prior.complete(); }));
+    EXPECT_TRUE(prior.overlayText().contains(w.current()->timepointPicker()->currentText()));
+}
+
+TEST(ViewerGui, TheMiddleSliceShowsWhileTheRestLoads) {
+    app();
+    const vc::Series s = seriesIn(ctDir(0));
+    const vc::Geometry g = vc::analyze(s);
+    auto volume = std::make_shared<vc::Volume>(vc::load(s, g));
+    vg::SliceView v;
+    v.resize(600, 600);
+    shown(v);
+    const int z = g.nz / 2;
+    v.setVolume(volume, "RELUTH-03-001  V1", 5, z);
+    EXPECT_TRUE(v.hasVolume());
+    EXPECT_FALSE(v.complete());
+    const int k = v.slice();
+    EXPECT_NEAR(v.slicePosition(), g.origin[2] + z * g.spacing[2], 1e-6); // the loaded slice is the one shown
+    v.setSlice(k + 1);                                                       // not loaded yet: stays
+    EXPECT_EQ(v.slice(), k);
+    EXPECT_TRUE(v.overlayText().contains("(loading)"));
+    const QImage partial = v.grabFrame();
+    EXPECT_GT(greyAround(partial, QPointF(300, 300), v.devicePixelRatioF()), 20); // the body, not a black frame
+    v.volumeComplete();
+    v.setSlice(k + 1);
+    EXPECT_EQ(v.slice(), k + 1);
+    EXPECT_FALSE(v.overlayText().contains("(loading)"));
+}
