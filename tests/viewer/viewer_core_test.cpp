@@ -2,6 +2,7 @@
 // series that cannot be a volume named with the reason, and voxels equal to what ITK's
 // ImageSeriesReader gives for the same files (phantom CT) and across transfer syntaxes
 // (pydicom's MR_small in native, big-endian, RLE and JPEG-LS encodings).
+#include "viewercore/Display.h"
 #include "viewercore/Series.h"
 #include "../common/Run.h"
 #include "../common/TempDir.h"
@@ -131,6 +132,10 @@ TEST(ViewerCore, TheFastHeaderReaderAgreesWithDcmtk) {
         for (int i = 0; i < 3 && a.hasPosition; ++i) EXPECT_NEAR(a.position[static_cast<std::size_t>(i)], b.position[static_cast<std::size_t>(i)], 1e-6) << f;
         for (int i = 0; i < 6 && a.hasOrientation; ++i) EXPECT_NEAR(a.orientation[static_cast<std::size_t>(i)], b.orientation[static_cast<std::size_t>(i)], 1e-9) << f;
         EXPECT_NEAR(a.slope, b.slope, 1e-9) << f;
+        EXPECT_EQ(a.timepointId, b.timepointId) << f;
+        EXPECT_EQ(a.timepointDescription, b.timepointDescription) << f;
+        EXPECT_EQ(a.seriesNumber, b.seriesNumber) << f;
+        EXPECT_NEAR(a.sliceThickness, b.sliceThickness, 1e-9) << f;
         EXPECT_NEAR(a.intercept, b.intercept, 1e-9) << f;
     }
     EXPECT_GT(fast, 40); // the phantom's files all go the fast way
@@ -310,4 +315,109 @@ TEST(ViewerCore, TheSameImageInEveryTransferSyntaxGivesTheSameVoxels) {
         EXPECT_NE(std::string(e.what()).find("j2k.dcm"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("cannot be decoded"), std::string::npos) << e.what();
     }
+}
+
+namespace {
+
+/// A 4x3x2 volume whose voxel values encode their index, with the given direction cosines.
+vc::Volume tinyVolume(std::array<double, 3> row, std::array<double, 3> column, std::array<double, 3> normal) {
+    vc::Volume v;
+    vc::Geometry& g = v.geometry;
+    g.ok = true;
+    g.nx = 4, g.ny = 3, g.nz = 2;
+    g.spacing = {0.5, 0.8, 2.0};
+    g.origin = {10, 20, 30};
+    g.row = row, g.column = column, g.normal = normal;
+    v.voxels.resize(24);
+    for (int i = 0; i < 24; ++i) v.voxels[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(i);
+    return v;
+}
+
+std::array<double, 3> voxelPosition(const vc::Geometry& g, int i, int j, int k) {
+    std::array<double, 3> p{};
+    for (std::size_t a = 0; a < 3; ++a) p[a] = g.origin[a] + i * g.spacing[0] * g.row[a] + j * g.spacing[1] * g.column[a] + k * g.spacing[2] * g.normal[a];
+    return p;
+}
+
+/// Every screen pixel of every plane shows the voxel at the patient position the frame says,
+/// and the frame's screen directions are the radiological ones.
+void checkPlanes(const vc::Volume& v) {
+    const vc::Geometry& g = v.geometry;
+    for (vc::Plane plane : {vc::Plane::Axial, vc::Plane::Coronal, vc::Plane::Sagittal}) {
+        SCOPED_TRACE(vc::planeName(plane));
+        const vc::SliceFrame f = vc::sliceFrame(g, plane);
+        EXPECT_EQ(f.width * f.height * f.count, 24);
+        for (int k = 0; k < f.count; ++k)
+            for (int vv = 0; vv < f.height; ++vv)
+                for (int u = 0; u < f.width; ++u) {
+                    std::int16_t value = 0;
+                    ASSERT_TRUE(vc::valueAt(v, f, k, u, vv, value));
+                    const int i = value % 4, j = (value / 4) % 3, z = value / 12;
+                    const auto expected = voxelPosition(g, i, j, z);
+                    const auto p = f.patient(u, vv, k);
+                    for (std::size_t a = 0; a < 3; ++a) EXPECT_NEAR(p[a], expected[a], 1e-9) << u << "," << vv << "," << k;
+                }
+        // patient's left to the right everywhere but sagittal (posterior to the right); feet down
+        const auto labels = vc::edgeLabels(f);
+        if (plane == vc::Plane::Axial) { EXPECT_EQ(labels, (std::array<std::string, 4>{"R", "L", "A", "P"})); }
+        if (plane == vc::Plane::Coronal) { EXPECT_EQ(labels, (std::array<std::string, 4>{"R", "L", "S", "I"})); }
+        if (plane == vc::Plane::Sagittal) { EXPECT_EQ(labels, (std::array<std::string, 4>{"A", "P", "S", "I"})); }
+        // slices run head to feet, front to back, right to left
+        if (f.count > 1) {
+            const double step = f.position(1) - f.position(0);
+            if (plane == vc::Plane::Axial) EXPECT_LT(step, 0);
+            else EXPECT_GT(step, 0);
+            EXPECT_EQ(f.nearest(f.position(1) + 0.1 * step), 1);
+            EXPECT_EQ(f.nearest(f.position(0) - 100 * step), 0); // clamped
+        }
+    }
+}
+
+} // namespace
+
+TEST(ViewerDisplay, PlanesFollowTheDirectionCosinesNotTheStorageOrder) {
+    checkPlanes(tinyVolume({1, 0, 0}, {0, 1, 0}, {0, 0, 1}));    // the usual axial CT
+    checkPlanes(tinyVolume({-1, 0, 0}, {0, -1, 0}, {0, 0, 1}));  // rows and columns stored the other way
+    checkPlanes(tinyVolume({0, 1, 0}, {0, 0, -1}, {1, 0, 0}));   // a sagittal acquisition (MR)
+    checkPlanes(tinyVolume({1, 0, 0}, {0, 0, -1}, {0, 1, 0}));   // a coronal acquisition
+}
+
+TEST(ViewerDisplay, ObliqueDirectionsGetTwoLetters) {
+    EXPECT_EQ(vc::orientationLabel({1, 0, 0}), "L");
+    EXPECT_EQ(vc::orientationLabel({-1, 0, 0}), "R");
+    EXPECT_EQ(vc::orientationLabel({0, -1, 0}), "A");
+    EXPECT_EQ(vc::orientationLabel({0, 0, 1}), "S");
+    EXPECT_EQ(vc::orientationLabel({0.866, -0.5, 0}), "LA");
+    EXPECT_EQ(vc::orientationLabel({0.99, 0.1, 0}), "L"); // 6 degrees off: one letter
+}
+
+TEST(ViewerDisplay, WindowLevelFollowsDicomsLinearFunction) {
+    const vc::WindowLevel soft{400, 40};
+    EXPECT_EQ(vc::greyOf(-1000, soft), 0);
+    EXPECT_EQ(vc::greyOf(1000, soft), 255);
+    EXPECT_NEAR(vc::greyOf(40, soft), 127.8, 0.5);
+    vc::GreyTable t;
+    t.set(soft);
+    EXPECT_EQ(t(-160), 0);
+    EXPECT_EQ(t(240), 255);
+    EXPECT_EQ(t(40), 128);
+    EXPECT_EQ(t(-32768), 0);
+    EXPECT_EQ(t(32767), 255);
+    // the presets the keys 1-5 give
+    ASSERT_EQ(vc::presets().size(), 5u);
+    EXPECT_STREQ(vc::presets()[2].name, "Lung");
+    EXPECT_EQ(vc::presets()[2].wl.window, 1500);
+    // a rendered slice is the table applied to the voxels, top row first
+    const vc::Volume v = tinyVolume({-1, 0, 0}, {0, 1, 0}, {0, 0, 1});
+    const vc::SliceFrame f = vc::sliceFrame(v.geometry, vc::Plane::Axial);
+    vc::GreyTable identity;
+    identity.set({256, 127.5});
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(f.width * f.height));
+    vc::renderSlice(v, f, 0, identity, out.data());
+    for (int vv = 0; vv < f.height; ++vv)
+        for (int u = 0; u < f.width; ++u) {
+            std::int16_t hu = 0;
+            vc::valueAt(v, f, 0, u, vv, hu);
+            EXPECT_EQ(out[static_cast<std::size_t>(vv * f.width + u)], identity(hu));
+        }
 }
