@@ -278,6 +278,15 @@ TEST(ViewerGui, ThePatientsLeftIsOnTheScreensRightHoweverTheRowsAreStored) {
         EXPECT_GT(greyAround(frame, expectedAxial(v, mx, my, cx, cy), dpr), 200) << "no bead on the screen's right";
         EXPECT_LT(greyAround(frame, expectedAxial(v, -mx, my, cx, cy), dpr), 60) << "a bead on the screen's left: left and right flipped";
         frame.save(QString::fromStdString((shotDir() / ("left-marker-" + d.filename().string() + ".png")).string()));
+        // the labels are drawn, not only computed: label-blue pixels at the right edge's middle
+        int blue = 0;
+        const int lx = frame.width() - 40, ly = frame.height() / 2 - 20;
+        for (int yy = ly; yy < ly + 40; ++yy)
+            for (int xx = lx; xx < frame.width(); ++xx) {
+                const QColor c = frame.pixelColor(xx, yy);
+                blue += c.blue() > 200 && c.red() < 180;
+            }
+        EXPECT_GT(blue, 10) << "the L label is not on the screen";
         // the coronal reformat too: the bead on the right, the head up
         v.setPlane(vc::Plane::Coronal);
         const auto cl = v.edgeLabels();

@@ -1,4 +1,4 @@
-// viewer-slice-bench SERIES_DIR [--size 1024] [--frames 400]
+// viewer-slice-bench SERIES_DIR [--size 1024] [--frames 400] [--frame-png FILE]
 // Slice changes per second in the workstation's own view (vg::SliceView, a QOpenGLWidget with
 // VTK drawing) of the given size, under a real X server (Xvfb in CI): each frame changes the
 // slice, draws and presents the frame (buffer swap to the X server) and waits for the GL
@@ -15,6 +15,7 @@
 #include <QWindow>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -62,9 +63,11 @@ int main(int argc, char** argv) {
         return 2;
     }
     int size = 1024, frames = 400;
+    const char* framePng = nullptr;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--size")) size = std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--frames")) frames = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--frame-png")) framePng = argv[i + 1];
     }
     vg::prepareOpenGL();
     QApplication app(argc, argv);
@@ -107,15 +110,15 @@ int main(int argc, char** argv) {
     vg::SliceView& view = *viewPtr;
     layout->addWidget(viewPtr);
     top.resize(size, size);
+    view.setVolume(volume, "BENCH-001  V1 BASELINE", series.sliceThickness);
     top.show();
     // wait until the X server maps the window: before that, a repaint draws nothing
     const auto shown = Clock::now();
     while (!(top.windowHandle() && top.windowHandle()->isExposed()) && seconds(shown, Clock::now()) < 10) {
         app.processEvents(QEventLoop::AllEvents, 50);
     }
-    view.setVolume(volume, "BENCH-001  V1 BASELINE", series.sliceThickness);
-    for (int i = 0; i < 5; ++i) app.processEvents();
-    if (std::getenv("BENCH_SHOT")) view.grabFrame().save(std::getenv("BENCH_SHOT"));
+    top.activateWindow();
+    for (int i = 0; i < 50; ++i) app.processEvents(QEventLoop::AllEvents, 10);
     if (!top.windowHandle() || !top.windowHandle()->isExposed()) {
         std::fprintf(stderr, "viewer-slice-bench: the window was never shown (no X server?)\n");
         return 1;
@@ -124,17 +127,17 @@ int main(int argc, char** argv) {
     std::printf("viewport %dx%d device pixels, %d slices, OpenGL: %s\n", w, h, view.sliceCount(),
                 qPrintable(view.renderer()));
 
-    const Rate axial = measure(view, frames);
-    std::printf("axial slice changes: %.1f per second (%.2f ms per frame)\n", axial.perSecond, axial.msPerFrame);
+    // three rounds (the machine is shared: the median is what a reader gets)
+    std::vector<Rate> rounds;
+    for (int r = 0; r < 3; ++r) rounds.push_back(measure(view, frames));
+    std::sort(rounds.begin(), rounds.end(), [](const Rate& a, const Rate& b) { return a.perSecond < b.perSecond; });
+    const Rate axial = rounds[1];
+    std::printf("axial slice changes: %.1f per second (%.2f ms per frame; median of 3 rounds of %d, range %.1f-%.1f)\n", axial.perSecond,
+                axial.msPerFrame, frames, rounds[0].perSecond, rounds[2].perSecond);
     view.setPlane(vc::Plane::Coronal);
     const Rate coronal = measure(view, frames / 2);
     std::printf("coronal slice changes: %.1f per second (%.2f ms per frame)\n", coronal.perSecond, coronal.msPerFrame);
     view.setPlane(vc::Plane::Axial);
-    view.setMultiSamples(8);
-    const Rate msaa = measure(view, frames / 2);
-    std::printf("axial with VTK's default 8x multisampling: %.1f per second (%.2f ms per frame)\n", msaa.perSecond, msaa.msPerFrame);
-    view.setMultiSamples(0);
-
     // the frames were real: the last one shows the slice (not a black or transparent frame)
     view.setSlice(view.sliceCount() / 2);
     view.renderNow();
@@ -144,10 +147,16 @@ int main(int argc, char** argv) {
         for (int x = 0; x < frame.width(); x += 8) sum += qGray(frame.pixel(x, y));
     const double mean = sum / ((frame.height() / 8.0) * (frame.width() / 8.0));
     std::printf("check: last frame %dx%d, mean grey %.1f\n", frame.width(), frame.height(), mean);
+    if (framePng) frame.save(framePng);
     if (mean < 5) {
         std::fprintf(stderr, "viewer-slice-bench: the view drew nothing\n");
         return 1;
     }
+    view.setMultiSamples(8);
+    const Rate msaa = measure(view, frames / 2);
+    std::printf("axial with VTK's default 8x multisampling: %.1f per second (%.2f ms per frame)\n", msaa.perSecond, msaa.msPerFrame);
+    view.setMultiSamples(0);
+
     std::printf("goal: at least 60 slice changes per second at 1024x1024: %s\n", axial.perSecond >= 60 ? "met" : "NOT met");
     return 0;
 }

@@ -261,8 +261,11 @@ struct SliceView::Impl {
     explicit Impl(SliceView* s) : self(s) {}
 
     double dpr() const { return gl->devicePixelRatio(); }
-    int deviceWidth() const { return std::max(1, static_cast<int>(std::lround(self->width() * dpr()))); }
-    int deviceHeight() const { return std::max(1, static_cast<int>(std::lround(self->height() * dpr()))); }
+    // the size of the surface VTK draws into (the native window, which the layout keeps at the
+    // widget's size)
+    int deviceWidth() const { return std::max(1, static_cast<int>(std::lround(gl->width() * dpr()))); }
+    int deviceHeight() const { return std::max(1, static_cast<int>(std::lround(gl->height() * dpr()))); }
+    int laidOutWidth = 0, laidOutHeight = 0;
     double pixelsPerMm() const { return deviceHeight() / 2.0 / scale; }
 
     void setupScene() {
@@ -304,6 +307,7 @@ struct SliceView::Impl {
 
     void layoutText() {
         const int w = deviceWidth(), h = deviceHeight(), m = static_cast<int>(8 * dpr());
+        laidOutWidth = w, laidOutHeight = h;
         const int size = static_cast<int>(std::lround(14 * dpr())), big = static_cast<int>(std::lround(18 * dpr()));
         const QColor text(242, 230, 140), label(140, 217, 255);
         caption.setStyle(text, size + 2, true);
@@ -536,6 +540,7 @@ void SliceView::paintGL() {
     auto now = [] { return std::chrono::steady_clock::now(); };
     const auto t0 = now();
     if (!d->glReady) return;
+    if (d->deviceWidth() != d->laidOutWidth || d->deviceHeight() != d->laidOutHeight) resizeGL(); // in case no resize event came
     if (d->volume && !d->fitted) d->doFit();
     d->updateImage();
     d->actor->SetVisibility(d->canShow(d->k));
