@@ -19,6 +19,8 @@ PACKAGES=(
   # libraries
   libdcmtk-dev libinsighttoolkit5-dev libgdcm-dev libvtk9-dev libsodium-dev
   qt6-base-dev libqt6opengl6-dev libqt6sql6-sqlite libqt6sql6-psql libboost-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  # the workstation's display: Mesa's OpenGL (software rendering under Xvfb) and a font
+  libgl1-mesa-dri fonts-dejavu-core
   # tools used by the tests: DICOM validator and toolkit, pydicom's odd files, X server
   dcmtk dicom3tools python3-pydicom xvfb xauth imagemagick
   # the anonymizer's fuzzer (clang + libFuzzer runtime) and its benchmark peer (gdcmanon, openssl)
@@ -126,11 +128,20 @@ demo() {
     "${rq[@]}" --user manager backlog
     unset RELUTH_QUEUE_PASSWORD RELUTH_QUEUE_NEW_PASSWORD
   fi
-  # The workstation (viewer/, issue 6) is not built yet: until it is, the demo ends with what
-  # the trial holds, as a trial manager would first see it.
   "$BUILD/bin/phantom" --describe "$out"
   log "demo trial ready: site drops in $out/incoming, de-identified store in $out/store," \
-      "quarantine in $out/quarantine, reading queue $db (the workstation arrives with the viewer)"
+      "quarantine in $out/quarantine, reading queue $db"
+  # The workstation on the de-identified store: the first subject's latest timepoint beside
+  # the one before it. Without a screen (no DISPLAY) it runs on a private Xvfb and saves
+  # what it shows.
+  if [ -n "${DISPLAY:-}" ]; then
+    log "starting the workstation on $out/store"
+    "$BUILD/bin/reluth-workstation" --store "$out/store"
+  else
+    log "no DISPLAY on this machine: running the workstation on a private Xvfb; what it shows is saved to $out/workstation.png"
+    xvfb-run -a -s '-screen 0 1920x1080x24' env QT_QPA_PLATFORM=xcb \
+      "$BUILD/bin/reluth-workstation" --store "$out/store" --size 1600x900 --screenshot "$out/workstation.png"
+  fi
 }
 
 cmd=${1:-}

@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPointer>
 #include <QProgressBar>
 #include <QSlider>
@@ -316,8 +317,11 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
         });
     }
     buildActions();
-    statusBar()->showMessage(tr("Wheel or Up/Down: slices  ·  left-drag: window/level  ·  1-5: presets  ·  right-drag or +/-: zoom  ·  "
-                                "middle or Shift-drag: pan  ·  double-click or F: fit  ·  A/C/S: plane  ·  L: link"));
+    // what a new reader needs to know, always in sight
+    auto* hints = new QLabel(tr("Wheel or Up/Down: slice  ·  left-drag: window/level  ·  1-5: presets  ·  right-drag or +/-: zoom  ·  "
+                                "middle or Shift-drag: pan  ·  double-click or F: fit  ·  A/C/S: plane  ·  L: link  ·  F1: help"));
+    hints->setObjectName("hints");
+    statusBar()->addPermanentWidget(hints);
     resize(1600, 900);
 }
 
@@ -379,6 +383,23 @@ void Workstation::buildActions() {
     baselineAction_->setShortcut(QKeySequence("B"));
     baselineAction_->setToolTip(tr("Left side: the baseline instead of the prior timepoint (B)"));
     connect(baselineAction_, &QAction::toggled, this, [this](bool on) { setCompareWithBaseline(on); });
+    QAction* help = new QAction(tr("Help"), this);
+    help->setShortcut(QKeySequence::HelpContents);
+    addAction(help);
+    connect(help, &QAction::triggered, this, [this] {
+        QMessageBox::information(this, tr("Reading images"),
+                                 tr("<p><b>Open</b> a subject in the Trial list: its latest timepoint shows on the right, the one before "
+                                    "(or the baseline, <b>B</b>) on the left.</p>"
+                                    "<p><b>Slices</b>: mouse wheel, Up/Down, Page Up/Down, Home/End, or the slider.<br>"
+                                    "<b>Window/level</b>: drag with the left button (right: wider window, down: higher level), "
+                                    "or keys 1-5: soft tissue, liver, lung, bone, brain.<br>"
+                                    "<b>Zoom</b>: drag with the right button, Ctrl+wheel or +/-; <b>pan</b>: middle button or Shift+left drag; "
+                                    "<b>fit</b>: double-click or F.<br>"
+                                    "<b>Planes</b>: A axial, C coronal, S sagittal.</p>"
+                                    "<p>While <b>Link</b> (L) is on, both sides follow each other by patient position and window; "
+                                    "turn it off to move one side alone - linking again keeps the offset you set.</p>"
+                                    "<p>The pixel value under the cursor (HU) shows at the top right of each image.</p>"));
+    });
     singleAction_ = bar->addAction(tr("Single view"));
     singleAction_->setCheckable(true);
     singleAction_->setShortcut(QKeySequence("V"));
