@@ -9,6 +9,8 @@
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <gdcmImageReader.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -359,6 +361,37 @@ void loadWithDcmtk(const SliceHeader& h, std::int16_t* out) {
     }
 }
 
+bool isJpeg2000(const std::string& ts) {
+    return ts == "1.2.840.10008.1.2.4.90" || ts == "1.2.840.10008.1.2.4.91"; // lossless only, or lossy
+}
+
+/// JPEG 2000 (Debian's DCMTK has no decoder for it): GDCM with OpenJPEG decodes it.
+void loadWithGdcm(const SliceHeader& h, std::int16_t* out) {
+    gdcm::ImageReader reader;
+    reader.SetFileName(h.path.c_str());
+    if (!reader.Read()) throw LoadError(h.path.string() + ": GDCM cannot read this JPEG 2000 file");
+    const gdcm::Image& image = reader.GetImage();
+    const gdcm::PixelFormat& pf = image.GetPixelFormat();
+    if (pf.GetSamplesPerPixel() != 1) throw LoadError(h.path.string() + ": colour JPEG 2000 images are not shown as a volume");
+    std::vector<char> buffer(image.GetBufferLength());
+    if (!image.GetBuffer(buffer.data())) throw LoadError(h.path.string() + ": the JPEG 2000 pixel data cannot be decoded");
+    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
+    const bool isSigned = pf.GetPixelRepresentation() == 1; // as decoded (the codestream may disagree with the header)
+    const int bitsStored = pf.GetBitsStored();
+    if (pf.GetBitsAllocated() == 16) {
+        if (buffer.size() < count * 2) throw LoadError(h.path.string() + ": the decoded JPEG 2000 image is smaller than its header says");
+        std::vector<std::uint16_t> px(count);
+        std::memcpy(px.data(), buffer.data(), count * 2);
+        for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(px[i], bitsStored, isSigned) * h.slope + h.intercept);
+    } else if (pf.GetBitsAllocated() == 8) {
+        if (buffer.size() < count) throw LoadError(h.path.string() + ": the decoded JPEG 2000 image is smaller than its header says");
+        for (std::size_t i = 0; i < count; ++i)
+            out[i] = toHu(stored(static_cast<std::uint8_t>(buffer[i]), bitsStored, isSigned) * h.slope + h.intercept);
+    } else {
+        throw LoadError(h.path.string() + ": " + std::to_string(pf.GetBitsAllocated()) + "-bit JPEG 2000 images are not supported");
+    }
+}
+
 } // namespace
 
 Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks, int threads) {
@@ -397,7 +430,12 @@ void loadInto(Volume& v, const Series& series, const Geometry& geometry, const L
             const SliceHeader& h = series.slices[geometry.order[static_cast<std::size_t>(z)]];
             std::int16_t* out = v.voxels.data() + sliceVoxels * static_cast<std::size_t>(z);
             try {
-                if (!loadDirect(h, out)) loadWithDcmtk(h, out);
+                if (loadDirect(h, out)) {
+                } else if (isJpeg2000(h.transferSyntax)) {
+                    loadWithGdcm(h, out);
+                } else {
+                    loadWithDcmtk(h, out);
+                }
             } catch (const std::exception& e) {
                 std::lock_guard<std::mutex> lock(errorMutex);
                 if (error.empty()) error = e.what();
