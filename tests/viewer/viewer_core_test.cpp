@@ -134,6 +134,7 @@ TEST(ViewerCore, TheFastHeaderReaderAgreesWithDcmtk) {
         for (int i = 0; i < 6 && a.hasOrientation; ++i) EXPECT_NEAR(a.orientation[static_cast<std::size_t>(i)], b.orientation[static_cast<std::size_t>(i)], 1e-9) << f;
         EXPECT_NEAR(a.slope, b.slope, 1e-9) << f;
         EXPECT_EQ(a.timepointId, b.timepointId) << f;
+        EXPECT_EQ(a.identityRemoved, b.identityRemoved) << f;
         EXPECT_EQ(a.timepointDescription, b.timepointDescription) << f;
         EXPECT_EQ(a.seriesNumber, b.seriesNumber) << f;
         EXPECT_NEAR(a.sliceThickness, b.sliceThickness, 1e-9) << f;

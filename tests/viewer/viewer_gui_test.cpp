@@ -233,6 +233,23 @@ TEST(ViewerGui, ALesionAppearsWhereTheGroundTruthPutsItWithTheGreyOfItsHuAndTheW
     EXPECT_NEAR(w, 230.354, 2.0);
 }
 
+TEST(ViewerGui, AFolderOfFilesNotDeidentifiedNeverShowsTheirPatientId) {
+    app();
+    const auto& subject = phantom().truth["subjects"][0];
+    vg::Workstation w;
+    w.resize(1400, 800);
+    shown(w);
+    w.openFolder(QString::fromStdString((phantom().root() / "incoming").string())); // the site's drop, full of PHI
+    ASSERT_EQ(w.subjects(), QStringList{"Not de-identified 1"});
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
+    const QString text = w.current()->view()->overlayText() + w.prior()->view()->overlayText() + w.windowTitle();
+    EXPECT_TRUE(text.startsWith("Not de-identified 1")) << text.toStdString();
+    for (const auto& phi : subject["phi"]) EXPECT_FALSE(text.contains(QString::fromStdString(phi.get<std::string>()), Qt::CaseInsensitive)) << phi;
+    // the de-identified store shows the pseudonym
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    EXPECT_EQ(w.subjects(), QStringList{"RELUTH-03-001"});
+}
+
 TEST(ViewerGui, OnlyThePseudonymAndTimepointAreShownNeverOtherHeaderText) {
     const auto& subject = phantom().truth["subjects"][0];
     LoadedPane p(seriesIn(ctDir(0)));

@@ -171,6 +171,7 @@ bool readHeaderFast(const std::filesystem::path& path, SliceHeader& h) {
         case 0x00080060: h.modality = text(v, len); break;
         case 0x00120050: h.timepointId = text(v, len); break;
         case 0x00120051: h.timepointDescription = text(v, len); break;
+        case 0x00120062: h.identityRemoved = text(v, len) == "YES"; break;
         case 0x00180050: h.sliceThickness = std::strtod(text(v, len).c_str(), nullptr); break;
         case 0x00200011: h.seriesNumber = std::atoi(text(v, len).c_str()); break;
         case 0x00100020: h.patientId = text(v, len); break;

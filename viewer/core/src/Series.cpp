@@ -88,6 +88,7 @@ bool readHeaderDcmtk(const fs::path& f, SliceHeader& h, std::string& why) {
     h.studyDate = str(d, DCM_StudyDate);
     h.timepointId = str(d, DCM_ClinicalTrialTimePointID);
     h.timepointDescription = str(d, DCM_ClinicalTrialTimePointDescription);
+    h.identityRemoved = str(d, DCM_PatientIdentityRemoved) == "YES";
     h.seriesNumber = std::atoi(str(d, DCM_SeriesNumber).c_str());
     h.sliceThickness = std::strtod(str(d, DCM_SliceThickness).c_str(), nullptr);
     h.frameOfReference = str(d, DCM_FrameOfReferenceUID);
@@ -170,7 +171,9 @@ Scan scanFolder(const fs::path& folder) {
             s.timepointDescription = h.timepointDescription;
             s.seriesNumber = h.seriesNumber;
             s.sliceThickness = h.sliceThickness;
+            s.identityRemoved = true;
         }
+        s.identityRemoved = s.identityRemoved && h.identityRemoved;
         s.slices.push_back(std::move(h));
     }
     for (auto& [uid, s] : bySeries) scan.series.push_back(std::move(s));

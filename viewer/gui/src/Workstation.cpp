@@ -52,7 +52,15 @@ std::vector<Subject> subjectsIn(const vc::Scan& scan) {
         t.series.push_back(s);
     }
     std::vector<Subject> out;
+    int unmarked = 0;
     for (auto& [patient, subject] : byPatient) {
+        // only a de-identified file's patient ID (our anonymizer puts the pseudonym there) is
+        // ever shown: files not marked PatientIdentityRemoved YES get a neutral label
+        bool deidentified = true;
+        for (const auto& [key, t] : timepoints[patient])
+            for (const vc::Series& s : t.series) deidentified = deidentified && s.identityRemoved;
+        subject.deidentified = deidentified;
+        if (!deidentified) subject.pseudonym = QObject::tr("Not de-identified %1").arg(++unmarked);
         for (auto& [key, t] : timepoints[patient]) {
             std::sort(t.series.begin(), t.series.end(), [](const vc::Series& a, const vc::Series& b) {
                 return a.seriesNumber != b.seriesNumber ? a.seriesNumber < b.seriesNumber : a.uid < b.uid;
@@ -433,6 +441,10 @@ void Workstation::openFolder(const QString& folder) {
         item->setData(0, Qt::UserRole, s->pseudonym);
         item->setData(0, Qt::UserRole + 1, -1);
     }
+    int unmarked = 0;
+    for (const auto& subject : folderSubjects_) unmarked += !subject->deidentified;
+    if (unmarked > 0)
+        statusBar()->showMessage(tr("%1 of %2 subjects in files not marked de-identified: their patient IDs are not shown").arg(unmarked).arg(folderSubjects_.size()));
     if (folderSubjects_.size() == 1) openSubject(folderSubjects_.front()->pseudonym);
     if (folderSubjects_.empty())
         current_->showSeries(-1, -1), statusBar()->showMessage(tr("No DICOM images in %1").arg(folder));

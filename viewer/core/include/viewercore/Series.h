@@ -22,6 +22,7 @@ struct SliceHeader {
     std::filesystem::path path;
     std::string seriesUid, sopUid, modality, transferSyntax, patientId, studyDate, frameOfReference;
     std::string timepointId, timepointDescription; ///< Clinical Trial Time Point (filled by our anonymizer)
+    bool identityRemoved = false; ///< PatientIdentityRemoved is YES (a de-identified file)
     int seriesNumber = 0;
     double sliceThickness = 0; ///< as the scanner states it (0: not given); spacing comes from positions
     int rows = 0, columns = 0, bitsAllocated = 0, bitsStored = 0, pixelRepresentation = 0, samplesPerPixel = 1, frames = 1;
@@ -35,6 +36,7 @@ struct SliceHeader {
 struct Series {
     std::string uid;
     std::string modality, patientId, studyDate, timepointId, timepointDescription;
+    bool identityRemoved = false; ///< every file says PatientIdentityRemoved YES
     int seriesNumber = 0;
     double sliceThickness = 0;
     std::vector<SliceHeader> slices; ///< file order

@@ -37,12 +37,14 @@ struct Timepoint {
 };
 
 struct Subject {
-    QString pseudonym;
+    QString pseudonym;        ///< the files' patient ID when they are de-identified, else a neutral label
+    bool deidentified = true; ///< every file says PatientIdentityRemoved YES
     std::vector<Timepoint> timepoints; ///< in date order
     std::vector<std::pair<std::string, std::string>> skipped; ///< files that are not images, and why
 };
 
-/// Groups a folder's series by patient (the pseudonym) and timepoint.
+/// Groups a folder's series by patient (the pseudonym) and timepoint. The patient ID of files
+/// that are not marked de-identified is never shown: such subjects are "Not de-identified N".
 std::vector<Subject> subjectsIn(const vc::Scan& scan);
 /// What the series picker shows: number, modality, images, thickness - no free text from the header.
 QString seriesLabel(const vc::Series& s);
