@@ -434,3 +434,16 @@ TEST(ViewerDisplay, WindowLevelFollowsDicomsLinearFunction) {
             EXPECT_EQ(out[static_cast<std::size_t>(vv * f.width + u)], identity(hu));
         }
 }
+
+TEST(ViewerDisplay, NonCtImagesGetAWindowFromTheirOwnValues) {
+    vc::Volume v;
+    v.geometry.ok = true;
+    v.geometry.nx = 100, v.geometry.ny = 10, v.geometry.nz = 1;
+    v.voxels.resize(1000);
+    for (int i = 0; i < 1000; ++i) v.voxels[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(i % 100 == 0 ? 30000 : i / 2); // 0..499, a few outliers
+    const vc::WindowLevel wl = vc::automaticWindow(v, 0);
+    // 1st to 99th percentile: the outliers (1 %) do not stretch the window
+    EXPECT_GT(wl.window, 400);
+    EXPECT_LT(wl.window, 520);
+    EXPECT_NEAR(wl.level, 250, 15);
+}

@@ -1,6 +1,7 @@
 // reluth-workstation: the central review workstation.
 //   reluth-workstation [--store DIR | --folder DIR] [--subject PSEUDONYM] [--timepoint N]
-//                      [--plane axial|coronal|sagittal] [--baseline] [--screenshot FILE.png]
+//                      [--plane axial|coronal|sagittal] [--baseline] [--series N] [--preset 1-5]
+//                      [--slice-position MM] [--size WxH] [--screenshot FILE.png]
 // --store opens the de-identified store (one folder per subject; default: demo-trial/store
 // when it exists); --folder any folder of DICOM files. --screenshot waits until the images
 // are loaded, saves the window to FILE and exits (documentation, checks under Xvfb).
@@ -8,6 +9,7 @@
 #include "viewergui/Workstation.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
     cli.addOption({"plane", "axial, coronal or sagittal.", "PLANE"});
     cli.addOption({"baseline", "Compare with the baseline instead of the prior timepoint."});
     cli.addOption({"preset", "Window preset 1-5 (soft tissue, liver, lung, bone, brain).", "N"});
+    cli.addOption({"series", "Show this series of the timepoint on both sides (1 = the first in the picker).", "N"});
     cli.addOption({"slice-position", "Scroll both sides to this slice position (mm).", "MM"});
     cli.addOption({"screenshot", "Save the window once loaded to this PNG and exit.", "FILE"});
     cli.addOption({"size", "Window size, WIDTHxHEIGHT.", "WxH"});
@@ -63,6 +66,8 @@ int main(int argc, char** argv) {
     // options that act once the images are in
     const QString plane = cli.value("plane");
     const int preset = cli.value("preset").toInt();
+    const int seriesIndex = cli.value("series").toInt();
+    bool seriesChosen = seriesIndex <= 0;
     const bool hasPosition = cli.isSet("slice-position");
     const double position = cli.value("slice-position").toDouble();
     const QString screenshot = cli.value("screenshot");
@@ -72,6 +77,12 @@ int main(int argc, char** argv) {
     bool applied = false;
     QObject::connect(poll, &QTimer::timeout, &w, [&] {
         if (!w.idle() && clock.elapsed() < 60000) return;
+        if (!seriesChosen) { // the pickers, as a user would
+            seriesChosen = true;
+            for (vg::ViewerPane* pane : {w.prior(), w.current()})
+                if (seriesIndex - 1 < pane->seriesPicker()->count()) pane->seriesPicker()->setCurrentIndex(seriesIndex - 1);
+            return;
+        }
         if (!applied) {
             applied = true;
             if (plane == "coronal") w.setPlane(vc::Plane::Coronal);

@@ -139,6 +139,21 @@ double greyOf(double x, WindowLevel wl) {
     return ((x - (c - 0.5)) / (w - 1) + 0.5) * 255;
 }
 
+WindowLevel automaticWindow(const Volume& volume, int k) {
+    const Geometry& g = volume.geometry;
+    const std::size_t n = static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny);
+    if (n == 0 || k < 0 || k >= g.nz) return {};
+    std::vector<std::int16_t> values(volume.voxels.begin() + static_cast<std::ptrdiff_t>(n * static_cast<std::size_t>(k)),
+                                     volume.voxels.begin() + static_cast<std::ptrdiff_t>(n * static_cast<std::size_t>(k + 1)));
+    const auto at = [&](double q) {
+        auto it = values.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(n - 1));
+        std::nth_element(values.begin(), it, values.end());
+        return static_cast<double>(*it);
+    };
+    const double low = at(0.01), high = at(0.99);
+    return {std::max(1.0, high - low), (high + low) / 2};
+}
+
 void GreyTable::set(WindowLevel wl) {
     if (wl.window == wl_.window && wl.level == wl_.level) return;
     wl_ = wl;

@@ -260,6 +260,7 @@ struct SliceView::Impl {
     vc::WindowLevel dragWl;
     double dragScale = 1, dragFocalX = 0, dragFocalY = 0;
     QString cursorText;
+    QString unit = QStringLiteral("HU");
 
     explicit Impl(SliceView* s) : self(s) {}
 
@@ -452,7 +453,7 @@ struct SliceView::Impl {
         if (volume && canShow(k) && self->pixelAt(p, u, v) &&
             vc::valueAt(*volume, frame, k, static_cast<int>(std::lround(u)), static_cast<int>(std::lround(v)), hu)) {
             const auto pt = frame.patient(std::lround(u), std::lround(v), k);
-            cursorText = QStringLiteral("%1 HU\n(%2, %3, %4) mm").arg(hu).arg(mm(pt[0])).arg(mm(pt[1])).arg(mm(pt[2]));
+            cursorText = QStringLiteral("%1%2\n(%3, %4, %5) mm").arg(hu).arg(unit.isEmpty() ? QString() : " " + unit).arg(mm(pt[0])).arg(mm(pt[1])).arg(mm(pt[2]));
         } else {
             cursorText.clear();
         }
@@ -702,6 +703,8 @@ void SliceView::setWindowLevel(vc::WindowLevel wl) {
 }
 
 vc::WindowLevel SliceView::windowLevel() const { return d->wl; }
+
+void SliceView::setValueUnit(const QString& unit) { d->unit = unit; }
 
 void SliceView::fit() {
     d->doFit();

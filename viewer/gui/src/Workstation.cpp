@@ -238,6 +238,9 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
     view_->clearVolume();
     stack_->setCurrentWidget(view_);
     const double thickness = series.sliceThickness;
+    modality_ = QString::fromStdString(series.modality);
+    const bool hounsfield = modality_ == "CT";
+    view_->setValueUnit(hounsfield ? QStringLiteral("HU") : QString());
     worker_ = std::thread([=, this, series = series, geometry = std::move(geometry)]() mutable {
         auto lastPercent = std::make_shared<std::atomic<int>>(-1);
         vc::LoadCallbacks cb;
@@ -272,6 +275,8 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
             } else {
                 if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
                 view_->volumeComplete();
+                // MR values are not Hounsfield units: the window comes from the image itself
+                if (!hounsfield) view_->setWindowLevel(vc::automaticWindow(*volume, volume->geometry.nz / 2));
                 slider_->setRange(0, view_->sliceCount() - 1);
                 slider_->setValue(view_->slice());
                 slider_->setEnabled(true);
@@ -315,7 +320,7 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
             ViewerPane* other = pane == prior_ ? current_ : prior_;
             if (!pane->showsImage()) return;
             pane->view()->setPlane(other->view()->plane());
-            pane->view()->setWindowLevel(other->view()->windowLevel());
+            if (other->showsImage() && other->modality() == pane->modality()) pane->view()->setWindowLevel(other->view()->windowLevel());
             if (linked_ && other->view()->complete()) {
                 syncing_ = true;
                 const double pos = other->view()->slicePosition();
@@ -523,7 +528,9 @@ void Workstation::syncFrom(ViewerPane* from, bool windowLevel) {
     ViewerPane* to = from == prior_ ? current_ : prior_;
     if (!to->view()->complete() || !from->view()->complete()) return;
     syncing_ = true;
-    if (windowLevel) to->view()->setWindowLevel(from->view()->windowLevel());
+    if (windowLevel) {
+        if (to->modality() == from->modality()) to->view()->setWindowLevel(from->view()->windowLevel()); // CT HU mean nothing on MR
+    }
     else {
         const double pos = from->view()->slicePosition();
         to->view()->setSlicePosition(from == prior_ ? pos + offset_ : pos - offset_);

@@ -71,6 +71,10 @@ private:
     std::array<std::uint8_t, 65536> table_{};
     WindowLevel wl_{0, 0};
 };
+/// A window for images whose values are not Hounsfield units (MR): the 1st to 99th
+/// percentile of slice k's values.
+WindowLevel automaticWindow(const Volume& volume, int k);
+
 /// The grey DICOM's linear VOI function gives a value (what a test expects on screen).
 double greyOf(double hu, WindowLevel wl);
 

@@ -47,6 +47,8 @@ public:
     double slicePosition() const;
     void setSlicePosition(double mm);
 
+    /// The unit of the value under the cursor: "HU" for CT, empty for MR and others.
+    void setValueUnit(const QString& unit);
     void setWindowLevel(vc::WindowLevel wl);
     vc::WindowLevel windowLevel() const;
 

@@ -68,6 +68,7 @@ public:
     bool loading() const { return loading_; }
     bool showsImage() const;
     QString message() const; ///< why nothing is shown (unsupported series, load error), or empty
+    QString modality() const { return modality_; } ///< of the series shown
     QComboBox* timepointPicker() const { return timepointBox_; }
     QComboBox* seriesPicker() const { return seriesBox_; }
     QProgressBar* progressBar() const { return progress_; }
@@ -84,6 +85,7 @@ private:
     void fillSeries(int timepoint);
 
     QString role_;
+    QString modality_;
     QLabel* title_;
     QComboBox* timepointBox_;
     QComboBox* seriesBox_;
