@@ -14,6 +14,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
 
 #include <QAction>
 #include <QApplication>
@@ -362,6 +363,26 @@ TEST(ViewerGui, ASeriesThatIsNotAVolumeShowsAMessageNotAWrongImage) {
     p.pane.showSeries(seriesIn(gap), "RELUTH-03-001  V1");
     EXPECT_TRUE(waitFor([&] { return !p.pane.loading(); }));
     EXPECT_TRUE(p.pane.message().contains("missing slices")) << p.pane.message().toStdString();
+}
+
+TEST(ViewerGui, AFileNothingCanDecodeShowsAMessageNamingIt) {
+    const fs::path pydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+    if (!fs::exists(pydicom / "MR_small_jp2klossless.dcm")) GTEST_SKIP() << "python3-pydicom's test files are not installed";
+    testutil::TempDir dir("viewer-htj2k");
+    const fs::path file = dir.path() / "htj2k.dcm";
+    fs::copy_file(pydicom / "MR_small_jp2klossless.dcm", file);
+    DcmFileFormat ff;
+    ASSERT_TRUE(ff.loadFile(file.c_str()).good());
+    ff.loadAllDataIntoMemory();
+    ff.getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID, "1.2.840.10008.1.2.4.201"); // High-Throughput JPEG 2000
+    ASSERT_TRUE(ff.saveFile(file.c_str(), EXS_Unknown, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_dontUpdateMeta).good());
+    const vc::Scan scan = vc::scanFolder(dir.path());
+    ASSERT_EQ(scan.series.size(), 1u);
+    LoadedPane p(scan.series.front());
+    EXPECT_FALSE(p.pane.showsImage());
+    EXPECT_TRUE(p.pane.message().contains("could not be loaded")) << p.pane.message().toStdString();
+    EXPECT_TRUE(p.pane.message().contains("htj2k.dcm")) << p.pane.message().toStdString();
+    EXPECT_FALSE(p.pane.progressBar()->isVisible());
 }
 
 TEST(ViewerGui, MouseAndKeysScrollWindowZoomAndFit) {
