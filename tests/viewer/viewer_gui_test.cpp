@@ -480,6 +480,16 @@ TEST(ViewerGui, PriorAndCurrentScrollAndWindowTogetherUntilUnlinked) {
     QTest::keyClick(&current, Qt::Key_C);
     EXPECT_EQ(prior.plane(), vc::Plane::Coronal);
     EXPECT_EQ(current.plane(), vc::Plane::Coronal);
+    // in coronal the sides share zoom and body height: zoom and pan the current one
+    current.zoomBy(2);
+    QWindow* s = current.surface();
+    const QPoint mid(current.width() / 2, current.height() / 2);
+    QTest::mousePress(s, Qt::MiddleButton, {}, mid);
+    QTest::mouseMove(s, mid + QPoint(0, 60));
+    QTest::mouseRelease(s, Qt::MiddleButton, {}, mid + QPoint(0, 60));
+    EXPECT_NEAR(prior.halfHeightMm(), current.halfHeightMm(), 1e-9);
+    EXPECT_NEAR(prior.centre()[2], current.centre()[2], 1e-6);
+    EXPECT_GT(std::abs(current.centre()[2] - (-7.5)), 5.0); // it did move from the volume's middle
     // the prior side's timepoint picker loads another timepoint
     w.prior()->timepointPicker()->setCurrentIndex(1);
     ASSERT_TRUE(waitFor([&] { return w.idle() && prior.complete(); }));

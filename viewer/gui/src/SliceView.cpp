@@ -709,12 +709,39 @@ void SliceView::setValueUnit(const QString& unit) { d->unit = unit; }
 void SliceView::fit() {
     d->doFit();
     requestRender();
+    emit viewChanged();
 }
 
 void SliceView::zoomBy(double factor) {
     if (!d->volume) return;
     if (!d->fitted) d->doFit();
     d->scale = std::clamp(d->scale / factor, d->fitScale / 20, d->fitScale * 4);
+    requestRender();
+    emit viewChanged();
+}
+
+std::array<double, 3> SliceView::centre() const {
+    if (!d->volume) return {};
+    if (!d->fitted) d->doFit();
+    return d->frame.patient(d->focalX / d->frame.du, d->focalY / d->frame.dv, d->k);
+}
+
+double SliceView::halfHeightMm() const {
+    if (d->volume && !d->fitted) d->doFit();
+    return d->scale;
+}
+
+void SliceView::alignVertically(double patientZ, double halfHeight) {
+    if (!d->volume) return;
+    if (!d->fitted) d->doFit();
+    const auto& f = d->frame;
+    if (std::abs(f.down[2]) < 0.5) return; // the screen's vertical is not along the body's axis
+    std::array<double, 3> p = centre();
+    p[2] = patientZ;
+    double v = 0;
+    for (std::size_t i = 0; i < 3; ++i) v += (p[i] - f.corner[i]) * f.down[i];
+    d->focalY = v; // mm along the screen's vertical from the first row
+    d->scale = halfHeight;
     requestRender();
 }
 
@@ -781,12 +808,14 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
         if (!d->fitted) d->doFit();
         d->scale = std::clamp(d->dragScale * std::exp(delta.y() * 0.01), d->fitScale / 20, d->fitScale * 4);
         requestRender();
+        emit viewChanged();
         break;
     case Drag::Pan: {
         const double ppm = d->pixelsPerMm() / d->dpr();
         d->focalX = d->dragFocalX - delta.x() / ppm;
         d->focalY = d->dragFocalY - delta.y() / ppm;
         requestRender();
+        emit viewChanged();
         break;
     }
     case Drag::None: break;

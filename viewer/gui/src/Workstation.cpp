@@ -315,6 +315,7 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
         connect(v, &SliceView::sliceChanged, this, [this, pane](int, double) { syncFrom(pane, false); });
         connect(v, &SliceView::windowLevelChanged, this, [this, pane](vc::WindowLevel) { syncFrom(pane, true); });
         connect(v, &SliceView::focused, this, [this, pane] { lastActive_ = pane; });
+        connect(v, &SliceView::viewChanged, this, [this, pane] { alignFrom(pane); });
         connect(pane, &ViewerPane::loaded, this, [this, pane] {
             // a newly loaded side follows the other one (same position, same W/L)
             ViewerPane* other = pane == prior_ ? current_ : prior_;
@@ -326,6 +327,7 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
                 const double pos = other->view()->slicePosition();
                 pane->view()->setSlicePosition(pane == current_ ? pos + offset_ : pos - offset_);
                 syncing_ = false;
+                alignFrom(other);
             }
         });
     }
@@ -520,7 +522,10 @@ void Workstation::setLinked(bool linked) {
     // linking again keeps the offset the user set up while unlinked
     if (linked && prior_->view()->complete() && current_->view()->complete())
         offset_ = current_->view()->slicePosition() - prior_->view()->slicePosition();
-    if (linked) syncFrom(activePane(), true);
+    if (linked) {
+        syncFrom(activePane(), true);
+        alignFrom(activePane());
+    }
 }
 
 void Workstation::syncFrom(ViewerPane* from, bool windowLevel) {
@@ -543,7 +548,21 @@ void Workstation::setPlane(vc::Plane plane) {
     for (ViewerPane* p : {prior_, current_}) p->view()->setPlane(plane);
     for (QAction* a : planeGroup_->actions())
         if (a->data().toInt() == static_cast<int>(plane)) a->setChecked(true);
-    if (linked_) syncFrom(current_, false);
+    if (linked_) {
+        syncFrom(current_, false);
+        alignFrom(current_);
+    }
+}
+
+void Workstation::alignFrom(ViewerPane* from) {
+    if (!linked_ || syncing_) return;
+    ViewerPane* to = from == prior_ ? current_ : prior_;
+    SliceView* a = from->view();
+    SliceView* b = to->view();
+    if (!a->complete() || !b->complete() || a->plane() == vc::Plane::Axial || a->plane() != b->plane()) return;
+    syncing_ = true;
+    b->alignVertically(a->centre()[2], a->halfHeightMm());
+    syncing_ = false;
 }
 
 void Workstation::applyPreset(int index) {

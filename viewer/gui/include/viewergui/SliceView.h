@@ -55,6 +55,13 @@ public:
     void fit();
     void zoomBy(double factor);
     double zoom() const; ///< screen pixels per image mm, relative to the fitted view
+    /// The patient position (mm, LPS) at the centre of the view.
+    std::array<double, 3> centre() const;
+    /// Half the view's height in mm (the zoom in absolute terms).
+    double halfHeightMm() const;
+    /// Takes another view's zoom and puts its centre's height (S-I, for coronal and sagittal
+    /// views of two timepoints) at this view's centre; the horizontal pan stays.
+    void alignVertically(double patientZ, double halfHeightMm);
 
     /// Where the centre of image pixel (u, v) of the current plane is drawn, in widget
     /// coordinates (logical pixels), and the inverse (false outside the image).
@@ -83,6 +90,7 @@ signals:
     void sliceChanged(int k, double position);
     void windowLevelChanged(vc::WindowLevel wl);
     void planeChanged(vc::Plane plane);
+    void viewChanged(); ///< zoom or pan changed by the user
     void focused();
 
 protected:

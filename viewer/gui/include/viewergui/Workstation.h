@@ -130,6 +130,8 @@ private:
     void buildActions();
     void subjectChosen(QTreeWidgetItem* item);
     void syncFrom(ViewerPane* from, bool windowLevel);
+    /// Coronal and sagittal: the other side at the same zoom with the same body height at the centre.
+    void alignFrom(ViewerPane* from);
     ViewerPane* activePane() const;
     std::shared_ptr<const Subject> loadSubject(const QString& pseudonym);
 
