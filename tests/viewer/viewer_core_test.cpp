@@ -3,6 +3,7 @@
 // ImageSeriesReader gives for the same files (phantom CT) and across transfer syntaxes
 // (pydicom's MR_small in native, big-endian, RLE and JPEG-LS encodings).
 #include "viewercore/Display.h"
+#include "viewercore/Measure.h"
 #include "viewercore/Series.h"
 #include "../common/Run.h"
 #include "../common/TempDir.h"
@@ -446,4 +447,69 @@ TEST(ViewerDisplay, NonCtImagesGetAWindowFromTheirOwnValues) {
     EXPECT_GT(wl.window, 400);
     EXPECT_LT(wl.window, 520);
     EXPECT_NEAR(wl.level, 250, 15);
+}
+
+TEST(ViewerMeasure, LengthsAreInMillimetresFromPatientCoordinates) {
+    // non-square pixels: 0.5 mm across, 0.8 mm down - a frame gives patient points, lengths follow
+    vc::Volume v;
+    vc::Geometry& g = v.geometry;
+    g.ok = true;
+    g.nx = 100, g.ny = 100, g.nz = 1;
+    g.spacing = {0.5, 0.8, 2.0};
+    g.origin = {0, 0, 0};
+    g.row = {1, 0, 0}, g.column = {0, 1, 0}, g.normal = {0, 0, 1};
+    const vc::SliceFrame f = vc::sliceFrame(g, vc::Plane::Axial);
+    EXPECT_NEAR(vc::distanceMm(f.patient(10, 10, 0), f.patient(50, 10, 0)), 20.0, 1e-9); // 40 pixels across
+    EXPECT_NEAR(vc::distanceMm(f.patient(10, 10, 0), f.patient(10, 50, 0)), 32.0, 1e-9); // 40 pixels down
+    EXPECT_NEAR(vc::distanceMm(f.patient(0, 0, 0), f.patient(30, 40, 0)), std::hypot(15.0, 32.0), 1e-9);
+}
+
+TEST(ViewerMeasure, TheShortAxisIsPerpendicularThroughTheMiddleAndStaysSo) {
+    vc::Measurement m;
+    m.kind = vc::Measurement::Kind::Bidimensional;
+    m.a = {0, 0, 5};
+    m.b = {30, 40, 5}; // 50 mm
+    const auto axis = vc::perpendicularAxis(m.a, m.b, {0, 0, 1}, 20);
+    m.c = axis[0], m.d = axis[1];
+    EXPECT_NEAR(m.longMm(), 50, 1e-9);
+    EXPECT_NEAR(m.shortMm(), 20, 1e-9);
+    const vc::Point3 mid{15, 20, 5};
+    EXPECT_NEAR(vc::distanceMm(m.c, mid), 10, 1e-9);
+    const double dotp = (m.d[0] - m.c[0]) * 30 + (m.d[1] - m.c[1]) * 40 + (m.d[2] - m.c[2]) * 0;
+    EXPECT_NEAR(dotp, 0, 1e-9);
+    EXPECT_NEAR(m.c[2], 5, 1e-9); // in the slice
+    // dragging an end anywhere keeps it on the perpendicular through the middle
+    const vc::Point3 moved = vc::projectOnShortAxis(m, {40, 0, 5});
+    const double along = (moved[0] - mid[0]) * 30 + (moved[1] - mid[1]) * 40;
+    EXPECT_NEAR(along, 0, 1e-9);
+}
+
+TEST(ViewerMeasure, EditsCanBeUndoneAndRedone) {
+    vc::MeasurementSet set;
+    EXPECT_FALSE(set.undo());
+    vc::Measurement m;
+    m.a = {0, 0, 0};
+    m.b = {10, 0, 0};
+    const int first = set.add(m);
+    m.b = {20, 0, 0};
+    const int second = set.add(m);
+    EXPECT_NE(first, second);
+    vc::Measurement edited = *set.find(first);
+    edited.b = {5, 0, 0};
+    EXPECT_TRUE(set.update(edited));
+    EXPECT_NEAR(set.find(first)->longMm(), 5, 1e-9);
+    EXPECT_TRUE(set.remove(second));
+    EXPECT_EQ(set.all().size(), 1u);
+    EXPECT_TRUE(set.undo()); // the removal
+    EXPECT_EQ(set.all().size(), 2u);
+    EXPECT_TRUE(set.undo()); // the edit
+    EXPECT_NEAR(set.find(first)->longMm(), 10, 1e-9);
+    EXPECT_TRUE(set.redo());
+    EXPECT_NEAR(set.find(first)->longMm(), 5, 1e-9);
+    vc::Measurement unknown;
+    unknown.id = 99;
+    EXPECT_FALSE(set.update(unknown));
+    EXPECT_FALSE(set.remove(99));
+    set.add(m); // a new edit drops what could be redone
+    EXPECT_FALSE(set.canRedo());
 }

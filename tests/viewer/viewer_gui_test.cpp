@@ -24,6 +24,7 @@
 #include <QScreen>
 #include <QSlider>
 #include <QTest>
+#include <QLineF>
 #include <QWindow>
 
 #include <nlohmann/json.hpp>
@@ -494,6 +495,96 @@ TEST(ViewerGui, PriorAndCurrentScrollAndWindowTogetherUntilUnlinked) {
     w.prior()->timepointPicker()->setCurrentIndex(1);
     ASSERT_TRUE(waitFor([&] { return w.idle() && prior.complete(); }));
     EXPECT_TRUE(prior.overlayText().contains(w.current()->timepointPicker()->currentText()));
+}
+
+TEST(ViewerGui, ACaliperAcrossAGroundTruthLesionMeasuresItsLongAxis) {
+    const auto& truth = phantom().truth;
+    const vc::Series s = seriesIn(ctDir(0));
+    LoadedPane p(s);
+    vg::SliceView& v = p.view();
+    QWindow* surface = v.surface();
+    const auto& lesion = truth["subjects"][0]["lesions"][0]; // T01: 35.2 x 26.6 mm, liver
+    const auto& at0 = lesion["timepoints"][0];
+    const double cx = lesion["center_mm"][0], cy = lesion["center_mm"][1], z = at0["largest_cross_section"]["z_mm"];
+    const double angle = lesion["angle_deg"].get<double>() * M_PI / 180, longMm = at0["long_axis_mm"], shortMm = at0["short_axis_mm"];
+    v.zoomBy(2.5); // as a reader would, to place the ends precisely
+    v.centreOn({cx, cy, z});
+    EXPECT_NEAR(v.slicePosition(), z, 2.5);
+    v.setFocus();
+    // the ends of the long axis, where a reader puts them (on the lesion's edge)
+    const vc::Point3 a{cx - longMm / 2 * std::cos(angle), cy - longMm / 2 * std::sin(angle), z};
+    const vc::Point3 b{cx + longMm / 2 * std::cos(angle), cy + longMm / 2 * std::sin(angle), z};
+    ASSERT_TRUE(v.acquisitionPlane());
+    v.setTool(vg::SliceView::Tool::LongAxis);
+    QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(a).toPoint());
+    QTest::mouseMove(surface, v.widgetPointOfPatient(b).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(b).toPoint());
+    ASSERT_EQ(v.measurements().all().size(), 1u);
+    const vc::Measurement m = v.measurements().all().front();
+    EXPECT_NEAR(m.longMm(), longMm, 0.78125) << "within one pixel spacing of the ground truth";
+    // it refers to the image it was made on
+    EXPECT_EQ(m.seriesUid, s.uid);
+    EXPECT_EQ(m.sopUid, at0["largest_cross_section"]["ct"]["sop_instance_uid"].get<std::string>());
+    EXPECT_TRUE(v.overlayText().isEmpty() == false);
+    const QImage frame = v.grabFrame();
+    frame.save(QString::fromStdString((shotDir() / "caliper.png").string()));
+    // the line is drawn: measurement-yellow pixels at its middle
+    const QPointF mid = (v.widgetPointOfPatient(a) + v.widgetPointOfPatient(b)) / 2;
+    int yellow = 0;
+    for (int dy = -3; dy <= 3; ++dy)
+        for (int dx = -3; dx <= 3; ++dx) {
+            const QColor c = frame.pixelColor(static_cast<int>(mid.x()) + dx, static_cast<int>(mid.y()) + dy);
+            yellow += (c.red() > 200 && c.green() > 150 && c.blue() < 120) || (c.green() > 200 && c.red() < 150 && c.blue() < 150); // yellow, or green when selected
+        }
+    EXPECT_GT(yellow, 0) << "no measurement line on the screen";
+
+    // drag an end point outwards along the line: the same measurement, longer
+    const QPointF wa = v.widgetPointOfPatient(a), wb = v.widgetPointOfPatient(b);
+    const QPointF outwards = (wb - wa) / QLineF(wa, wb).length() * 20;
+    QTest::mousePress(surface, Qt::LeftButton, {}, wb.toPoint());
+    QTest::mouseMove(surface, (wb + outwards).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, (wb + outwards).toPoint());
+    ASSERT_EQ(v.measurements().all().size(), 1u);
+    EXPECT_GT(v.measurements().all().front().longMm(), m.longMm() + 1);
+    // undo brings it back; Delete removes the selected one; undo again restores it
+    QTest::keyClick(&v, Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_NEAR(v.measurements().all().front().longMm(), m.longMm(), 1e-9);
+    QTest::mouseClick(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(a).toPoint()); // select by its end
+    EXPECT_EQ(v.selectedMeasurement(), m.id);
+    QTest::keyClick(&v, Qt::Key_Delete);
+    EXPECT_TRUE(v.measurements().all().empty());
+    QTest::keyClick(&v, Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_EQ(v.measurements().all().size(), 1u);
+
+    // bidimensional: the long axis, then the short axis' ends dragged onto the lesion's edge
+    v.setTool(vg::SliceView::Tool::Bidimensional);
+    const double c = std::cos(angle), sn = std::sin(angle);
+    const vc::Point3 a2{cx - longMm / 2 * c, cy - longMm / 2 * sn + 0.0, z};
+    const vc::Point3 b2{cx + longMm / 2 * c, cy + longMm / 2 * sn, z};
+    // a second measurement, away from the first one's ends: on the next slice
+    v.setSlice(v.slice() + 1);
+    QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(a2).toPoint());
+    QTest::mouseMove(surface, v.widgetPointOfPatient(b2).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(b2).toPoint());
+    ASSERT_EQ(v.measurements().all().size(), 2u);
+    vc::Measurement bi = v.measurements().all().back();
+    ASSERT_EQ(bi.kind, vc::Measurement::Kind::Bidimensional);
+    const vc::Point3 c2{cx + shortMm / 2 * sn, cy - shortMm / 2 * c, z}, d2{cx - shortMm / 2 * sn, cy + shortMm / 2 * c, z};
+    // drag each short-axis end to the ground truth's (the nearer one first)
+    for (const vc::Point3& target : {c2, d2}) {
+        bi = v.measurements().all().back();
+        const vc::Point3& nearer = vc::distanceMm(bi.c, target) < vc::distanceMm(bi.d, target) ? bi.c : bi.d;
+        QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(nearer).toPoint());
+        QTest::mouseMove(surface, v.widgetPointOfPatient(target).toPoint());
+        QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(target).toPoint());
+    }
+    bi = v.measurements().all().back();
+    EXPECT_NEAR(bi.longMm(), longMm, 0.78125);
+    EXPECT_NEAR(bi.shortMm(), shortMm, 0.78125);
+    v.grabFrame().save(QString::fromStdString((shotDir() / "bidimensional.png").string()));
+    // measurements are made on the acquired images only: none in a reformat
+    v.setPlane(vc::Plane::Coronal);
+    EXPECT_FALSE(v.acquisitionPlane());
 }
 
 TEST(ViewerGui, TheMiddleSliceShowsWhileTheRestLoads) {

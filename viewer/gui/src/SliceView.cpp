@@ -2,6 +2,7 @@
 
 #include <QGuiApplication>
 #include <QKeyEvent>
+#include <QLineF>
 #include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QOpenGLExtraFunctions>
@@ -15,7 +16,9 @@
 #include <QTimer>
 #include <QWheelEvent>
 
+#include <vtkActor2D.h>
 #include <vtkCallbackCommand.h>
+#include <vtkProperty2D.h>
 #include <vtkCamera.h>
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkCellArray.h>
@@ -38,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
 
 namespace vg {
 
@@ -235,6 +239,28 @@ struct SliceView::Impl {
     std::array<float, 4> quadNdc{}; ///< left, bottom, right, top in normalised device coordinates
     OverlayText caption, info, values, cursor;
     std::array<OverlayText, 4> labels; // left, right, top, bottom
+
+    // measurements: lines in display coordinates over the image, a length label each
+    vc::MeasurementSet measures;
+    SliceView::Tool tool = SliceView::Tool::None;
+    std::string seriesUid;
+    std::vector<std::string> sopBySlice;
+    int selected = 0;
+    enum class Grip { None, New, A, B, C, D, Move };
+    Grip grip = Grip::None;
+    vc::Measurement editing; ///< the measurement being drawn or edited
+    vc::Point3 gripStart{};
+    vtkNew<vtkPoints> linePoints;
+    vtkNew<vtkCellArray> lineCells;
+    vtkNew<vtkPolyData> lines;
+    vtkNew<vtkPolyDataMapper2D> lineMapper;
+    vtkNew<vtkActor2D> lineActor;
+    vtkNew<vtkPoints> selPoints;
+    vtkNew<vtkCellArray> selCells;
+    vtkNew<vtkPolyData> selLines;
+    vtkNew<vtkPolyDataMapper2D> selMapper;
+    vtkNew<vtkActor2D> selActor;
+    std::vector<std::unique_ptr<OverlayText>> lengthLabels;
     vtkNew<vtkCallbackCommand> glCallback;
     bool glReady = false;
 
@@ -280,6 +306,17 @@ struct SliceView::Impl {
         vtkCamera* cam = renderer->GetActiveCamera();
         cam->ParallelProjectionOn();
         for (OverlayText* t : {&caption, &info, &values, &cursor, &labels[0], &labels[1], &labels[2], &labels[3]}) renderer->AddViewProp(t->prop());
+        for (auto [pts, cells, poly, mapper, actor, r, g, b] :
+             {std::tuple{linePoints.Get(), lineCells.Get(), lines.Get(), lineMapper.Get(), lineActor.Get(), 1.0, 0.85, 0.1},
+              std::tuple{selPoints.Get(), selCells.Get(), selLines.Get(), selMapper.Get(), selActor.Get(), 0.3, 1.0, 0.4}}) {
+            poly->SetPoints(pts);
+            poly->SetLines(cells);
+            mapper->SetInputData(poly);
+            actor->SetMapper(mapper);
+            actor->GetProperty()->SetColor(r, g, b);
+            actor->GetProperty()->SetLineWidth(static_cast<float>(std::max(1.0, 1.5 * dpr())));
+            renderer->AddViewProp(actor);
+        }
         layoutText();
     }
 
@@ -447,6 +484,92 @@ struct SliceView::Impl {
         program = nullptr;
     }
 
+    bool acquisition() const {
+        return volume && std::abs(frame.strideK) == static_cast<std::ptrdiff_t>(volume->geometry.nx) * volume->geometry.ny;
+    }
+    int volumeSlice() const { return frame.strideK > 0 ? k : frame.count - 1 - k; } ///< index along the normal
+    vc::Point3 patientAt(QPointF w) const {
+        double u = 0, v = 0;
+        self->pixelAt(w, u, v);
+        return frame.patient(u, v, k);
+    }
+    /// display pixels (origin bottom left) of a patient point on the current slice
+    std::array<double, 2> display(const vc::Point3& p) const {
+        const QPointF w = self->widgetPointOfPatient(p);
+        return {w.x() * dpr(), deviceHeight() - w.y() * dpr()};
+    }
+    std::vector<const vc::Measurement*> onSlice() const {
+        std::vector<const vc::Measurement*> out;
+        if (!acquisition()) return out;
+        const int z = volumeSlice();
+        for (const auto& m : measures.all())
+            if (m.slice == z && (grip == Grip::None || m.id != editing.id)) out.push_back(&m);
+        if (grip != Grip::None && editing.slice == z) out.push_back(&editing);
+        return out;
+    }
+    /// Rebuilds the measurement lines and labels for this frame (cheap: a few points).
+    void placeMeasurements() {
+        linePoints->Reset();
+        lineCells->Reset();
+        selPoints->Reset();
+        selCells->Reset();
+        std::size_t label = 0;
+        for (const vc::Measurement* m : onSlice()) {
+            const bool sel = m->id == selected || (grip != Grip::None && m == &editing);
+            vtkPoints* pts = sel ? selPoints.Get() : linePoints.Get();
+            vtkCellArray* cells = sel ? selCells.Get() : lineCells.Get();
+            auto segment = [&](const vc::Point3& p, const vc::Point3& q) {
+                const auto a = display(p), b = display(q);
+                const vtkIdType i = pts->InsertNextPoint(a[0], a[1], 0);
+                const vtkIdType j = pts->InsertNextPoint(b[0], b[1], 0);
+                const vtkIdType ids[2] = {i, j};
+                cells->InsertNextCell(2, ids);
+            };
+            segment(m->a, m->b);
+            if (m->kind == vc::Measurement::Kind::Bidimensional) segment(m->c, m->d);
+            if (label >= lengthLabels.size()) {
+                lengthLabels.push_back(std::make_unique<OverlayText>());
+                renderer->AddViewProp(lengthLabels.back()->prop());
+                lengthLabels.back()->setStyle(QColor(255, 220, 40), static_cast<int>(std::lround(13 * dpr())), true);
+            }
+            OverlayText& t = *lengthLabels[label++];
+            t.setText(m->kind == vc::Measurement::Kind::Bidimensional
+                          ? QStringLiteral("%1 x %2 mm").arg(m->longMm(), 0, 'f', 1).arg(m->shortMm(), 0, 'f', 1)
+                          : QStringLiteral("%1 mm").arg(m->longMm(), 0, 'f', 1));
+            const auto at = display(m->b);
+            t.place(OverlayText::BottomLeft, static_cast<int>(at[0] + 6 * dpr()), static_cast<int>(at[1] + 4 * dpr()));
+        }
+        for (std::size_t i = label; i < lengthLabels.size(); ++i) lengthLabels[i]->setText({});
+        for (vtkPoints* p : {linePoints.Get(), selPoints.Get()}) p->Modified();
+        for (vtkCellArray* c : {lineCells.Get(), selCells.Get()}) c->Modified();
+        lines->Modified();
+        selLines->Modified();
+    }
+    /// What a press at w grabs: an end point within 8 px, else a line within 5 px.
+    std::pair<int, Grip> hit(QPointF w) const {
+        const double pick = 8, line = 5;
+        std::pair<int, Grip> best{0, Grip::None};
+        double bestDistance = pick;
+        for (const vc::Measurement* m : onSlice()) {
+            const std::vector<std::pair<Grip, vc::Point3>> ends = m->kind == vc::Measurement::Kind::Bidimensional
+                ? std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}, {Grip::C, m->c}, {Grip::D, m->d}}
+                : std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}};
+            for (const auto& [g, p] : ends) {
+                const double dist = QLineF(self->widgetPointOfPatient(p), w).length();
+                if (dist < bestDistance) bestDistance = dist, best = {m->id, g};
+            }
+        }
+        if (best.second != Grip::None) return best;
+        for (const vc::Measurement* m : onSlice()) {
+            const QPointF p = self->widgetPointOfPatient(m->a), q = self->widgetPointOfPatient(m->b);
+            const QPointF pq = q - p;
+            const double len2 = QPointF::dotProduct(pq, pq);
+            const double t = len2 > 0 ? std::clamp(QPointF::dotProduct(w - p, pq) / len2, 0.0, 1.0) : 0;
+            if (QLineF(p + t * pq, w).length() < line) return {m->id, Grip::Move};
+        }
+        return {0, Grip::None};
+    }
+
     void updateCursor(QPointF p) {
         double u, v;
         std::int16_t hu;
@@ -589,6 +712,7 @@ void SliceView::paintGL() {
     const auto t1 = now();
     d->updateText();
     d->applyCamera();
+    d->placeMeasurements();
     const auto t2 = now();
     // the slice goes into VTK's framebuffer first; on the first frame, or after a resize, that
     // framebuffer is (re)made by VTK's Render: VTK clears it, draws the text, and we go again
@@ -629,6 +753,11 @@ void SliceView::paintGL() {
 }
 
 void SliceView::setVolume(std::shared_ptr<const vc::Volume> volume, const QString& caption, double sliceThickness, int readySlice) {
+    if (volume != d->volume) { // another series: its measurements are not these
+        d->measures = vc::MeasurementSet();
+        d->selected = 0;
+        d->grip = Impl::Grip::None;
+    }
     d->volume = std::move(volume);
     d->complete = readySlice < 0;
     d->readyZ = readySlice;
@@ -780,8 +909,97 @@ QString SliceView::overlayText() const {
     return lines.join('\n');
 }
 
+void SliceView::centreOn(const vc::Point3& p) {
+    if (!d->volume) return;
+    if (!d->fitted) d->doFit();
+    const auto& f = d->frame;
+    double u = 0, v = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+        u += (p[i] - f.corner[i]) * f.right[i];
+        v += (p[i] - f.corner[i]) * f.down[i];
+    }
+    d->focalX = u, d->focalY = v;
+    setSlicePosition(p[static_cast<std::size_t>(f.axisK)]);
+    requestRender();
+    emit viewChanged();
+}
+
+void SliceView::setTool(Tool tool) {
+    d->tool = tool;
+    d->gl->setCursor(tool == Tool::None ? Qt::ArrowCursor : Qt::CrossCursor);
+}
+SliceView::Tool SliceView::tool() const { return d->tool; }
+void SliceView::setImageReferences(const std::string& seriesUid, std::vector<std::string> sopBySlice) {
+    d->seriesUid = seriesUid;
+    d->sopBySlice = std::move(sopBySlice);
+}
+const vc::MeasurementSet& SliceView::measurements() const { return d->measures; }
+int SliceView::selectedMeasurement() const { return d->selected; }
+bool SliceView::acquisitionPlane() const { return d->acquisition(); }
+
+bool SliceView::undoMeasurement() {
+    if (!d->measures.undo()) return false;
+    if (!d->measures.find(d->selected)) d->selected = 0;
+    requestRender();
+    emit measurementsChanged();
+    return true;
+}
+bool SliceView::redoMeasurement() {
+    if (!d->measures.redo()) return false;
+    requestRender();
+    emit measurementsChanged();
+    return true;
+}
+bool SliceView::deleteSelectedMeasurement() {
+    if (!d->selected || !d->measures.remove(d->selected)) return false;
+    d->selected = 0;
+    requestRender();
+    emit measurementsChanged();
+    return true;
+}
+
+QPointF SliceView::widgetPointOfPatient(const vc::Point3& p) const {
+    const auto& f = d->frame;
+    double u = 0, v = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+        u += (p[i] - f.corner[i]) * f.right[i];
+        v += (p[i] - f.corner[i]) * f.down[i];
+    }
+    return widgetPointOf(u / f.du, v / f.dv);
+}
+
 void SliceView::mousePressEvent(QMouseEvent* e) {
     setFocus();
+    if (e->button() == Qt::LeftButton && !(e->modifiers() & Qt::ShiftModifier) && d->volume && d->complete && d->acquisition()) {
+        // a measurement under the cursor is edited; with a tool, empty image starts a new one
+        const auto [id, grip] = d->hit(e->position());
+        double u = 0, v = 0;
+        if (grip != Impl::Grip::None) {
+            d->selected = id;
+            d->editing = *d->measures.find(id);
+            d->grip = grip;
+            d->gripStart = d->patientAt(e->position());
+            d->drag = Drag::None;
+            requestRender();
+            return;
+        }
+        if (d->tool != Tool::None && pixelAt(e->position(), u, v)) {
+            vc::Measurement m;
+            m.kind = d->tool == Tool::Bidimensional ? vc::Measurement::Kind::Bidimensional : vc::Measurement::Kind::LongAxis;
+            m.seriesUid = d->seriesUid;
+            m.slice = d->volumeSlice();
+            if (m.slice >= 0 && m.slice < static_cast<int>(d->sopBySlice.size())) m.sopUid = d->sopBySlice[static_cast<std::size_t>(m.slice)];
+            m.a = m.b = d->frame.patient(u, v, d->k);
+            m.id = -1;
+            d->editing = m;
+            d->grip = Impl::Grip::New;
+            d->selected = 0;
+            d->drag = Drag::None;
+            requestRender();
+            return;
+        }
+        d->selected = 0;
+    }
     d->dragStart = e->position();
     d->dragWl = d->wl;
     d->dragScale = d->scale;
@@ -796,6 +1014,43 @@ void SliceView::mousePressEvent(QMouseEvent* e) {
 }
 
 void SliceView::mouseMoveEvent(QMouseEvent* e) {
+    if (d->grip != Impl::Grip::None) {
+        const vc::Point3 p = d->patientAt(e->position());
+        vc::Measurement& m = d->editing;
+        const vc::Point3 normal = d->frame.through;
+        auto keepShortAxis = [&] {
+            if (m.kind == vc::Measurement::Kind::Bidimensional) {
+                const auto axis = vc::perpendicularAxis(m.a, m.b, normal, m.shortMm());
+                m.c = axis[0], m.d = axis[1];
+            }
+        };
+        switch (d->grip) {
+        case Impl::Grip::New:
+            m.b = p;
+            if (m.kind == vc::Measurement::Kind::Bidimensional) {
+                const auto axis = vc::perpendicularAxis(m.a, m.b, normal, m.longMm() * 0.6); // adjusted by its ends afterwards
+                m.c = axis[0], m.d = axis[1];
+            }
+            break;
+        case Impl::Grip::A: m.a = p; keepShortAxis(); break;
+        case Impl::Grip::B: m.b = p; keepShortAxis(); break;
+        case Impl::Grip::C: m.c = vc::projectOnShortAxis(m, p); break;
+        case Impl::Grip::D: m.d = vc::projectOnShortAxis(m, p); break;
+        case Impl::Grip::Move: {
+            const vc::Measurement* before = d->measures.find(m.id);
+            if (!before) break;
+            vc::Point3 shift{};
+            for (std::size_t i = 0; i < 3; ++i) shift[i] = p[i] - d->gripStart[i];
+            for (auto [to, from] : {std::pair{&m.a, &before->a}, {&m.b, &before->b}, {&m.c, &before->c}, {&m.d, &before->d}})
+                for (std::size_t i = 0; i < 3; ++i) (*to)[i] = (*from)[i] + shift[i];
+            break;
+        }
+        case Impl::Grip::None: break;
+        }
+        d->updateCursor(e->position());
+        requestRender();
+        return;
+    }
     const QPointF delta = e->position() - d->dragStart;
     switch (d->drag) {
     case Drag::WindowLevel: {
@@ -825,11 +1080,30 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
 }
 
 void SliceView::mouseReleaseEvent(QMouseEvent*) {
+    if (d->grip != Impl::Grip::None) {
+        const Impl::Grip grip = d->grip;
+        d->grip = Impl::Grip::None;
+        if (grip == Impl::Grip::New) {
+            if (d->editing.longMm() >= 1.0) d->selected = d->measures.add(d->editing); // a click is not a measurement
+        } else {
+            d->measures.update(d->editing);
+        }
+        requestRender();
+        emit measurementsChanged();
+        return;
+    }
     d->drag = Drag::None;
-    d->gl->unsetCursor();
+    d->gl->setCursor(d->tool == Tool::None ? Qt::ArrowCursor : Qt::CrossCursor);
 }
 
-void SliceView::mouseDoubleClickEvent(QMouseEvent*) { fit(); }
+void SliceView::mouseDoubleClickEvent(QMouseEvent* e) {
+    // with a measuring tool, or on a measurement, a quick second press is a press, not "fit"
+    if (d->tool != Tool::None || d->hit(e->position()).second != Impl::Grip::None) {
+        mousePressEvent(e);
+        return;
+    }
+    fit();
+}
 
 void SliceView::wheelEvent(QWheelEvent* e) {
     const int notches = e->angleDelta().y() / 120;
@@ -851,8 +1125,21 @@ void SliceView::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_Plus:
     case Qt::Key_Equal: zoomBy(1.25); return;
     case Qt::Key_Minus: zoomBy(0.8); return;
+    case Qt::Key_Delete:
+    case Qt::Key_Backspace:
+        if (deleteSelectedMeasurement()) return;
+        break;
+    case Qt::Key_Escape:
+        if (d->selected) {
+            d->selected = 0;
+            requestRender();
+            return;
+        }
+        break;
     default: break;
     }
+    if (e->matches(QKeySequence::Undo) && undoMeasurement()) return;
+    if (e->matches(QKeySequence::Redo) && redoMeasurement()) return;
     QWidget::keyPressEvent(e);
 }
 

@@ -275,6 +275,9 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
             } else {
                 if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
                 view_->volumeComplete();
+                std::vector<std::string> sops;
+                for (std::size_t z : volume->geometry.order) sops.push_back(series.slices[z].sopUid);
+                view_->setImageReferences(series.uid, std::move(sops));
                 // MR values are not Hounsfield units: the window comes from the image itself
                 if (!hounsfield) view_->setWindowLevel(vc::automaticWindow(*volume, volume->geometry.nz / 2));
                 slider_->setRange(0, view_->sliceCount() - 1);
@@ -378,6 +381,30 @@ void Workstation::buildActions() {
         a->setToolTip(tr("%1: W %2 L %3 (key %4)").arg(tr(p.name)).arg(p.wl.window).arg(p.wl.level).arg(p.shortcut));
         const int index = i++;
         connect(a, &QAction::triggered, this, [this, index] { applyPreset(index); });
+    }
+    bar->addSeparator();
+    // measuring tools (a drag on empty image draws; a drag on a measurement edits or moves it;
+    // Delete removes the selected one; Ctrl+Z / Ctrl+Shift+Z undo and redo; Esc: no tool)
+    auto* tools = new QActionGroup(this);
+    tools->setExclusionPolicy(QActionGroup::ExclusionPolicy::ExclusiveOptional);
+    const struct {
+        const char* name;
+        const char* key;
+        SliceView::Tool tool;
+        const char* tip;
+    } toolList[] = {{"Caliper", "M", SliceView::Tool::LongAxis, "Long axis: drag across the lesion (M)"},
+                    {"Long + short axis", "N", SliceView::Tool::Bidimensional,
+                     "Bidimensional (lymph nodes): drag the long axis, then drag the short axis' ends (N)"}};
+    for (const auto& t : toolList) {
+        QAction* a = bar->addAction(tr(t.name));
+        a->setCheckable(true);
+        a->setShortcut(QKeySequence(QString::fromLatin1(t.key)));
+        a->setToolTip(tr(t.tip));
+        tools->addAction(a);
+        const SliceView::Tool tool = t.tool;
+        connect(a, &QAction::toggled, this, [this, tool](bool on) {
+            for (ViewerPane* p : {prior_, current_}) p->view()->setTool(on ? tool : SliceView::Tool::None);
+        });
     }
     bar->addSeparator();
     QAction* fit = bar->addAction(tr("Fit"));

@@ -8,6 +8,7 @@
 // texture; VTK draws it with the overlay (pseudonym and timepoint only, slice position and
 // thickness, W/L, zoom, HU under the cursor, orientation labels). VTK stays out of this header.
 #include "viewercore/Display.h"
+#include "viewercore/Measure.h"
 
 #include <QImage>
 #include <QWidget>
@@ -71,6 +72,27 @@ public:
     std::array<QString, 4> edgeLabels() const; ///< left, right, top, bottom
     QString overlayText() const;               ///< every overlay line, for tests and accessibility
 
+    // ---- measurements (on the acquired slices: not in a reformat)
+    enum class Tool { None, LongAxis, Bidimensional };
+    /// The tool a left drag on empty image uses (a drag on an existing measurement edits it).
+    void setTool(Tool tool);
+    Tool tool() const;
+    /// The series shown and its images' SOP instance UIDs by index along the normal: what
+    /// each measurement refers to.
+    void setImageReferences(const std::string& seriesUid, std::vector<std::string> sopBySlice);
+    const vc::MeasurementSet& measurements() const;
+    int selectedMeasurement() const; ///< id, 0 when none
+    bool undoMeasurement();
+    bool redoMeasurement();
+    bool deleteSelectedMeasurement();
+    /// Scrolls to the slice through p and pans so that p is at the centre (a lesion's last
+    /// known position).
+    void centreOn(const vc::Point3& p);
+    /// Where a patient point of the current slice is drawn (widget coordinates).
+    QPointF widgetPointOfPatient(const vc::Point3& p) const;
+    /// Whether this plane steps through the acquired images (measuring is allowed).
+    bool acquisitionPlane() const;
+
     /// For the benchmark: VTK's multisampling (off by default: it costs a resolve per frame).
     void setMultiSamples(int samples);
     /// Draws and presents the frame now (changes otherwise draw at the next event loop pass).
@@ -91,6 +113,7 @@ signals:
     void windowLevelChanged(vc::WindowLevel wl);
     void planeChanged(vc::Plane plane);
     void viewChanged(); ///< zoom or pan changed by the user
+    void measurementsChanged();
     void focused();
 
 protected:
