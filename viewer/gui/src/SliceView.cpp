@@ -527,6 +527,21 @@ struct SliceView::Impl {
             };
             segment(m->a, m->b);
             if (m->kind == vc::Measurement::Kind::Bidimensional) segment(m->c, m->d);
+            if (sel) { // small squares on the ends that can be dragged
+                const double h = 3.5 * dpr();
+                std::vector<vc::Point3> ends{m->a, m->b};
+                if (m->kind == vc::Measurement::Kind::Bidimensional) ends.insert(ends.end(), {m->c, m->d});
+                for (const vc::Point3& e : ends) {
+                    const auto c = display(e);
+                    const double corners[5][2] = {{-h, -h}, {h, -h}, {h, h}, {-h, h}, {-h, -h}};
+                    for (int i = 0; i < 4; ++i) {
+                        const vtkIdType p0 = pts->InsertNextPoint(c[0] + corners[i][0], c[1] + corners[i][1], 0);
+                        const vtkIdType p1 = pts->InsertNextPoint(c[0] + corners[i + 1][0], c[1] + corners[i + 1][1], 0);
+                        const vtkIdType ids[2] = {p0, p1};
+                        cells->InsertNextCell(2, ids);
+                    }
+                }
+            }
             if (label >= lengthLabels.size()) {
                 lengthLabels.push_back(std::make_unique<OverlayText>());
                 renderer->AddViewProp(lengthLabels.back()->prop());
@@ -536,8 +551,10 @@ struct SliceView::Impl {
             t.setText(m->kind == vc::Measurement::Kind::Bidimensional
                           ? QStringLiteral("%1 x %2 mm").arg(m->longMm(), 0, 'f', 1).arg(m->shortMm(), 0, 'f', 1)
                           : QStringLiteral("%1 mm").arg(m->longMm(), 0, 'f', 1));
-            const auto at = display(m->b);
-            t.place(OverlayText::BottomLeft, static_cast<int>(at[0] + 6 * dpr()), static_cast<int>(at[1] + 4 * dpr()));
+            // the label beside the end further right, away from the lines
+            const auto ea = display(m->a), eb = display(m->b);
+            const auto at = ea[0] > eb[0] ? ea : eb;
+            t.place(OverlayText::Left, static_cast<int>(at[0] + 10 * dpr()), static_cast<int>(at[1]));
         }
         for (std::size_t i = label; i < lengthLabels.size(); ++i) lengthLabels[i]->setText({});
         for (vtkPoints* p : {linePoints.Get(), selPoints.Get()}) p->Modified();
