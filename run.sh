@@ -135,12 +135,15 @@ demo() {
   # the one before it. Without a screen (no DISPLAY) it runs on a private Xvfb and saves
   # what it shows.
   if [ -n "${DISPLAY:-}" ]; then
-    log "starting the workstation on $out/store"
-    "$BUILD/bin/reluth-workstation" --store "$out/store"
+    log "starting the workstation on $out/store: sign in as reader1, reader2, adjudicator or manager" \
+        "(demo password reluth-demo-1)"
+    "$BUILD/bin/reluth-workstation" --store "$out/store" --db "$db"
   else
-    log "no DISPLAY on this machine: running the workstation on a private Xvfb; what it shows is saved to $out/workstation.png"
-    xvfb-run -a -s '-screen 0 1920x1080x24' env QT_QPA_PLATFORM=xcb \
-      "$BUILD/bin/reluth-workstation" --store "$out/store" --size 1600x900 --screenshot "$out/workstation.png"
+    log "no DISPLAY on this machine: running the workstation on a private Xvfb, signed in as reader1;" \
+        "what it shows is saved to $out/workstation.png"
+    RELUTH_QUEUE_PASSWORD=reluth-demo-1 xvfb-run -a -s '-screen 0 1920x1080x24' env QT_QPA_PLATFORM=xcb \
+      "$BUILD/bin/reluth-workstation" --store "$out/store" --db "$db" --user reader1 --size 1600x900 \
+      --screenshot "$out/workstation.png"
   fi
 }
 

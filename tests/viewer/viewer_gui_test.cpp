@@ -24,6 +24,10 @@
 #include <QScreen>
 #include <QSlider>
 #include <QTest>
+#include <QDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QTimer>
 #include <QLineF>
 #include <QWindow>
 
@@ -585,6 +589,71 @@ TEST(ViewerGui, ACaliperAcrossAGroundTruthLesionMeasuresItsLongAxis) {
     // measurements are made on the acquired images only: none in a reformat
     v.setPlane(vc::Plane::Coronal);
     EXPECT_FALSE(v.acquisitionPlane());
+}
+
+TEST(ViewerGui, AReaderSignsInAgainstTheQueueAndLandsOnTheirWorklist) {
+    app();
+    // a reading queue for the phantom's store, set up with the manager's tool as the demo does
+    testutil::TempDir dir("viewer-queue");
+    const std::string db = "sqlite:" + (dir.path() / "queue.db").string();
+    const fs::path trial = phantom().root();
+    {
+        std::ofstream subj(dir.path() / "SUBJ.csv");
+        subj << "STUDYID,USUBJID,RANDDT\n";
+        for (const auto& s : phantom().truth["subjects"])
+            subj << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
+    }
+    const std::string rq = "RELUTH_QUEUE_PASSWORD=reading-test-1 RELUTH_QUEUE_NEW_PASSWORD=reading-test-1 " + kBin + "reader-queue --db " + db + " ";
+    std::string out;
+    for (const std::string& c : {std::string("init --charter ") + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json --admin admin",
+                                 std::string("--user admin users add manager manager"), std::string("--user admin users add reader1 reader"),
+                                 std::string("--user admin users add reader2 reader"), "--user manager import " + (trial / "store").string(),
+                                 "--user manager subjects " + (dir.path() / "SUBJ.csv").string(), std::string("--user manager assign"),
+                                 std::string("--user manager qc RELUTH-03-001 1 accept"), std::string("--user manager qc RELUTH-03-001 2 accept")})
+        ASSERT_EQ(testutil::run(rq + c, &out), 0) << c << ": " << out;
+
+    vg::Workstation w;
+    w.resize(1400, 800);
+    shown(w);
+    w.openStore(QString::fromStdString((trial / "store").string()));
+    // the sign-in dialog, typed into as a user would: a wrong password first
+    int attempts = 0;
+    QString firstError;
+    std::function<void()> typeIn = [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog) {
+            QTimer::singleShot(20, typeIn);
+            return;
+        }
+        auto* user = dialog->findChild<QLineEdit*>("user");
+        auto* password = dialog->findChild<QLineEdit*>("password");
+        user->clear();
+        QTest::keyClicks(user, "reader1");
+        QTest::keyClicks(password, attempts == 0 ? "not-the-password" : "reading-test-1");
+        QTest::keyClick(password, Qt::Key_Return);
+        if (++attempts == 1) {
+            firstError = dialog->findChild<QLabel*>("error")->text();
+            QTimer::singleShot(20, typeIn);
+        }
+    };
+    QTimer::singleShot(0, typeIn);
+    ASSERT_TRUE(w.askSignIn(QString::fromStdString(db)));
+    EXPECT_EQ(attempts, 2);
+    EXPECT_TRUE(firstError.contains("wrong password")) << firstError.toStdString();
+    EXPECT_EQ(w.signedInUser(), "reader1");
+    EXPECT_EQ(w.signedInRole(), "reader");
+    // the worklist: the reader's own open read, the baseline first; the Trial list keeps only their subjects
+    const QStringList home = w.homeItems();
+    ASSERT_FALSE(home.isEmpty());
+    EXPECT_TRUE(home.front().startsWith("RELUTH-03-001  timepoint 1")) << home.front().toStdString();
+    EXPECT_EQ(w.subjects(), QStringList{"RELUTH-03-001"});
+    ASSERT_TRUE(w.openFirstHomeItem());
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
+    EXPECT_EQ(w.current()->timepoint(), 0); // the baseline: the read that is due
+    EXPECT_TRUE(w.current()->view()->overlayText().startsWith("RELUTH-03-001  V1 BASELINE"));
+    // nothing later is put beside the baseline
+    EXPECT_FALSE(w.prior()->showsImage());
+    EXPECT_TRUE(w.prior()->message().contains("baseline")) << w.prior()->message().toStdString();
 }
 
 TEST(ViewerGui, TheMiddleSliceShowsWhileTheRestLoads) {

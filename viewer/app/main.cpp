@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
     cli.addOption({"slice-position", "Scroll both sides to this slice position (mm).", "MM"});
     cli.addOption({"screenshot", "Save the window once loaded to this PNG and exit.", "FILE"});
     cli.addOption({"size", "Window size, WIDTHxHEIGHT.", "WxH"});
+    cli.addOption({"db", "Reading queue to sign in to (sqlite:FILE or postgresql://...); asks for the user and password.", "URL"});
+    cli.addOption({"user", "Sign in as this user (password from RELUTH_QUEUE_PASSWORD, else asked).", "NAME"});
     cli.process(app);
 
     vg::Workstation w;
@@ -54,9 +56,25 @@ int main(int argc, char** argv) {
         }
         w.openStore(store);
     }
+    if (cli.isSet("db")) {
+        const QString db = cli.value("db");
+        const QString user = cli.value("user");
+        const QByteArray password = qgetenv("RELUTH_QUEUE_PASSWORD");
+        QString why;
+        if (!user.isEmpty() && !password.isEmpty()) {
+            if (!w.signIn(db, user, QString::fromUtf8(password), &why)) {
+                std::fprintf(stderr, "reluth-workstation: %s\n", qPrintable(why));
+                return 2;
+            }
+        } else if (!w.askSignIn(db)) {
+            return 1; // cancelled
+        }
+    }
     if (cli.isSet("baseline")) w.setCompareWithBaseline(true);
     QString subject = cli.value("subject");
-    if (subject.isEmpty() && !w.subjects().isEmpty() && !cli.isSet("folder")) subject = w.subjects().front();
+    // a reader starts on their next read; otherwise the first subject's latest timepoint
+    const bool readerHome = subject.isEmpty() && w.signedInRole() == "reader" && w.openFirstHomeItem();
+    if (subject.isEmpty() && !readerHome && !w.subjects().isEmpty() && !cli.isSet("folder")) subject = w.subjects().front();
     if (!subject.isEmpty() && !w.openSubject(subject, cli.isSet("timepoint") ? cli.value("timepoint").toInt() - 1 : -1)) {
         std::fprintf(stderr, "reluth-workstation: no images for subject %s\n", qPrintable(subject));
         if (cli.isSet("screenshot")) return 2;

@@ -2,12 +2,19 @@
 
 #include "viewergui/SliceView.h"
 
+#include "readerqueue/Queue.h"
+
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QPushButton>
 #include <QDockWidget>
+#include <QFormLayout>
+#include <QLineEdit>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -198,7 +205,7 @@ void ViewerPane::showSeries(int t, int s) {
     stopLoad();
     if (!subject_ || t < 0 || t >= static_cast<int>(subject_->timepoints.size())) {
         view_->clearVolume();
-        showMessage(tr("No timepoint to show on this side."));
+        showMessage(t < 0 && subject_ ? tr("Nothing earlier: the timepoint on the right is the baseline.") : tr("No timepoint to show on this side."));
         emit loaded();
         return;
     }
@@ -343,7 +350,148 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     resize(1600, 900);
 }
 
+struct SignedIn {
+    std::unique_ptr<rq::Queue> queue;
+    rq::Session session;
+};
+
 Workstation::~Workstation() = default;
+
+bool Workstation::signIn(const QString& database, const QString& user, const QString& password, QString* why) {
+    try {
+        auto queue = std::make_unique<rq::Queue>(rq::Database::open(database.toStdString()));
+        const rq::Session session = queue->login(user.toStdString(), password.toStdString());
+        signedIn_ = std::make_unique<SignedIn>(SignedIn{std::move(queue), session});
+    } catch (const rq::Refused& e) {
+        if (why) *why = QString::fromStdString(e.what());
+        return false;
+    } catch (const std::exception& e) {
+        if (why) *why = tr("Cannot open the reading queue %1: %2").arg(database, QString::fromStdString(e.what()));
+        return false;
+    }
+    buildHome();
+    return true;
+}
+
+QString Workstation::signedInUser() const { return signedIn_ ? QString::fromStdString(signedIn_->session.user) : QString(); }
+QString Workstation::signedInRole() const { return signedIn_ ? QString::fromStdString(rq::roleKey(signedIn_->session.role)) : QString(); }
+
+QStringList Workstation::homeItems() const {
+    QStringList out;
+    if (!home_) return out;
+    for (int i = 0; i < home_->topLevelItemCount(); ++i) out << home_->topLevelItem(i)->text(0);
+    return out;
+}
+
+bool Workstation::openFirstHomeItem() {
+    if (!home_ || home_->topLevelItemCount() == 0) return false;
+    QTreeWidgetItem* item = home_->topLevelItem(0);
+    const QString subject = item->data(0, Qt::UserRole).toString();
+    if (subject.isEmpty()) return false;
+    home_->setCurrentItem(item);
+    return openSubject(subject, item->data(0, Qt::UserRole + 1).toInt() - 1);
+}
+
+bool Workstation::askSignIn(const QString& database) {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Sign in - ReLUTH central review"));
+    auto* form = new QFormLayout(&dialog);
+    auto* user = new QLineEdit;
+    user->setObjectName("user");
+    auto* password = new QLineEdit;
+    password->setObjectName("password");
+    password->setEchoMode(QLineEdit::Password);
+    auto* error = new QLabel;
+    error->setObjectName("error");
+    error->setStyleSheet("color: #b00020;");
+    error->setWordWrap(true);
+    form->addRow(new QLabel(tr("Reading queue: %1").arg(database)));
+    form->addRow(tr("User"), user);
+    form->addRow(tr("Password"), password);
+    form->addRow(error);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Sign in"));
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
+        QString why;
+        if (signIn(database, user->text(), password->text(), &why)) {
+            dialog.accept();
+        } else {
+            error->setText(why); // the queue's own words: wrong password, locked account...
+            password->clear();
+            password->setFocus();
+        }
+    });
+    return dialog.exec() == QDialog::Accepted;
+}
+
+void Workstation::buildHome() {
+    if (!homeDock_) {
+        home_ = new QTreeWidget;
+        home_->setRootIsDecorated(false);
+        homeDock_ = new QDockWidget(this);
+        homeDock_->setObjectName("home");
+        homeDock_->setWidget(home_);
+        homeDock_->setFeatures(QDockWidget::DockWidgetMovable);
+        addDockWidget(Qt::LeftDockWidgetArea, homeDock_);
+        connect(home_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) {
+            const QString subject = item->data(0, Qt::UserRole).toString();
+            const int ordinal = item->data(0, Qt::UserRole + 1).toInt();
+            if (!subject.isEmpty()) openSubject(subject, ordinal - 1);
+        });
+    }
+    home_->clear();
+    rq::Queue& q = *signedIn_->queue;
+    const rq::Session& s = signedIn_->session;
+    QStringList mine;
+    try {
+        switch (s.role) {
+        case workflow::Role::Reader: {
+            homeDock_->setWindowTitle(tr("Worklist - %1").arg(QString::fromStdString(s.user)));
+            home_->setHeaderLabels({tr("Subject / timepoint / state")});
+            for (const auto& r : q.worklist(s)) {
+                const QString subject = QString::fromStdString(r.subject);
+                auto* item = new QTreeWidgetItem(home_, {tr("%1  timepoint %2  %3  %4")
+                                                             .arg(subject)
+                                                             .arg(r.ordinal)
+                                                             .arg(QString::fromStdString(r.studyDate), QString::fromStdString(r.state))});
+                item->setData(0, Qt::UserRole, subject);
+                item->setData(0, Qt::UserRole + 1, r.ordinal);
+                if (!mine.contains(subject)) mine << subject;
+            }
+            // a reader browses only the subjects they read
+            for (int i = tree_->topLevelItemCount() - 1; i >= 0; --i)
+                if (!mine.contains(tree_->topLevelItem(i)->data(0, Qt::UserRole).toString())) delete tree_->takeTopLevelItem(i);
+            break;
+        }
+        case workflow::Role::Adjudicator: {
+            homeDock_->setWindowTitle(tr("Adjudications - %1").arg(QString::fromStdString(s.user)));
+            home_->setHeaderLabels({tr("Subject / round / state")});
+            for (const auto& a : q.adjudicationQueue(s))
+                new QTreeWidgetItem(home_, {tr("%1  round %2  through timepoint %3  %4")
+                                                .arg(QString::fromStdString(a.subject))
+                                                .arg(a.round)
+                                                .arg(a.throughOrdinal)
+                                                .arg(QString::fromStdString(a.state))});
+            break;
+        }
+        default: {
+            homeDock_->setWindowTitle(tr("Backlog - %1").arg(QString::fromStdString(s.user)));
+            home_->setHeaderLabels({tr("State: count")});
+            const auto b = q.backlog(s);
+            for (const auto& [state, n] : b.timepoints) new QTreeWidgetItem(home_, {tr("timepoints %1: %2").arg(QString::fromStdString(state)).arg(n)});
+            for (const auto& [state, n] : b.reads) new QTreeWidgetItem(home_, {tr("reads %1: %2").arg(QString::fromStdString(state)).arg(n)});
+            for (const auto& [state, n] : b.adjudications) new QTreeWidgetItem(home_, {tr("adjudications %1: %2").arg(QString::fromStdString(state)).arg(n)});
+            break;
+        }
+        }
+    } catch (const std::exception& e) {
+        new QTreeWidgetItem(home_, {tr("The reading queue refused: %1").arg(QString::fromStdString(e.what()))});
+    }
+    homeDock_->show();
+    setWindowTitle(tr("ReLUTH central review workstation - %1 (%2)").arg(signedInUser(), signedInRole()));
+}
 
 void Workstation::buildActions() {
     QToolBar* bar = addToolBar(tr("View"));
@@ -519,8 +667,9 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
     offset_ = 0;
     current_->setSubject(subject, t);
     const int left = baseline_ ? 0 : std::max(0, t - 1);
-    if (n > 1 && !singleAction_->isChecked()) prior_->setSubject(subject, t == left ? (t + 1 < n ? t + 1 : 0) : left);
-    else prior_->setSubject(subject, t);
+    // the left side is always earlier: a baseline has nothing beside it (a later scan shown
+    // while the baseline is read would tell the reader what comes next)
+    prior_->setSubject(subject, t > 0 ? left : -1);
     setWindowTitle(tr("ReLUTH central review workstation - %1").arg(pseudonym));
     return true;
 }

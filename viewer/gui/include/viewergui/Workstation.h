@@ -24,6 +24,7 @@ class QStackedWidget;
 class QTreeWidget;
 class QTreeWidgetItem;
 class QAction;
+class QDockWidget;
 class QActionGroup;
 
 namespace vg {
@@ -102,6 +103,9 @@ private:
     int generation_ = 0;
 };
 
+/// Who is signed in, against which reading queue (the queue's types stay out of this header).
+struct SignedIn;
+
 class Workstation : public QMainWindow {
     Q_OBJECT
 public:
@@ -126,6 +130,19 @@ public:
     QStringList subjects() const;
     bool idle() const; ///< nothing loading
 
+    /// Signs in against the reading queue (e.g. "sqlite:demo-trial/queue.db") and shows the
+    /// role's home: a reader's worklist (their own open reads only; the Trial list keeps only
+    /// their subjects), an adjudicator's queue, a manager's backlog. False with the reason.
+    bool signIn(const QString& database, const QString& user, const QString& password, QString* why);
+    QString signedInUser() const;
+    QString signedInRole() const; ///< reader, adjudicator, manager, administrator; empty when nobody
+    QStringList homeItems() const; ///< the role home's rows as shown
+    /// Opens the role home's first row (a reader's next read); false when there is none.
+    bool openFirstHomeItem();
+
+    /// The sign-in dialog (user and password); true once signed in, false when cancelled.
+    bool askSignIn(const QString& database);
+
 private:
     void buildActions();
     void subjectChosen(QTreeWidgetItem* item);
@@ -135,7 +152,12 @@ private:
     ViewerPane* activePane() const;
     std::shared_ptr<const Subject> loadSubject(const QString& pseudonym);
 
+    void buildHome();
+
     QString store_;
+    std::unique_ptr<SignedIn> signedIn_;
+    QTreeWidget* home_ = nullptr;
+    QDockWidget* homeDock_ = nullptr;
     std::vector<std::shared_ptr<const Subject>> folderSubjects_;
     std::shared_ptr<const Subject> subject_;
     QTreeWidget* tree_;
