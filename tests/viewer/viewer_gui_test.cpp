@@ -651,7 +651,9 @@ TEST(ViewerGui, AReaderSignsInAgainstTheQueueAndLandsOnTheirWorklist) {
     ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
     EXPECT_EQ(w.current()->timepoint(), 0); // the baseline: the read that is due
     EXPECT_TRUE(w.current()->view()->overlayText().startsWith("RELUTH-03-001  V1 BASELINE"));
-    // nothing later is put beside the baseline
+    // nothing later is put beside the baseline, nor offered: the week-8 scan is not listed
+    EXPECT_EQ(w.current()->timepointPicker()->count(), 1);
+    EXPECT_FALSE(w.openSubject("RELUTH-03-001", 1) && w.current()->timepoint() == 1);
     EXPECT_FALSE(w.prior()->showsImage());
     EXPECT_TRUE(w.prior()->message().contains("baseline")) << w.prior()->message().toStdString();
 }

@@ -645,6 +645,26 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
 
 bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
     auto subject = subject_ && subject_->pseudonym == pseudonym ? subject_ : loadSubject(pseudonym);
+    if (subject && signedIn_ && signedIn_->session.role == workflow::Role::Reader) {
+        // a reader sees their subject's timepoints up to the one they are to read next, never
+        // later ones (the queue has them read in order; seeing what comes next would bias)
+        std::size_t allowed = 0;
+        try {
+            const auto own = signedIn_->queue->ownRead(signedIn_->session, pseudonym.toStdString());
+            for (const auto& tp : own.timepoints) {
+                allowed = static_cast<std::size_t>(tp.ordinal);
+                if (tp.state != "signed") break;
+            }
+        } catch (const std::exception& e) {
+            statusBar()->showMessage(tr("%1: %2").arg(pseudonym, QString::fromStdString(e.what())), 8000);
+            return false;
+        }
+        if (allowed < subject->timepoints.size()) {
+            auto visible = std::make_shared<Subject>(*subject);
+            visible->timepoints.resize(allowed);
+            subject = visible;
+        }
+    }
     if (!subject || subject->timepoints.empty()) {
         statusBar()->showMessage(tr("No images for %1").arg(pseudonym), 6000);
         return false;
