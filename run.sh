@@ -62,16 +62,30 @@ build() {
   BUILD="$dir"
 }
 
-# Xvfb for the GUI tests: our own server on a free display, stopped on exit.
+# Xvfb for the GUI tests: our own server, stopped on exit. Xvfb picks a free display itself
+# (-displayfd) and says which once it accepts connections: a display number that merely looks
+# free is not enough, since X's abstract sockets are shared with any other server in the same
+# network namespace (a chroot beside a host session, say).
 start_xvfb() {
-  local n=99
-  while [ -e /tmp/.X11-unix/X$n ] || [ -e /tmp/.X$n-lock ]; do n=$((n + 1)); done
-  Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp >/dev/null 2>&1 &
+  local dfile n=""
+  dfile=$(mktemp)
+  Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$dfile" >/dev/null 2>&1 &
   XVFB_PID=$!
   trap 'kill $XVFB_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do
+    n=$(tr -dc 0-9 < "$dfile")
+    [ -n "$n" ] && break
+    kill -0 "$XVFB_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$dfile"
+  if [ -z "$n" ] || ! kill -0 "$XVFB_PID" 2>/dev/null; then
+    log "Xvfb did not start: the GUI tests cannot run"
+    return 1
+  fi
   export DISPLAY=":$n"
-  for _ in $(seq 50); do [ -e /tmp/.X11-unix/X$n ] && break; sleep 0.1; done
   export QT_QPA_PLATFORM=xcb
+  log "Xvfb on display :$n for the GUI tests"
 }
 
 run_tests() {
