@@ -7,6 +7,7 @@
 #include "viewercore/Series.h"
 #include "../common/Run.h"
 #include "../common/TempDir.h"
+#include "Htj2k.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -309,15 +310,7 @@ TEST(ViewerCore, TheSameImageInEveryTransferSyntaxGivesTheSameVoxels) {
     // a transfer syntax nothing here decodes (High-Throughput JPEG 2000): a clear message
     // naming the file, not a wrong image
     testutil::TempDir d("viewer-htj2k");
-    const fs::path file = d.path() / "htj2k.dcm";
-    fs::copy_file(kPydicom / "MR_small_jp2klossless.dcm", file);
-    {
-        DcmFileFormat ff;
-        ASSERT_TRUE(ff.loadFile(file.c_str()).good());
-        ff.loadAllDataIntoMemory();
-        ff.getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID, "1.2.840.10008.1.2.4.201");
-        ASSERT_TRUE(ff.saveFile(file.c_str(), EXS_Unknown, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_dontUpdateMeta).good());
-    }
+    ASSERT_TRUE(testutil::writeHtj2kFile(d.path() / "htj2k.dcm"));
     const auto scan = vc::scanFolder(d.path());
     ASSERT_EQ(scan.series.size(), 1u) << (scan.skipped.empty() ? "" : scan.skipped.front().second);
     const auto g = vc::analyze(scan.series[0]);
@@ -370,6 +363,9 @@ void checkPlanes(const vc::Volume& v) {
                     const auto expected = voxelPosition(g, i, j, z);
                     const auto p = f.patient(u, vv, k);
                     for (std::size_t a = 0; a < 3; ++a) EXPECT_NEAR(p[a], expected[a], 1e-9) << u << "," << vv << "," << k;
+                    const auto back = f.pixelOf(p); // and back to the pixel
+                    EXPECT_NEAR(back[0], u, 1e-9);
+                    EXPECT_NEAR(back[1], vv, 1e-9);
                 }
         // patient's left to the right everywhere but sagittal (posterior to the right); feet down
         const auto labels = vc::edgeLabels(f);

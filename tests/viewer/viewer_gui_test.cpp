@@ -11,6 +11,7 @@
 #include "viewergui/Workstation.h"
 #include "../common/Run.h"
 #include "../common/TempDir.h"
+#include "Htj2k.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -371,16 +372,9 @@ TEST(ViewerGui, ASeriesThatIsNotAVolumeShowsAMessageNotAWrongImage) {
 }
 
 TEST(ViewerGui, AFileNothingCanDecodeShowsAMessageNamingIt) {
-    const fs::path pydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
-    if (!fs::exists(pydicom / "MR_small_jp2klossless.dcm")) GTEST_SKIP() << "python3-pydicom's test files are not installed";
+    if (!fs::exists(testutil::kPydicomFiles)) GTEST_SKIP() << "python3-pydicom's test files are not installed";
     testutil::TempDir dir("viewer-htj2k");
-    const fs::path file = dir.path() / "htj2k.dcm";
-    fs::copy_file(pydicom / "MR_small_jp2klossless.dcm", file);
-    DcmFileFormat ff;
-    ASSERT_TRUE(ff.loadFile(file.c_str()).good());
-    ff.loadAllDataIntoMemory();
-    ff.getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID, "1.2.840.10008.1.2.4.201"); // High-Throughput JPEG 2000
-    ASSERT_TRUE(ff.saveFile(file.c_str(), EXS_Unknown, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_dontUpdateMeta).good());
+    ASSERT_TRUE(testutil::writeHtj2kFile(dir.path() / "htj2k.dcm"));
     const vc::Scan scan = vc::scanFolder(dir.path());
     ASSERT_EQ(scan.series.size(), 1u);
     LoadedPane p(scan.series.front());

@@ -93,6 +93,15 @@ std::array<double, 3> SliceFrame::patient(double u, double v, int k) const {
     return p;
 }
 
+std::array<double, 2> SliceFrame::pixelOf(const std::array<double, 3>& p) const {
+    double u = 0, v = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+        u += (p[i] - corner[i]) * right[i];
+        v += (p[i] - corner[i]) * down[i];
+    }
+    return {u / du, v / dv};
+}
+
 double SliceFrame::position(int k) const {
     return patient((width - 1) / 2.0, (height - 1) / 2.0, k)[static_cast<std::size_t>(axisK)];
 }

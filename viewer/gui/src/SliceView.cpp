@@ -884,9 +884,7 @@ void SliceView::alignVertically(double patientZ, double halfHeight) {
     if (std::abs(f.down[2]) < 0.5) return; // the screen's vertical is not along the body's axis
     std::array<double, 3> p = centre();
     p[2] = patientZ;
-    double v = 0;
-    for (std::size_t i = 0; i < 3; ++i) v += (p[i] - f.corner[i]) * f.down[i];
-    d->focalY = v; // mm along the screen's vertical from the first row
+    d->focalY = f.pixelOf(p)[1] * f.dv; // mm along the screen's vertical from the first row
     d->scale = halfHeight;
     requestRender();
 }
@@ -930,12 +928,8 @@ void SliceView::centreOn(const vc::Point3& p) {
     if (!d->volume) return;
     if (!d->fitted) d->doFit();
     const auto& f = d->frame;
-    double u = 0, v = 0;
-    for (std::size_t i = 0; i < 3; ++i) {
-        u += (p[i] - f.corner[i]) * f.right[i];
-        v += (p[i] - f.corner[i]) * f.down[i];
-    }
-    d->focalX = u, d->focalY = v;
+    const auto uv = f.pixelOf(p);
+    d->focalX = uv[0] * f.du, d->focalY = uv[1] * f.dv;
     setSlicePosition(p[static_cast<std::size_t>(f.axisK)]);
     requestRender();
     emit viewChanged();
@@ -976,13 +970,8 @@ bool SliceView::deleteSelectedMeasurement() {
 }
 
 QPointF SliceView::widgetPointOfPatient(const vc::Point3& p) const {
-    const auto& f = d->frame;
-    double u = 0, v = 0;
-    for (std::size_t i = 0; i < 3; ++i) {
-        u += (p[i] - f.corner[i]) * f.right[i];
-        v += (p[i] - f.corner[i]) * f.down[i];
-    }
-    return widgetPointOf(u / f.du, v / f.dv);
+    const auto uv = d->frame.pixelOf(p);
+    return widgetPointOf(uv[0], uv[1]);
 }
 
 void SliceView::mousePressEvent(QMouseEvent* e) {

@@ -76,7 +76,6 @@ std::vector<Subject> subjectsIn(const vc::Scan& scan) {
         }
         out.push_back(std::move(subject));
     }
-    if (!out.empty()) out.front().skipped = scan.skipped;
     return out;
 }
 
@@ -617,6 +616,7 @@ void Workstation::openFolder(const QString& folder) {
     folderSubjects_.clear();
     tree_->clear();
     const vc::Scan scan = vc::scanFolder(folder.toStdString());
+    reportSkipped(scan);
     for (Subject& s : subjectsIn(scan)) folderSubjects_.push_back(std::make_shared<const Subject>(std::move(s)));
     for (const auto& s : folderSubjects_) {
         auto* item = new QTreeWidgetItem(tree_, {s->pseudonym.isEmpty() ? tr("(no patient ID)") : s->pseudonym});
@@ -637,10 +637,20 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
         if (s->pseudonym == pseudonym) return s;
     if (store_.isEmpty()) return nullptr;
     const vc::Scan scan = vc::scanFolder(QDir(store_).filePath(pseudonym).toStdString());
+    reportSkipped(scan);
     auto subjects = subjectsIn(scan);
     for (Subject& s : subjects)
         if (s.pseudonym == pseudonym) return std::make_shared<const Subject>(std::move(s));
     return nullptr;
+}
+
+void Workstation::reportSkipped(const vc::Scan& scan) {
+    if (scan.skipped.empty()) return;
+    const auto& [path, why] = scan.skipped.front();
+    const int n = static_cast<int>(scan.skipped.size());
+    statusBar()->showMessage((n == 1 ? tr("1 file is not shown") : tr("%1 files are not shown").arg(n)) +
+                                 tr(" - %1: %2").arg(QString::fromStdString(path), QString::fromStdString(why)),
+                             15000);
 }
 
 bool Workstation::openSubject(const QString& pseudonym, int timepoint) {

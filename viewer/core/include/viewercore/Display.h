@@ -34,6 +34,8 @@ struct SliceFrame {
     std::ptrdiff_t index(int u, int v, int k) const { return base + u * strideU + v * strideV + k * strideK; }
     /// Patient position (mm, LPS) of a point given in pixels (u, v may be fractional).
     std::array<double, 3> patient(double u, double v, int k) const;
+    /// The inverse in the slice plane: the (fractional) pixel u, v a patient point projects to.
+    std::array<double, 2> pixelOf(const std::array<double, 3>& p) const;
     /// The slice's position along its patient axis, in mm (z for axial: S is positive, as
     /// scanners print it; y for coronal with anterior positive; x for sagittal, left positive).
     double position(int k) const;

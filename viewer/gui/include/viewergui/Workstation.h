@@ -41,7 +41,6 @@ struct Subject {
     QString pseudonym;        ///< the files' patient ID when they are de-identified, else a neutral label
     bool deidentified = true; ///< every file says PatientIdentityRemoved YES
     std::vector<Timepoint> timepoints; ///< in date order
-    std::vector<std::pair<std::string, std::string>> skipped; ///< files that are not images, and why
 };
 
 /// Groups a folder's series by patient (the pseudonym) and timepoint. The patient ID of files
@@ -151,6 +150,8 @@ private:
     void alignFrom(ViewerPane* from);
     ViewerPane* activePane() const;
     std::shared_ptr<const Subject> loadSubject(const QString& pseudonym);
+    /// Says in the status bar which files of a scan were not images, and why (first one named).
+    void reportSkipped(const vc::Scan& scan);
 
     void buildHome();
 
