@@ -326,15 +326,22 @@ TEST(ViewerCore, TheSameImageInEveryTransferSyntaxGivesTheSameVoxels) {
 
 namespace {
 
+/// A volume geometry of the given size, 0.5 x 0.8 x 2.0 mm voxels (non-square pixels).
+vc::Geometry geometryOf(int nx, int ny, int nz, std::array<double, 3> origin, std::array<double, 3> row = {1, 0, 0},
+                        std::array<double, 3> column = {0, 1, 0}, std::array<double, 3> normal = {0, 0, 1}) {
+    vc::Geometry g;
+    g.ok = true;
+    g.nx = nx, g.ny = ny, g.nz = nz;
+    g.spacing = {0.5, 0.8, 2.0};
+    g.origin = origin;
+    g.row = row, g.column = column, g.normal = normal;
+    return g;
+}
+
 /// A 4x3x2 volume whose voxel values encode their index, with the given direction cosines.
 vc::Volume tinyVolume(std::array<double, 3> row, std::array<double, 3> column, std::array<double, 3> normal) {
     vc::Volume v;
-    vc::Geometry& g = v.geometry;
-    g.ok = true;
-    g.nx = 4, g.ny = 3, g.nz = 2;
-    g.spacing = {0.5, 0.8, 2.0};
-    g.origin = {10, 20, 30};
-    g.row = row, g.column = column, g.normal = normal;
+    v.geometry = geometryOf(4, 3, 2, {10, 20, 30}, row, column, normal);
     v.voxels.resize(24);
     for (int i = 0; i < 24; ++i) v.voxels[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(i);
     return v;
@@ -434,8 +441,7 @@ TEST(ViewerDisplay, WindowLevelFollowsDicomsLinearFunction) {
 
 TEST(ViewerDisplay, NonCtImagesGetAWindowFromTheirOwnValues) {
     vc::Volume v;
-    v.geometry.ok = true;
-    v.geometry.nx = 100, v.geometry.ny = 10, v.geometry.nz = 1;
+    v.geometry = geometryOf(100, 10, 1, {0, 0, 0});
     v.voxels.resize(1000);
     for (int i = 0; i < 1000; ++i) v.voxels[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(i % 100 == 0 ? 30000 : i / 2); // 0..499, a few outliers
     const vc::WindowLevel wl = vc::automaticWindow(v, 0);
@@ -447,13 +453,7 @@ TEST(ViewerDisplay, NonCtImagesGetAWindowFromTheirOwnValues) {
 
 TEST(ViewerMeasure, LengthsAreInMillimetresFromPatientCoordinates) {
     // non-square pixels: 0.5 mm across, 0.8 mm down - a frame gives patient points, lengths follow
-    vc::Volume v;
-    vc::Geometry& g = v.geometry;
-    g.ok = true;
-    g.nx = 100, g.ny = 100, g.nz = 1;
-    g.spacing = {0.5, 0.8, 2.0};
-    g.origin = {0, 0, 0};
-    g.row = {1, 0, 0}, g.column = {0, 1, 0}, g.normal = {0, 0, 1};
+    const vc::Geometry g = geometryOf(100, 100, 1, {0, 0, 0});
     const vc::SliceFrame f = vc::sliceFrame(g, vc::Plane::Axial);
     EXPECT_NEAR(vc::distanceMm(f.patient(10, 10, 0), f.patient(50, 10, 0)), 20.0, 1e-9); // 40 pixels across
     EXPECT_NEAR(vc::distanceMm(f.patient(10, 10, 0), f.patient(10, 50, 0)), 32.0, 1e-9); // 40 pixels down

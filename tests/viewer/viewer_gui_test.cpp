@@ -267,11 +267,7 @@ TEST(ViewerGui, OnlyThePseudonymAndTimepointAreShownNeverOtherHeaderText) {
     for (const auto& s : subject["timepoints"][0]["series"])
         EXPECT_FALSE(text.contains(QString::fromStdString(s["description"].get<std::string>()), Qt::CaseInsensitive));
     // nor in the series picker: number, modality, images and thickness only
-    vg::Subject subj;
-    subj.pseudonym = "RELUTH-03-001";
-    vg::Timepoint t;
-    t.series.push_back(seriesIn(ctDir(0)));
-    const QString label = vg::seriesLabel(t.series.front());
+    const QString label = vg::seriesLabel(seriesIn(ctDir(0)));
     EXPECT_EQ(label, QStringLiteral("Series 2 · CT · 48 images · 5 mm"));
 }
 

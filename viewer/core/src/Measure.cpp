@@ -36,11 +36,28 @@ Point3 projectOnShortAxis(const Measurement& m, const Point3& dragged) {
     return added(mid, scaled(across, dot(sub(dragged, mid), across)));
 }
 
+std::vector<Measurement>::iterator MeasurementSet::at(int id) {
+    return std::find_if(items_.begin(), items_.end(), [&](const Measurement& x) { return x.id == id; });
+}
+
 const Measurement* MeasurementSet::find(int id) const {
     for (const auto& m : items_)
         if (m.id == id) return &m;
     return nullptr;
 }
+
+namespace {
+
+/// One step back (or forward): the current list goes onto the other stack.
+bool step(std::vector<std::vector<Measurement>>& from, std::vector<std::vector<Measurement>>& to, std::vector<Measurement>& items) {
+    if (from.empty()) return false;
+    to.push_back(std::move(items));
+    items = std::move(from.back());
+    from.pop_back();
+    return true;
+}
+
+} // namespace
 
 void MeasurementSet::remember() {
     undo_.push_back(items_);
@@ -55,7 +72,7 @@ int MeasurementSet::add(Measurement m) {
 }
 
 bool MeasurementSet::update(const Measurement& m) {
-    auto it = std::find_if(items_.begin(), items_.end(), [&](const Measurement& x) { return x.id == m.id; });
+    const auto it = at(m.id);
     if (it == items_.end()) return false;
     remember();
     *it = m;
@@ -63,27 +80,15 @@ bool MeasurementSet::update(const Measurement& m) {
 }
 
 bool MeasurementSet::remove(int id) {
-    auto it = std::find_if(items_.begin(), items_.end(), [&](const Measurement& x) { return x.id == id; });
+    const auto it = at(id);
     if (it == items_.end()) return false;
     remember();
     items_.erase(it);
     return true;
 }
 
-bool MeasurementSet::undo() {
-    if (undo_.empty()) return false;
-    redo_.push_back(items_);
-    items_ = undo_.back();
-    undo_.pop_back();
-    return true;
-}
+bool MeasurementSet::undo() { return step(undo_, redo_, items_); }
 
-bool MeasurementSet::redo() {
-    if (redo_.empty()) return false;
-    undo_.push_back(items_);
-    items_ = redo_.back();
-    redo_.pop_back();
-    return true;
-}
+bool MeasurementSet::redo() { return step(redo_, undo_, items_); }
 
 } // namespace vc

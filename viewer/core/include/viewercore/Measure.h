@@ -50,6 +50,7 @@ public:
 
 private:
     void remember();
+    std::vector<Measurement>::iterator at(int id);
     std::vector<Measurement> items_;
     std::vector<std::vector<Measurement>> undo_, redo_;
     int nextId_ = 1;
