@@ -40,6 +40,7 @@ struct ParsedLesion {
 };
 struct ParsedAnswer {
     std::string id, result, reason;
+    std::string sliceThickness; ///< mm, of the series the viewer measured on (empty: unknown)
 };
 struct ParsedTimepoint {
     std::vector<ParsedLesion> lesions;
@@ -97,7 +98,8 @@ ParsedTimepoint parsePayload(const TimepointRead& tp, std::vector<ReadProblem>& 
                     bad(at + " must be an object");
                     continue;
                 }
-                out.answers.push_back({text(a, "id", at, true), upper(text(a, "result", at, true)), upper(text(a, "reason", at, false))});
+                out.answers.push_back({text(a, "id", at, true), upper(text(a, "result", at, true)), upper(text(a, "reason", at, false)),
+                                       text(a, "slice_thickness_mm", at, false)});
             }
     }
     return out;
@@ -305,6 +307,31 @@ Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, c
     if (in.reads.size() != 1) {
         ev.problems.push_back({"INCOMPLETE", "the read has no lesions yet"});
         return ev;
+    }
+    // The slice thickness the viewer measured on is not an SDTM variable: it comes from the
+    // payload and tightens the baseline measurability rule (twice the thickness above 5 mm).
+    std::vector<ReadProblem> parseProblems;
+    const Conversion conv = convert(tps, parseProblems);
+    bool thicknessKnown = false;
+    for (std::size_t i = 0; i < tps.size(); ++i) {
+        recist::VisitNum vn;
+        if (!recist::VisitNum::parse(visitNumOf(c, tps[i].ordinal), vn)) continue;
+        for (recist::Visit& v : in.reads[0].visits) {
+            if (v.number != vn) continue;
+            for (const ParsedAnswer& a : conv.parsed[i].answers) {
+                recist::Length t;
+                if (a.sliceThickness.empty() || !recist::Length::parseMm(a.sliceThickness, t) || t.um <= 0) continue;
+                if (recist::Assessment* as = v.find(a.id)) {
+                    as->sliceThickness = t;
+                    thicknessKnown = true;
+                }
+            }
+        }
+    }
+    if (thicknessKnown) {
+        const std::string where = "timepoint 1 (" + visitLabelOf(c, 1) + "), lesion ";
+        for (const recist::Finding& f : recist::validateBaseline(in.reads[0])) ev.problems.push_back({f.rule, where + f.lesionId + ": " + f.message});
+        if (!ev.problems.empty()) return ev;
     }
     ev.result = recist::evaluate(in.reads[0], in.options);
     return ev;

@@ -71,6 +71,14 @@ int MeasurementSet::add(Measurement m) {
     return m.id;
 }
 
+void MeasurementSet::reset(std::vector<Measurement> items, int firstFreeId) {
+    items_ = std::move(items);
+    undo_.clear();
+    redo_.clear();
+    nextId_ = firstFreeId;
+    for (const Measurement& m : items_) nextId_ = std::max(nextId_, m.id + 1);
+}
+
 bool MeasurementSet::update(const Measurement& m) {
     const auto it = at(m.id);
     if (it == items_.end()) return false;

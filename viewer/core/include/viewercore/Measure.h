@@ -24,6 +24,7 @@ struct Measurement {
     int slice = 0;                   ///< index of that image along the series' normal
     Point3 a{}, b{};                 ///< long axis end points
     Point3 c{}, d{};                 ///< short axis end points (bidimensional)
+    std::string label;               ///< the lesion it measures (T01), empty when none yet
     double longMm() const { return distanceMm(a, b); }
     double shortMm() const { return kind == Kind::Bidimensional ? distanceMm(c, d) : 0; }
 };
@@ -41,6 +42,8 @@ public:
     const std::vector<Measurement>& all() const { return items_; }
     const Measurement* find(int id) const;
     int add(Measurement m);          ///< returns the new id
+    /// Replaces the whole set (no undo history); new ids start at firstFreeId or above.
+    void reset(std::vector<Measurement> items, int firstFreeId = 1);
     bool update(const Measurement& m); ///< by id; false when unknown
     bool remove(int id);
     bool undo();

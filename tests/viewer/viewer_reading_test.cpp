@@ -1,0 +1,273 @@
+// The lesion panel's model (viewer/reading): the queue's checks and the recist engine's results
+// follow every edit, calipers carry their values, and a signed timepoint becomes a TID 1500
+// Measurement Report that dciodvfy accepts.
+#include "viewerreading/MeasurementReport.h"
+#include "viewerreading/ReadModel.h"
+#include "viewercore/Series.h"
+#include "../common/Run.h"
+#include "../common/TempDir.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const charter::Charter& trialCharter() {
+    static const charter::Charter c = charter::loadCharter(fs::path(RELUTH_SOURCE_DIR) / "assets/charters/reluth.json");
+    return c;
+}
+
+rq::SubjectDates dates() { return {"2024-01-10", ""}; }
+
+bool hasRule(const vr::ReadModel& m, const std::string& rule, const std::string& text = {}) {
+    return std::any_of(m.evaluation().problems.begin(), m.evaluation().problems.end(), [&](const rq::ReadProblem& p) {
+        return p.rule == rule && (text.empty() || p.message.find(text) != std::string::npos);
+    });
+}
+
+std::string problems(const vr::ReadModel& m) {
+    std::string s;
+    for (const auto& p : m.evaluation().problems) s += p.rule + ": " + p.message + "\n";
+    return s;
+}
+
+/// A caliper of the given length along x on slice 10 of a series.
+vc::Measurement caliper(double mm, bool bidimensional = false, double shortMm = 0) {
+    vc::Measurement m;
+    m.kind = bidimensional ? vc::Measurement::Kind::Bidimensional : vc::Measurement::Kind::LongAxis;
+    m.seriesUid = "1.2.3";
+    m.sopUid = "1.2.3.10";
+    m.slice = 10;
+    m.a = {0, 0, 0};
+    m.b = {mm, 0, 0};
+    if (bidimensional) {
+        m.c = {mm / 2, -shortMm / 2, 0};
+        m.d = {mm / 2, shortMm / 2, 0};
+    }
+    return m;
+}
+
+/// A baseline with T01 (liver 40 mm), T02 (mesenteric node 20 mm short axis), NT01 bone.
+vr::ReadModel signedBaseline(std::string* payload) {
+    vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {}, 1, "20240104", "");
+    const std::string t1 = m.addLesion("TARGET", "LIVER");
+    const std::string t2 = m.addLesion("TARGET", "LYMPH NODE, MESENTERIC");
+    const std::string nt = m.addLesion("NON-TARGET", "BONE");
+    auto c1 = caliper(40);
+    c1.id = 1;
+    auto c2 = caliper(28, true, 20);
+    c2.id = 2;
+    EXPECT_TRUE(m.measure(t1, c1, 2.5));
+    EXPECT_TRUE(m.measure(t2, c2, 2.5));
+    EXPECT_TRUE(m.setAnswer(nt, "PRESENT"));
+    *payload = m.payload();
+    return m;
+}
+
+} // namespace
+
+TEST(ViewerReading, BaselineValidationExplainsWhatIsWrongAsTheReaderGoes) {
+    vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {}, 1, "20240104", "");
+    EXPECT_TRUE(hasRule(m, "INCOMPLETE", "no lesion identified")) << problems(m);
+    // three liver targets: at most 2 per organ
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) ids.push_back(m.addLesion("TARGET", "LIVER"));
+    EXPECT_EQ(ids, (std::vector<std::string>{"T01", "T02", "T03"}));
+    EXPECT_TRUE(hasRule(m, "INCOMPLETE", "T01, T02, T03")) << problems(m);
+    for (int i = 0; i < 3; ++i) {
+        auto c = caliper(30);
+        c.id = i + 1;
+        ASSERT_TRUE(m.measure(ids[static_cast<std::size_t>(i)], c, 2.5));
+    }
+    EXPECT_TRUE(hasRule(m, "TGT_MAX_PER_ORGAN", "T03")) << problems(m);
+    ASSERT_TRUE(m.setLocation("T03", "LUNG"));
+    EXPECT_FALSE(hasRule(m, "TGT_MAX_PER_ORGAN")) << problems(m);
+    EXPECT_TRUE(m.signable()) << problems(m);
+    // six targets: at most 5
+    for (const char* organ : {"PANCREAS", "KIDNEY", "SPLEEN"}) {
+        const std::string id = m.addLesion("TARGET", organ);
+        auto c = caliper(25);
+        c.id = 10 + static_cast<int>(id.back() - '0');
+        ASSERT_TRUE(m.measure(id, c, 2.5));
+    }
+    EXPECT_TRUE(hasRule(m, "TGT_MAX_TOTAL", "T06")) << problems(m);
+    ASSERT_TRUE(m.removeLesion("T06"));
+    EXPECT_FALSE(hasRule(m, "TGT_MAX_TOTAL")) << problems(m);
+    // measurability: 8 mm is too small; 15 mm is enough on 2.5 mm slices but not on 10 mm slices
+    auto small = caliper(8);
+    small.id = 20;
+    ASSERT_TRUE(m.measure("T05", small, 2.5));
+    EXPECT_TRUE(hasRule(m, "TGT_NOT_MEASURABLE", "T05 measures 8.0 mm")) << problems(m);
+    auto mid = caliper(15);
+    mid.id = 20;
+    ASSERT_TRUE(m.measure("T05", mid, 2.5));
+    EXPECT_FALSE(hasRule(m, "TGT_NOT_MEASURABLE")) << problems(m);
+    ASSERT_TRUE(m.measure("T05", mid, 10.0));
+    EXPECT_TRUE(hasRule(m, "TGT_NOT_MEASURABLE", "twice the slice thickness")) << problems(m);
+    // a lymph node is measured with the bidimensional tool: its short axis counts
+    const std::string node = m.addLesion("TARGET", "LYMPH NODE, MESENTERIC");
+    std::string why;
+    EXPECT_FALSE(m.measure(node, caliper(30), 2.5, &why));
+    EXPECT_NE(why.find("short axis"), std::string::npos) << why;
+    auto nodeCaliper = caliper(30, true, 12);
+    nodeCaliper.id = 30;
+    ASSERT_TRUE(m.measure(node, nodeCaliper, 2.5));
+    EXPECT_EQ(m.draft().answer(node)->result, "12.0");
+    EXPECT_TRUE(hasRule(m, "TGT_NOT_MEASURABLE", "short axis >= 15 mm")) << problems(m);
+}
+
+TEST(ViewerReading, FollowUpResultsFollowTheCalipersWithTheirReasons) {
+    std::string base;
+    signedBaseline(&base);
+    vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {{1, "20240104", base}}, 2, "20240304", "");
+    EXPECT_TRUE(hasRule(m, "INCOMPLETE", "T01, T02, NT01")) << problems(m);
+    ASSERT_EQ(m.lesions().size(), 3u);
+    EXPECT_TRUE(m.lesions()[1].nodal);
+    // the previous caliper is where "jump to lesion" goes until this timepoint has one
+    ASSERT_TRUE(m.lastMeasurement("T01", 2).has_value());
+    EXPECT_NEAR(m.lastMeasurement("T01", 2)->longMm(), 40, 1e-9);
+    auto c1 = caliper(27);
+    c1.id = 1;
+    auto c2 = caliper(20, true, 14);
+    c2.id = 2;
+    ASSERT_TRUE(m.measure("T01", c1, 2.5));
+    ASSERT_TRUE(m.measure("T02", c2, 2.5));
+    ASSERT_TRUE(m.setAnswer("NT01", "PRESENT"));
+    ASSERT_TRUE(m.signable()) << problems(m);
+    const recist::VisitResult& v = m.evaluation().result->visits.back();
+    // (27 + 14) vs (40 + 20) = -31.7 %: PR
+    EXPECT_EQ(v.sum->formatMm(), "41.0");
+    EXPECT_EQ(*v.target, recist::Response::PR);
+    EXPECT_NE(v.targetReason.find("-31.7"), std::string::npos) << v.targetReason;
+    // the reader edits the caliper in the view: the value follows, and so does the response
+    auto longer = c1;
+    longer.b = {30, 0, 0};
+    longer.label = "T01";
+    auto node = c2;
+    node.label = "T02";
+    m.syncMeasurements("1.2.3", {longer, node});
+    EXPECT_EQ(m.draft().answer("T01")->result, "30.0");
+    EXPECT_EQ(*m.evaluation().result->visits.back().target, recist::Response::SD);
+    // deleting the caliper takes the answer with it
+    m.syncMeasurements("1.2.3", {node});
+    EXPECT_EQ(m.draft().answer("T01"), nullptr);
+    EXPECT_TRUE(hasRule(m, "INCOMPLETE", "T01")) << problems(m);
+    // a new unequivocal lesion: PD
+    ASSERT_TRUE(m.measure("T01", c1, 2.5));
+    const std::string fresh = m.addLesion("TARGET", "LIVER"); // after baseline: always NEW
+    EXPECT_EQ(fresh, "NEW01");
+    EXPECT_TRUE(hasRule(m, "INCOMPLETE", "NEW01"));
+    ASSERT_TRUE(m.setAnswer(fresh, "UNEQUIVOCAL"));
+    ASSERT_TRUE(m.signable()) << problems(m);
+    EXPECT_EQ(*m.evaluation().result->visits.back().overall, recist::Response::PD);
+    EXPECT_FALSE(m.evaluation().result->visits.back().overallReason.empty());
+    // the draft survives a round trip through its payload (autosave, then a crash)
+    vr::ReadModel again(trialCharter(), "RELUTH-01-001", dates(), {{1, "20240104", base}}, 2, "20240304", m.payload());
+    EXPECT_EQ(again.payload(), m.payload());
+    EXPECT_EQ(*again.evaluation().result->visits.back().overall, recist::Response::PD);
+}
+
+TEST(ViewerReading, SplitAndMergedTargetsAreAnsweredThroughTheirFragments) {
+    std::string base;
+    signedBaseline(&base);
+    vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {{1, "20240104", base}}, 2, "20240304", "");
+    ASSERT_TRUE(m.split("T01", 2));
+    ASSERT_TRUE(m.setAnswer("NT01", "PRESENT"));
+    auto n = caliper(20, true, 16);
+    n.id = 5;
+    ASSERT_TRUE(m.measure("T02", n, 2.5));
+    EXPECT_TRUE(hasRule(m, "INCOMPLETE", "T01.1, T01.2")) << problems(m);
+    auto f1 = caliper(15), f2 = caliper(12);
+    f1.id = 6;
+    f2.id = 7;
+    ASSERT_TRUE(m.measure("T01.1", f1, 2.5));
+    ASSERT_TRUE(m.measure("T01.2", f2, 2.5));
+    ASSERT_TRUE(m.signable()) << problems(m);
+    EXPECT_EQ(m.evaluation().result->visits.back().sum->formatMm(), "43.0"); // 15 + 12 + 16
+
+    vr::ReadModel merged(trialCharter(), "RELUTH-01-001", dates(), {{1, "20240104", base}}, 2, "20240304", "");
+    std::string why;
+    EXPECT_FALSE(merged.merge("T01", "NT01", &why)) << "a non-target cannot merge into a target";
+    ASSERT_TRUE(merged.merge("T01", "T02"));
+    EXPECT_EQ(merged.draft().answer("T01")->reason, "TUMOR MERGED");
+    auto c = caliper(45);
+    c.id = 9;
+    ASSERT_TRUE(merged.measure("T01/T02", c, 2.5));
+    ASSERT_TRUE(merged.setAnswer("NT01", "PRESENT"));
+    EXPECT_TRUE(merged.signable()) << problems(merged);
+}
+
+TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
+    ASSERT_EQ(std::system("command -v dciodvfy >/dev/null"), 0) << "dciodvfy (Debian dicom3tools) is required";
+    testutil::TempDir dir("viewer-sr");
+    std::string out;
+    ASSERT_EQ(testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/phantom --out " + (dir.path() / "trial").string() +
+                                " --seed 4 --subjects 1 --timepoints 1 --slices 23 --thickness 10",
+                            &out),
+              0)
+        << out;
+    const auto scan = vc::scanFolder(dir.path() / "trial/incoming");
+    const vc::Series* ct = nullptr;
+    for (const auto& s : scan.series)
+        if (s.modality == "CT" && s.slices.size() > 1) ct = &s;
+    ASSERT_NE(ct, nullptr);
+    const auto& slice = ct->slices[ct->slices.size() / 2];
+    vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {}, 1, "20240104", "");
+    const std::string t1 = m.addLesion("TARGET", "LIVER"), t2 = m.addLesion("TARGET", "LYMPH NODE, MESENTERIC");
+    m.addLesion("NON-TARGET", "BONE");
+    vc::Measurement c1;
+    c1.id = 1;
+    c1.seriesUid = ct->uid;
+    c1.sopUid = slice.sopUid;
+    c1.a = {-50, -20, slice.position[2]};
+    c1.b = {-10, -20, slice.position[2]};
+    vc::Measurement c2 = c1;
+    c2.id = 2;
+    c2.kind = vc::Measurement::Kind::Bidimensional;
+    c2.c = {-30, -30, slice.position[2]};
+    c2.d = {-30, -10, slice.position[2]};
+    ASSERT_TRUE(m.measure(t1, c1, 10));
+    ASSERT_TRUE(m.measure(t2, c2, 10));
+    ASSERT_TRUE(m.setAnswer("NT01", "PRESENT"));
+    ASSERT_TRUE(m.signable()) << problems(m);
+    vr::ReportInput in;
+    in.subject = "RELUTH-01-001";
+    in.reader = "Reader 1";
+    in.visit = "BASELINE";
+    in.model = &m;
+    in.anyImage = slice.path;
+    in.fileOf = [&](const std::string& sop) -> fs::path {
+        for (const auto& s : ct->slices)
+            if (s.sopUid == sop) return s.path;
+        return {};
+    };
+    const fs::path sr = dir.path() / "report.dcm";
+    std::string error;
+    ASSERT_TRUE(vr::writeMeasurementReport(in, sr, &error)) << error;
+    const std::string check = [&] { std::string t; testutil::run("dciodvfy '" + sr.string() + "'", &t); return t; }();
+    EXPECT_EQ(check.find("Error"), std::string::npos) << check;
+    EXPECT_NE(check.find("EnhancedSR"), std::string::npos) << check;
+    std::string dump;
+    ASSERT_EQ(testutil::run("dsrdump +Pl '" + sr.string() + "'", &dump), 0) << dump;
+    EXPECT_NE(dump.find("Imaging Measurement Report"), std::string::npos) << dump;
+    EXPECT_NE(dump.find("\"T01\""), std::string::npos) << dump;
+    EXPECT_NE(dump.find("\"" + vr::trackingUid("RELUTH-01-001", "Reader 1", "T01") + "\""), std::string::npos) << dump;
+    EXPECT_NE(dump.find("Long Axis") , std::string::npos) << dump;
+    EXPECT_NE(dump.find("40.0"), std::string::npos) << dump;     // the liver target
+    EXPECT_NE(dump.find("Short Axis"), std::string::npos) << dump; // the node
+    std::string elements;
+    ASSERT_EQ(testutil::run("dcmdump '" + sr.string() + "'", &elements), 0) << elements;
+    EXPECT_NE(elements.find("CurrentRequestedProcedureEvidenceSequence"), std::string::npos) << elements;
+    EXPECT_NE(elements.find(slice.sopUid), std::string::npos) << elements;
+    EXPECT_NE(dump.find("NT01 (NON-TARGET, BONE): PRESENT"), std::string::npos) << dump;
+    // the same lesion keeps its tracking UID at every timepoint, another lesion gets another
+    EXPECT_EQ(vr::trackingUid("RELUTH-01-001", "Reader 1", "T01"), vr::trackingUid("RELUTH-01-001", "Reader 1", "T01"));
+    EXPECT_NE(vr::trackingUid("RELUTH-01-001", "Reader 1", "T01"), vr::trackingUid("RELUTH-01-001", "Reader 1", "T02"));
+    EXPECT_LE(vr::trackingUid("X", "Reader 2", "T01/T02").size(), 64u);
+}
