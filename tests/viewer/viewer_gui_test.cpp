@@ -41,48 +41,11 @@
 
 namespace fs = std::filesystem;
 
+#include "GuiFixture.h"
+
 namespace {
 
-const std::string kBin = std::string(RELUTH_BINARY_DIR) + "/bin/";
-
-QApplication& app() {
-    static int argc = 1;
-    static char name[] = "viewer_gui_tests";
-    static char* argv[] = {name, nullptr};
-    static QApplication* a = [] {
-        vg::prepareOpenGL();
-        return new QApplication(argc, argv);
-    }();
-    return *a;
-}
-
-struct Phantom {
-    testutil::TempDir dir{"viewer-gui"};
-    nlohmann::json truth;
-    fs::path root() const { return dir.path() / "trial"; }
-};
-
-/// 1 subject (a partial response), 2 timepoints, 48 slices of 5 mm.
-const Phantom& phantom() {
-    static Phantom ph;
-    static const bool made = [] {
-        std::string out;
-        const int rc = testutil::run(kBin + "phantom --out " + ph.root().string() + " --seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5", &out);
-        EXPECT_EQ(rc, 0) << out;
-        std::ifstream in(ph.root() / "ground-truth.json");
-        ph.truth = nlohmann::json::parse(in);
-        // the store the workstation reads: de-identified by our anonymizer
-        const fs::path trial = ph.root();
-        const int rc2 = testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + (trial / "store").string() +
-                                          " --quarantine " + (trial / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
-                                          " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
-                                      &out);
-        EXPECT_EQ(rc2, 0) << out;
-        return rc == 0 && rc2 == 0;
-    }();
-    (void)made;
-    return ph;
-}
+using namespace guitest;
 
 fs::path ctDir(int timepoint) {
     for (const auto& s : phantom().truth["subjects"][0]["timepoints"][timepoint]["series"])
@@ -96,31 +59,6 @@ vc::Series seriesIn(const fs::path& dir) {
         if (s.slices.size() > 1) return s;
     ADD_FAILURE() << "no series in " << dir;
     return {};
-}
-
-bool waitFor(const std::function<bool()>& done, int ms = 20000) {
-    QElapsedTimer t;
-    t.start();
-    while (!done() && t.elapsed() < ms) QApplication::processEvents(QEventLoop::AllEvents, 20);
-    return done();
-}
-
-void shown(QWidget& w) {
-    w.show();
-    ASSERT_TRUE(waitFor([&] { return w.windowHandle() && w.windowHandle()->isExposed(); }));
-    // the active window gets the keyboard shortcuts (Xvfb has no window manager to activate it)
-    w.activateWindow();
-    EXPECT_TRUE(QTest::qWaitForWindowActive(&w));
-    for (int i = 0; i < 10; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
-}
-
-fs::path shotDir() {
-    static testutil::TempDir dir("viewer-shots");
-    if (const char* keep = std::getenv("RELUTH_VIEWER_SHOTS")) {
-        fs::create_directories(keep);
-        return keep;
-    }
-    return dir.path();
 }
 
 /// Mean grey (0-255) of the 5x5 device pixels around a widget point of the view's frame.
@@ -178,6 +116,7 @@ void storeMirrored(const fs::path& from, const fs::path& to) {
 }
 
 /// A pane showing one series, loaded.
+
 struct LoadedPane {
     struct AppFirst {
         AppFirst() { app(); }
@@ -583,25 +522,9 @@ TEST(ViewerGui, ACaliperAcrossAGroundTruthLesionMeasuresItsLongAxis) {
 
 TEST(ViewerGui, AReaderSignsInAgainstTheQueueAndLandsOnTheirWorklist) {
     app();
-    // a reading queue for the phantom's store, set up with the manager's tool as the demo does
-    testutil::TempDir dir("viewer-queue");
-    const std::string db = "sqlite:" + (dir.path() / "queue.db").string();
+    const TrialQueue tq;
+    const std::string db = tq.db;
     const fs::path trial = phantom().root();
-    {
-        std::ofstream subj(dir.path() / "SUBJ.csv");
-        subj << "STUDYID,USUBJID,RANDDT\n";
-        for (const auto& s : phantom().truth["subjects"])
-            subj << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
-    }
-    const std::string rq = "RELUTH_QUEUE_PASSWORD=reading-test-1 RELUTH_QUEUE_NEW_PASSWORD=reading-test-1 " + kBin + "reader-queue --db " + db + " ";
-    std::string out;
-    for (const std::string& c : {std::string("init --charter ") + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json --admin admin",
-                                 std::string("--user admin users add manager manager"), std::string("--user admin users add reader1 reader"),
-                                 std::string("--user admin users add reader2 reader"), "--user manager import " + (trial / "store").string(),
-                                 "--user manager subjects " + (dir.path() / "SUBJ.csv").string(), std::string("--user manager assign"),
-                                 std::string("--user manager qc RELUTH-03-001 1 accept"), std::string("--user manager qc RELUTH-03-001 2 accept")})
-        ASSERT_EQ(testutil::run(rq + c, &out), 0) << c << ": " << out;
-
     vg::Workstation w;
     w.resize(1400, 800);
     shown(w);

@@ -79,6 +79,13 @@ void MeasurementSet::reset(std::vector<Measurement> items, int firstFreeId) {
     for (const Measurement& m : items_) nextId_ = std::max(nextId_, m.id + 1);
 }
 
+bool MeasurementSet::setLabel(int id, const std::string& label) {
+    const auto it = at(id);
+    if (it == items_.end()) return false;
+    it->label = label;
+    return true;
+}
+
 bool MeasurementSet::update(const Measurement& m) {
     const auto it = at(m.id);
     if (it == items_.end()) return false;

@@ -242,6 +242,7 @@ struct SliceView::Impl {
 
     // measurements: lines in display coordinates over the image, a length label each
     vc::MeasurementSet measures;
+    bool editable = true;
     SliceView::Tool tool = SliceView::Tool::None;
     std::string seriesUid;
     std::vector<std::string> sopBySlice;
@@ -548,9 +549,10 @@ struct SliceView::Impl {
                 lengthLabels.back()->setStyle(QColor(255, 220, 40), static_cast<int>(std::lround(13 * dpr())), true);
             }
             OverlayText& t = *lengthLabels[label++];
-            t.setText(m->kind == vc::Measurement::Kind::Bidimensional
-                          ? QStringLiteral("%1 x %2 mm").arg(m->longMm(), 0, 'f', 1).arg(m->shortMm(), 0, 'f', 1)
-                          : QStringLiteral("%1 mm").arg(m->longMm(), 0, 'f', 1));
+            const QString length = m->kind == vc::Measurement::Kind::Bidimensional
+                                       ? QStringLiteral("%1 x %2 mm").arg(m->longMm(), 0, 'f', 1).arg(m->shortMm(), 0, 'f', 1)
+                                       : QStringLiteral("%1 mm").arg(m->longMm(), 0, 'f', 1);
+            t.setText(m->label.empty() ? length : QString::fromStdString(m->label) + QStringLiteral("  ") + length);
             // the label beside the end further right, away from the lines
             const auto ea = display(m->a), eb = display(m->b);
             const auto at = ea[0] > eb[0] ? ea : eb;
@@ -945,24 +947,43 @@ void SliceView::setImageReferences(const std::string& seriesUid, std::vector<std
     d->sopBySlice = std::move(sopBySlice);
 }
 const vc::MeasurementSet& SliceView::measurements() const { return d->measures; }
+void SliceView::setMeasurements(std::vector<vc::Measurement> items, int firstFreeId) {
+    d->measures.reset(std::move(items), firstFreeId);
+    if (!d->measures.find(d->selected)) d->selected = 0;
+    d->grip = Impl::Grip::None;
+    requestRender();
+}
+void SliceView::labelMeasurement(int id, const std::string& label) {
+    if (d->measures.setLabel(id, label)) requestRender();
+}
+void SliceView::selectMeasurement(int id) {
+    d->selected = d->measures.find(id) ? id : 0;
+    requestRender();
+}
+void SliceView::setMeasurementsEditable(bool editable) {
+    d->editable = editable;
+    if (!editable) d->grip = Impl::Grip::None;
+    d->gl->setCursor(d->tool == Tool::None || !editable ? Qt::ArrowCursor : Qt::CrossCursor);
+}
+bool SliceView::measurementsEditable() const { return d->editable; }
 int SliceView::selectedMeasurement() const { return d->selected; }
 bool SliceView::acquisitionPlane() const { return d->acquisition(); }
 
 bool SliceView::undoMeasurement() {
-    if (!d->measures.undo()) return false;
+    if (!d->editable || !d->measures.undo()) return false;
     if (!d->measures.find(d->selected)) d->selected = 0;
     requestRender();
     emit measurementsChanged();
     return true;
 }
 bool SliceView::redoMeasurement() {
-    if (!d->measures.redo()) return false;
+    if (!d->editable || !d->measures.redo()) return false;
     requestRender();
     emit measurementsChanged();
     return true;
 }
 bool SliceView::deleteSelectedMeasurement() {
-    if (!d->selected || !d->measures.remove(d->selected)) return false;
+    if (!d->editable || !d->selected || !d->measures.remove(d->selected)) return false;
     d->selected = 0;
     requestRender();
     emit measurementsChanged();
@@ -976,7 +997,8 @@ QPointF SliceView::widgetPointOfPatient(const vc::Point3& p) const {
 
 void SliceView::mousePressEvent(QMouseEvent* e) {
     setFocus();
-    if (e->button() == Qt::LeftButton && !(e->modifiers() & Qt::ShiftModifier) && d->volume && d->complete && d->acquisition()) {
+    if (e->button() == Qt::LeftButton && !(e->modifiers() & Qt::ShiftModifier) && d->volume && d->complete && d->acquisition() &&
+        d->editable) {
         // a measurement under the cursor is edited; with a tool, empty image starts a new one
         const auto [id, grip] = d->hit(e->position());
         double u = 0, v = 0;
@@ -1104,7 +1126,7 @@ void SliceView::mouseReleaseEvent(QMouseEvent*) {
 
 void SliceView::mouseDoubleClickEvent(QMouseEvent* e) {
     // with a measuring tool, or on a measurement, a quick second press is a press, not "fit"
-    if (d->tool != Tool::None || d->hit(e->position()).second != Impl::Grip::None) {
+    if (d->editable && (d->tool != Tool::None || d->hit(e->position()).second != Impl::Grip::None)) {
         mousePressEvent(e);
         return;
     }

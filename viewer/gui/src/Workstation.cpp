@@ -2,7 +2,8 @@
 
 #include "viewergui/SliceView.h"
 
-#include "readerqueue/Queue.h"
+#include "Internal.h"
+#include "viewergui/ReadingPanel.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -169,6 +170,7 @@ void ViewerPane::stopLoad() {
 }
 
 void ViewerPane::showMessage(const QString& text) {
+    seriesUid_.clear();
     message_->setText(text);
     stack_->setCurrentWidget(message_);
 }
@@ -243,6 +245,7 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
     progress_->show();
     view_->clearVolume();
     stack_->setCurrentWidget(view_);
+    seriesUid_.clear();
     const double thickness = series.sliceThickness;
     modality_ = QString::fromStdString(series.modality);
     const bool hounsfield = modality_ == "CT";
@@ -284,6 +287,8 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
                 std::vector<std::string> sops;
                 for (std::size_t z : volume->geometry.order) sops.push_back(series.slices[z].sopUid);
                 view_->setImageReferences(series.uid, std::move(sops));
+                seriesUid_ = series.uid;
+                thickness_ = thickness;
                 // MR values are not Hounsfield units: the window comes from the image itself
                 if (!hounsfield) view_->setWindowLevel(vc::automaticWindow(*volume, volume->geometry.nz / 2));
                 slider_->setRange(0, view_->sliceCount() - 1);
@@ -325,10 +330,15 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
         connect(v, &SliceView::windowLevelChanged, this, [this, pane](vc::WindowLevel) { syncFrom(pane, true); });
         connect(v, &SliceView::focused, this, [this, pane] { lastActive_ = pane; });
         connect(v, &SliceView::viewChanged, this, [this, pane] { alignFrom(pane); });
+        connect(pane, &ViewerPane::timepointChanged, this, [this, pane](int t) {
+            // a reader who picks another of their timepoints on the right reads that one
+            if (pane == current_ && reading_ && t + 1 != reading_->ordinal) startRead(reading_->subject, t + 1);
+        });
         connect(pane, &ViewerPane::loaded, this, [this, pane] {
             // a newly loaded side follows the other one (same position, same W/L)
             ViewerPane* other = pane == prior_ ? current_ : prior_;
             if (!pane->showsImage()) return;
+            showReadCalipers(pane);
             pane->view()->setPlane(other->view()->plane());
             if (other->showsImage() && other->modality() == pane->modality()) pane->view()->setWindowLevel(other->view()->windowLevel());
             if (linked_ && other->view()->complete()) {
@@ -348,11 +358,6 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addPermanentWidget(hints);
     resize(1600, 900);
 }
-
-struct SignedIn {
-    std::unique_ptr<rq::Queue> queue;
-    rq::Session session;
-};
 
 Workstation::~Workstation() = default;
 
@@ -544,6 +549,7 @@ void Workstation::buildActions() {
                      "Bidimensional (lymph nodes): drag the long axis, then drag the short axis' ends (N)"}};
     for (const auto& t : toolList) {
         QAction* a = bar->addAction(tr(t.name));
+        a->setObjectName(t.tool == SliceView::Tool::LongAxis ? "toolLongAxis" : "toolBidimensional");
         a->setCheckable(true);
         a->setShortcut(QKeySequence(QString::fromLatin1(t.key)));
         a->setToolTip(tr(t.tip));
@@ -654,8 +660,10 @@ void Workstation::reportSkipped(const vc::Scan& scan) {
 }
 
 bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
-    auto subject = subject_ && subject_->pseudonym == pseudonym ? subject_ : loadSubject(pseudonym);
-    if (subject && signedIn_ && signedIn_->session.role == workflow::Role::Reader) {
+    const bool reader = signedIn_ && signedIn_->session.role == workflow::Role::Reader;
+    // a reader's subject is shown only up to their next read: scanned again once they signed one
+    auto subject = subject_ && subject_->pseudonym == pseudonym && !reader ? subject_ : loadSubject(pseudonym);
+    if (subject && reader) {
         // a reader sees their subject's timepoints up to the one they are to read next, never
         // later ones (the queue has them read in order; seeing what comes next would bias)
         std::size_t allowed = 0;
@@ -686,12 +694,14 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
     for (int i = 0; i < tree_->topLevelItemCount(); ++i) {
         QTreeWidgetItem* item = tree_->topLevelItem(i);
         if (item->data(0, Qt::UserRole).toString() != pseudonym) continue;
-        if (item->childCount() == 0)
+        if (item->childCount() != n) {
+            qDeleteAll(item->takeChildren()); // a reader's list grows as they sign
             for (int j = 0; j < n; ++j) {
                 auto* child = new QTreeWidgetItem(item, {subject->timepoints[static_cast<std::size_t>(j)].label()});
                 child->setData(0, Qt::UserRole, pseudonym);
                 child->setData(0, Qt::UserRole + 1, j);
             }
+        }
         item->setExpanded(true);
     }
     offset_ = 0;
@@ -701,6 +711,8 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
     // while the baseline is read would tell the reader what comes next)
     prior_->setSubject(subject, t > 0 ? left : -1);
     setWindowTitle(tr("ReLUTH central review workstation - %1").arg(pseudonym));
+    if (signedIn_ && signedIn_->session.role == workflow::Role::Reader) startRead(pseudonym, t + 1);
+    else endRead();
     return true;
 }
 

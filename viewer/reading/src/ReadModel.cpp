@@ -155,6 +155,9 @@ ReadModel::ReadModel(charter::Charter charter, std::string subject, rq::SubjectD
     }
     std::string error;
     if (!Draft::parse(draftPayload, draft_, &error)) draft_ = Draft(); // the queue only stores JSON; a bad draft starts over
+    for (const AnswerEntry& a : draft_.answers)
+        if (const vc::Measurement* m = a.measurement ? draft_.measurement(a.measurement) : nullptr; m && a.sliceThickness > 0)
+            thickness_[m->seriesUid] = a.sliceThickness;
     evaluate();
 }
 
@@ -214,6 +217,7 @@ bool ReadModel::setLocation(const std::string& id, const std::string& location, 
     for (LesionEntry& l : draft_.lesions)
         if (l.id == id) {
             l.location = location;
+            followCalipers(); // a lesion that became a node is measured by its short axis
             evaluate();
             return true;
         }
@@ -269,6 +273,7 @@ bool ReadModel::measure(const std::string& id, const vc::Measurement& m, double 
         return false;
     }
     const bool nodal = k->nodal;
+    if (sliceThickness > 0) thickness_[m.seriesUid] = sliceThickness;
     if (nodal && m.kind != vc::Measurement::Kind::Bidimensional) {
         if (why) *why = id + " is a lymph node: measure it with the long + short axis tool (N), its short axis counts";
         return false;
@@ -333,19 +338,31 @@ void ReadModel::syncMeasurements(const std::string& seriesUid, const std::vector
         if (m.seriesUid != seriesUid) kept.push_back(m);
     for (const vc::Measurement& m : view) kept.push_back(m);
     draft_.measurements = std::move(kept);
+    followCalipers();
+    evaluate();
+}
+
+void ReadModel::followCalipers() {
     for (AnswerEntry& a : draft_.answers) {
         if (!a.measurement) continue;
         const vc::Measurement* m = draft_.measurement(a.measurement);
-        if (!m || m->label != a.id) {
-            a.result.clear(); // its caliper was deleted: the lesion needs an answer again
+        const auto k = lesion(a.id);
+        // its caliper was deleted, or a long-axis caliper cannot measure a node: to be answered again
+        if (!m || m->label != a.id || !k || (k->nodal && m->kind != vc::Measurement::Kind::Bidimensional)) {
+            a.result.clear();
             a.measurement = 0;
             continue;
         }
-        const auto k = lesion(a.id);
-        a.result = mmText(k && k->nodal ? m->shortMm() : m->longMm());
+        a.result = mmText(k->nodal ? m->shortMm() : m->longMm());
     }
     std::erase_if(draft_.answers, [](const AnswerEntry& a) { return a.result.empty(); });
-    evaluate();
+    for (const vc::Measurement& m : draft_.measurements) {
+        if (m.label.empty() || draft_.answer(m.label)) continue;
+        const auto k = lesion(m.label);
+        if (!k || k->role != "TARGET" || !k->answerable || (k->nodal && m.kind != vc::Measurement::Kind::Bidimensional)) continue;
+        const auto t = thickness_.find(m.seriesUid);
+        draft_.answers.push_back({m.label, mmText(k->nodal ? m.shortMm() : m.longMm()), {}, t != thickness_.end() ? t->second : 0.0, m.id});
+    }
 }
 
 std::optional<vc::Measurement> ReadModel::lastMeasurement(const std::string& id, int throughOrdinal) const {
@@ -372,7 +389,11 @@ void ReadModel::evaluate() {
     tps.push_back({ordinal_, studyDate_, draft_.toJson()});
     evaluation_.problems = rq::checkTimepoint(tps);
     rq::Evaluation ev = rq::evaluateRead(charter_, subject_, "RADIOLOGIST", dates_, tps);
-    for (rq::ReadProblem& p : ev.problems) evaluation_.problems.push_back(std::move(p));
+    const bool incomplete = !evaluation_.problems.empty();
+    for (rq::ReadProblem& p : ev.problems) {
+        if (incomplete && p.rule == "INCOMPLETE") continue; // said already, lesion by lesion
+        evaluation_.problems.push_back(std::move(p));
+    }
     evaluation_.result = std::move(ev.result);
 }
 

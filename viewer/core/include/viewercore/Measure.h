@@ -45,6 +45,7 @@ public:
     /// Replaces the whole set (no undo history); new ids start at firstFreeId or above.
     void reset(std::vector<Measurement> items, int firstFreeId = 1);
     bool update(const Measurement& m); ///< by id; false when unknown
+    bool setLabel(int id, const std::string& label); ///< not recorded for undo
     bool remove(int id);
     bool undo();
     bool redo();

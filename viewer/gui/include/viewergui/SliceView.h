@@ -81,6 +81,14 @@ public:
     /// each measurement refers to.
     void setImageReferences(const std::string& seriesUid, std::vector<std::string> sopBySlice);
     const vc::MeasurementSet& measurements() const;
+    /// Shows a read's calipers on this series (no undo history); new ones get ids >= firstFreeId.
+    void setMeasurements(std::vector<vc::Measurement> items, int firstFreeId = 1);
+    /// Names the lesion a caliper measures (drawn beside its length); not an undoable edit.
+    void labelMeasurement(int id, const std::string& label);
+    void selectMeasurement(int id);
+    /// False: calipers are shown but cannot be drawn, edited or deleted (a signed timepoint, the prior).
+    void setMeasurementsEditable(bool editable);
+    bool measurementsEditable() const;
     int selectedMeasurement() const; ///< id, 0 when none
     bool undoMeasurement();
     bool redoMeasurement();

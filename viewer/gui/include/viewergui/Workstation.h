@@ -30,6 +30,8 @@ class QActionGroup;
 namespace vg {
 
 class SliceView;
+class ReadingPanel;
+struct ReadingState;
 
 struct Timepoint {
     QString id, description, date; ///< Clinical Trial Time Point ID/description (our anonymizer fills them), study date
@@ -69,6 +71,9 @@ public:
     bool showsImage() const;
     QString message() const; ///< why nothing is shown (unsupported series, load error), or empty
     QString modality() const { return modality_; } ///< of the series shown
+    const std::string& seriesUid() const { return seriesUid_; } ///< of the volume shown (empty while loading)
+    double sliceThickness() const { return thickness_; }
+    const Subject* subject() const { return subject_.get(); }
     QComboBox* timepointPicker() const { return timepointBox_; }
     QComboBox* seriesPicker() const { return seriesBox_; }
     QProgressBar* progressBar() const { return progress_; }
@@ -86,6 +91,8 @@ private:
 
     QString role_;
     QString modality_;
+    std::string seriesUid_;
+    double thickness_ = 0;
     QLabel* title_;
     QComboBox* timepointBox_;
     QComboBox* seriesBox_;
@@ -142,6 +149,28 @@ public:
     /// The sign-in dialog (user and password); true once signed in, false when cancelled.
     bool askSignIn(const QString& database);
 
+    // ---- reading (a reader's own timepoint on the right; Reading.cpp)
+    ReadingPanel* readingPanel() const { return panel_; }
+    /// The open read's subject and timepoint ordinal (1 = baseline); empty / 0 when none.
+    QString readSubject() const;
+    int readOrdinal() const;
+    bool readEditable() const;
+    /// The selected caliper of the current view measures the panel's selected target.
+    bool useSelectedCaliper(QString* why = nullptr);
+    /// Both views go to the lesion's last known caliper (this timepoint's on the right, the
+    /// prior's on the left); false when the lesion has none yet.
+    bool jumpToLesion(const QString& id);
+    /// Signs the open timepoint (password again, meaning), writes its TID 1500 report, and
+    /// opens the reader's next timepoint. False with the queue's reason.
+    bool signRead(const QString& password, const QString& meaning, QString* why);
+    /// Where signed timepoints' reports go: <folder>/<subject>/reader<N>/ (default: beside the store).
+    void setReportsFolder(const QString& folder) { reports_ = folder; }
+    QString reportsFolder() const;
+    /// The path of the last report written, empty when none.
+    QString lastReport() const { return lastReport_; }
+    /// The signing dialog (password and meaning); true once signed.
+    bool askSignRead();
+
 private:
     void buildActions();
     void subjectChosen(QTreeWidgetItem* item);
@@ -154,6 +183,17 @@ private:
     void reportSkipped(const vc::Scan& scan);
 
     void buildHome();
+    void startRead(const QString& subject, int ordinal);
+    void endRead();
+    void saveDraft();
+    void showReadCalipers(ViewerPane* pane);
+    void calipersChanged();
+    void syncCaliperLabels();
+    std::unique_ptr<ReadingState> reading_;
+    ReadingPanel* panel_ = nullptr;
+    QDockWidget* readDock_ = nullptr;
+    QString reports_;
+    QString lastReport_;
 
     QString store_;
     std::unique_ptr<SignedIn> signedIn_;

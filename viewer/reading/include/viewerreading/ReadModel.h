@@ -9,6 +9,7 @@
 #include "readerqueue/ReadData.h"
 #include "viewercore/Measure.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,7 +89,8 @@ public:
     /// Targets merged into one lesion: "a/b" is identified here; the parents are NOT DONE, TUMOR MERGED.
     bool merge(const std::string& a, const std::string& b, std::string* why = nullptr);
     /// The view's calipers on one series replace the draft's on that series; answers whose
-    /// caliper was edited follow it, answers whose caliper was deleted are cleared.
+    /// caliper was edited follow it, answers whose caliper was deleted are cleared, and a
+    /// labelled caliper brought back (undo) answers its unanswered target again.
     void syncMeasurements(const std::string& seriesUid, const std::vector<vc::Measurement>& view);
 
     /// The caliper to jump to for a lesion: this timepoint's, else the latest earlier one.
@@ -104,6 +106,8 @@ public:
 
 private:
     void evaluate();
+    /// Answers measured by a caliper take its current length; lost calipers unanswer them.
+    void followCalipers();
     std::string nextId(const std::string& prefix) const;
     bool identifiedHere(const std::string& id) const;
 
@@ -116,6 +120,7 @@ private:
     std::string studyDate_;
     Draft draft_;
     Evaluation evaluation_;
+    std::map<std::string, double> thickness_; ///< slice thickness by series, from measure()
 };
 
 } // namespace vr

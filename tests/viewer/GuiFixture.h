@@ -1,0 +1,124 @@
+// What the workstation's GUI test files share: one QApplication, one phantom trial (1 subject,
+// 2 timepoints, 48 slices of 5 mm) de-identified into a store, a reading queue set up for it,
+// waiting for the event loop, and where screenshots go. Inline: one phantom per test process.
+#pragma once
+
+#include "viewergui/SliceView.h"
+#include "../common/Run.h"
+#include "../common/TempDir.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QTest>
+#include <QWidget>
+#include <QWindow>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+namespace guitest {
+
+namespace fs = std::filesystem;
+
+inline const std::string kBin = std::string(RELUTH_BINARY_DIR) + "/bin/";
+
+inline QApplication& app() {
+    static int argc = 1;
+    static char name[] = "viewer_gui_tests";
+    static char* argv[] = {name, nullptr};
+    static QApplication* a = [] {
+        vg::prepareOpenGL();
+        return new QApplication(argc, argv);
+    }();
+    return *a;
+}
+
+struct Phantom {
+    testutil::TempDir dir{"viewer-gui"};
+    nlohmann::json truth;
+    fs::path root() const { return dir.path() / "trial"; }
+};
+
+/// 1 subject (a partial response), 2 timepoints, 48 slices of 5 mm.
+inline const Phantom& phantom() {
+    static Phantom ph;
+    static const bool made = [] {
+        std::string out;
+        const int rc = testutil::run(kBin + "phantom --out " + ph.root().string() + " --seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5", &out);
+        EXPECT_EQ(rc, 0) << out;
+        std::ifstream in(ph.root() / "ground-truth.json");
+        ph.truth = nlohmann::json::parse(in);
+        // the store the workstation reads: de-identified by our anonymizer
+        const fs::path trial = ph.root();
+        const int rc2 = testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + (trial / "store").string() +
+                                          " --quarantine " + (trial / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
+                                          " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
+                                      &out);
+        EXPECT_EQ(rc2, 0) << out;
+        return rc == 0 && rc2 == 0;
+    }();
+    (void)made;
+    return ph;
+}
+
+inline bool waitFor(const std::function<bool()>& done, int ms = 20000) {
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < ms) QApplication::processEvents(QEventLoop::AllEvents, 20);
+    return done();
+}
+
+inline void shown(QWidget& w) {
+    w.show();
+    ASSERT_TRUE(waitFor([&] { return w.windowHandle() && w.windowHandle()->isExposed(); }));
+    // the active window gets the keyboard shortcuts (Xvfb has no window manager to activate it)
+    w.activateWindow();
+    EXPECT_TRUE(QTest::qWaitForWindowActive(&w));
+    for (int i = 0; i < 10; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+}
+
+inline fs::path shotDir() {
+    static testutil::TempDir dir("viewer-shots");
+    if (const char* keep = std::getenv("RELUTH_VIEWER_SHOTS")) {
+        fs::create_directories(keep);
+        return keep;
+    }
+    return dir.path();
+}
+
+/// A reading queue for the phantom's store, set up with the manager's tool as the demo does:
+/// users admin, manager, reader1, reader2, adjudicator (password kPassword), the store
+/// imported, randomization dates loaded, readers assigned, every timepoint accepted at QC.
+inline const char* const kPassword = "reading-test-1";
+struct TrialQueue {
+    testutil::TempDir dir{"viewer-queue"};
+    std::string db;
+    std::string cli;
+    TrialQueue() {
+        db = "sqlite:" + (dir.path() / "queue.db").string();
+        const fs::path trial = phantom().root();
+        {
+            std::ofstream subj(dir.path() / "SUBJ.csv");
+            subj << "STUDYID,USUBJID,RANDDT\n";
+            for (const auto& s : phantom().truth["subjects"])
+                subj << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
+        }
+        cli = std::string("RELUTH_QUEUE_PASSWORD=") + kPassword + " RELUTH_QUEUE_NEW_PASSWORD=" + kPassword + " " + kBin + "reader-queue --db " + db + " ";
+        std::string out;
+        for (const std::string& c :
+             {std::string("init --charter ") + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json --admin admin",
+              std::string("--user admin users add manager manager"), std::string("--user admin users add reader1 reader"),
+              std::string("--user admin users add reader2 reader"), std::string("--user admin users add adjudicator adjudicator"),
+              "--user manager import " + (trial / "store").string(), "--user manager subjects " + (dir.path() / "SUBJ.csv").string(),
+              std::string("--user manager assign"), std::string("--user admin users add reader3 reader"), // after assignment: reads nothing
+              std::string("--user manager qc RELUTH-03-001 1 accept"), std::string("--user manager qc RELUTH-03-001 2 accept")})
+            EXPECT_EQ(testutil::run(cli + c, &out), 0) << c << ": " << out;
+    }
+};
+
+} // namespace guitest

@@ -1,0 +1,253 @@
+// The reading workflow under a real X server, driven through the real widgets: a reader reads
+// the phantom subject from baseline to the last timepoint by measuring its ground-truth
+// lesions with the calipers, answers every lesion in the lesion panel, signs each timepoint
+// in the signing dialog, and the results the queue stored are the phantom's expected course;
+// each signed timepoint has a TID 1500 report dciodvfy accepts. A reader never sees another
+// reader's read, a reader who does not read the subject is refused, and a timepoint cannot
+// be read out of order.
+#include "GuiFixture.h"
+
+#include "readerqueue/Queue.h"
+#include "viewergui/ReadingPanel.h"
+#include "viewerreading/ReadModel.h"
+#include "viewergui/Workstation.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QTimer>
+#include <QTreeWidget>
+
+#include <cmath>
+
+using namespace guitest;
+
+namespace {
+
+constexpr double kPixel = 0.78125; // the phantom's pixel spacing (mm)
+
+QString organOf(const nlohmann::json& lesion) {
+    const std::string l = lesion["location"];
+    return QString::fromStdString(l == "LYMPH NODE" ? "LYMPH NODE, MESENTERIC" : l);
+}
+
+/// Measures a ground-truth lesion on the current view as a reader does: the caliper (or, for a
+/// node, the long + short axis tool) from edge to edge through the largest cross-section.
+void measureLesion(vg::Workstation& w, const nlohmann::json& lesion, int tp) {
+    vg::SliceView& v = *w.current()->view();
+    QWindow* surface = v.surface();
+    const auto& at = lesion["timepoints"][tp];
+    const double cx = lesion["center_mm"][0], cy = lesion["center_mm"][1], z = at["largest_cross_section"]["z_mm"];
+    const double angle = lesion["angle_deg"].get<double>() * M_PI / 180, longMm = at["long_axis_mm"], shortMm = at["short_axis_mm"];
+    const bool nodal = lesion["nodal"];
+    w.findChild<QAction*>(nodal ? "toolBidimensional" : "toolLongAxis")->setChecked(true);
+    v.setFocus();
+    const double c = std::cos(angle), s = std::sin(angle);
+    const vc::Point3 a{cx - longMm / 2 * c, cy - longMm / 2 * s, z}, b{cx + longMm / 2 * c, cy + longMm / 2 * s, z};
+    QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(a).toPoint());
+    QTest::mouseMove(surface, v.widgetPointOfPatient(b).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(b).toPoint());
+    if (!nodal) return;
+    const vc::Point3 c2{cx + shortMm / 2 * s, cy - shortMm / 2 * c, z}, d2{cx - shortMm / 2 * s, cy + shortMm / 2 * c, z};
+    for (const vc::Point3& target : {c2, d2}) {
+        const vc::Measurement& m = v.measurements().all().back();
+        const vc::Point3 nearer = vc::distanceMm(m.c, target) < vc::distanceMm(m.d, target) ? m.c : m.d;
+        QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(nearer).toPoint());
+        QTest::mouseMove(surface, v.widgetPointOfPatient(target).toPoint());
+        QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(target).toPoint());
+    }
+}
+
+/// Signs through the signing dialog, typing the password as the reader does.
+bool signWithDialog(vg::Workstation& w, const QString& password, QString* error = nullptr) {
+    bool typed = false;
+    std::function<void()> typeIn = [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog || dialog->objectName() != "signDialog") {
+            QTimer::singleShot(20, typeIn);
+            return;
+        }
+        auto* field = dialog->findChild<QLineEdit*>("signPassword");
+        if (typed) { // the first try was refused: say why, and give up
+            if (error) *error = dialog->findChild<QLabel*>("signError")->text();
+            dialog->reject();
+            return;
+        }
+        typed = true;
+        QTest::keyClicks(field, password);
+        QTest::keyClick(field, Qt::Key_Return);
+        if (dialog->isVisible()) QTimer::singleShot(20, typeIn);
+    };
+    QTimer::singleShot(0, typeIn);
+    return w.askSignRead();
+}
+
+void waitForCurrent(vg::Workstation& w) {
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete() && !w.current()->seriesUid().empty(); }));
+    QApplication::processEvents();
+}
+
+} // namespace
+
+TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsAreItsExpectedCourse) {
+    app();
+    const TrialQueue tq;
+    const auto& subject = phantom().truth["subjects"][0];
+    const std::string pseudonym = subject["pseudonym"];
+    testutil::TempDir reports("viewer-reports");
+    vg::Workstation w;
+    w.resize(1800, 1000);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    w.setReportsFolder(QString::fromStdString(reports.path().string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+    vg::ReadingPanel* panel = w.readingPanel();
+    ASSERT_NE(panel, nullptr);
+    const int timepoints = static_cast<int>(subject["timepoints"].size());
+    for (int tp = 0; tp < timepoints; ++tp) {
+        SCOPED_TRACE("timepoint " + std::to_string(tp + 1));
+        waitForCurrent(w);
+        ASSERT_EQ(w.readOrdinal(), tp + 1);
+        ASSERT_TRUE(w.readEditable());
+        EXPECT_EQ(w.current()->timepoint(), tp);
+        vg::SliceView& v = *w.current()->view();
+        v.fit();
+        v.zoomBy(2.0);
+        for (const auto& lesion : subject["lesions"]) {
+            const QString id = QString::fromStdString(lesion["id"].get<std::string>());
+            const std::string role = lesion["role"];
+            ASSERT_TRUE(role == "TARGET" || role == "NON-TARGET") << "the phantom course has no new lesion";
+            const auto& at = lesion["timepoints"][tp];
+            const double z = at.contains("largest_cross_section") ? at["largest_cross_section"]["z_mm"].get<double>() : 0.0;
+            if (tp == 0) {
+                // baseline: the organ, then + Target / + Non-target; the panel numbers lesions as the phantom does
+                panel->setOrgan(organOf(lesion));
+                QTest::mouseClick(panel->findChild<QPushButton*>(role == "TARGET" ? "addTarget" : "addNonTarget"), Qt::LeftButton);
+                ASSERT_EQ(panel->selectedLesion(), id);
+                if (role == "TARGET") v.centreOn({lesion["center_mm"][0], lesion["center_mm"][1], z}); // the reader scrolls to it
+            } else {
+                // follow-up: clicking the lesion jumps to its last known caliper
+                panel->selectLesion(id);
+                if (role == "TARGET") EXPECT_NEAR(v.slicePosition(), z, 2.5) << id.toStdString() << ": the jump goes to its last caliper";
+            }
+            if (role == "TARGET" && at["present"].get<bool>()) {
+                measureLesion(w, lesion, tp);
+                const vr::AnswerEntry* a = panel->model()->draft().answer(id.toStdString());
+                ASSERT_NE(a, nullptr) << id.toStdString() << " was not given the caliper";
+                const double truth = lesion["nodal"].get<bool>() ? at["short_axis_mm"].get<double>() : at["long_axis_mm"].get<double>();
+                EXPECT_NEAR(std::stod(a->result), truth, kPixel) << id.toStdString() << ": within one pixel spacing of the ground truth";
+                EXPECT_GT(a->sliceThickness, 0);
+            } else if (role == "TARGET") {
+                ASSERT_TRUE(panel->choose(id, "Absent (0 mm)"));
+            } else {
+                ASSERT_TRUE(panel->choose(id, at["present"].get<bool>() ? "Present" : "Absent"));
+            }
+        }
+        EXPECT_TRUE(panel->problemsText().contains("ready to sign")) << panel->problemsText().toStdString();
+        EXPECT_TRUE(panel->signButton()->isEnabled());
+        EXPECT_TRUE(panel->saveStateText().startsWith("Draft saved")) << panel->saveStateText().toStdString();
+        // the live results: this timepoint's sum and, after baseline, the response with its reason
+        EXPECT_EQ(panel->plot()->pointCount(), tp + 1);
+        if (tp > 0) {
+            EXPECT_TRUE(panel->resultsText().contains(QString::fromStdString(subject["timepoints"][tp]["expected"]["overall_response"].get<std::string>())));
+            EXPECT_TRUE(panel->plot()->lines().join(" ").contains("-30 %"));
+        }
+        w.grab().save(QString::fromStdString((shotDir() / ("reading-tp" + std::to_string(tp + 1) + ".png")).string()));
+        // a wrong password is refused and nothing is signed; then the right one
+        QString refusal;
+        EXPECT_FALSE(signWithDialog(w, "not-my-password", &refusal));
+        EXPECT_TRUE(refusal.contains("password")) << refusal.toStdString();
+        ASSERT_TRUE(signWithDialog(w, kPassword));
+        // the signed timepoint's TID 1500 report
+        const std::string report = w.lastReport().toStdString();
+        ASSERT_TRUE(fs::exists(report)) << report;
+        std::string check;
+        testutil::run("dciodvfy '" + report + "'", &check);
+        EXPECT_EQ(check.find("Error"), std::string::npos) << check;
+        if (tp + 1 < timepoints) EXPECT_EQ(w.readOrdinal(), tp + 2) << "the next timepoint opens after signing";
+    }
+    // what the queue stored: the phantom's expected course
+    rq::Queue q(rq::Database::open(tq.db));
+    const rq::Session s = q.login("reader1", kPassword);
+    const auto own = q.ownRead(s, pseudonym);
+    ASSERT_EQ(static_cast<int>(own.timepoints.size()), timepoints);
+    const auto result = nlohmann::json::parse(own.timepoints.back().result);
+    for (int tp = 0; tp < timepoints; ++tp) {
+        SCOPED_TRACE("timepoint " + std::to_string(tp + 1));
+        EXPECT_EQ(own.timepoints[static_cast<std::size_t>(tp)].state, "signed");
+        const auto& expected = subject["timepoints"][tp]["expected"];
+        const auto& visit = result["visits"][tp];
+        EXPECT_NEAR(std::stod(visit["sum_mm"].get<std::string>()), expected["sum_of_diameters_mm"].get<double>(), 4 * kPixel);
+        if (tp == 0) continue;
+        EXPECT_EQ(visit["target"]["response"], expected["target_response"]);
+        EXPECT_EQ(visit["non_target"]["response"], expected["non_target_response"]);
+        EXPECT_EQ(visit["overall"]["response"], expected["overall_response"]);
+    }
+    EXPECT_EQ(result["best_response"]["response"], subject["expected"]["best_overall_response"]);
+    EXPECT_EQ(result["progression"]["date"], subject["expected"]["progression_date"]);
+    // the last timepoint stays on screen, signed and read only
+    EXPECT_FALSE(w.readEditable());
+    EXPECT_FALSE(panel->signButton()->isEnabled());
+}
+
+TEST(ViewerReadingGui, AReaderSeesOnlyTheirOwnReadInOrderAndNobodyElsesSubject) {
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    {
+        // reader1 has read the baseline: two targets and a non-target, signed
+        rq::Queue q(rq::Database::open(tq.db));
+        const rq::Session r1 = q.login("reader1", kPassword);
+        q.saveDraft(r1, pseudonym, 1,
+                    R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"},{"id":"NT01","role":"NON-TARGET","location":"BONE"}],)"
+                    R"("assessments":[{"id":"T01","result":"35"},{"id":"NT01","result":"PRESENT"}]})");
+        q.sign(r1, pseudonym, 1, kPassword, "I am the author");
+    }
+    vg::Workstation w;
+    w.resize(1500, 900);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader2", kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+    waitForCurrent(w);
+    // reader2 starts from an empty baseline: nothing of reader1's read reaches them
+    ASSERT_EQ(w.readOrdinal(), 1);
+    EXPECT_EQ(w.readingPanel()->lesionTable()->topLevelItemCount(), 0);
+    EXPECT_TRUE(w.readingPanel()->model()->lesions().empty());
+    EXPECT_TRUE(w.current()->view()->measurements().all().empty());
+    EXPECT_FALSE(w.readingPanel()->resultsText().contains("35"));
+    // the week-8 timepoint cannot be opened before the baseline is signed
+    EXPECT_EQ(w.current()->timepointPicker()->count(), 1);
+    EXPECT_FALSE(w.openSubject(QString::fromStdString(pseudonym), 1) && w.readOrdinal() == 2);
+    EXPECT_EQ(w.readOrdinal(), 1);
+    // ...and the queue refuses a draft for it, whatever the screen did
+    rq::Queue q(rq::Database::open(tq.db));
+    const rq::Session r2 = q.login("reader2", kPassword);
+    try {
+        q.saveDraft(r2, pseudonym, 2, "{}");
+        ADD_FAILURE() << "a draft out of order was accepted";
+    } catch (const rq::Refused& e) {
+        EXPECT_FALSE(e.rule.empty());
+    }
+
+    // a reader who does not read this subject cannot open it at all
+    vg::Workstation other;
+    other.resize(1200, 800);
+    shown(other);
+    other.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    ASSERT_TRUE(other.signIn(QString::fromStdString(tq.db), "reader3", kPassword, &why)) << why.toStdString();
+    EXPECT_TRUE(other.homeItems().isEmpty());
+    EXPECT_TRUE(other.subjects().isEmpty()) << "the Trial list keeps only the reader's own subjects";
+    EXPECT_FALSE(other.openSubject(QString::fromStdString(pseudonym), 0));
+    EXPECT_EQ(other.readOrdinal(), 0);
+    EXPECT_FALSE(other.current()->showsImage());
+    EXPECT_TRUE(other.statusBar()->currentMessage().contains("ROLE") || other.statusBar()->currentMessage().contains("not"))
+        << other.statusBar()->currentMessage().toStdString();
+}
