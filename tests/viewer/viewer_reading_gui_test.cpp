@@ -8,6 +8,7 @@
 #include "GuiFixture.h"
 
 #include "readerqueue/Queue.h"
+#include "viewergui/AdjudicationPanel.h"
 #include "viewergui/ReadingPanel.h"
 #include "viewerreading/ReadModel.h"
 #include "viewergui/Workstation.h"
@@ -17,12 +18,17 @@
 #include <QDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QRadioButton>
+#include <QTableWidget>
 #include <QPushButton>
 #include <QStatusBar>
 #include <QTimer>
 #include <QTreeWidget>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 
 using namespace guitest;
 
@@ -250,4 +256,134 @@ TEST(ViewerReadingGui, AReaderSeesOnlyTheirOwnReadInOrderAndNobodyElsesSubject) 
     EXPECT_FALSE(other.current()->showsImage());
     EXPECT_TRUE(other.statusBar()->currentMessage().contains("ROLE") || other.statusBar()->currentMessage().contains("not"))
         << other.statusBar()->currentMessage().toStdString();
+}
+
+namespace {
+
+/// The store's CT series of a timepoint (0-based) of the phantom subject: uid, middle SOP, its z.
+struct StoreImage {
+    std::string series, sop;
+    double z = 0;
+};
+StoreImage storeImage(int timepoint) {
+    const auto scan = vc::scanFolder(phantom().root() / "store");
+    std::vector<const vc::Series*> cts;
+    for (const auto& s : scan.series)
+        if (s.modality == "CT" && s.slices.size() > 1) cts.push_back(&s);
+    std::sort(cts.begin(), cts.end(), [](const vc::Series* a, const vc::Series* b) { return a->studyDate < b->studyDate; });
+    EXPECT_GT(cts.size(), static_cast<std::size_t>(timepoint));
+    const vc::Series& s = *cts[static_cast<std::size_t>(timepoint)];
+    const auto& slice = s.slices[s.slices.size() / 2];
+    return {s.uid, slice.sopUid, slice.position[2]};
+}
+
+/// A signed payload: T01 (liver) measured by a caliper on the store's image, NT01 present,
+/// and - if newLesion - an unequivocal new lesion.
+std::string payload(int timepoint, double t01, bool newLesion) {
+    const StoreImage img = storeImage(timepoint);
+    nlohmann::json p;
+    p["lesions"] = nlohmann::json::array();
+    if (timepoint == 0) {
+        p["lesions"].push_back({{"id", "T01"}, {"role", "TARGET"}, {"location", "LIVER"}});
+        p["lesions"].push_back({{"id", "NT01"}, {"role", "NON-TARGET"}, {"location", "BONE"}});
+    }
+    if (newLesion) p["lesions"].push_back({{"id", "NEW01"}, {"role", "NEW"}, {"location", "LIVER"}});
+    p["assessments"] = {{{"id", "T01"}, {"result", std::to_string(t01)}, {"measurement", 1}}, {{"id", "NT01"}, {"result", "PRESENT"}}};
+    if (newLesion) p["assessments"].push_back({{"id", "NEW01"}, {"result", "UNEQUIVOCAL"}});
+    p["measurements"] = {{{"id", 1}, {"lesion", "T01"}, {"kind", "LONG_AXIS"}, {"series_uid", img.series}, {"sop_instance_uid", img.sop},
+                          {"slice", 24}, {"a", {-60.0, -20.0, img.z}}, {"b", {-60.0 + t01, -20.0, img.z}}}};
+    return p.dump();
+}
+
+} // namespace
+
+TEST(ViewerReadingGui, AnAdjudicatorComparesTwoDiscordantReadsChoosesOneWithARationaleAndSigns) {
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    {
+        // Reader 1: a partial response; Reader 2: progression by a new lesion at week 8
+        rq::Queue q(rq::Database::open(tq.db));
+        const rq::Session r1 = q.login("reader1", kPassword), r2 = q.login("reader2", kPassword);
+        for (const auto& [session, week8, fresh] : {std::tuple{r1, 20.0, false}, std::tuple{r2, 38.0, true}}) {
+            q.saveDraft(session, pseudonym, 1, payload(0, 40.0, false));
+            q.sign(session, pseudonym, 1, kPassword, "I am the author");
+            q.saveDraft(session, pseudonym, 2, payload(1, week8, fresh));
+            q.sign(session, pseudonym, 2, kPassword, "I am the author");
+        }
+        const rq::Session m = q.login("manager", kPassword);
+        q.closeSubject(m, pseudonym, "end of imaging follow-up");
+    }
+    vg::Workstation w;
+    w.resize(1800, 1000);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "adjudicator", kPassword, &why)) << why.toStdString();
+    ASSERT_EQ(w.homeItems().size(), 1);
+    EXPECT_TRUE(w.homeItems().front().contains("to take")) << w.homeItems().front().toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+    vg::AdjudicationPanel* panel = w.adjudicationPanel();
+    ASSERT_NE(panel, nullptr);
+    EXPECT_EQ(w.adjudicationSubject(), QString::fromStdString(pseudonym));
+    // the discordance, highlighted: the week-8 responses and the best responses differ
+    EXPECT_FALSE(panel->triggers().isEmpty());
+    EXPECT_TRUE(panel->triggers().join(" ").contains("progression_in_one_read_only") &&
+                panel->triggers().join(" ").contains("different_best_overall_response"))
+        << panel->triggers().join(" | ").toStdString();
+    EXPECT_TRUE(panel->discordantRows().contains("WEEK 8")) << panel->discordantRows().join(",").toStdString();
+    EXPECT_TRUE(panel->discordantRows().contains("Best overall response"));
+    EXPECT_FALSE(panel->discordantRows().contains("BASELINE"));
+    // blinded: Reader 1 and Reader 2, never the readers' user names
+    const QString everything = panel->comparison()->horizontalHeaderItem(0)->text() + panel->comparison()->horizontalHeaderItem(1)->text() +
+                               panel->triggers().join(" ");
+    EXPECT_TRUE(everything.contains("Reader 1") && everything.contains("Reader 2"));
+    EXPECT_FALSE(everything.contains("reader1") || everything.contains("reader2"));
+    // the images: the same timepoint on both sides, each with its own reader's calipers
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.prior()->view()->complete() && w.current()->view()->complete() &&
+                                     !w.prior()->seriesUid().empty() && !w.current()->seriesUid().empty(); }));
+    QApplication::processEvents();
+    EXPECT_EQ(w.prior()->timepoint(), 1);
+    EXPECT_EQ(w.current()->timepoint(), 1);
+    ASSERT_EQ(w.prior()->view()->measurements().all().size(), 1u);
+    ASSERT_EQ(w.current()->view()->measurements().all().size(), 1u);
+    EXPECT_NEAR(w.prior()->view()->measurements().all().front().longMm(), 20.0, 1e-6);   // Reader 1's
+    EXPECT_NEAR(w.current()->view()->measurements().all().front().longMm(), 38.0, 1e-6); // Reader 2's
+    EXPECT_FALSE(w.current()->view()->measurementsEditable());
+    // the baseline's images on request, both sides
+    panel->timepointPicker()->setCurrentIndex(0);
+    emit panel->timepointPicker()->activated(0);
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.prior()->timepoint() == 0 && w.current()->timepoint() == 0 && w.current()->view()->complete(); }));
+    panel->timepointPicker()->setCurrentIndex(1);
+    emit panel->timepointPicker()->activated(1);
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->timepoint() == 1 && w.current()->view()->complete(); }));
+    // the decision needs a choice and a rationale
+    EXPECT_FALSE(panel->decideButton()->isEnabled());
+    QTest::mouseClick(panel->findChild<QRadioButton*>("choose2"), Qt::LeftButton);
+    EXPECT_FALSE(panel->decideButton()->isEnabled());
+    QTest::keyClicks(panel->findChild<QPlainTextEdit*>("rationale"), "NEW01 is a new liver lesion, unequivocal on the portal phase");
+    ASSERT_TRUE(panel->decideButton()->isEnabled());
+    w.grab().save(QString::fromStdString((shotDir() / "adjudication.png").string()));
+    std::function<void()> typeIn = [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog || dialog->objectName() != "decideDialog") {
+            QTimer::singleShot(20, typeIn);
+            return;
+        }
+        auto* field = dialog->findChild<QLineEdit*>("decidePassword");
+        QTest::keyClicks(field, kPassword);
+        QTest::keyClick(field, Qt::Key_Return);
+    };
+    QTimer::singleShot(0, typeIn);
+    QTest::mouseClick(panel->decideButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitFor([&] { return QApplication::activeModalWidget() == nullptr; }));
+    // the queue has the decision; the adjudicator's list no longer offers it
+    rq::Queue q(rq::Database::open(tq.db));
+    const auto b = q.backlog(q.login("manager", kPassword));
+    EXPECT_EQ(b.adjudications.count("decided") ? b.adjudications.at("decided") : 0, 1);
+    const auto readers = q.readers(q.login("manager", kPassword));
+    int chosen = 0;
+    for (const auto& r : readers) chosen += r.chosen;
+    EXPECT_EQ(chosen, 1);
+    EXPECT_FALSE(panel->decideButton()->isEnabled()) << "a decided adjudication is not decided twice";
 }

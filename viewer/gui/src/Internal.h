@@ -2,9 +2,11 @@
 // Types the workstation's source files share (kept out of the public headers: the queue and
 // the reading model stay out of the widgets' interface).
 #include "readerqueue/Queue.h"
+#include "viewergui/AdjudicationPanel.h"
 #include "viewerreading/ReadModel.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <memory>
 
@@ -23,6 +25,17 @@ struct ReadingState {
     bool editable = false;  ///< open or draft (a signed timepoint is shown read-only)
     QString visit;          ///< BASELINE, WEEK 8 ...
     std::shared_ptr<vr::ReadModel> model;
+};
+
+/// The adjudication open in the workstation: both reads and the subject's images through the round.
+struct Subject;
+struct AdjudicationState {
+    QString subject;
+    rq::Queue::AdjudicationCase item;
+    std::vector<std::vector<vr::Draft>> drafts; ///< by side (Reader 1, Reader 2), then timepoint
+    std::shared_ptr<const Subject> images;
+    std::vector<CaseSide> sides;
+    QStringList visits;
 };
 
 } // namespace vg

@@ -3,6 +3,7 @@
 #include "viewergui/SliceView.h"
 
 #include "Internal.h"
+#include "viewergui/AdjudicationPanel.h"
 #include "viewergui/ReadingPanel.h"
 
 #include <QAction>
@@ -175,6 +176,8 @@ void ViewerPane::showMessage(const QString& text) {
     stack_->setCurrentWidget(message_);
 }
 
+void ViewerPane::setTitle(const QString& title) { title_->setText(QStringLiteral("<b>%1</b>").arg(title.toHtmlEscaped())); }
+
 QString ViewerPane::message() const { return stack_->currentWidget() == message_ ? message_->text() : QString(); }
 bool ViewerPane::showsImage() const { return stack_->currentWidget() == view_ && view_->hasVolume(); }
 int ViewerPane::timepoint() const { return timepointBox_->currentIndex(); }
@@ -339,6 +342,7 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
             ViewerPane* other = pane == prior_ ? current_ : prior_;
             if (!pane->showsImage()) return;
             showReadCalipers(pane);
+            showCaseCalipers(pane);
             pane->view()->setPlane(other->view()->plane());
             if (other->showsImage() && other->modality() == pane->modality()) pane->view()->setWindowLevel(other->view()->windowLevel());
             if (linked_ && other->view()->complete()) {
@@ -393,6 +397,7 @@ bool Workstation::openFirstHomeItem() {
     const QString subject = item->data(0, Qt::UserRole).toString();
     if (subject.isEmpty()) return false;
     home_->setCurrentItem(item);
+    if (signedIn_ && signedIn_->session.role == workflow::Role::Adjudicator) return openAdjudication(subject);
     return openSubject(subject, item->data(0, Qt::UserRole + 1).toInt() - 1);
 }
 
@@ -442,7 +447,9 @@ void Workstation::buildHome() {
         connect(home_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) {
             const QString subject = item->data(0, Qt::UserRole).toString();
             const int ordinal = item->data(0, Qt::UserRole + 1).toInt();
-            if (!subject.isEmpty()) openSubject(subject, ordinal - 1);
+            if (subject.isEmpty()) return;
+            if (signedIn_ && signedIn_->session.role == workflow::Role::Adjudicator) openAdjudication(subject);
+            else openSubject(subject, ordinal - 1);
         });
     }
     home_->clear();
@@ -472,12 +479,15 @@ void Workstation::buildHome() {
         case workflow::Role::Adjudicator: {
             homeDock_->setWindowTitle(tr("Adjudications - %1").arg(QString::fromStdString(s.user)));
             home_->setHeaderLabels({tr("Subject / round / state")});
-            for (const auto& a : q.adjudicationQueue(s))
-                new QTreeWidgetItem(home_, {tr("%1  round %2  through timepoint %3  %4")
-                                                .arg(QString::fromStdString(a.subject))
-                                                .arg(a.round)
-                                                .arg(a.throughOrdinal)
-                                                .arg(QString::fromStdString(a.state))});
+            for (const auto& a : q.adjudicationQueue(s)) {
+                auto* item = new QTreeWidgetItem(home_, {tr("%1  round %2  through timepoint %3  %4")
+                                                             .arg(QString::fromStdString(a.subject))
+                                                             .arg(a.round)
+                                                             .arg(a.throughOrdinal)
+                                                             .arg(QString::fromStdString(a.state == "open" && a.adjudicator.empty() ? "to take" : a.state))});
+                item->setData(0, Qt::UserRole, QString::fromStdString(a.subject));
+                item->setData(0, Qt::UserRole + 1, a.throughOrdinal);
+            }
             break;
         }
         default: {
@@ -688,6 +698,12 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
         return false;
     }
     subject_ = subject;
+    if (adjudication_) { // browsing leaves the adjudication (the home list opens it again)
+        adjudication_.reset();
+        if (adjPanel_) adjPanel_->clear();
+    }
+    prior_->setTitle(tr("Prior"));
+    current_->setTitle(tr("Current"));
     const int n = static_cast<int>(subject->timepoints.size());
     const int t = timepoint < 0 || timepoint >= n ? n - 1 : timepoint;
     // fill the tree item with the timepoints

@@ -32,6 +32,8 @@ namespace vg {
 class SliceView;
 class ReadingPanel;
 struct ReadingState;
+class AdjudicationPanel;
+struct AdjudicationState;
 
 struct Timepoint {
     QString id, description, date; ///< Clinical Trial Time Point ID/description (our anonymizer fills them), study date
@@ -75,6 +77,7 @@ public:
     double sliceThickness() const { return thickness_; }
     const Subject* subject() const { return subject_.get(); }
     QComboBox* timepointPicker() const { return timepointBox_; }
+    void setTitle(const QString& title); ///< "Prior", "Current", "Reader 1"...
     QComboBox* seriesPicker() const { return seriesBox_; }
     QProgressBar* progressBar() const { return progress_; }
     QSlider* slider() const { return slider_; }
@@ -171,6 +174,15 @@ public:
     /// The signing dialog (password and meaning); true once signed.
     bool askSignRead();
 
+    // ---- adjudication (Adjudication.cpp)
+    AdjudicationPanel* adjudicationPanel() const { return adjPanel_; }
+    /// Takes the subject's open adjudication (or shows the one held) and shows both reads.
+    bool openAdjudication(const QString& subject, QString* why = nullptr);
+    QString adjudicationSubject() const;
+    /// The decision: Reader 1 or 2, the rationale, signed (password and meaning).
+    bool decideAdjudication(int reader, const QString& rationale, const QString& password, const QString& meaning, QString* why);
+    bool askDecide();
+
 private:
     void buildActions();
     void subjectChosen(QTreeWidgetItem* item);
@@ -189,6 +201,11 @@ private:
     void showReadCalipers(ViewerPane* pane);
     void calipersChanged();
     void syncCaliperLabels();
+    void showAdjudicationTimepoint(int ordinal);
+    void showCaseCalipers(ViewerPane* pane);
+    std::unique_ptr<AdjudicationState> adjudication_;
+    AdjudicationPanel* adjPanel_ = nullptr;
+    QDockWidget* adjDock_ = nullptr;
     std::unique_ptr<ReadingState> reading_;
     ReadingPanel* panel_ = nullptr;
     QDockWidget* readDock_ = nullptr;
