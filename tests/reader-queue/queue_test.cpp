@@ -304,6 +304,25 @@ TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) 
     // decided reads are final
     EXPECT_EQ(refusal([&] { queue->requestReopen(reader(discordant, 2), discordant, 3, "second thoughts"); }), "ADJUDICATED");
 
+    // the dashboard's figures: both subjects accepted (one adjudicated: Reader 2's, with its progression), the backlog over time
+    const auto acceptedReads = queue->acceptedResults(manager);
+    ASSERT_EQ(acceptedReads.size(), 2u);
+    EXPECT_EQ(acceptedReads[0].subject, concordant);
+    EXPECT_FALSE(acceptedReads[0].adjudicated);
+    EXPECT_EQ(acceptedReads[0].result.best, recist::Response::PR);
+    EXPECT_EQ(acceptedReads[1].subject, discordant);
+    EXPECT_TRUE(acceptedReads[1].adjudicated);
+    ASSERT_TRUE(acceptedReads[1].result.progression.has_value()); // Reader 2's: the new lesion at week 16
+    EXPECT_EQ(acceptedReads[1].result.progression->iso(), "2024-05-10");
+    EXPECT_EQ(refusal([&] { queue->acceptedResults(reader(discordant, 1)); }), "ROLE");
+    const auto history = queue->backlogHistory(manager);
+    ASSERT_FALSE(history.empty());
+    EXPECT_EQ(history.back().readsDue, 2 * 3 * 2); // 2 subjects x 3 timepoints x 2 readers
+    EXPECT_EQ(history.back().readsSigned, 12);
+    EXPECT_EQ(history.back().adjudicationsOpen, 0);
+    EXPECT_TRUE(std::is_sorted(history.begin(), history.end(), [](const auto& a, const auto& b) { return a.at < b.at; }));
+    EXPECT_TRUE(std::any_of(history.begin(), history.end(), [](const auto& p) { return p.adjudicationsOpen == 1; }));
+
     // export: the accepted RS is what the engine gives for the accepted reads
     const fs::path out = dir.path() / "export";
     EXPECT_EQ(queue->exportSdtm(manager, out), 2);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <climits>
@@ -302,6 +303,57 @@ std::vector<Queue::ReaderStats> Queue::readers(const Session& manager) {
     return out;
 }
 
+Queue::Acceptance Queue::acceptanceOf(const std::string& subject) {
+    // the accepted read: the latest decision, else Reader 1 when the reads need no adjudication
+    Acceptance a;
+    const auto latest = db_->query("SELECT state, through_ordinal FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
+    const auto decided = db_->query("SELECT chosen_slot FROM adjudications WHERE subject = ? AND state = 'decided' ORDER BY round DESC LIMIT 1", {subject});
+    if (!latest.empty() && (latest[0][0] == "decided" || latest[0][0] == "not_needed")) {
+        a.slot = decided.empty() ? 1 : std::stoi(decided[0][0]);
+        a.through = std::stoi(latest[0][1]);
+        a.adjudicated = !decided.empty();
+    }
+    return a;
+}
+
+std::vector<Queue::AcceptedRead> Queue::acceptedResults(const Session& manager) {
+    require(manager, {Role::Manager}, "see accepted results");
+    std::vector<AcceptedRead> out;
+    for (const auto& s : db_->query("SELECT pseudonym, randomization_date, death_date FROM subjects ORDER BY pseudonym")) {
+        const Acceptance a = acceptanceOf(s[0]);
+        if (a.slot == 0) continue;
+        const auto tps = signedTimepoints(s[0], a.slot, a.through);
+        const Evaluation ev = evaluateRead(charter_, s[0], a.adjudicated ? "ADJUDICATOR" : "RADIOLOGIST " + std::to_string(a.slot), {s[1], s[2]}, tps);
+        if (ev.result) out.push_back({s[0], a.adjudicated, *ev.result});
+    }
+    return out;
+}
+
+std::vector<Queue::BacklogPoint> Queue::backlogHistory(const Session& manager) {
+    require(manager, {Role::Manager}, "see the backlog");
+    // +readers when a timepoint is accepted at QC, +1 signed per signature; adjudications open/close
+    std::vector<std::pair<std::string, std::array<int, 3>>> events;
+    for (const auto& r : db_->query("SELECT qc_at FROM timepoints WHERE state = 'accepted' AND qc_at IS NOT NULL"))
+        events.push_back({r[0], {readersPerSubject_, 0, 0}});
+    for (const auto& r : db_->query("SELECT signed_at FROM reads WHERE state = 'signed' AND signed_at IS NOT NULL")) events.push_back({r[0], {0, 1, 0}});
+    for (const auto& r : db_->query("SELECT opened_at, COALESCE(decided_at, '') FROM adjudications WHERE opened_at IS NOT NULL")) {
+        events.push_back({r[0], {0, 0, 1}});
+        if (!r[1].empty()) events.push_back({r[1], {0, 0, -1}});
+    }
+    std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<BacklogPoint> out;
+    BacklogPoint p;
+    for (const auto& [at, d] : events) {
+        p.at = at;
+        p.readsDue += d[0];
+        p.readsSigned += d[1];
+        p.adjudicationsOpen += d[2];
+        if (!out.empty() && out.back().at == at) out.back() = p;
+        else out.push_back(p);
+    }
+    return out;
+}
+
 int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
     require(manager, {Role::Manager}, "export results");
     std::error_code ec;
@@ -317,14 +369,9 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
         const std::string& subject = s[0];
         const SubjectDates dates{s[1], s[2]};
         if (!dates.randomization.empty()) subj += subjectRow(charter_, subject, dates);
-        // the accepted read: the latest decision, else Reader 1 when the reads need no adjudication
-        const auto latest = db_->query("SELECT state, through_ordinal FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
-        const auto decided = db_->query("SELECT chosen_slot FROM adjudications WHERE subject = ? AND state = 'decided' ORDER BY round DESC LIMIT 1", {subject});
-        int acceptedSlot = 0, through = 0;
-        if (!latest.empty() && (latest[0][0] == "decided" || latest[0][0] == "not_needed")) {
-            acceptedSlot = decided.empty() ? 1 : std::stoi(decided[0][0]);
-            through = std::stoi(latest[0][1]);
-        }
+        const Acceptance acceptance = acceptanceOf(subject);
+        const int acceptedSlot = acceptance.slot, through = acceptance.through;
+        const std::vector<int> decided = acceptance.adjudicated ? std::vector<int>{acceptedSlot} : std::vector<int>{};
         bool any = false;
         for (int slot = 1; slot <= readersPerSubject_; ++slot) {
             const auto tps = signedTimepoints(subject, slot, INT_MAX);

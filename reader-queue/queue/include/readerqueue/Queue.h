@@ -163,6 +163,23 @@ public:
     };
     std::vector<ReaderStats> readers(const Session& manager);
 
+    /// The backlog over time, one point per change (ISO UTC time): reads due (of timepoints
+    /// accepted at QC, one per reader), signed, and adjudications open.
+    struct BacklogPoint {
+        std::string at;
+        int readsDue = 0, readsSigned = 0, adjudicationsOpen = 0;
+    };
+    std::vector<BacklogPoint> backlogHistory(const Session& manager);
+
+    /// The accepted read of each subject whose results are accepted (the adjudicator's choice,
+    /// or Reader 1 when the reads needed no adjudication), with the engine's results.
+    struct AcceptedRead {
+        std::string subject;
+        bool adjudicated = false;
+        recist::SubjectResult result;
+    };
+    std::vector<AcceptedRead> acceptedResults(const Session& manager);
+
     /// Writes the SDTM files: TU/TR/RS of both readers (RADIOLOGIST 1/2, TRACPTFL/RSACPTFL),
     /// accepted/TU,TR,RS (the accepted read per subject: ADJUDICATOR when adjudicated),
     /// SUBJ.csv, config.json (the engine's inputs) and ADJ.csv (decisions with rationale).
@@ -182,6 +199,12 @@ private:
     void evaluateAdjudication(const std::string& subject);
     std::vector<TimepointRead> signedTimepoints(const std::string& subject, int slot, int through);
     SubjectDates datesOf(const std::string& subject);
+    /// The accepted read of a subject: slot 1/2 (0 when none yet), through which timepoint, adjudicated or not.
+    struct Acceptance {
+        int slot = 0, through = 0;
+        bool adjudicated = false;
+    };
+    Acceptance acceptanceOf(const std::string& subject);
     void loadTrial(const std::string& charterText, const std::string& source);
     /// Appends an audit entry (inside a write transaction).
     void record(const std::string& user, const std::string& action, const std::string& object,
