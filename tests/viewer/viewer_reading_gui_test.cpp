@@ -9,6 +9,7 @@
 
 #include "readerqueue/Queue.h"
 #include "viewergui/AdjudicationPanel.h"
+#include "viewergui/Dashboard.h"
 #include "viewergui/ReadingPanel.h"
 #include "viewerreading/ReadModel.h"
 #include "viewergui/Workstation.h"
@@ -386,4 +387,89 @@ TEST(ViewerReadingGui, AnAdjudicatorComparesTwoDiscordantReadsChoosesOneWithARat
     for (const auto& r : readers) chosen += r.chosen;
     EXPECT_EQ(chosen, 1);
     EXPECT_FALSE(panel->decideButton()->isEnabled()) << "a decided adjudication is not decided twice";
+}
+
+TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAcceptedResults) {
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    {
+        // both readers read the subject alike (a partial response); reader2 has one draft left... none: reading closes
+        rq::Queue q(rq::Database::open(tq.db));
+        const rq::Session r1 = q.login("reader1", kPassword), r2 = q.login("reader2", kPassword);
+        q.saveDraft(r1, pseudonym, 1, payload(0, 40.0, false));
+        q.sign(r1, pseudonym, 1, kPassword, "I am the author");
+        q.saveDraft(r1, pseudonym, 2, payload(1, 24.0, false));
+        q.sign(r1, pseudonym, 2, kPassword, "I am the author");
+        q.saveDraft(r2, pseudonym, 1, payload(0, 41.0, false));
+        q.sign(r2, pseudonym, 1, kPassword, "I am the author");
+        q.saveDraft(r2, pseudonym, 2, payload(1, 25.0, false)); // a draft: waiting
+    }
+    vg::Workstation w;
+    w.resize(1800, 1000);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "manager", kPassword, &why)) << why.toStdString();
+    vg::Dashboard* d = w.dashboard();
+    ASSERT_NE(d, nullptr) << "a manager lands on the dashboard";
+    EXPECT_TRUE(d->isVisible());
+    // the tables hold the queue's own counts
+    rq::Queue q(rq::Database::open(tq.db));
+    const rq::Session m = q.login("manager", kPassword);
+    const auto b = q.backlog(m);
+    QTableWidget* backlog = d->table("backlog");
+    std::map<std::string, int> shownReads;
+    for (int r = 0; r < backlog->rowCount(); ++r)
+        if (backlog->item(r, 0)->text() == "reads") shownReads[backlog->item(r, 1)->text().toStdString()] = backlog->item(r, 2)->text().toInt();
+    EXPECT_EQ(shownReads, b.reads);
+    EXPECT_EQ(b.reads.at("signed"), 3);
+    EXPECT_EQ(b.reads.at("draft"), 1);
+    QTableWidget* readers = d->table("readers");
+    const auto readerStats = q.readers(m);
+    ASSERT_EQ(readers->rowCount(), static_cast<int>(readerStats.size()));
+    for (int r = 0; r < readers->rowCount(); ++r) {
+        const auto& stats = readerStats[static_cast<std::size_t>(r)];
+        EXPECT_EQ(readers->item(r, 0)->text().toStdString(), stats.reader);
+        EXPECT_EQ(readers->item(r, 2)->text().toInt(), stats.signedReads);
+        EXPECT_EQ(readers->item(r, 3)->text().toInt(), stats.pendingReads);
+    }
+    EXPECT_EQ(d->table("timepoints")->rowCount(), static_cast<int>(b.byTimepoint.size()));
+    EXPECT_EQ(d->table("turnaround")->rowCount(), static_cast<int>(q.turnaround(m).size()));
+    // quarantined files by reason, as many as the anonymizer left with a reason
+    int reasons = 0;
+    for (const auto& e : fs::recursive_directory_iterator(phantom().root() / "quarantine"))
+        reasons += e.path().string().ends_with(".reason.json");
+    int shownQuarantine = 0;
+    for (int r = 0; r < d->table("quarantine")->rowCount(); ++r) shownQuarantine += d->table("quarantine")->item(r, 1)->text().toInt();
+    EXPECT_EQ(shownQuarantine, reasons);
+    EXPECT_GT(reasons, 0) << "the phantom's site drops include files the anonymizer quarantines";
+    // nothing accepted yet: no bars, no lines
+    EXPECT_EQ(d->waterfallBars(), 0);
+    EXPECT_EQ(d->spiderLines(), 0);
+    EXPECT_TRUE(d->chartTitles().join(" ").contains("Backlog over time"));
+
+    // Reader 2 signs, the reading closes, the reads agree: the result is accepted and charted
+    const rq::Session r2 = q.login("reader2", kPassword);
+    q.sign(r2, pseudonym, 2, kPassword, "I am the author");
+    q.closeSubject(m, pseudonym, "end of imaging follow-up");
+    QTest::mouseClick(d->refreshButton(), Qt::LeftButton);
+    EXPECT_EQ(d->waterfallBars(), 1);
+    EXPECT_EQ(d->spiderLines(), 1);
+    ASSERT_EQ(d->data().accepted.size(), 1u);
+    EXPECT_NEAR(d->data().accepted[0].bestChange, -40.0, 0.05); // Reader 1's: 24 vs 40 mm
+    EXPECT_EQ(d->data().accepted[0].best, "PR");
+    EXPECT_FALSE(d->data().history.empty());
+    EXPECT_EQ(d->data().history.back().readsWaiting, 0);
+    w.grab().save(QString::fromStdString((shotDir() / "dashboard.png").string()));
+    // the export button's work: the SDTM files
+    testutil::TempDir out("viewer-export");
+    ASSERT_TRUE(w.exportResults(QString::fromStdString(out.path().string()), &why)) << why.toStdString();
+    for (const char* f : {"TU.csv", "TR.csv", "RS.csv", "SUBJ.csv", "ADJ.csv", "config.json", "accepted/RS.csv"})
+        EXPECT_TRUE(fs::exists(out.path() / f)) << f;
+    // a reader signed in never gets a dashboard
+    vg::Workstation r;
+    ASSERT_TRUE(r.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why));
+    EXPECT_EQ(r.dashboard(), nullptr);
+    EXPECT_FALSE(r.refreshDashboard());
 }

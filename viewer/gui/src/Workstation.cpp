@@ -324,7 +324,9 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     split->addWidget(prior_);
     split->addWidget(current_);
     split->setChildrenCollapsible(false);
-    setCentralWidget(split);
+    centralStack_ = new QStackedWidget;
+    centralStack_->addWidget(split);
+    setCentralWidget(centralStack_);
     lastActive_ = current_;
 
     for (ViewerPane* pane : {prior_, current_}) {
@@ -491,6 +493,7 @@ void Workstation::buildHome() {
             break;
         }
         default: {
+            if (s.role == workflow::Role::Manager) showDashboard();
             homeDock_->setWindowTitle(tr("Backlog - %1").arg(QString::fromStdString(s.user)));
             home_->setHeaderLabels({tr("State: count")});
             const auto b = q.backlog(s);
@@ -704,6 +707,7 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
     }
     prior_->setTitle(tr("Prior"));
     current_->setTitle(tr("Current"));
+    showImages();
     const int n = static_cast<int>(subject->timepoints.size());
     const int t = timepoint < 0 || timepoint >= n ? n - 1 : timepoint;
     // fill the tree item with the timepoints

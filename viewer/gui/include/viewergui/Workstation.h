@@ -34,6 +34,7 @@ class ReadingPanel;
 struct ReadingState;
 class AdjudicationPanel;
 struct AdjudicationState;
+class Dashboard;
 
 struct Timepoint {
     QString id, description, date; ///< Clinical Trial Time Point ID/description (our anonymizer fills them), study date
@@ -174,6 +175,18 @@ public:
     /// The signing dialog (password and meaning); true once signed.
     bool askSignRead();
 
+    // ---- the manager's dashboard (Dashboard.cpp)
+    Dashboard* dashboard() const { return dashboard_; }
+    /// Fills the dashboard from the queue (and the quarantine folder); false with why.
+    bool refreshDashboard(QString* why = nullptr);
+    /// The SDTM export to a folder (the dashboard's button asks for it).
+    bool exportResults(const QString& folder, QString* why = nullptr);
+    void showDashboard();
+    void showImages();
+    /// The anonymizer's quarantine (default: beside the store).
+    void setQuarantineFolder(const QString& folder) { quarantine_ = folder; }
+    QString quarantineFolder() const;
+
     // ---- adjudication (Adjudication.cpp)
     AdjudicationPanel* adjudicationPanel() const { return adjPanel_; }
     /// Takes the subject's open adjudication (or shows the one held) and shows both reads.
@@ -204,6 +217,9 @@ private:
     void showAdjudicationTimepoint(int ordinal);
     void showCaseCalipers(ViewerPane* pane);
     std::unique_ptr<AdjudicationState> adjudication_;
+    QStackedWidget* centralStack_ = nullptr; ///< the images, or the manager's dashboard
+    Dashboard* dashboard_ = nullptr;
+    QString quarantine_;
     AdjudicationPanel* adjPanel_ = nullptr;
     QDockWidget* adjDock_ = nullptr;
     std::unique_ptr<ReadingState> reading_;

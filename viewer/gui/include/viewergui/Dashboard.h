@@ -1,0 +1,87 @@
+#pragma once
+// The trial manager's dashboard: the backlog by state, by timepoint and by reader, turnaround
+// times, each reader's workload, adjudication rate and selection rate, the files the
+// anonymizer quarantined waiting for a decision (counted by reason category only: which
+// subject had an arm-revealing series would itself reveal the arm), charts - the backlog over
+// time, a waterfall of the best % change and a spider plot of the % change over time of the
+// subjects whose results are accepted - and the SDTM export.
+#include <QDateTime>
+#include <QString>
+#include <QWidget>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+class QChartView;
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace vg {
+
+struct DashboardData {
+    std::map<std::string, int> timepoints, reads, adjudications; ///< by state
+    std::map<std::string, std::map<std::string, int>> byReader;  ///< reader -> read state -> count
+    std::map<int, std::map<std::string, int>> byTimepoint;       ///< ordinal -> read state -> count
+    struct Stage {
+        std::string name;
+        int count = 0;
+        double medianHours = 0, p90Hours = 0;
+    };
+    std::vector<Stage> turnaround;
+    struct Reader {
+        std::string name;
+        int subjects = 0, signedReads = 0, pendingReads = 0, adjudicated = 0, chosen = 0;
+        double adjudicationRate = 0, selectionRate = 0;
+    };
+    std::vector<Reader> readers;
+    std::map<std::string, int> quarantine; ///< files waiting, by reason category
+    struct Point {
+        QDateTime at;
+        int readsWaiting = 0, adjudicationsOpen = 0;
+    };
+    std::vector<Point> history;
+    struct Accepted {
+        std::string subject;
+        std::string best;                               ///< best overall response
+        double bestChange = 0;                          ///< smallest % change of the sum from baseline
+        std::vector<std::pair<double, double>> changes; ///< days from baseline, % change
+    };
+    std::vector<Accepted> accepted;
+};
+
+class Dashboard : public QWidget {
+    Q_OBJECT
+public:
+    explicit Dashboard(QWidget* parent = nullptr);
+    void setData(const DashboardData& data);
+    const DashboardData& data() const { return data_; }
+    /// A table's cell text, for tests and screen readers: "backlog", "timepoints", "readers", "turnaround", "quarantine".
+    QTableWidget* table(const QString& name) const;
+    QStringList chartTitles() const;
+    int waterfallBars() const { return waterfallBars_; }
+    int spiderLines() const { return spiderLines_; }
+    QPushButton* exportButton() const { return export_; }
+    QPushButton* refreshButton() const { return refresh_; }
+    void setMessage(const QString& text, bool error);
+
+signals:
+    void exportRequested();
+    void refreshRequested();
+
+private:
+    DashboardData data_;
+    QLabel* summary_;
+    QLabel* message_;
+    std::map<QString, QTableWidget*> tables_;
+    QChartView* backlogChart_;
+    QChartView* waterfall_;
+    QChartView* spider_;
+    QPushButton* export_;
+    QPushButton* refresh_;
+    int waterfallBars_ = 0, spiderLines_ = 0;
+};
+
+} // namespace vg

@@ -1,0 +1,443 @@
+#include "viewergui/Dashboard.h"
+
+#include "Internal.h"
+#include "viewergui/Workstation.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QDateTimeAxis>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <set>
+
+namespace vg {
+
+namespace {
+
+QTableWidget* makeTable(const QString& name) {
+    auto* t = new QTableWidget;
+    t->setObjectName(name);
+    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    t->verticalHeader()->setVisible(false);
+    t->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    t->horizontalHeader()->setStretchLastSection(true);
+    t->setMinimumHeight(120);
+    return t;
+}
+
+void fill(QTableWidget* t, const QStringList& header, const std::vector<QStringList>& rows) {
+    t->clear();
+    t->setColumnCount(static_cast<int>(header.size()));
+    t->setHorizontalHeaderLabels(header);
+    t->setRowCount(static_cast<int>(rows.size()));
+    for (int r = 0; r < static_cast<int>(rows.size()); ++r)
+        for (int c = 0; c < rows[static_cast<std::size_t>(r)].size(); ++c)
+            t->setItem(r, c, new QTableWidgetItem(rows[static_cast<std::size_t>(r)][c]));
+}
+
+QChartView* chartView(const QString& name) {
+    auto* v = new QChartView;
+    v->setObjectName(name);
+    v->setRenderHint(QPainter::Antialiasing);
+    v->setMinimumHeight(260);
+    return v;
+}
+
+void replaceChart(QChartView* view, QChart* chart) {
+    QChart* old = view->chart();
+    view->setChart(chart);
+    delete old;
+}
+
+QString n(int v) { return QString::number(v); }
+QString hours(double h) { return QString::number(h, 'f', h < 10 ? 2 : 1); }
+
+} // namespace
+
+Dashboard::Dashboard(QWidget* parent) : QWidget(parent) {
+    setObjectName("dashboard");
+    auto* outer = new QVBoxLayout(this);
+    auto* top = new QHBoxLayout;
+    summary_ = new QLabel;
+    summary_->setObjectName("summary");
+    summary_->setTextFormat(Qt::RichText);
+    top->addWidget(summary_, 1);
+    refresh_ = new QPushButton(tr("Refresh"));
+    refresh_->setObjectName("refreshDashboard");
+    export_ = new QPushButton(tr("Export SDTM…"));
+    export_->setObjectName("exportSdtm");
+    export_->setToolTip(tr("TU, TR, RS of both readers, the accepted reads, SUBJ, ADJ and the engine's config, to a folder"));
+    top->addWidget(refresh_);
+    top->addWidget(export_);
+    outer->addLayout(top);
+    message_ = new QLabel;
+    message_->setObjectName("dashboardMessage");
+    message_->setWordWrap(true);
+    outer->addWidget(message_);
+    connect(export_, &QPushButton::clicked, this, [this] { emit exportRequested(); });
+    connect(refresh_, &QPushButton::clicked, this, [this] { emit refreshRequested(); });
+
+    auto* scroll = new QScrollArea;
+    scroll->setWidgetResizable(true);
+    auto* body = new QWidget;
+    auto* grid = new QGridLayout(body);
+    scroll->setWidget(body);
+    outer->addWidget(scroll, 1);
+    const struct {
+        const char* name;
+        const char* title;
+        int row, col;
+    } tables[] = {{"backlog", "Backlog by state", 0, 0},
+                  {"timepoints", "Reads by timepoint", 0, 1},
+                  {"readers", "Readers: workload, adjudication and selection", 0, 2},
+                  {"turnaround", "Turnaround (hours)", 2, 0},
+                  {"quarantine", "Quarantined files waiting for a decision", 2, 1}};
+    for (const auto& t : tables) {
+        auto* label = new QLabel(QStringLiteral("<b>%1</b>").arg(tr(t.title)));
+        grid->addWidget(label, t.row, t.col);
+        QTableWidget* w = makeTable(t.name);
+        tables_[t.name] = w;
+        grid->addWidget(w, t.row + 1, t.col);
+    }
+    backlogChart_ = chartView("backlogChart");
+    waterfall_ = chartView("waterfall");
+    spider_ = chartView("spider");
+    grid->addWidget(backlogChart_, 4, 0);
+    grid->addWidget(waterfall_, 4, 1);
+    grid->addWidget(spider_, 4, 2);
+    for (int c = 0; c < 3; ++c) grid->setColumnStretch(c, 1);
+    setData({});
+}
+
+QTableWidget* Dashboard::table(const QString& name) const {
+    const auto it = tables_.find(name);
+    return it == tables_.end() ? nullptr : it->second;
+}
+
+QStringList Dashboard::chartTitles() const {
+    QStringList out;
+    for (QChartView* v : {backlogChart_, waterfall_, spider_}) out << (v->chart() ? v->chart()->title() : QString());
+    return out;
+}
+
+void Dashboard::setMessage(const QString& text, bool error) {
+    message_->setText(text);
+    message_->setStyleSheet(error ? "color: #b00020;" : "color: #1b5e20;");
+}
+
+void Dashboard::setData(const DashboardData& d) {
+    data_ = d;
+    auto count = [](const std::map<std::string, int>& m, const char* k) {
+        const auto it = m.find(k);
+        return it == m.end() ? 0 : it->second;
+    };
+    int quarantined = 0;
+    for (const auto& [k, v] : d.quarantine) quarantined += v;
+    int readsWaiting = 0;
+    for (const auto& [state, v] : d.reads)
+        if (state != "signed") readsWaiting += v;
+    summary_->setText(tr("<b>%1</b> timepoints received &nbsp; <b>%2</b> reads waiting &nbsp; <b>%3</b> signed &nbsp; "
+                         "<b>%4</b> adjudications open &nbsp; <b>%5</b> files in quarantine")
+                          .arg([&] {
+                              int t = 0;
+                              for (const auto& [k, v] : d.timepoints) t += v;
+                              return t;
+                          }())
+                          .arg(readsWaiting)
+                          .arg(count(d.reads, "signed"))
+                          .arg(count(d.adjudications, "open"))
+                          .arg(quarantined));
+
+    std::vector<QStringList> rows;
+    for (const auto& [k, v] : d.timepoints) rows.push_back({tr("timepoints"), QString::fromStdString(k), n(v)});
+    for (const auto& [k, v] : d.reads) rows.push_back({tr("reads"), QString::fromStdString(k), n(v)});
+    for (const auto& [k, v] : d.adjudications) rows.push_back({tr("adjudications"), QString::fromStdString(k), n(v)});
+    fill(table("backlog"), {tr("What"), tr("State"), tr("Count")}, rows);
+
+    std::set<std::string> states;
+    for (const auto& [o, m] : d.byTimepoint)
+        for (const auto& [k, v] : m) states.insert(k);
+    QStringList header{tr("Timepoint")};
+    for (const auto& s : states) header << QString::fromStdString(s);
+    rows.clear();
+    for (const auto& [o, m] : d.byTimepoint) {
+        QStringList r{o == 1 ? tr("1 (baseline)") : n(o)};
+        for (const auto& s : states) r << n(count(m, s.c_str()));
+        rows.push_back(r);
+    }
+    fill(table("timepoints"), header, rows);
+
+    rows.clear();
+    for (const auto& r : d.readers)
+        rows.push_back({QString::fromStdString(r.name), n(r.subjects), n(r.signedReads), n(r.pendingReads), n(r.adjudicated),
+                        QString::number(100 * r.adjudicationRate, 'f', 0) + " %",
+                        r.adjudicated ? QString::number(100 * r.selectionRate, 'f', 0) + " %" : QStringLiteral("-")});
+    fill(table("readers"), {tr("Reader"), tr("Subjects"), tr("Signed"), tr("Waiting"), tr("Adjudicated"), tr("Adjudication rate"), tr("Selected")}, rows);
+
+    rows.clear();
+    for (const auto& s : d.turnaround) rows.push_back({QString::fromStdString(s.name), n(s.count), hours(s.medianHours), hours(s.p90Hours)});
+    fill(table("turnaround"), {tr("Stage"), tr("Done"), tr("Median"), tr("90th pct")}, rows);
+
+    rows.clear();
+    for (const auto& [k, v] : d.quarantine) rows.push_back({QString::fromStdString(k), n(v)});
+    fill(table("quarantine"), {tr("Reason"), tr("Files")}, rows);
+
+    // backlog over time
+    {
+        auto* chart = new QChart;
+        chart->setTitle(tr("Backlog over time"));
+        auto* waiting = new QLineSeries;
+        waiting->setName(tr("reads waiting"));
+        auto* open = new QLineSeries;
+        open->setName(tr("adjudications open"));
+        QDateTime first, last;
+        for (const auto& p : d.history) {
+            const double ms = static_cast<double>(p.at.toMSecsSinceEpoch());
+            waiting->append(ms, p.readsWaiting);
+            open->append(ms, p.adjudicationsOpen);
+            if (!first.isValid()) first = p.at;
+            last = p.at;
+        }
+        chart->addSeries(waiting);
+        chart->addSeries(open);
+        auto* x = new QDateTimeAxis;
+        x->setFormat(first.isValid() && first.daysTo(last) > 2 ? "dd MMM" : "HH:mm");
+        if (first.isValid()) x->setRange(first, last > first ? last : first.addSecs(60));
+        auto* y = new QValueAxis;
+        int maxY = 1;
+        for (const auto& p : d.history) maxY = std::max({maxY, p.readsWaiting, p.adjudicationsOpen});
+        y->setRange(0, maxY * 1.1);
+        y->setLabelFormat("%d");
+        chart->addAxis(x, Qt::AlignBottom);
+        chart->addAxis(y, Qt::AlignLeft);
+        for (QAbstractSeries* s : chart->series()) {
+            s->attachAxis(x);
+            s->attachAxis(y);
+        }
+        replaceChart(backlogChart_, chart);
+    }
+    // waterfall of the best % change (accepted results), largest growth first
+    {
+        std::vector<const DashboardData::Accepted*> order;
+        for (const auto& a : d.accepted) order.push_back(&a);
+        std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->bestChange > b->bestChange; });
+        auto* chart = new QChart;
+        chart->setTitle(tr("Best %% change from baseline (accepted reads)").replace("%%", "%"));
+        auto* series = new QBarSeries;
+        auto* set = new QBarSet(tr("best % change"));
+        QStringList subjects;
+        double lo = -40, hi = 30;
+        for (auto* a : order) {
+            *set << a->bestChange;
+            subjects << QString::fromStdString(a->subject) + " " + QString::fromStdString(a->best);
+            lo = std::min(lo, a->bestChange - 5);
+            hi = std::max(hi, a->bestChange + 5);
+        }
+        series->append(set);
+        chart->addSeries(series);
+        waterfallBars_ = static_cast<int>(order.size());
+        auto* x = new QBarCategoryAxis;
+        x->append(subjects.isEmpty() ? QStringList{tr("no accepted results yet")} : subjects);
+        x->setLabelsAngle(-60);
+        auto* y = new QValueAxis;
+        y->setRange(lo, hi);
+        y->applyNiceNumbers();
+        y->setTitleText("%");
+        chart->addAxis(x, Qt::AlignBottom);
+        chart->addAxis(y, Qt::AlignLeft);
+        series->attachAxis(x);
+        series->attachAxis(y);
+        auto line = [&](double v, QColor c, const QString& name) {
+            auto* l = new QLineSeries;
+            l->setName(name);
+            l->append(-0.5, v);
+            l->append(std::max(0.5, waterfallBars_ - 0.5), v);
+            QPen pen(c);
+            pen.setStyle(Qt::DashLine);
+            l->setPen(pen);
+            chart->addSeries(l);
+            l->attachAxis(y);
+            auto* lx = new QValueAxis;
+            lx->setRange(-0.5, std::max(0.5, waterfallBars_ - 0.5));
+            lx->setVisible(false);
+            chart->addAxis(lx, Qt::AlignTop);
+            l->attachAxis(lx);
+        };
+        line(-30, QColor(0, 140, 70), tr("-30 % (PR)"));
+        line(20, QColor(200, 40, 40), tr("+20 % (PD)"));
+        replaceChart(waterfall_, chart);
+    }
+    // spider plot: % change over time per accepted subject
+    {
+        auto* chart = new QChart;
+        chart->setTitle(tr("Change from baseline over time (accepted reads)"));
+        chart->legend()->setVisible(d.accepted.size() <= 8);
+        double maxDay = 60, lo = -40, hi = 30;
+        spiderLines_ = 0;
+        for (const auto& a : d.accepted) {
+            auto* l = new QLineSeries;
+            l->setName(QString::fromStdString(a.subject));
+            l->append(0, 0);
+            for (const auto& [day, pct] : a.changes) {
+                l->append(day, pct);
+                maxDay = std::max(maxDay, day);
+                lo = std::min(lo, pct - 5);
+                hi = std::max(hi, pct + 5);
+            }
+            chart->addSeries(l);
+            ++spiderLines_;
+        }
+        auto* x = new QValueAxis;
+        x->setRange(0, maxDay * 1.05);
+        x->setTitleText(tr("days from baseline"));
+        x->setLabelFormat("%d");
+        auto* y = new QValueAxis;
+        y->setRange(lo, hi);
+        y->applyNiceNumbers();
+        y->setTitleText("%");
+        chart->addAxis(x, Qt::AlignBottom);
+        chart->addAxis(y, Qt::AlignLeft);
+        for (QAbstractSeries* s : chart->series()) {
+            s->attachAxis(x);
+            s->attachAxis(y);
+        }
+        replaceChart(spider_, chart);
+    }
+}
+
+// ---------------------------------------------------------------- the workstation's side
+
+namespace {
+
+/// Quarantined files waiting for a decision, by reason category (never by subject or file).
+std::map<std::string, int> quarantineCounts(const QString& folder) {
+    std::map<std::string, int> out;
+    if (folder.isEmpty() || !QDir(folder).exists()) return out;
+    QDirIterator it(folder, {"*.reason.json"}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        QFile f(it.next());
+        if (!f.open(QIODevice::ReadOnly)) continue;
+        const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
+        const QJsonArray reasons = doc.object().value("reasons").toArray();
+        const QString category = reasons.isEmpty() ? QStringLiteral("unknown") : reasons.first().toObject().value("category").toString("unknown");
+        ++out[category.toStdString()];
+    }
+    return out;
+}
+
+} // namespace
+
+QString Workstation::quarantineFolder() const {
+    if (!quarantine_.isEmpty()) return quarantine_;
+    return store_.isEmpty() ? QString() : QDir::cleanPath(QDir(store_).absoluteFilePath("../quarantine"));
+}
+
+bool Workstation::refreshDashboard(QString* why) {
+    if (!signedIn_ || signedIn_->session.role != workflow::Role::Manager || !dashboard_) {
+        if (why) *why = tr("The dashboard is the trial manager's.");
+        return false;
+    }
+    rq::Queue& q = *signedIn_->queue;
+    const rq::Session& s = signedIn_->session;
+    DashboardData d;
+    try {
+        const auto b = q.backlog(s);
+        d.timepoints = b.timepoints;
+        d.reads = b.reads;
+        d.adjudications = b.adjudications;
+        d.byReader = b.byReader;
+        d.byTimepoint = b.byTimepoint;
+        for (const auto& st : q.turnaround(s)) d.turnaround.push_back({st.name, st.count, st.medianHours, st.p90Hours});
+        for (const auto& r : q.readers(s))
+            d.readers.push_back({r.reader, r.subjects, r.signedReads, r.pendingReads, r.adjudicatedSubjects, r.chosen, r.adjudicationRate, r.selectionRate});
+        for (const auto& p : q.backlogHistory(s)) {
+            QDateTime at = QDateTime::fromString(QString::fromStdString(p.at), Qt::ISODateWithMs);
+            if (!at.isValid()) at = QDateTime::fromString(QString::fromStdString(p.at), Qt::ISODate);
+            if (at.isValid()) d.history.push_back({at, p.readsDue - p.readsSigned, p.adjudicationsOpen});
+        }
+        for (const auto& a : q.acceptedResults(s)) {
+            DashboardData::Accepted acc;
+            acc.subject = a.subject;
+            acc.best = std::string(recist::toString(a.result.best));
+            std::optional<recist::Length> base;
+            std::optional<recist::Date> baseDate;
+            bool any = false;
+            for (const auto& v : a.result.visits) {
+                if (v.baseline) {
+                    base = v.sum;
+                    baseDate = v.date;
+                    continue;
+                }
+                if (!v.sum || !base || base->um <= 0 || !v.date || !baseDate) continue;
+                const double pct = static_cast<double>(recist::percentChangeTenths(*v.sum, *base)) / 10.0;
+                acc.changes.push_back({static_cast<double>(*v.date - *baseDate), pct});
+                acc.bestChange = any ? std::min(acc.bestChange, pct) : pct;
+                any = true;
+            }
+            if (any) d.accepted.push_back(std::move(acc));
+        }
+    } catch (const std::exception& e) {
+        if (why) *why = QString::fromStdString(e.what());
+        dashboard_->setMessage(QString::fromStdString(e.what()), true);
+        return false;
+    }
+    d.quarantine = quarantineCounts(quarantineFolder());
+    dashboard_->setData(d);
+    return true;
+}
+
+bool Workstation::exportResults(const QString& folder, QString* why) {
+    if (!signedIn_ || signedIn_->session.role != workflow::Role::Manager) {
+        if (why) *why = tr("Exports are the trial manager's.");
+        return false;
+    }
+    try {
+        const int n = signedIn_->queue->exportSdtm(signedIn_->session, folder.toStdString());
+        if (dashboard_) dashboard_->setMessage(tr("%1 subjects exported to %2 (TU, TR, RS, accepted/, SUBJ, ADJ, config.json)").arg(n).arg(folder), false);
+        return true;
+    } catch (const std::exception& e) {
+        if (why) *why = QString::fromStdString(e.what());
+        if (dashboard_) dashboard_->setMessage(tr("Export failed: %1").arg(QString::fromStdString(e.what())), true);
+        return false;
+    }
+}
+
+void Workstation::showDashboard() {
+    if (!dashboard_) {
+        dashboard_ = new Dashboard;
+        centralStack_->addWidget(dashboard_);
+        connect(dashboard_, &Dashboard::refreshRequested, this, [this] { buildHome(); }); // the home list and the dashboard
+        connect(dashboard_, &Dashboard::exportRequested, this, [this] {
+            const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the SDTM export"));
+            if (!dir.isEmpty()) exportResults(dir);
+        });
+    }
+    refreshDashboard();
+    centralStack_->setCurrentWidget(dashboard_);
+}
+
+void Workstation::showImages() { centralStack_->setCurrentIndex(0); }
+
+} // namespace vg
