@@ -201,6 +201,20 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
     // the last timepoint stays on screen, signed and read only
     EXPECT_FALSE(w.readEditable());
     EXPECT_FALSE(panel->signButton()->isEnabled());
+    EXPECT_FALSE(w.findChild<QAction*>("openFolder")->isEnabled()) << "a reader reads the store only";
+
+    // the next user at the same workstation (Switch user): nothing of reader1's read stays on screen
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader2", kPassword, &why)) << why.toStdString();
+    EXPECT_EQ(w.signedInUser(), "reader2");
+    EXPECT_EQ(w.readOrdinal(), 0);
+    EXPECT_FALSE(w.current()->showsImage());
+    EXPECT_TRUE(w.current()->view()->measurements().all().empty());
+    EXPECT_EQ(panel->lesionTable()->topLevelItemCount(), 0);
+    ASSERT_TRUE(w.openFirstHomeItem());
+    waitForCurrent(w);
+    EXPECT_EQ(w.readOrdinal(), 1);
+    EXPECT_EQ(panel->lesionTable()->topLevelItemCount(), 0) << "reader2 starts from an empty baseline";
+    EXPECT_TRUE(w.current()->view()->measurements().all().empty());
 }
 
 TEST(ViewerReadingGui, AReaderSeesOnlyTheirOwnReadInOrderAndNobodyElsesSubject) {

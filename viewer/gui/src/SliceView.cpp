@@ -798,6 +798,9 @@ void SliceView::volumeComplete() {
 void SliceView::clearVolume() {
     d->volume.reset();
     d->complete = false;
+    d->measures = vc::MeasurementSet(); // no image, no calipers: nothing of a read outlives its images
+    d->selected = 0;
+    d->grip = Impl::Grip::None;
     d->cursorText.clear();
     requestRender();
 }

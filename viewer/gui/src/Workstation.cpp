@@ -367,7 +367,24 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
 
 Workstation::~Workstation() = default;
 
+void Workstation::signOut() {
+    endRead();
+    adjudication_.reset();
+    signedIn_.reset();
+    for (QDockWidget* d : {homeDock_, readDock_, adjDock_})
+        if (d) d->hide();
+    if (adjPanel_) adjPanel_->clear();
+    showImages();
+    subject_.reset();
+    for (ViewerPane* p : {prior_, current_}) p->setSubject(nullptr, -1);
+    if (!store_.isEmpty()) openStore(store_); // the Trial list in full again (a reader's was trimmed)
+    if (QAction* open = findChild<QAction*>("openFolder")) open->setEnabled(true);
+    setWindowTitle(tr("ReLUTH central review workstation"));
+}
+
 bool Workstation::signIn(const QString& database, const QString& user, const QString& password, QString* why) {
+    if (signedIn_) signOut();
+    database_ = database;
     try {
         auto queue = std::make_unique<rq::Queue>(rq::Database::open(database.toStdString()));
         const rq::Session session = queue->login(user.toStdString(), password.toStdString());
@@ -379,6 +396,10 @@ bool Workstation::signIn(const QString& database, const QString& user, const QSt
         if (why) *why = tr("Cannot open the reading queue %1: %2").arg(database, QString::fromStdString(e.what()));
         return false;
     }
+    // readers and adjudicators read the trial's de-identified store, nothing else
+    if (QAction* open = findChild<QAction*>("openFolder"))
+        open->setEnabled(signedIn_->session.role != workflow::Role::Reader && signedIn_->session.role != workflow::Role::Adjudicator);
+    if (QAction* sw = findChild<QAction*>("switchUser")) sw->setVisible(true);
     buildHome();
     return true;
 }
@@ -515,7 +536,9 @@ void Workstation::buildActions() {
     bar->setObjectName("view");
     bar->setMovable(false);
     QAction* open = bar->addAction(tr("Open folder…"));
+    open->setObjectName("openFolder");
     open->setShortcut(QKeySequence::Open);
+    open->setToolTip(tr("Any folder of DICOM files (not for readers and adjudicators: they read the trial's de-identified store only)"));
     connect(open, &QAction::triggered, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder of DICOM files"));
         if (!dir.isEmpty()) openFolder(dir);
@@ -606,7 +629,27 @@ void Workstation::buildActions() {
                                     "<b>Planes</b>: A axial, C coronal, S sagittal.</p>"
                                     "<p>While <b>Link</b> (L) is on, both sides follow each other by patient position and window; "
                                     "turn it off to move one side alone - linking again keeps the offset you set.</p>"
-                                    "<p>The pixel value under the cursor (HU) shows at the top right of each image.</p>"));
+                                    "<p>The pixel value under the cursor (HU) shows at the top right of each image.</p>"
+                                    "<p><b>Reading</b> (readers): your worklist opens your next timepoint. At the baseline choose the organ "
+                                    "(<i>Next lesion in</i>), press <b>+ Target</b> and draw across the lesion with the caliper (<b>M</b>; "
+                                    "lymph nodes: long + short axis, <b>N</b>, then drag the short axis' ends); <b>+ Non-target</b> for the "
+                                    "others. At a follow-up click each lesion: both sides jump to it; draw its caliper, or pick its answer "
+                                    "(absent, too small, not evaluable, split, merged; non-targets present/absent/progression). "
+                                    "<b>U</b> gives the selected caliper to the selected lesion; Delete and Ctrl+Z edit calipers. The panel "
+                                    "says what is missing and shows the responses with their reasons; everything is saved as you go. "
+                                    "<b>Sign timepoint</b> asks for your password and the meaning of the signature, then opens the next one.</p>"
+                                    "<p><b>Adjudicating</b>: open a subject of your list; Reader 1 is on the left, Reader 2 on the right, "
+                                    "the differences are highlighted; choose one, write why, sign.</p>"
+                                    "<p><b>Switch user</b> (toolbar) signs you out and asks who signs in next.</p>"));
+    });
+    QAction* switchUser = bar->addAction(tr("Switch user…"));
+    switchUser->setObjectName("switchUser");
+    switchUser->setToolTip(tr("Sign out and let another user sign in"));
+    switchUser->setVisible(false);
+    connect(switchUser, &QAction::triggered, this, [this] {
+        const QString db = database_;
+        signOut();
+        askSignIn(db);
     });
     singleAction_ = bar->addAction(tr("Single view"));
     singleAction_->setCheckable(true);

@@ -150,6 +150,8 @@ public:
     /// Opens the role home's first row (a reader's next read); false when there is none.
     bool openFirstHomeItem();
 
+    /// Signs the user out: their screens close, the Trial list shows the whole store again.
+    void signOut();
     /// The sign-in dialog (user and password); true once signed in, false when cancelled.
     bool askSignIn(const QString& database);
 
@@ -229,6 +231,7 @@ private:
     QString lastReport_;
 
     QString store_;
+    QString database_;
     std::unique_ptr<SignedIn> signedIn_;
     QTreeWidget* home_ = nullptr;
     QDockWidget* homeDock_ = nullptr;
