@@ -151,7 +151,8 @@ demo() {
   if [ -n "${DISPLAY:-}" ]; then
     log "starting the workstation on $out/store: sign in as reader1, reader2, adjudicator or manager" \
         "(demo password reluth-demo-1)"
-    "$BUILD/bin/reluth-workstation" --store "$out/store" --db "$db"
+    "$BUILD/bin/reluth-workstation" --store "$out/store" --db "$db" \
+      --sign-in-hint "Demo accounts: reader1, reader2 (readers), adjudicator, manager - password reluth-demo-1. Switch user (toolbar) to change."
   else
     log "no DISPLAY on this machine: running the workstation on a private Xvfb, signed in as reader1;" \
         "what it shows is saved to $out/workstation.png"

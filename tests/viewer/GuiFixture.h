@@ -8,6 +8,8 @@
 #include "../common/TempDir.h"
 
 #include <QApplication>
+#include <QPixmap>
+#include <QScreen>
 #include <QElapsedTimer>
 #include <QTest>
 #include <QWidget>
@@ -94,6 +96,14 @@ inline fs::path shotDir() {
 /// A reading queue for the phantom's store, set up with the manager's tool as the demo does:
 /// users admin, manager, reader1, reader2, adjudicator (password kPassword), the store
 /// imported, randomization dates loaded, readers assigned, every timepoint accepted at QC.
+/// What the screen shows of a window (the X server's pixels: the OpenGL views included, which
+/// QWidget::grab() leaves out), saved as shotDir()/name.
+inline void screenshot(QWidget& w, const std::string& name) {
+    for (int i = 0; i < 20; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    QTest::qWait(100);
+    w.screen()->grabWindow(w.winId()).save(QString::fromStdString((shotDir() / name).string()));
+}
+
 inline const char* const kPassword = "reading-test-1";
 struct TrialQueue {
     testutil::TempDir dir{"viewer-queue"};

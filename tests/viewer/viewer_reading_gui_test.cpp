@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <tuple>
 
 using namespace guitest;
@@ -165,7 +166,7 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
             EXPECT_TRUE(panel->resultsText().contains(QString::fromStdString(subject["timepoints"][tp]["expected"]["overall_response"].get<std::string>())));
             EXPECT_TRUE(panel->plot()->lines().join(" ").contains("-30 %"));
         }
-        w.grab().save(QString::fromStdString((shotDir() / ("reading-tp" + std::to_string(tp + 1) + ".png")).string()));
+        screenshot(w, "reading-tp" + std::to_string(tp + 1) + ".png");
         // a wrong password is refused and nothing is signed; then the right one
         QString refusal;
         EXPECT_FALSE(signWithDialog(w, "not-my-password", &refusal));
@@ -303,7 +304,9 @@ std::string payload(int timepoint, double t01, bool newLesion) {
         p["lesions"].push_back({{"id", "NT01"}, {"role", "NON-TARGET"}, {"location", "BONE"}});
     }
     if (newLesion) p["lesions"].push_back({{"id", "NEW01"}, {"role", "NEW"}, {"location", "LIVER"}});
-    p["assessments"] = {{{"id", "T01"}, {"result", std::to_string(t01)}, {"measurement", 1}}, {{"id", "NT01"}, {"result", "PRESENT"}}};
+    char mm[32];
+    std::snprintf(mm, sizeof mm, "%.1f", t01);
+    p["assessments"] = {{{"id", "T01"}, {"result", mm}, {"measurement", 1}}, {{"id", "NT01"}, {"result", "PRESENT"}}};
     if (newLesion) p["assessments"].push_back({{"id", "NEW01"}, {"result", "UNEQUIVOCAL"}});
     p["measurements"] = {{{"id", 1}, {"lesion", "T01"}, {"kind", "LONG_AXIS"}, {"series_uid", img.series}, {"sop_instance_uid", img.sop},
                           {"slice", 24}, {"a", {-60.0, -20.0, img.z}}, {"b", {-60.0 + t01, -20.0, img.z}}}};
@@ -378,7 +381,7 @@ TEST(ViewerReadingGui, AnAdjudicatorComparesTwoDiscordantReadsChoosesOneWithARat
     EXPECT_FALSE(panel->decideButton()->isEnabled());
     QTest::keyClicks(panel->findChild<QPlainTextEdit*>("rationale"), "NEW01 is a new liver lesion, unequivocal on the portal phase");
     ASSERT_TRUE(panel->decideButton()->isEnabled());
-    w.grab().save(QString::fromStdString((shotDir() / "adjudication.png").string()));
+    screenshot(w, "adjudication.png");
     std::function<void()> typeIn = [&] {
         auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
         if (!dialog || dialog->objectName() != "decideDialog") {
@@ -475,7 +478,7 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
     EXPECT_EQ(d->data().accepted[0].best, "PR");
     EXPECT_FALSE(d->data().history.empty());
     EXPECT_EQ(d->data().history.back().readsWaiting, 0);
-    w.grab().save(QString::fromStdString((shotDir() / "dashboard.png").string()));
+    screenshot(w, "dashboard.png");
     // the export button's work: the SDTM files
     testutil::TempDir out("viewer-export");
     ASSERT_TRUE(w.exportResults(QString::fromStdString(out.path().string()), &why)) << why.toStdString();

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     cli.addOption({"size", "Window size, WIDTHxHEIGHT.", "WxH"});
     cli.addOption({"db", "Reading queue to sign in to (sqlite:FILE or postgresql://...); asks for the user and password.", "URL"});
     cli.addOption({"user", "Sign in as this user (password from RELUTH_QUEUE_PASSWORD, else asked).", "NAME"});
+    cli.addOption({"sign-in-hint", "A line the sign-in dialog shows (the demo's accounts).", "TEXT"});
     cli.process(app);
 
     vg::Workstation w;
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
         }
         w.openStore(store);
     }
+    w.setSignInHint(cli.value("sign-in-hint"));
     if (cli.isSet("db")) {
         const QString db = cli.value("db");
         const QString user = cli.value("user");
@@ -72,9 +74,11 @@ int main(int argc, char** argv) {
     }
     if (cli.isSet("baseline")) w.setCompareWithBaseline(true);
     QString subject = cli.value("subject");
-    // a reader starts on their next read; otherwise the first subject's latest timepoint
-    const bool readerHome = subject.isEmpty() && w.signedInRole() == "reader" && w.openFirstHomeItem();
-    if (subject.isEmpty() && !readerHome && !w.subjects().isEmpty() && !cli.isSet("folder")) subject = w.subjects().front();
+    // a reader starts on their next read, an adjudicator on the first adjudication, a manager on
+    // the dashboard; without a role, the first subject's latest timepoint
+    const QString role = w.signedInRole();
+    const bool home = subject.isEmpty() && (role == "reader" || role == "adjudicator") && w.openFirstHomeItem();
+    if (subject.isEmpty() && !home && role != "manager" && !w.subjects().isEmpty() && !cli.isSet("folder")) subject = w.subjects().front();
     if (!subject.isEmpty() && !w.openSubject(subject, cli.isSet("timepoint") ? cli.value("timepoint").toInt() - 1 : -1)) {
         std::fprintf(stderr, "reluth-workstation: no images for subject %s\n", qPrintable(subject));
         if (cli.isSet("screenshot")) return 2;

@@ -421,6 +421,9 @@ void ReadingPanel::rebuildResults() {
     auto why = [&](const QString& what, const std::optional<recist::Response>& resp, const std::string& reason) {
         if (resp) html += QStringLiteral("%1: <b>%2</b> - %3<br>").arg(what, esc(std::string(recist::toString(*resp))), esc(reason));
     };
+    if (now.baseline)
+        html += tr("Baseline sum of diameters: <b>%1 mm</b> - the reference of every response that follows.<br>")
+                    .arg(now.sum ? QString::fromStdString(now.sum->formatMm()) : tr("none (no measured target)"));
     why(tr("Target"), now.target, now.targetReason);
     why(tr("Non-target"), now.nonTarget, now.nonTargetReason);
     if (now.newLesion) html += QStringLiteral("%1: <b>%2</b> - %3<br>").arg(tr("New lesions"), esc(std::string(recist::toString(*now.newLesion))), esc(now.newLesionReason));

@@ -438,6 +438,12 @@ bool Workstation::askSignIn(const QString& database) {
     error->setStyleSheet("color: #b00020;");
     error->setWordWrap(true);
     form->addRow(new QLabel(tr("Reading queue: %1").arg(database)));
+    if (!signInHint_.isEmpty()) {
+        auto* hint = new QLabel(signInHint_);
+        hint->setObjectName("hint");
+        hint->setWordWrap(true);
+        form->addRow(hint);
+    }
     form->addRow(tr("User"), user);
     form->addRow(tr("Password"), password);
     form->addRow(error);

@@ -150,6 +150,8 @@ public:
     /// Opens the role home's first row (a reader's next read); false when there is none.
     bool openFirstHomeItem();
 
+    /// A line the sign-in dialog shows under the queue's name (e.g. the demo's accounts).
+    void setSignInHint(const QString& hint) { signInHint_ = hint; }
     /// Signs the user out: their screens close, the Trial list shows the whole store again.
     void signOut();
     /// The sign-in dialog (user and password); true once signed in, false when cancelled.
@@ -232,6 +234,7 @@ private:
 
     QString store_;
     QString database_;
+    QString signInHint_;
     std::unique_ptr<SignedIn> signedIn_;
     QTreeWidget* home_ = nullptr;
     QDockWidget* homeDock_ = nullptr;
