@@ -469,7 +469,9 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
     // Reader 2 signs, the reading closes, the reads agree: the result is accepted and charted
     const rq::Session r2 = q.login("reader2", kPassword);
     q.sign(r2, pseudonym, 2, kPassword, "I am the author");
-    q.closeSubject(m, pseudonym, "end of imaging follow-up");
+    EXPECT_FALSE(w.closeReading(QString::fromStdString(pseudonym), "", &why)) << "a reason is required";
+    EXPECT_TRUE(why.contains("reason")) << why.toStdString();
+    ASSERT_TRUE(w.closeReading(QString::fromStdString(pseudonym), "end of imaging follow-up", &why)) << why.toStdString();
     QTest::mouseClick(d->refreshButton(), Qt::LeftButton);
     EXPECT_EQ(d->waterfallBars(), 1);
     EXPECT_EQ(d->spiderLines(), 1);
@@ -489,4 +491,57 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
     ASSERT_TRUE(r.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why));
     EXPECT_EQ(r.dashboard(), nullptr);
     EXPECT_FALSE(r.refreshDashboard());
+}
+
+TEST(ViewerReadingGui, ADraftSurvivesTheWorkstationClosingWithItsCalipers) {
+    app();
+    const TrialQueue tq;
+    const auto& lesion = phantom().truth["subjects"][0]["lesions"][0]; // T01, liver
+    const std::string store = (phantom().root() / "store").string();
+    QString why;
+    double measured = 0;
+    {
+        auto w = std::make_unique<vg::Workstation>();
+        w->resize(1600, 900);
+        shown(*w);
+        w->openStore(QString::fromStdString(store));
+        ASSERT_TRUE(w->signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
+        ASSERT_TRUE(w->openFirstHomeItem());
+        waitForCurrent(*w);
+        vg::ReadingPanel* panel = w->readingPanel();
+        panel->setOrgan("LIVER");
+        QTest::mouseClick(panel->findChild<QPushButton*>("addTarget"), Qt::LeftButton);
+        vg::SliceView& v = *w->current()->view();
+        v.fit();
+        v.zoomBy(2.0);
+        const double z = lesion["timepoints"][0]["largest_cross_section"]["z_mm"];
+        v.centreOn({lesion["center_mm"][0], lesion["center_mm"][1], z});
+        measureLesion(*w, lesion, 0);
+        ASSERT_NE(panel->model()->draft().answer("T01"), nullptr);
+        measured = std::stod(panel->model()->draft().answer("T01")->result);
+        // the workstation goes away without signing (closed, or the machine stops)
+    }
+    vg::Workstation again;
+    again.resize(1600, 900);
+    shown(again);
+    again.openStore(QString::fromStdString(store));
+    ASSERT_TRUE(again.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(again.openFirstHomeItem());
+    waitForCurrent(again);
+    vg::ReadingPanel* panel = again.readingPanel();
+    ASSERT_EQ(panel->lesionTable()->topLevelItemCount(), 1);
+    ASSERT_NE(panel->model()->draft().answer("T01"), nullptr);
+    EXPECT_NEAR(std::stod(panel->model()->draft().answer("T01")->result), measured, 1e-9);
+    // the caliper is back on its image, labelled, and still edits the lesion's value
+    const auto& calipers = again.current()->view()->measurements().all();
+    ASSERT_EQ(calipers.size(), 1u);
+    EXPECT_EQ(calipers.front().label, "T01");
+    EXPECT_TRUE(again.jumpToLesion("T01"));
+    EXPECT_NEAR(again.current()->view()->slicePosition(), lesion["timepoints"][0]["largest_cross_section"]["z_mm"].get<double>(), 2.5);
+    again.current()->view()->selectMeasurement(calipers.front().id);
+    QTest::keyClick(again.current()->view(), Qt::Key_Delete);
+    EXPECT_EQ(panel->model()->draft().answer("T01"), nullptr) << "deleting the caliper unanswers its lesion";
+    QTest::keyClick(again.current()->view(), Qt::Key_Z, Qt::ControlModifier);
+    ASSERT_NE(panel->model()->draft().answer("T01"), nullptr) << "undo brings the caliper and the value back";
+    EXPECT_NEAR(std::stod(panel->model()->draft().answer("T01")->result), measured, 1e-9);
 }

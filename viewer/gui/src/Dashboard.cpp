@@ -9,7 +9,12 @@
 #include <QChart>
 #include <QChartView>
 #include <QDateTimeAxis>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
+#include <QFormLayout>
+#include <QLineEdit>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileDialog>
@@ -89,7 +94,12 @@ Dashboard::Dashboard(QWidget* parent) : QWidget(parent) {
     export_ = new QPushButton(tr("Export SDTM…"));
     export_->setObjectName("exportSdtm");
     export_->setToolTip(tr("TU, TR, RS of both readers, the accepted reads, SUBJ, ADJ and the engine's config, to a folder"));
+    close_ = new QPushButton(tr("Close a subject's reading…"));
+    close_->setObjectName("closeReading");
+    close_->setToolTip(tr("End of imaging follow-up: the subject's adjudication triggers are evaluated once both readers "
+                          "have signed every timepoint"));
     top->addWidget(refresh_);
+    top->addWidget(close_);
     top->addWidget(export_);
     outer->addLayout(top);
     message_ = new QLabel;
@@ -98,6 +108,7 @@ Dashboard::Dashboard(QWidget* parent) : QWidget(parent) {
     outer->addWidget(message_);
     connect(export_, &QPushButton::clicked, this, [this] { emit exportRequested(); });
     connect(refresh_, &QPushButton::clicked, this, [this] { emit refreshRequested(); });
+    connect(close_, &QPushButton::clicked, this, [this] { emit closeRequested(); });
 
     auto* scroll = new QScrollArea;
     scroll->setWidgetResizable(true);
@@ -408,6 +419,53 @@ bool Workstation::refreshDashboard(QString* why) {
     return true;
 }
 
+bool Workstation::closeReading(const QString& subject, const QString& reason, QString* why) {
+    if (!signedIn_ || signedIn_->session.role != workflow::Role::Manager) {
+        if (why) *why = tr("Closing a subject's reading is the trial manager's.");
+        return false;
+    }
+    try {
+        signedIn_->queue->closeSubject(signedIn_->session, subject.toStdString(), reason.toStdString());
+    } catch (const std::exception& e) {
+        if (why) *why = QString::fromStdString(e.what());
+        if (dashboard_) dashboard_->setMessage(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), true);
+        return false;
+    }
+    buildHome(); // the counts, the home list and the charts again
+    if (dashboard_) dashboard_->setMessage(tr("%1: reading closed (%2)").arg(subject, reason), false);
+    return true;
+}
+
+bool Workstation::askCloseReading() {
+    QDialog dialog(this);
+    dialog.setObjectName("closeDialog");
+    dialog.setWindowTitle(tr("Close a subject's reading"));
+    auto* form = new QFormLayout(&dialog);
+    auto* subject = new QComboBox;
+    subject->setObjectName("closeSubject");
+    subject->addItems(subjects());
+    auto* reason = new QLineEdit(tr("end of imaging follow-up"));
+    reason->setObjectName("closeReason");
+    auto* error = new QLabel;
+    error->setStyleSheet("color: #b00020;");
+    error->setWordWrap(true);
+    form->addRow(new QLabel(tr("Once both readers have signed every timepoint, the subject's adjudication triggers\n"
+                               "(best response, progression, disease control) are evaluated.")));
+    form->addRow(tr("Subject"), subject);
+    form->addRow(tr("Reason"), reason);
+    form->addRow(error);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Close reading"));
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
+        QString why;
+        if (closeReading(subject->currentText(), reason->text(), &why)) dialog.accept();
+        else error->setText(why);
+    });
+    return dialog.exec() == QDialog::Accepted;
+}
+
 bool Workstation::exportResults(const QString& folder, QString* why) {
     if (!signedIn_ || signedIn_->session.role != workflow::Role::Manager) {
         if (why) *why = tr("Exports are the trial manager's.");
@@ -429,6 +487,7 @@ void Workstation::showDashboard() {
         dashboard_ = new Dashboard;
         centralStack_->addWidget(dashboard_);
         connect(dashboard_, &Dashboard::refreshRequested, this, [this] { buildHome(); }); // the home list and the dashboard
+        connect(dashboard_, &Dashboard::closeRequested, this, [this] { askCloseReading(); });
         connect(dashboard_, &Dashboard::exportRequested, this, [this] {
             const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the SDTM export"));
             if (!dir.isEmpty()) exportResults(dir);

@@ -65,11 +65,13 @@ public:
     int spiderLines() const { return spiderLines_; }
     QPushButton* exportButton() const { return export_; }
     QPushButton* refreshButton() const { return refresh_; }
+    QPushButton* closeButton() const { return close_; }
     void setMessage(const QString& text, bool error);
 
 signals:
     void exportRequested();
     void refreshRequested();
+    void closeRequested(); ///< end a subject's reading (end of imaging follow-up)
 
 private:
     DashboardData data_;
@@ -81,6 +83,7 @@ private:
     QChartView* spider_;
     QPushButton* export_;
     QPushButton* refresh_;
+    QPushButton* close_;
     int waterfallBars_ = 0, spiderLines_ = 0;
 };
 

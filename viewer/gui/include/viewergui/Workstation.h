@@ -187,6 +187,10 @@ public:
     bool exportResults(const QString& folder, QString* why = nullptr);
     void showDashboard();
     void showImages();
+    /// End of a subject's imaging follow-up (the manager): the per-subject adjudication triggers
+    /// are evaluated once both readers have signed every timepoint.
+    bool closeReading(const QString& subject, const QString& reason, QString* why = nullptr);
+    bool askCloseReading();
     /// The anonymizer's quarantine (default: beside the store).
     void setQuarantineFolder(const QString& folder) { quarantine_ = folder; }
     QString quarantineFolder() const;
