@@ -63,6 +63,7 @@ TEST(Charter, LoadsTheReluthCharter) {
     EXPECT_EQ(c.recist.dcrWindowDays, 28);
     EXPECT_EQ(c.reading.paradigm, "2+1");
     EXPECT_EQ(c.reading.readersPerSubject, 2);
+    EXPECT_EQ(c.reading.readTurnaroundDays, 5);
     EXPECT_TRUE(c.reading.triggers.differentBestOverallResponse);
     EXPECT_TRUE(c.blinding.hideTreatmentArm);
     EXPECT_TRUE(c.blinding.hideOtherReader);
@@ -79,6 +80,13 @@ TEST(Charter, MissingFieldIsNamed) {
     const auto f = findingsOf(reluthWith("\"dcr_window_days\": 28", "\"dcr_window_dayz\": 28"));
     EXPECT_TRUE(hasFinding(f, "recist.dcr_window_days", "missing"));
     EXPECT_TRUE(hasFinding(f, "recist.dcr_window_dayz", "unknown field"));
+}
+
+TEST(Charter, TheReadTurnaroundIsOptionalAndChecked) {
+    // a charter without it has no due dates; a bad one is named
+    EXPECT_EQ(charter::parseCharter(reluthWith("\"read_turnaround_days\": 5,", "")).reading.readTurnaroundDays, 0);
+    EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"read_turnaround_days\": 5", "\"read_turnaround_days\": 0")),
+                           "reading.read_turnaround_days", "between 1 and"));
 }
 
 TEST(Charter, WrongTypeIsNamed) {

@@ -3,6 +3,7 @@
 // assignment, reading in order, drafts and signatures, the backlog, and an intact audit trail.
 #include "Backend.h"
 #include "Fixtures.h"
+#include "readerqueue/Audit.h"
 #include "readerqueue/Queue.h"
 
 #include <gtest/gtest.h>
@@ -88,6 +89,14 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     auto w = queue->worklist(r1);
     ASSERT_EQ(w.size(), 1u);
     EXPECT_EQ(w[0].ordinal, 1);
+    // due the charter's read_turnaround_days after QC (today)
+    {
+        const std::string today = rq::utcNow().substr(0, 10);
+        recist::Date d;
+        ASSERT_TRUE(recist::Date::parse(today, d));
+        EXPECT_EQ(w[0].dueDate, d.plusDays(queue->charter().reading.readTurnaroundDays).iso());
+        EXPECT_GT(queue->charter().reading.readTurnaroundDays, 0);
+    }
     EXPECT_EQ(queue->worklist(r2).size(), 1u);
     // a reader sees only their own reads; another reader's subject is refused
     for (const auto& item : queue->worklist(outsider)) EXPECT_NE(item.subject, subject);

@@ -103,6 +103,8 @@ public:
         return v;
     }
 
+    bool has(const std::string& key) const { return m_node && m_node->contains(key) && !(*m_node)[key].is_null(); }
+
     /// Reports every key of this object that no accessor asked for.
     void rejectUnknown() {
         if (!m_node) return;
@@ -194,6 +196,7 @@ void readReading(ObjectReader o, ReadingParadigm& r) {
     o.integer("readers_per_subject", r.readersPerSubject, 1, 5);
     o.integer("adjudicators_per_subject", r.adjudicatorsPerSubject, 0, 3);
     o.boolean("read_timepoints_in_order", r.readTimepointsInOrder);
+    if (o.has("read_turnaround_days")) o.integer("read_turnaround_days", r.readTurnaroundDays, 1, kMaxDays); // optional
     ObjectReader t = o.object("adjudication_triggers");
     t.boolean("different_timepoint_response", r.triggers.differentTimepointResponse);
     t.boolean("different_best_overall_response", r.triggers.differentBestOverallResponse);

@@ -327,11 +327,17 @@ void Queue::refreshOffers(const std::string& subject) {
 std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
     require(reader, {Role::Reader}, "have a worklist");
     std::vector<ReadItem> out;
+    const int days = charter_.reading.readTurnaroundDays;
     for (const auto& r : db_->query(
-             "SELECT subject, slot, ordinal, study_date, state FROM reads "
-             "WHERE reader = ? AND state IN ('open', 'draft', 'reopen_requested') ORDER BY subject, ordinal LIMIT ?",
-             {reader.user, std::to_string(std::max(1, limit))}))
-        out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4]});
+             "SELECT r.subject, r.slot, r.ordinal, r.study_date, r.state, COALESCE(t.qc_at, '') FROM reads r "
+             "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
+             "WHERE r.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal LIMIT ?",
+             {reader.user, std::to_string(std::max(1, limit))})) {
+        std::string due;
+        recist::Date qc;
+        if (days > 0 && r[5].size() >= 10 && recist::Date::parse(r[5].substr(0, 10), qc)) due = qc.plusDays(days).iso();
+        out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4], due});
+    }
     return out;
 }
 

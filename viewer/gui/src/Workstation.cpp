@@ -10,6 +10,7 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QComboBox>
+#include <QDate>
 #include <QDir>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -490,12 +491,19 @@ void Workstation::buildHome() {
         case workflow::Role::Reader: {
             homeDock_->setWindowTitle(tr("Worklist - %1").arg(QString::fromStdString(s.user)));
             home_->setHeaderLabels({tr("Subject / timepoint / state")});
+            const QString today = QDate::currentDate().toString(Qt::ISODate);
             for (const auto& r : q.worklist(s)) {
                 const QString subject = QString::fromStdString(r.subject);
-                auto* item = new QTreeWidgetItem(home_, {tr("%1  timepoint %2  %3  %4")
+                const QString due = QString::fromStdString(r.dueDate);
+                auto* item = new QTreeWidgetItem(home_, {tr("%1  timepoint %2  %3%4")
                                                              .arg(subject)
                                                              .arg(r.ordinal)
-                                                             .arg(QString::fromStdString(r.studyDate), QString::fromStdString(r.state))});
+                                                             .arg(QString::fromStdString(r.state),
+                                                                  due.isEmpty() ? QString() : tr("  due %1").arg(due))});
+                if (!due.isEmpty() && due < today) { // overdue
+                    item->setForeground(0, QColor(176, 0, 32));
+                    item->setToolTip(0, tr("Overdue since %1").arg(due));
+                }
                 item->setData(0, Qt::UserRole, subject);
                 item->setData(0, Qt::UserRole + 1, r.ordinal);
                 if (!mine.contains(subject)) mine << subject;
