@@ -24,7 +24,9 @@ sources=("$src"/anonymizer/src/*.cpp "$src"/reader-queue/charter/src/Charter.cpp
 objs=()
 for s in "${sources[@]}"; do
   o="$build/obj/$(echo "$s" | sed "s|$src/||; s|/|_|g").o"
-  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$src/anonymizer/include" "$src/anonymizer/src" -name '*.h' -newer "$o")" ]; then
+  # rebuilt when it or any header it may include changed (a stale object with an old struct layout crashes)
+  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$src/anonymizer/include" "$src/anonymizer/src" \
+        "$src/reader-queue/charter/include" "$src/recist/include" -name '*.h' -newer "$o")" ]; then
     echo "fuzz: compiling $(basename "$s")" >&2
     clang++ "${flags[@]}" -c "$s" -o "$o"
   fi
