@@ -89,7 +89,7 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     auto w = queue->worklist(r1);
     ASSERT_EQ(w.size(), 1u);
     EXPECT_EQ(w[0].ordinal, 1);
-    // due the charter's read_turnaround_days after QC (today)
+    // due the charter's read_turnaround_days after it was offered (today)
     {
         const std::string today = rq::utcNow().substr(0, 10);
         recist::Date d;

@@ -316,7 +316,13 @@ void Queue::refreshOffers(const std::string& subject) {
         c.previousSigned = ordinal == 1 || state[{slot, ordinal - 1}] == "signed";
         const auto t = workflow::next(workflow::ReadState::Waiting, workflow::ReadEvent::Offer, c);
         if (!t.ok) continue;
-        db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?", {readStateKey(t.state), subject, r[0], r[1]});
+        // due the charter's turnaround after it becomes readable (empty when the charter sets none)
+        std::string due;
+        recist::Date today;
+        if (charter_.reading.readTurnaroundDays > 0 && recist::Date::parse(utcNow().substr(0, 10), today))
+            due = today.plusDays(charter_.reading.readTurnaroundDays).iso();
+        db_->exec("UPDATE reads SET state = ?, due_date = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
+                  {readStateKey(t.state), due, subject, r[0], r[1]});
         state[{slot, ordinal}] = readStateKey(t.state);
         record("system", "read.offer", readObject(subject, slot, ordinal), "waiting", "open");
     }
@@ -327,17 +333,11 @@ void Queue::refreshOffers(const std::string& subject) {
 std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
     require(reader, {Role::Reader}, "have a worklist");
     std::vector<ReadItem> out;
-    const int days = charter_.reading.readTurnaroundDays;
     for (const auto& r : db_->query(
-             "SELECT r.subject, r.slot, r.ordinal, r.study_date, r.state, COALESCE(t.qc_at, '') FROM reads r "
-             "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
-             "WHERE r.reader = ? AND r.state IN ('open', 'draft', 'reopen_requested') ORDER BY r.subject, r.ordinal LIMIT ?",
-             {reader.user, std::to_string(std::max(1, limit))})) {
-        std::string due;
-        recist::Date qc;
-        if (days > 0 && r[5].size() >= 10 && recist::Date::parse(r[5].substr(0, 10), qc)) due = qc.plusDays(days).iso();
-        out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4], due});
-    }
+             "SELECT subject, slot, ordinal, study_date, state, due_date FROM reads "
+             "WHERE reader = ? AND state IN ('open', 'draft', 'reopen_requested') ORDER BY subject, ordinal LIMIT ?",
+             {reader.user, std::to_string(std::max(1, limit))}))
+        out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4], r[5]});
     return out;
 }
 

@@ -67,7 +67,7 @@ struct ReadingParadigm {
     int readersPerSubject = 2;
     int adjudicatorsPerSubject = 1;
     bool readTimepointsInOrder = true;
-    int readTurnaroundDays = 0; ///< a read is due this many days after its timepoint passed QC (0: no due date)
+    int readTurnaroundDays = 0; ///< a read is due this many days after it is offered to its reader (0: no due date)
     AdjudicationTriggers triggers;
 };
 

@@ -80,7 +80,7 @@ public:
         int ordinal = 0;
         std::string studyDate;
         std::string state;
-        std::string dueDate; ///< YYYY-MM-DD: QC day + the charter's read_turnaround_days (empty: none)
+        std::string dueDate; ///< YYYY-MM-DD: the day it was offered + the charter's read_turnaround_days (empty: none)
     };
     /// The caller's own reads that are open, in draft or awaiting a reopen decision (never another
     /// reader's), first `limit` of them by subject and timepoint: what the reader's home shows.
