@@ -471,7 +471,20 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
     q.sign(r2, pseudonym, 2, kPassword, "I am the author");
     EXPECT_FALSE(w.closeReading(QString::fromStdString(pseudonym), "", &why)) << "a reason is required";
     EXPECT_TRUE(why.contains("reason")) << why.toStdString();
-    ASSERT_TRUE(w.closeReading(QString::fromStdString(pseudonym), "end of imaging follow-up", &why)) << why.toStdString();
+    // the dashboard's button: the dialog proposes the subject and the reason; OK closes the reading
+    std::function<void()> confirm = [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog || dialog->objectName() != "closeDialog") {
+            QTimer::singleShot(20, confirm);
+            return;
+        }
+        EXPECT_EQ(dialog->findChild<QComboBox*>("closeSubject")->currentText().toStdString(), pseudonym);
+        QTest::keyClick(dialog->findChild<QLineEdit*>("closeReason"), Qt::Key_Return);
+    };
+    QTimer::singleShot(0, confirm);
+    QTest::mouseClick(d->closeButton(), Qt::LeftButton);
+    ASSERT_TRUE(waitFor([&] { return QApplication::activeModalWidget() == nullptr; }));
+    EXPECT_EQ(q.backlog(m).adjudications.count("not_needed"), 1u) << "the reads agree: nothing to adjudicate";
     QTest::mouseClick(d->refreshButton(), Qt::LeftButton);
     EXPECT_EQ(d->waterfallBars(), 1);
     EXPECT_EQ(d->spiderLines(), 1);

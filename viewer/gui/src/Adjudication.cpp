@@ -1,6 +1,7 @@
 // The adjudication screen: the adjudicator's panel (both reads side by side, the discordance
 // highlighted, choice, rationale, signature) and the workstation showing the same timepoint
 // of the subject twice - Reader 1's calipers on the left, Reader 2's on the right.
+#include "Common.h"
 #include "Internal.h"
 #include "viewergui/AdjudicationPanel.h"
 #include "viewergui/SliceView.h"
@@ -10,10 +11,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDockWidget>
-#include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -286,12 +284,7 @@ void AdjudicationPanel::setCase(const QString& subject, int round, int throughOr
     auto* y = new QValueAxis;
     y->setRange(0, maxSum * 1.15);
     y->setLabelFormat("%d");
-    chart->addAxis(x, Qt::AlignBottom);
-    chart->addAxis(y, Qt::AlignLeft);
-    for (QAbstractSeries* s : chart->series()) {
-        s->attachAxis(x);
-        s->attachAxis(y);
-    }
+    attachAxes(chart, x, y);
     QChart* old = chart_->chart();
     chart_->setChart(chart);
     delete old;
@@ -435,39 +428,11 @@ bool Workstation::askDecide() {
         adjPanel_->setMessage(tr("Choose a read and write the rationale first."), true);
         return false;
     }
-    QDialog dialog(this);
-    dialog.setObjectName("decideDialog");
-    dialog.setWindowTitle(tr("Sign the adjudication of %1").arg(adjudication_->subject));
-    auto* form = new QFormLayout(&dialog);
-    form->addRow(new QLabel(tr("Accept Reader %1's read of %2.\nRationale: %3").arg(reader).arg(adjudication_->subject, rationale)));
-    auto* meaning = new QComboBox;
-    meaning->setObjectName("meaning");
-    meaning->setEditable(true);
-    meaning->addItem(tr("I am the adjudicator of this subject and accept the chosen read"));
-    auto* password = new QLineEdit;
-    password->setObjectName("decidePassword");
-    password->setEchoMode(QLineEdit::Password);
-    auto* error = new QLabel;
-    error->setObjectName("decideError");
-    error->setStyleSheet("color: #b00020;");
-    error->setWordWrap(true);
-    form->addRow(tr("Meaning of the signature"), meaning);
-    form->addRow(tr("Password (%1)").arg(signedInUser()), password);
-    form->addRow(error);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Sign"));
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
-        QString why;
-        if (decideAdjudication(reader, rationale, password->text(), meaning->currentText(), &why)) dialog.accept();
-        else {
-            error->setText(why);
-            password->clear();
-            password->setFocus();
-        }
-    });
-    return dialog.exec() == QDialog::Accepted;
+    FormDialog dialog(this, "decideDialog", tr("Sign the adjudication of %1").arg(adjudication_->subject), tr("Sign"), "decideError");
+    dialog.addText(tr("Accept Reader %1's read of %2.\nRationale: %3").arg(reader).arg(adjudication_->subject, rationale));
+    QComboBox* meaning = dialog.addMeaning({tr("I am the adjudicator of this subject and accept the chosen read")});
+    QLineEdit* password = dialog.addPassword(tr("Password (%1)").arg(signedInUser()), "decidePassword");
+    return dialog.run([&](QString* why) { return decideAdjudication(reader, rationale, password->text(), meaning->currentText(), why); });
 }
 
 } // namespace vg

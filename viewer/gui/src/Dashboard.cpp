@@ -1,5 +1,6 @@
 #include "viewergui/Dashboard.h"
 
+#include "Common.h"
 #include "Internal.h"
 #include "viewergui/Workstation.h"
 
@@ -10,14 +11,12 @@
 #include <QChartView>
 #include <QDateTimeAxis>
 #include <QComboBox>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDir>
-#include <QFormLayout>
 #include <QLineEdit>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileDialog>
+#include <QFormLayout>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -77,6 +76,15 @@ void replaceChart(QChartView* view, QChart* chart) {
 }
 
 QString n(int v) { return QString::number(v); }
+
+/// The % change axis of the waterfall and the spider plot.
+QValueAxis* percentAxis(double lo, double hi) {
+    auto* y = new QValueAxis;
+    y->setRange(lo, hi);
+    y->applyNiceNumbers();
+    y->setTitleText("%");
+    return y;
+}
 QString hours(double h) { return QString::number(h, 'f', h < 10 ? 2 : 1); }
 
 } // namespace
@@ -241,12 +249,7 @@ void Dashboard::setData(const DashboardData& d) {
         for (const auto& p : d.history) maxY = std::max({maxY, p.readsWaiting, p.adjudicationsOpen});
         y->setRange(0, maxY * 1.1);
         y->setLabelFormat("%d");
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        for (QAbstractSeries* s : chart->series()) {
-            s->attachAxis(x);
-            s->attachAxis(y);
-        }
+        attachAxes(chart, x, y);
         replaceChart(backlogChart_, chart);
     }
     // waterfall of the best % change (accepted results), largest growth first
@@ -272,10 +275,7 @@ void Dashboard::setData(const DashboardData& d) {
         auto* x = new QBarCategoryAxis;
         x->append(subjects.isEmpty() ? QStringList{tr("no accepted results yet")} : subjects);
         x->setLabelsAngle(-60);
-        auto* y = new QValueAxis;
-        y->setRange(lo, hi);
-        y->applyNiceNumbers();
-        y->setTitleText("%");
+        QValueAxis* y = percentAxis(lo, hi);
         chart->addAxis(x, Qt::AlignBottom);
         chart->addAxis(y, Qt::AlignLeft);
         series->attachAxis(x);
@@ -324,16 +324,8 @@ void Dashboard::setData(const DashboardData& d) {
         x->setRange(0, maxDay * 1.05);
         x->setTitleText(tr("days from baseline"));
         x->setLabelFormat("%d");
-        auto* y = new QValueAxis;
-        y->setRange(lo, hi);
-        y->applyNiceNumbers();
-        y->setTitleText("%");
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        for (QAbstractSeries* s : chart->series()) {
-            s->attachAxis(x);
-            s->attachAxis(y);
-        }
+        QValueAxis* y = percentAxis(lo, hi);
+        attachAxes(chart, x, y);
         replaceChart(spider_, chart);
     }
 }
@@ -437,33 +429,15 @@ bool Workstation::closeReading(const QString& subject, const QString& reason, QS
 }
 
 bool Workstation::askCloseReading() {
-    QDialog dialog(this);
-    dialog.setObjectName("closeDialog");
-    dialog.setWindowTitle(tr("Close a subject's reading"));
-    auto* form = new QFormLayout(&dialog);
+    FormDialog dialog(this, "closeDialog", tr("Close a subject's reading"), tr("Close reading"), "closeError");
+    dialog.addText(tr("Once both readers have signed every timepoint, the subject's adjudication triggers "
+                      "(best response, progression, disease control) are evaluated."));
     auto* subject = new QComboBox;
     subject->setObjectName("closeSubject");
     subject->addItems(subjects());
-    auto* reason = new QLineEdit(tr("end of imaging follow-up"));
-    reason->setObjectName("closeReason");
-    auto* error = new QLabel;
-    error->setStyleSheet("color: #b00020;");
-    error->setWordWrap(true);
-    form->addRow(new QLabel(tr("Once both readers have signed every timepoint, the subject's adjudication triggers\n"
-                               "(best response, progression, disease control) are evaluated.")));
-    form->addRow(tr("Subject"), subject);
-    form->addRow(tr("Reason"), reason);
-    form->addRow(error);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Close reading"));
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
-        QString why;
-        if (closeReading(subject->currentText(), reason->text(), &why)) dialog.accept();
-        else error->setText(why);
-    });
-    return dialog.exec() == QDialog::Accepted;
+    dialog.form()->addRow(tr("Subject"), subject);
+    QLineEdit* reason = dialog.addLine(tr("Reason"), "closeReason", tr("end of imaging follow-up"));
+    return dialog.run([&](QString* why) { return closeReading(subject->currentText(), reason->text(), why); });
 }
 
 bool Workstation::exportResults(const QString& folder, QString* why) {

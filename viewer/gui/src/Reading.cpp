@@ -1,6 +1,7 @@
 // The reading workflow of the workstation: a reader's own timepoint on the right with the
 // lesion panel, calipers that become lesion values, autosave to the reading queue, jump to a
 // lesion, and the signature that locks the timepoint and writes its TID 1500 report.
+#include "Common.h"
 #include "Internal.h"
 #include "viewergui/ReadingPanel.h"
 #include "viewergui/SliceView.h"
@@ -11,14 +12,9 @@
 #include <QAction>
 #include <QComboBox>
 #include <QDateTime>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
-#include <QFormLayout>
-#include <QLabel>
 #include <QLineEdit>
-#include <QPushButton>
 #include <QStatusBar>
 
 #include <set>
@@ -289,44 +285,16 @@ bool Workstation::signRead(const QString& password, const QString& meaning, QStr
 
 bool Workstation::askSignRead() {
     if (!reading_ || !reading_->editable) return false;
-    QDialog dialog(this);
-    dialog.setObjectName("signDialog");
-    dialog.setWindowTitle(tr("Sign %1 timepoint %2").arg(reading_->subject).arg(reading_->ordinal));
-    auto* form = new QFormLayout(&dialog);
+    FormDialog dialog(this, "signDialog", tr("Sign %1 timepoint %2").arg(reading_->subject).arg(reading_->ordinal), tr("Sign"), "signError");
     const auto& ev = reading_->model->evaluation();
     QString summary = tr("Signing locks %1 timepoint %2 (%3).").arg(reading_->subject).arg(reading_->ordinal).arg(reading_->visit);
     if (ev.result && !ev.result->visits.empty() && ev.result->visits.back().overall)
         summary += tr("\nOverall response at this timepoint: %1.").arg(QString::fromStdString(std::string(recist::toString(*ev.result->visits.back().overall))));
-    form->addRow(new QLabel(summary));
-    auto* meaning = new QComboBox;
-    meaning->setObjectName("meaning");
-    meaning->setEditable(true);
-    meaning->addItems({tr("I am the author of this read and approve its measurements and responses"),
-                       tr("I have reviewed this read and confirm it")});
-    auto* password = new QLineEdit;
-    password->setObjectName("signPassword");
-    password->setEchoMode(QLineEdit::Password);
-    auto* error = new QLabel;
-    error->setObjectName("signError");
-    error->setStyleSheet("color: #b00020;");
-    error->setWordWrap(true);
-    form->addRow(tr("Meaning of the signature"), meaning);
-    form->addRow(tr("Password (%1)").arg(signedInUser()), password);
-    form->addRow(error);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Sign"));
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
-        QString why;
-        if (signRead(password->text(), meaning->currentText(), &why)) dialog.accept();
-        else {
-            error->setText(why);
-            password->clear();
-            password->setFocus();
-        }
-    });
-    return dialog.exec() == QDialog::Accepted;
+    dialog.addText(summary);
+    QComboBox* meaning = dialog.addMeaning({tr("I am the author of this read and approve its measurements and responses"),
+                                            tr("I have reviewed this read and confirm it")});
+    QLineEdit* password = dialog.addPassword(tr("Password (%1)").arg(signedInUser()), "signPassword");
+    return dialog.run([&](QString* why) { return signRead(password->text(), meaning->currentText(), why); });
 }
 
 } // namespace vg

@@ -1,5 +1,7 @@
 #include "viewergui/ReadingPanel.h"
 
+#include "Common.h"
+
 #include "viewerreading/ReadModel.h"
 
 #include <QChart>
@@ -503,12 +505,7 @@ void SumPlot::setData(const std::vector<Point>& points, double baseline, double 
     auto* y = new QValueAxis;
     y->setRange(0, maxSum * 1.15);
     y->setLabelFormat("%d");
-    chart->addAxis(x, Qt::AlignBottom);
-    chart->addAxis(y, Qt::AlignLeft);
-    for (QAbstractSeries* s : chart->series()) {
-        s->attachAxis(x);
-        s->attachAxis(y);
-    }
+    attachAxes(chart, x, y);
     chart->legend()->markers(dots).front()->setVisible(false);
     QChart* old = view_->chart();
     view_->setChart(chart);

@@ -2,6 +2,7 @@
 
 #include "viewergui/SliceView.h"
 
+#include "Common.h"
 #include "Internal.h"
 #include "viewergui/AdjudicationPanel.h"
 #include "viewergui/ReadingPanel.h"
@@ -12,11 +13,7 @@
 #include <QComboBox>
 #include <QDate>
 #include <QDir>
-#include <QDialog>
-#include <QDialogButtonBox>
-#include <QPushButton>
 #include <QDockWidget>
-#include <QFormLayout>
 #include <QLineEdit>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -426,43 +423,13 @@ bool Workstation::openFirstHomeItem() {
 }
 
 bool Workstation::askSignIn(const QString& database) {
-    QDialog dialog(this);
-    dialog.setWindowTitle(tr("Sign in - ReLUTH central review"));
-    auto* form = new QFormLayout(&dialog);
-    auto* user = new QLineEdit;
-    user->setObjectName("user");
-    auto* password = new QLineEdit;
-    password->setObjectName("password");
-    password->setEchoMode(QLineEdit::Password);
-    auto* error = new QLabel;
-    error->setObjectName("error");
-    error->setStyleSheet("color: #b00020;");
-    error->setWordWrap(true);
-    form->addRow(new QLabel(tr("Reading queue: %1").arg(database)));
-    if (!signInHint_.isEmpty()) {
-        auto* hint = new QLabel(signInHint_);
-        hint->setObjectName("hint");
-        hint->setWordWrap(true);
-        form->addRow(hint);
-    }
-    form->addRow(tr("User"), user);
-    form->addRow(tr("Password"), password);
-    form->addRow(error);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Sign in"));
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
-        QString why;
-        if (signIn(database, user->text(), password->text(), &why)) {
-            dialog.accept();
-        } else {
-            error->setText(why); // the queue's own words: wrong password, locked account...
-            password->clear();
-            password->setFocus();
-        }
-    });
-    return dialog.exec() == QDialog::Accepted;
+    FormDialog dialog(this, "signInDialog", tr("Sign in - ReLUTH central review"), tr("Sign in"), "error");
+    dialog.addText(tr("Reading queue: %1").arg(database));
+    if (!signInHint_.isEmpty()) dialog.addText(signInHint_);
+    QLineEdit* user = dialog.addLine(tr("User"), "user");
+    QLineEdit* password = dialog.addPassword(tr("Password"), "password");
+    // a refusal shows the queue's own words: wrong password, locked account...
+    return dialog.run([&](QString* why) { return signIn(database, user->text(), password->text(), why); });
 }
 
 void Workstation::buildHome() {
