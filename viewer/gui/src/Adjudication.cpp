@@ -304,12 +304,7 @@ bool Workstation::openAdjudication(const QString& subject, QString* why) {
     endRead();
     if (!adjPanel_) {
         adjPanel_ = new AdjudicationPanel;
-        adjDock_ = new QDockWidget(tr("Adjudication"), this);
-        adjDock_->setObjectName("adjudication");
-        adjDock_->setWidget(adjPanel_);
-        adjDock_->setFeatures(QDockWidget::DockWidgetMovable);
-        adjDock_->setMinimumWidth(480);
-        addDockWidget(Qt::RightDockWidgetArea, adjDock_);
+        adjDock_ = addPanel(tr("Adjudication"), "adjudication", adjPanel_, Qt::RightDockWidgetArea, 480);
         connect(adjPanel_, &AdjudicationPanel::timepointChosen, this, [this](int ordinal) { showAdjudicationTimepoint(ordinal); });
         connect(adjPanel_, &AdjudicationPanel::decideRequested, this, [this] { askDecide(); });
     }

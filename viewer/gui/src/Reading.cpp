@@ -42,12 +42,7 @@ void Workstation::startRead(const QString& subject, int ordinal) {
     if (!signedIn_ || signedIn_->session.role != workflow::Role::Reader) return;
     if (!panel_) {
         panel_ = new ReadingPanel;
-        readDock_ = new QDockWidget(tr("Lesions and response"), this);
-        readDock_->setObjectName("reading");
-        readDock_->setWidget(panel_);
-        readDock_->setFeatures(QDockWidget::DockWidgetMovable);
-        readDock_->setMinimumWidth(470);
-        addDockWidget(Qt::RightDockWidgetArea, readDock_);
+        readDock_ = addPanel(tr("Lesions and response"), "reading", panel_, Qt::RightDockWidgetArea, 470);
         connect(panel_, &ReadingPanel::edited, this, [this] {
             syncCaliperLabels();
             saveDraft();

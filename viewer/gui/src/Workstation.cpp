@@ -308,11 +308,7 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     tree_ = new QTreeWidget;
     tree_->setHeaderLabels({tr("Subject / timepoint")});
     tree_->header()->setStretchLastSection(true);
-    auto* dock = new QDockWidget(tr("Trial"), this);
-    dock->setObjectName("trial");
-    dock->setWidget(tree_);
-    dock->setFeatures(QDockWidget::DockWidgetMovable);
-    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    addPanel(tr("Trial"), "trial", tree_, Qt::LeftDockWidgetArea);
     connect(tree_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) { subjectChosen(item); });
     connect(tree_, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) { subjectChosen(item); });
 
@@ -432,15 +428,21 @@ bool Workstation::askSignIn(const QString& database) {
     return dialog.run([&](QString* why) { return signIn(database, user->text(), password->text(), why); });
 }
 
+QDockWidget* Workstation::addPanel(const QString& title, const QString& name, QWidget* panel, Qt::DockWidgetArea area, int minimumWidth) {
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(name);
+    dock->setWidget(panel);
+    dock->setFeatures(QDockWidget::DockWidgetMovable);
+    if (minimumWidth > 0) dock->setMinimumWidth(minimumWidth);
+    addDockWidget(area, dock);
+    return dock;
+}
+
 void Workstation::buildHome() {
     if (!homeDock_) {
         home_ = new QTreeWidget;
         home_->setRootIsDecorated(false);
-        homeDock_ = new QDockWidget(this);
-        homeDock_->setObjectName("home");
-        homeDock_->setWidget(home_);
-        homeDock_->setFeatures(QDockWidget::DockWidgetMovable);
-        addDockWidget(Qt::LeftDockWidgetArea, homeDock_);
+        homeDock_ = addPanel(QString(), "home", home_, Qt::LeftDockWidgetArea);
         connect(home_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) {
             const QString subject = item->data(0, Qt::UserRole).toString();
             const int ordinal = item->data(0, Qt::UserRole + 1).toInt();

@@ -216,6 +216,8 @@ private:
     void reportSkipped(const vc::Scan& scan);
 
     void buildHome();
+    /// A movable dock holding one of the role screens' panels.
+    QDockWidget* addPanel(const QString& title, const QString& name, QWidget* panel, Qt::DockWidgetArea area, int minimumWidth = 0);
     void startRead(const QString& subject, int ordinal);
     void endRead();
     void saveDraft();
