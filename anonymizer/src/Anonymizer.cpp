@@ -517,7 +517,7 @@ struct Anonymizer::Impl {
         return {"V" + std::to_string(vs.visitNumOfFollowup(n)), vs.labelOfFollowup(n)};
     }
 
-    void putTrialIdentity(DcmDataset& d, const EnrolledPatient& p, const std::string& origStudyDate) {
+    void putTrialIdentity(DcmDataset& d, const EnrolledPatient& p, const std::string& origStudyDate, const std::string& readingId) {
         const auto& trial = cfg.charter.trial;
         const auto& deid = cfg.charter.deidentification;
         d.putAndInsertString(DCM_PatientName, p.pseudonym.c_str());
@@ -528,7 +528,8 @@ struct Anonymizer::Impl {
         d.putAndInsertString(DCM_ClinicalTrialSiteID, "");   // the site is blinded
         d.putAndInsertString(DCM_ClinicalTrialSiteName, "");
         d.putAndInsertString(DCM_ClinicalTrialSubjectID, p.pseudonym.c_str());
-        d.findAndDeleteElement(DCM_ClinicalTrialSubjectReadingID);
+        // what readers see instead of the subject ID (which carries the site number)
+        d.putAndInsertString(DCM_ClinicalTrialSubjectReadingID, readingId.c_str());
         const auto [tpId, tpLabel] = timePoint(p, origStudyDate);
         d.putAndInsertString(DCM_ClinicalTrialTimePointID, tpId.c_str());
         if (!tpLabel.empty()) d.putAndInsertString(DCM_ClinicalTrialTimePointDescription, tpLabel.c_str());
@@ -745,7 +746,7 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     ctx.shiftDays = im.options.modifiedDates ? key_.dateShiftDays(patient->originalId) : 0;
     key_.noteSubject(patient->originalId, patient->pseudonym, ctx.shiftDays);
     im.walk(d, ctx);
-    im.putTrialIdentity(d, *patient, origStudyDate);
+    im.putTrialIdentity(d, *patient, origStudyDate, key_.readingId(patient->originalId));
     ff->getMetaInfo()->clear();
 
     // --- where it goes ------------------------------------------------------------------------

@@ -173,7 +173,7 @@ std::unique_ptr<KeyStore> KeyStore::openOrCreate(const fs::path& file) {
         }
         if (j.contains("subjects")) {
             for (auto& [o, s] : j["subjects"].items())
-                k->subjects_[o] = {s.value("pseudonym", ""), s.value("date_shift_days", 0)};
+                k->subjects_[o] = {s.value("pseudonym", ""), s.value("date_shift_days", 0), s.value("reading_id", "")};
         }
         return k;
     }
@@ -225,9 +225,34 @@ int KeyStore::dateShiftDays(std::string_view originalPatientId) const {
     return -static_cast<int>(1 + v % 1095); // 1 day to 3 years back, whole days
 }
 
+std::string KeyStore::readingId(const std::string& originalId) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = subjects_.find(originalId);
+    if (it != subjects_.end() && !it->second.readingId.empty()) return it->second.readingId;
+    // Crockford's base32 without I, L, O, U: nothing a reader could misread or take for a site number
+    static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    for (int attempt = 0;; ++attempt) {
+        unsigned char h[8];
+        const std::string msg = "reading-id:" + std::to_string(attempt) + ":" + originalId;
+        crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                           reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
+        std::uint64_t v = 0;
+        for (unsigned char b : h) v = (v << 8) | b;
+        std::string id = "R-";
+        for (int i = 0; i < 7; ++i, v >>= 5) id.push_back(kAlphabet[v & 31]);
+        bool taken = false;
+        for (const auto& [o, s] : subjects_) taken = taken || (o != originalId && s.readingId == id);
+        if (taken) continue;
+        subjects_[originalId].readingId = id;
+        return id;
+    }
+}
+
 void KeyStore::noteSubject(const std::string& originalId, const std::string& pseudonym, int shiftDays) {
     std::lock_guard<std::mutex> lock(mutex_);
-    subjects_[originalId] = {pseudonym, shiftDays};
+    SubjectKey& k = subjects_[originalId];
+    k.pseudonym = pseudonym;
+    k.shift = shiftDays;
 }
 
 void KeyStore::save() {
@@ -240,7 +265,7 @@ void KeyStore::save() {
     hex.pop_back();
     j["secret"] = hex;
     nlohmann::json subjects = nlohmann::json::object();
-    for (const auto& [o, s] : subjects_) subjects[o] = {{"pseudonym", s.pseudonym}, {"date_shift_days", s.shift}};
+    for (const auto& [o, s] : subjects_) subjects[o] = {{"pseudonym", s.pseudonym}, {"date_shift_days", s.shift}, {"reading_id", s.readingId}};
     j["subjects"] = subjects;
     nlohmann::json uids = nlohmann::json::object();
     for (const auto& [o, n] : uids_) uids[o] = n;

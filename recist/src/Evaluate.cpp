@@ -359,6 +359,12 @@ SubjectResult evaluate(const Read& read, const Options& options) {
         r.visits.push_back(std::move(b));
     }
 
+    // Dates in reasons: ISO, or days from the baseline scan for a blinded reader.
+    const std::optional<Date> baseDate = r.visits.front().date;
+    const bool relative = options.reasonDates == ReasonDates::DaysFromBaseline;
+    auto dayNumber = [&](const Date& d) { return baseDate ? std::to_string(d - *baseDate) : std::string("?"); };
+    auto dateText = [&](const Date& d) { return relative ? "day " + dayNumber(d) + " from baseline" : d.iso(); };
+
     // Follow-ups.
     Nadir nadir{base, {}, true};
     std::optional<Response> lastTargetNotNE;
@@ -543,7 +549,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
     if (firstPd < r.visits.size()) {
         const VisitResult& pd = r.visits[firstPd];
         r.progression = pd.date;
-        r.progressionReason = "first PD at " + visitLabel(pd.number) + (pd.date ? " (" + pd.date->iso() + ")" : "");
+        r.progressionReason = "first PD at " + visitLabel(pd.number) + (pd.date ? " (" + dateText(*pd.date) + ")" : "");
         // New lesions unequivocal at the PD visit that were recorded equivocal before it.
         const Visit* pv = nullptr;
         for (const Visit* v : visits) {
@@ -578,7 +584,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
         }
         if (earliest && (!r.progression || *earliest < *r.progression)) {
             r.progression = earliest;
-            r.progressionReason += "; dated " + earliest->iso() + ", first detection of " + which +
+            r.progressionReason += "; dated " + dateText(*earliest) + ", first detection of " + which +
                                    " recorded equivocal then confirmed (RECIST 1.1 §4.3.5)";
         }
     } else {
@@ -644,7 +650,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
             if (stableLike && meetsSdMinimum(v)) {
                 r.best = stableValue;
                 r.bestReason = std::string(toString(stableValue)) + ": " + std::string(toString(*v->overall)) + " at " +
-                               visitLabel(v->number) + ", day " + std::to_string(*days(v)) + " (" + minText +
+                               visitLabel(v->number) + ", " + (relative ? dateText(*v->date) : "day " + std::to_string(*days(v))) + " (" + minText +
                                (options.confirmationRequired && *v->overall != stableValue ? "; unconfirmed" : "") + ")";
                 decided = true;
                 break;
@@ -675,19 +681,21 @@ SubjectResult evaluate(const Read& read, const Options& options) {
         }
     }
     const std::string windowText = "day " + std::to_string(options.dcrLandmarkDays) + " +- " +
-                                   std::to_string(options.dcrWindowDays) + " (" + lo.iso() + " to " + hi.iso() + ")";
+                                   std::to_string(options.dcrWindowDays) +
+                                   (relative ? " from randomization (days " + dayNumber(lo) + " to " + dayNumber(hi) + " from baseline)"
+                                             : " (" + lo.iso() + " to " + hi.iso() + ")");
     if (r.progression && *r.progression <= (star ? *star->date : hi)) {
         r.diseaseControl = DiseaseControl::No;
-        r.diseaseControlReason = "N: progression on " + r.progression->iso() + " before the landmark " + windowText;
+        r.diseaseControlReason = "N: progression on " + dateText(*r.progression) + " before the landmark " + windowText;
     } else if (star) {
         const bool controlled = inSet(*star->overall, {Response::CR, Response::PR, Response::SD, Response::NonCRNonPD});
         r.diseaseControl = controlled ? DiseaseControl::Yes : DiseaseControl::NotEvaluable;
         r.diseaseControlReason = std::string(controlled ? "Y: " : "NE: ") + visitLabel(star->number) + " on " +
-                                 star->date->iso() + ", nearest the landmark " + windowText + ", is " +
+                                 dateText(*star->date) + ", nearest the landmark " + windowText + ", is " +
                                  std::string(toString(*star->overall));
     } else if (read.death && *read.death <= hi) {
         r.diseaseControl = DiseaseControl::No;
-        r.diseaseControlReason = "N: death on " + read.death->iso() + " without documented progression, before the end of " + windowText;
+        r.diseaseControlReason = "N: death on " + dateText(*read.death) + " without documented progression, before the end of " + windowText;
     } else {
         r.diseaseControl = DiseaseControl::NotEvaluable;
         r.diseaseControlReason = "NE: no dated assessment in the landmark window " + windowText;

@@ -68,6 +68,21 @@ inline const Phantom& phantom() {
     return ph;
 }
 
+/// The phantom subject's reading ID as the anonymizer's key records it (read from the key file,
+/// not through the queue or the workstation); fails the test when there is none.
+inline std::string readingIdOf(const std::string& pseudonym) {
+    std::ifstream in(phantom().root() / "store.key.json");
+    const nlohmann::json key = nlohmann::json::parse(in);
+    for (const auto& [original, s] : key["subjects"].items())
+        if (s.value("pseudonym", "") == pseudonym) {
+            const std::string id = s.value("reading_id", "");
+            EXPECT_FALSE(id.empty()) << pseudonym << " has no reading ID in the key";
+            return id;
+        }
+    ADD_FAILURE() << pseudonym << " is not in the key";
+    return "no reading ID";
+}
+
 inline bool waitFor(const std::function<bool()>& done, int ms = 20000) {
     QElapsedTimer t;
     t.start();

@@ -556,14 +556,17 @@ TEST(ViewerGui, AReaderSignsInAgainstTheQueueAndLandsOnTheirWorklist) {
     EXPECT_EQ(w.signedInUser(), "reader1");
     EXPECT_EQ(w.signedInRole(), "reader");
     // the worklist: the reader's own open read, the baseline first; the Trial list keeps only their subjects
+    // ...by the subject's reading ID, never its subject ID (which carries the site number)
+    const QString readingId = QString::fromStdString(readingIdOf("RELUTH-03-001"));
     const QStringList home = w.homeItems();
     ASSERT_FALSE(home.isEmpty());
-    EXPECT_TRUE(home.front().startsWith("RELUTH-03-001  timepoint 1")) << home.front().toStdString();
-    EXPECT_EQ(w.subjects(), QStringList{"RELUTH-03-001"});
+    EXPECT_TRUE(home.front().startsWith(readingId + "  timepoint 1")) << home.front().toStdString();
+    EXPECT_FALSE(home.front().contains("RELUTH")) << home.front().toStdString();
+    EXPECT_EQ(w.subjects(), QStringList{"RELUTH-03-001"}); // the tree's key, not its text
     ASSERT_TRUE(w.openFirstHomeItem());
     ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
     EXPECT_EQ(w.current()->timepoint(), 0); // the baseline: the read that is due
-    EXPECT_TRUE(w.current()->view()->overlayText().startsWith("RELUTH-03-001  V1 BASELINE"));
+    EXPECT_TRUE(w.current()->view()->overlayText().startsWith(readingId + "  V1 BASELINE")) << w.current()->view()->overlayText().toStdString();
     // nothing later is put beside the baseline, nor offered: the week-8 scan is not listed
     EXPECT_EQ(w.current()->timepointPicker()->count(), 1);
     EXPECT_FALSE(w.openSubject("RELUTH-03-001", 1) && w.current()->timepoint() == 1);

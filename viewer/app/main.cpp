@@ -12,6 +12,8 @@
 #include <QComboBox>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QPixmap>
 #include <QScreen>
@@ -19,11 +21,8 @@
 
 #include <cstdio>
 
-int main(int argc, char** argv) {
-    vg::prepareOpenGL();
-    QApplication app(argc, argv);
-    QApplication::setApplicationName("reluth-workstation");
-    QCommandLineParser cli;
+namespace {
+void describe(QCommandLineParser& cli) {
     cli.setApplicationDescription("ReLUTH central review workstation");
     cli.addHelpOption();
     cli.addOption({"store", "De-identified study store (one folder per subject).", "DIR"});
@@ -40,6 +39,27 @@ int main(int argc, char** argv) {
     cli.addOption({"db", "Reading queue to sign in to (sqlite:FILE or postgresql://...); asks for the user and password.", "URL"});
     cli.addOption({"user", "Sign in as this user (password from RELUTH_QUEUE_PASSWORD, else asked).", "NAME"});
     cli.addOption({"sign-in-hint", "A line the sign-in dialog shows (the demo's accounts).", "TEXT"});
+}
+} // namespace
+
+int main(int argc, char** argv) {
+    // --help and --version need no display: answered before the GUI application exists
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-?" || a == "-v" || a == "--version") {
+            QCoreApplication core(argc, argv);
+            QCoreApplication::setApplicationName("reluth-workstation");
+            QCommandLineParser cli;
+            describe(cli);
+            cli.process(core); // prints and exits
+            return 0;
+        }
+    }
+    vg::prepareOpenGL();
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("reluth-workstation");
+    QCommandLineParser cli;
+    describe(cli);
     cli.process(app);
 
     vg::Workstation w;
@@ -58,8 +78,13 @@ int main(int argc, char** argv) {
         w.openStore(store);
     }
     w.setSignInHint(cli.value("sign-in-hint"));
-    if (cli.isSet("db")) {
-        const QString db = cli.value("db");
+    // a trial's store has its reading queue beside it (the demo's layout): the workstation then
+    // shows nothing of the trial until someone signs in
+    QString db = cli.value("db");
+    if (db.isEmpty() && !store.isEmpty() && QFileInfo::exists(QDir(store).absoluteFilePath("../queue.db")))
+        db = "sqlite:" + QDir::cleanPath(QDir(store).absoluteFilePath("../queue.db"));
+    if (!db.isEmpty()) {
+        w.setQueue(db);
         const QString user = cli.value("user");
         const QByteArray password = qgetenv("RELUTH_QUEUE_PASSWORD");
         QString why;

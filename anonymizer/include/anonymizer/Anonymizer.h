@@ -58,6 +58,11 @@ public:
     std::string remapUid(std::string_view uid);
     /// Whole days to add to every date of the subject (negative), from the keyed hash.
     int dateShiftDays(std::string_view originalPatientId) const;
+    /// The subject's Clinical Trial Subject Reading ID (0012,0042): what readers and adjudicators
+    /// see instead of the subject ID, which carries the site. "R-" and 7 letters/digits from the
+    /// keyed hash of the original ID (unpredictable without the key's secret, the same on every
+    /// run and receive node), unique within the key; recorded in the key with the pseudonym.
+    std::string readingId(const std::string& originalId);
     void noteSubject(const std::string& originalId, const std::string& pseudonym, int shiftDays);
     /// Writes the key file atomically (merging what it already held).
     void save();
@@ -69,7 +74,7 @@ private:
     std::string secret_;
     std::mutex mutex_;
     std::map<std::string, std::string> uids_;
-    struct SubjectKey { std::string pseudonym; int shift = 0; };
+    struct SubjectKey { std::string pseudonym; int shift = 0; std::string readingId; };
     std::map<std::string, SubjectKey> subjects_;
 };
 

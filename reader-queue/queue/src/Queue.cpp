@@ -4,6 +4,8 @@
 
 #include <sodium.h>
 
+#include <dcmtk/dcmdata/dctk.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -20,6 +22,39 @@ namespace fs = std::filesystem;
 using workflow::Role;
 
 namespace {
+
+/// The Clinical Trial Subject Reading ID (0012,0042) the anonymizer wrote into a subject's files
+/// (the first file that has one), empty when none does.
+std::string readingIdInFiles(const fs::path& subjectFolder) {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(subjectFolder, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        DcmFileFormat f;
+        if (f.loadFile(it->path().c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect).bad()) continue;
+        OFString v;
+        if (f.getDataset()->findAndGetOFStringArray(DCM_ClinicalTrialSubjectReadingID, v).good() && !v.empty()) {
+            std::string id(v.c_str());
+            while (!id.empty() && id.back() == ' ') id.pop_back();
+            if (!id.empty()) return id;
+        }
+    }
+    return {};
+}
+
+/// The reading ID from the files, or a random one (a store written before the anonymizer wrote
+/// them); never one another subject already has.
+std::string uniqueReadingId(rq::Database& db, std::string id) {
+    static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    auto taken = [&](const std::string& x) { return x.empty() || !db.query("SELECT pseudonym FROM subjects WHERE reading_id = ?", {x}).empty(); };
+    while (taken(id)) {
+        unsigned char b[7];
+        randombytes_buf(b, sizeof b);
+        id = "Q-";
+        for (unsigned char c : b) id.push_back(kAlphabet[c & 31]);
+    }
+    return id;
+}
+
 
 constexpr int kMaxFailedLogins = 5;
 
@@ -191,9 +226,13 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store)
             byDate[n.substr(0, 8)].push_back(e.path());
         }
         db_->write([&] {
-            if (db_->query("SELECT pseudonym FROM subjects WHERE pseudonym = ?", {pseudonym}).empty()) {
-                db_->exec("INSERT INTO subjects (pseudonym, registered_at) VALUES (?, ?)", {pseudonym, utcNow()});
+            const auto knownSubject = db_->query("SELECT reading_id FROM subjects WHERE pseudonym = ?", {pseudonym});
+            if (knownSubject.empty()) {
+                db_->exec("INSERT INTO subjects (pseudonym, registered_at, reading_id) VALUES (?, ?, ?)",
+                          {pseudonym, utcNow(), uniqueReadingId(*db_, readingIdInFiles(s))});
                 ++result.subjects;
+            } else if (knownSubject[0][0].empty()) { // registered before reading IDs existed
+                db_->exec("UPDATE subjects SET reading_id = ? WHERE pseudonym = ?", {uniqueReadingId(*db_, readingIdInFiles(s)), pseudonym});
             }
             const auto known = db_->query("SELECT ordinal, study_date FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym});
             std::map<std::string, int> ordinalOfDate;
@@ -329,6 +368,24 @@ void Queue::refreshOffers(const std::string& subject) {
 }
 
 // reading -----------------------------------------------------------------------------------------
+
+std::map<std::string, std::string> Queue::readingIds(const Session& who) {
+    std::vector<std::vector<std::string>> rows;
+    switch (who.role) {
+    case Role::Reader:
+        rows = db_->query("SELECT s.pseudonym, s.reading_id FROM subjects s JOIN assignments a ON a.subject = s.pseudonym WHERE a.reader = ?",
+                          {who.user});
+        break;
+    case Role::Adjudicator:
+        rows = db_->query("SELECT DISTINCT s.pseudonym, s.reading_id FROM subjects s JOIN adjudications j ON j.subject = s.pseudonym", {});
+        break;
+    default:
+        rows = db_->query("SELECT pseudonym, reading_id FROM subjects", {});
+    }
+    std::map<std::string, std::string> out;
+    for (const auto& r : rows) out[r[0]] = r[1];
+    return out;
+}
 
 std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
     require(reader, {Role::Reader}, "have a worklist");

@@ -280,10 +280,10 @@ std::string engineConfig(const charter::Charter& c) {
 }
 
 Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
-                        const SubjectDates& dates, const std::vector<TimepointRead>& tps) {
+                        const SubjectDates& dates, const std::vector<TimepointRead>& tps, recist::ReasonDates reasonDates) {
     Evaluation ev;
     if (dates.randomization.empty()) {
-        ev.problems.push_back({"NO_RANDOMIZATION_DATE", subject + " has no randomization date: a manager loads it (reader-queue subjects)"});
+        ev.problems.push_back({"NO_RANDOMIZATION_DATE", "the subject has no randomization date yet: the trial manager loads it (reader-queue subjects)"});
         return ev;
     }
     const Rows rows = rowsOf(c, subject, evaluator, tps, {}, ev.problems);
@@ -333,6 +333,7 @@ Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, c
         for (const recist::Finding& f : recist::validateBaseline(in.reads[0])) ev.problems.push_back({f.rule, where + f.lesionId + ": " + f.message});
         if (!ev.problems.empty()) return ev;
     }
+    in.options.reasonDates = reasonDates;
     ev.result = recist::evaluate(in.reads[0], in.options);
     return ev;
 }

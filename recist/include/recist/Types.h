@@ -70,7 +70,13 @@ enum class Response { CR, PR, SD, PD, NE, NonCRNonPD };
 std::string_view toString(Response r);
 
 /// The five keys of config.json (= the charter's recist section).
+/// How the reasons show dates: calendar dates (ISO 8601; the core lab's exports), or days from
+/// the baseline scan (what a blinded reader may see: the charter's reader-visible fields are
+/// the visit label and days from baseline, never a date).
+enum class ReasonDates { Calendar, DaysFromBaseline };
+
 struct Options {
+    ReasonDates reasonDates = ReasonDates::Calendar;
     bool confirmationRequired = false;
     int confirmationMinDays = 28;
     int sdMinDaysFromBaseline = 42;

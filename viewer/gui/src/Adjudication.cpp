@@ -296,7 +296,7 @@ void AdjudicationPanel::setCase(const QString& subject, int round, int throughOr
 
 QString Workstation::adjudicationSubject() const { return adjudication_ ? adjudication_->subject : QString(); }
 
-bool Workstation::openAdjudication(const QString& subject, QString* why) {
+bool Workstation::openAdjudication(QString subject, QString* why) {
     if (!signedIn_ || signedIn_->session.role != workflow::Role::Adjudicator) {
         if (why) *why = tr("Only an adjudicator adjudicates.");
         return false;
@@ -324,7 +324,7 @@ bool Workstation::openAdjudication(const QString& subject, QString* why) {
         state->item = q.adjudicationCase(s, subject.toStdString());
     } catch (const std::exception& e) {
         if (why) *why = QString::fromStdString(e.what());
-        statusBar()->showMessage(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
+        say(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
         return false;
     }
     const auto& c = state->item;
@@ -403,7 +403,7 @@ bool Workstation::decideAdjudication(int reader, const QString& rationale, const
         return false;
     }
     const QString subject = adjudication_->subject;
-    statusBar()->showMessage(tr("%1: Reader %2 accepted, decision signed").arg(subject).arg(reader), 15000);
+    say(tr("%1: Reader %2 accepted, decision signed").arg(subject).arg(reader), 15000);
     buildHome();
     if (adjPanel_) { // shown as decided, with the images as they are
         const auto& item = adjudication_->item.item;

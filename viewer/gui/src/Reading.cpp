@@ -37,7 +37,7 @@ void Workstation::endRead() {
     for (ViewerPane* p : {prior_, current_}) p->view()->setMeasurementsEditable(true);
 }
 
-void Workstation::startRead(const QString& subject, int ordinal) {
+void Workstation::startRead(QString subject, int ordinal) {
     endRead();
     if (!signedIn_ || signedIn_->session.role != workflow::Role::Reader) return;
     if (!panel_) {
@@ -87,12 +87,12 @@ void Workstation::startRead(const QString& subject, int ordinal) {
         state->model = std::make_shared<vr::ReadModel>(q.charter(), subject.toStdString(), own.dates, std::move(earlier), ordinal,
                                                         tp->studyDate, tp->payload);
     } catch (const std::exception& e) {
-        statusBar()->showMessage(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
+        say(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
         return;
     }
     reading_ = std::move(state);
     const QString title = tr("%1 - timepoint %2 (%3)%4")
-                              .arg(subject)
+                              .arg(shownName(subject))
                               .arg(ordinal)
                               .arg(reading_->visit, reading_->editable ? QString() : tr(" - signed"));
     panel_->setRead(reading_->model, title, reading_->editable);
@@ -266,12 +266,12 @@ bool Workstation::signRead(const QString& password, const QString& meaning, QStr
         std::string error;
         if (vr::writeMeasurementReport(in, out.toStdString(), &error)) {
             lastReport_ = out;
-            reportNote = tr("; report %1").arg(out);
+            reportNote = tr("; its DICOM report is written"); // not where: the path names the subject
         } else {
             reportNote = tr("; the DICOM report could not be written: %1").arg(QString::fromStdString(error));
         }
     }
-    statusBar()->showMessage(tr("%1 timepoint %2 signed%3").arg(subject).arg(ordinal).arg(reportNote), 15000);
+    say(tr("%1 timepoint %2 signed%3").arg(shownName(subject)).arg(ordinal).arg(reportNote), 15000);
     buildHome();
     // the reader goes on with the next timepoint of the subject, if there is one to read
     openSubject(subject, ordinal); // 0-based index of the next timepoint
@@ -280,11 +280,29 @@ bool Workstation::signRead(const QString& password, const QString& meaning, QStr
 
 bool Workstation::askSignRead() {
     if (!reading_ || !reading_->editable) return false;
-    FormDialog dialog(this, "signDialog", tr("Sign %1 timepoint %2").arg(reading_->subject).arg(reading_->ordinal), tr("Sign"), "signError");
+    const QString who = shownName(reading_->subject);
+    FormDialog dialog(this, "signDialog", tr("Sign %1 timepoint %2").arg(who).arg(reading_->ordinal), tr("Sign"), "signError");
     const auto& ev = reading_->model->evaluation();
-    QString summary = tr("Signing locks %1 timepoint %2 (%3).").arg(reading_->subject).arg(reading_->ordinal).arg(reading_->visit);
-    if (ev.result && !ev.result->visits.empty() && ev.result->visits.back().overall)
-        summary += tr("\nOverall response at this timepoint: %1.").arg(QString::fromStdString(std::string(recist::toString(*ev.result->visits.back().overall))));
+    // what is being signed, as the adjudicator's dialog says it: the lesions and the responses
+    QString summary = tr("Signing locks %1 timepoint %2 (%3).").arg(who).arg(reading_->ordinal).arg(reading_->visit);
+    int targets = 0, nonTargets = 0, newLesions = 0;
+    for (const auto& l : reading_->model->lesions()) {
+        targets += l.role == "TARGET";
+        nonTargets += l.role == "NON-TARGET";
+        newLesions += l.role == "NEW";
+    }
+    summary += tr("\nLesions: %1 target, %2 non-target, %3 new.").arg(targets).arg(nonTargets).arg(newLesions);
+    if (ev.result && !ev.result->visits.empty()) {
+        const recist::VisitResult& now = ev.result->visits.back();
+        if (now.sum) summary += tr("\nSum of diameters: %1 mm.").arg(QString::fromStdString(now.sum->formatMm()));
+        auto part = [](const char* what, const std::optional<recist::Response>& r) {
+            return r ? QStringLiteral("%1 %2").arg(QString::fromLatin1(what), QString::fromStdString(std::string(recist::toString(*r)))) : QString();
+        };
+        QStringList parts;
+        for (const QString& p : {part("target", now.target), part("non-target", now.nonTarget), part("overall", now.overall)})
+            if (!p.isEmpty()) parts << p;
+        if (!parts.isEmpty()) summary += tr("\nResponses at this timepoint: %1.").arg(parts.join(", "));
+    }
     dialog.addText(summary);
     QComboBox* meaning = dialog.addMeaning({tr("I am the author of this read and approve its measurements and responses"),
                                             tr("I have reviewed this read and confirm it")});

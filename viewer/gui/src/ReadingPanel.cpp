@@ -374,7 +374,8 @@ void ReadingPanel::rebuildResults() {
         problems_->setText(tr("<span style='color:#1b5e20'><b>Complete:</b> ready to sign.</span>"));
     } else {
         QString html = tr("<span style='color:#b00020'><b>Before this timepoint can be signed:</b></span><ul style='margin:0'>");
-        for (const auto& p : ev.problems) html += QStringLiteral("<li><b>%1</b> %2</li>").arg(esc(p.rule), esc(p.message));
+        // the rule's words, not its code (the codes are for the core lab's exports and the audit)
+        for (const auto& p : ev.problems) html += QStringLiteral("<li>%1</li>").arg(esc(p.message));
         problems_->setText(html + "</ul>");
     }
     sign_->setEnabled(editable_ && model_->signable());
@@ -387,6 +388,11 @@ void ReadingPanel::rebuildResults() {
         return;
     }
     const recist::SubjectResult& r = *ev.result;
+    // a reason that begins with the value it explains ("SD: SD at ...") is shown without the repetition
+    auto reasonOf = [](const std::string& value, const std::string& reason) {
+        const std::string prefix = value + ": ";
+        return reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason;
+    };
     QString html = tr("<table cellspacing='0' cellpadding='2' border='1' style='border-collapse:collapse'>"
                       "<tr><th>Visit</th><th>Sum mm</th><th>vs base</th><th>vs nadir</th><th>Target</th><th>Non-target</th>"
                       "<th>New</th><th>Overall</th></tr>");
@@ -421,7 +427,10 @@ void ReadingPanel::rebuildResults() {
     const recist::VisitResult& now = r.visits.back();
     html += QStringLiteral("<p><b>%1</b><br>").arg(tr("This timepoint"));
     auto why = [&](const QString& what, const std::optional<recist::Response>& resp, const std::string& reason) {
-        if (resp) html += QStringLiteral("%1: <b>%2</b> - %3<br>").arg(what, esc(std::string(recist::toString(*resp))), esc(reason));
+        if (resp) {
+            const std::string value(recist::toString(*resp));
+            html += QStringLiteral("%1: <b>%2</b> - %3<br>").arg(what, esc(value), esc(reasonOf(value, reason)));
+        }
     };
     if (now.baseline)
         html += tr("Baseline sum of diameters: <b>%1 mm</b> - the reference of every response that follows.<br>")
@@ -430,10 +439,14 @@ void ReadingPanel::rebuildResults() {
     why(tr("Non-target"), now.nonTarget, now.nonTargetReason);
     if (now.newLesion) html += QStringLiteral("%1: <b>%2</b> - %3<br>").arg(tr("New lesions"), esc(std::string(recist::toString(*now.newLesion))), esc(now.newLesionReason));
     why(tr("Overall"), now.overall, now.overallReason);
+    // the reader sees days from baseline, never a date (the charter's reader-visible fields)
+    const QString progression = !r.progression ? tr("none")
+                                : baseDate     ? tr("day %1 from baseline").arg(*r.progression - *baseDate)
+                                               : tr("yes");
+    const std::string best(recist::toString(r.best)), control(recist::toString(r.diseaseControl));
     html += QStringLiteral("</p><p><b>%1</b> %2 - %3<br><b>%4</b> %5 - %6<br><b>%7</b> %8 - %9</p>")
-                .arg(tr("Best overall response:"), esc(std::string(recist::toString(r.best))), esc(r.bestReason), tr("Progression:"),
-                     r.progression ? esc(r.progression->iso()) : tr("none"), esc(r.progressionReason), tr("Disease control at 6 months:"),
-                     esc(std::string(recist::toString(r.diseaseControl))), esc(r.diseaseControlReason));
+                .arg(tr("Best overall response:"), esc(best), esc(reasonOf(best, r.bestReason)), tr("Progression:"), progression,
+                     esc(r.progressionReason), tr("Disease control at 6 months:"), esc(control), esc(reasonOf(control, r.diseaseControlReason)));
     results_->setText(html);
     // nadir for the +20 % line: the smallest sum before the timepoint being read
     double nadirBefore = 0;

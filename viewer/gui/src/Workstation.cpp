@@ -191,6 +191,18 @@ void ViewerPane::fillSeries(int t) {
     filling_ = false;
 }
 
+void ViewerPane::clear(const QString& message) {
+    stopLoad();
+    subject_.reset();
+    filling_ = true;
+    timepointBox_->clear();
+    seriesBox_->clear();
+    filling_ = false;
+    view_->clearVolume();
+    slider_->setEnabled(false);
+    showMessage(message);
+}
+
 void ViewerPane::setSubject(std::shared_ptr<const Subject> subject, int t) {
     subject_ = std::move(subject);
     filling_ = true;
@@ -218,7 +230,7 @@ void ViewerPane::showSeries(int t, int s) {
         emit loaded();
         return;
     }
-    showSeries(tp.series[static_cast<std::size_t>(s)], subject_->pseudonym + "  " + tp.label());
+    showSeries(tp.series[static_cast<std::size_t>(s)], (subject_->shownAs.isEmpty() ? subject_->pseudonym : subject_->shownAs) + "  " + tp.label());
 }
 
 void ViewerPane::showSeries(const vc::Series& series, const QString& caption) {
@@ -365,15 +377,31 @@ void Workstation::signOut() {
     endRead();
     adjudication_.reset();
     signedIn_.reset();
+    readingIds_.clear();
     for (QDockWidget* d : {homeDock_, readDock_, adjDock_})
         if (d) d->hide();
     if (adjPanel_) adjPanel_->clear();
     showImages();
     subject_.reset();
-    for (ViewerPane* p : {prior_, current_}) p->setSubject(nullptr, -1);
-    if (!store_.isEmpty()) openStore(store_); // the Trial list in full again (a reader's was trimmed)
-    if (QAction* open = findChild<QAction*>("openFolder")) open->setEnabled(true);
+    folderSubjects_.clear();
+    const QString why = database_.isEmpty() ? tr("No series loaded.") : tr("Signed out: nothing of the trial is shown.\nSign in (toolbar) to read.");
+    for (ViewerPane* p : {prior_, current_}) p->clear(why);
+    if (!store_.isEmpty()) openStore(store_); // the whole store again without a queue; nothing while signed out of one
+    else tree_->clear();
+    // a signed-out workstation of a trial opens nothing: no folder, no subject
+    if (QAction* open = findChild<QAction*>("openFolder")) open->setEnabled(database_.isEmpty());
+    if (QAction* sw = findChild<QAction*>("switchUser")) {
+        sw->setText(tr("Sign in…"));
+        sw->setToolTip(tr("Sign in to the reading queue"));
+        sw->setVisible(!database_.isEmpty());
+    }
     setWindowTitle(tr("ReLUTH central review workstation"));
+}
+
+void Workstation::setQueue(const QString& database) {
+    if (signedIn_ && database != database_) signOut();
+    database_ = database;
+    if (!signedIn_) signOut(); // the signed-out state of a trial's workstation
 }
 
 bool Workstation::signIn(const QString& database, const QString& user, const QString& password, QString* why) {
@@ -385,18 +413,55 @@ bool Workstation::signIn(const QString& database, const QString& user, const QSt
         signedIn_ = std::make_unique<SignedIn>(SignedIn{std::move(queue), session});
     } catch (const rq::Refused& e) {
         if (why) *why = QString::fromStdString(e.what());
+        signOut(); // refused: the workstation stays signed out, showing nothing of the trial
         return false;
     } catch (const std::exception& e) {
         if (why) *why = tr("Cannot open the reading queue %1: %2").arg(database, QString::fromStdString(e.what()));
+        signOut();
         return false;
     }
     // readers and adjudicators read the trial's de-identified store, nothing else
     if (QAction* open = findChild<QAction*>("openFolder"))
         open->setEnabled(signedIn_->session.role != workflow::Role::Reader && signedIn_->session.role != workflow::Role::Adjudicator);
-    if (QAction* sw = findChild<QAction*>("switchUser")) sw->setVisible(true);
+    if (QAction* sw = findChild<QAction*>("switchUser")) {
+        sw->setText(tr("Switch user…"));
+        sw->setToolTip(tr("Sign out and let another user sign in"));
+        sw->setVisible(true);
+    }
+    readingIds_.clear();
+    try {
+        for (const auto& [subject, id] : signedIn_->queue->readingIds(signedIn_->session))
+            readingIds_[QString::fromStdString(subject)] = QString::fromStdString(id);
+    } catch (const std::exception& e) {
+        say(tr("The reading queue refused the subjects' reading IDs: %1").arg(QString::fromStdString(e.what())), 10000);
+    }
+    for (ViewerPane* p : {prior_, current_}) p->clear(tr("No series loaded.\nChoose an item of your list."));
+    if (!store_.isEmpty()) openStore(store_); // the Trial list, now that someone may see it (trimmed to a reader's subjects below)
     buildHome();
     return true;
 }
+
+bool Workstation::blindedRole() const {
+    return signedIn_ && (signedIn_->session.role == workflow::Role::Reader || signedIn_->session.role == workflow::Role::Adjudicator);
+}
+
+QString Workstation::shownName(const QString& subject) const {
+    if (!blindedRole()) return subject;
+    const auto it = readingIds_.find(subject);
+    return it != readingIds_.end() && !it->second.isEmpty() ? it->second : tr("(subject without a reading ID)");
+}
+
+QString Workstation::blinded(QString text) const {
+    if (!blindedRole()) return text;
+    // longest first: a subject ID that is a prefix of another is replaced after it
+    std::vector<std::pair<QString, QString>> ids(readingIds_.begin(), readingIds_.end());
+    std::sort(ids.begin(), ids.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    for (const auto& [subject, id] : ids)
+        if (!subject.isEmpty()) text.replace(subject, shownName(subject));
+    return text;
+}
+
+void Workstation::say(const QString& text, int ms) { statusBar()->showMessage(blinded(text), ms); }
 
 QString Workstation::signedInUser() const { return signedIn_ ? QString::fromStdString(signedIn_->session.user) : QString(); }
 QString Workstation::signedInRole() const { return signedIn_ ? QString::fromStdString(rq::roleKey(signedIn_->session.role)) : QString(); }
@@ -404,7 +469,12 @@ QString Workstation::signedInRole() const { return signedIn_ ? QString::fromStdS
 QStringList Workstation::homeItems() const {
     QStringList out;
     if (!home_) return out;
-    for (int i = 0; i < home_->topLevelItemCount(); ++i) out << home_->topLevelItem(i)->text(0);
+    for (int i = 0; i < home_->topLevelItemCount(); ++i) {
+        QStringList columns;
+        for (int c = 0; c < home_->columnCount(); ++c)
+            if (!home_->topLevelItem(i)->text(c).isEmpty()) columns << home_->topLevelItem(i)->text(c);
+        out << columns.join("  ");
+    }
     return out;
 }
 
@@ -443,13 +513,19 @@ void Workstation::buildHome() {
         home_ = new QTreeWidget;
         home_->setRootIsDecorated(false);
         homeDock_ = addPanel(QString(), "home", home_, Qt::LeftDockWidgetArea);
-        connect(home_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) {
+        // one click opens an item (as in a PACS worklist); Enter or a double click too
+        auto open = [this](QTreeWidgetItem* item) {
             const QString subject = item->data(0, Qt::UserRole).toString();
             const int ordinal = item->data(0, Qt::UserRole + 1).toInt();
             if (subject.isEmpty()) return;
-            if (signedIn_ && signedIn_->session.role == workflow::Role::Adjudicator) openAdjudication(subject);
-            else openSubject(subject, ordinal - 1);
-        });
+            if (signedIn_ && signedIn_->session.role == workflow::Role::Adjudicator) {
+                if (!(adjudication_ && adjudication_->subject == subject)) openAdjudication(subject);
+            } else if (!(reading_ && reading_->subject == subject && reading_->ordinal == ordinal)) {
+                openSubject(subject, ordinal - 1);
+            }
+        };
+        connect(home_, &QTreeWidget::itemActivated, this, open);
+        connect(home_, &QTreeWidget::itemClicked, this, open);
     }
     home_->clear();
     rq::Queue& q = *signedIn_->queue;
@@ -459,35 +535,47 @@ void Workstation::buildHome() {
         switch (s.role) {
         case workflow::Role::Reader: {
             homeDock_->setWindowTitle(tr("Worklist - %1").arg(QString::fromStdString(s.user)));
-            home_->setHeaderLabels({tr("Subject / timepoint / state")});
-            const QString today = QDate::currentDate().toString(Qt::ISODate);
+            home_->setColumnCount(4);
+            home_->setHeaderLabels({tr("Subject"), tr("Timepoint"), tr("State"), tr("Due")});
+            const QDate today = QDate::currentDate();
             for (const auto& r : q.worklist(s)) {
                 const QString subject = QString::fromStdString(r.subject);
-                const QString due = QString::fromStdString(r.dueDate);
-                auto* item = new QTreeWidgetItem(home_, {tr("%1  timepoint %2  %3%4")
-                                                             .arg(subject)
-                                                             .arg(r.ordinal)
-                                                             .arg(QString::fromStdString(r.state),
-                                                                  due.isEmpty() ? QString() : tr("  due %1").arg(due))});
-                if (!due.isEmpty() && due < today) { // overdue
-                    item->setForeground(0, QColor(176, 0, 32));
-                    item->setToolTip(0, tr("Overdue since %1").arg(due));
+                // due in days, not as a date: a reader's screen shows no calendar date at all
+                const QDate due = QDate::fromString(QString::fromStdString(r.dueDate), Qt::ISODate);
+                const qint64 days = due.isValid() ? today.daysTo(due) : 0;
+                const QString dueText = !due.isValid() ? QString()
+                                        : days > 1    ? tr("in %1 days").arg(days)
+                                        : days == 1   ? tr("tomorrow")
+                                        : days == 0   ? tr("today")
+                                        : days == -1  ? tr("overdue 1 day")
+                                                      : tr("overdue %1 days").arg(-days);
+                QString state = QString::fromStdString(r.state);
+                state.replace('_', ' ');
+                auto* item = new QTreeWidgetItem(home_, {shownName(subject), tr("timepoint %1").arg(r.ordinal), state, dueText});
+                if (due.isValid() && days < 0) { // overdue
+                    for (int c = 0; c < 4; ++c) item->setForeground(c, QColor(176, 0, 32));
+                    item->setToolTip(3, tr("The charter's turnaround has passed"));
                 }
                 item->setData(0, Qt::UserRole, subject);
                 item->setData(0, Qt::UserRole + 1, r.ordinal);
                 if (!mine.contains(subject)) mine << subject;
             }
-            // a reader browses only the subjects they read
-            for (int i = tree_->topLevelItemCount() - 1; i >= 0; --i)
-                if (!mine.contains(tree_->topLevelItem(i)->data(0, Qt::UserRole).toString())) delete tree_->takeTopLevelItem(i);
+            // a reader browses only the subjects they read, by their reading IDs
+            for (int i = tree_->topLevelItemCount() - 1; i >= 0; --i) {
+                QTreeWidgetItem* item = tree_->topLevelItem(i);
+                const QString subject = item->data(0, Qt::UserRole).toString();
+                if (!mine.contains(subject)) delete tree_->takeTopLevelItem(i);
+                else item->setText(0, shownName(subject));
+            }
             break;
         }
         case workflow::Role::Adjudicator: {
             homeDock_->setWindowTitle(tr("Adjudications - %1").arg(QString::fromStdString(s.user)));
+            home_->setColumnCount(1);
             home_->setHeaderLabels({tr("Subject / round / state")});
             for (const auto& a : q.adjudicationQueue(s)) {
                 auto* item = new QTreeWidgetItem(home_, {tr("%1  round %2  through timepoint %3  %4")
-                                                             .arg(QString::fromStdString(a.subject))
+                                                             .arg(shownName(QString::fromStdString(a.subject)))
                                                              .arg(a.round)
                                                              .arg(a.throughOrdinal)
                                                              .arg(QString::fromStdString(a.state == "open" && a.adjudicator.empty() ? "to take" : a.state))});
@@ -499,6 +587,7 @@ void Workstation::buildHome() {
         default: {
             if (s.role == workflow::Role::Manager) showDashboard();
             homeDock_->setWindowTitle(tr("Backlog - %1").arg(QString::fromStdString(s.user)));
+            home_->setColumnCount(1);
             home_->setHeaderLabels({tr("State: count")});
             const auto b = q.backlog(s);
             for (const auto& [state, n] : b.timepoints) new QTreeWidgetItem(home_, {tr("timepoints %1: %2").arg(QString::fromStdString(state)).arg(n)});
@@ -510,6 +599,7 @@ void Workstation::buildHome() {
     } catch (const std::exception& e) {
         new QTreeWidgetItem(home_, {tr("The reading queue refused: %1").arg(QString::fromStdString(e.what()))});
     }
+    for (int c = 0; c < home_->columnCount(); ++c) home_->resizeColumnToContents(c);
     homeDock_->show();
     setWindowTitle(tr("ReLUTH central review workstation - %1 (%2)").arg(signedInUser(), signedInRole()));
 }
@@ -631,8 +721,9 @@ void Workstation::buildActions() {
     switchUser->setVisible(false);
     connect(switchUser, &QAction::triggered, this, [this] {
         const QString db = database_;
-        signOut();
-        askSignIn(db);
+        if (signedIn_) signOut();
+        // the next user's home opens by itself: a reader's next read, an adjudicator's first case
+        if (askSignIn(db)) openFirstHomeItem();
     });
     singleAction_ = bar->addAction(tr("Single view"));
     singleAction_->setCheckable(true);
@@ -645,6 +736,10 @@ void Workstation::openStore(const QString& folder) {
     store_ = folder;
     folderSubjects_.clear();
     tree_->clear();
+    if (!trialVisible()) {
+        say(tr("Signed out: sign in to see the trial"), 6000);
+        return;
+    }
     QDir dir(folder);
     for (const QString& name : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
         auto* item = new QTreeWidgetItem(tree_, {name});
@@ -653,10 +748,14 @@ void Workstation::openStore(const QString& folder) {
         item->setChildIndicatorPolicy(QTreeWidgetItem::ShowIndicator);
     }
     const int n = tree_->topLevelItemCount();
-    statusBar()->showMessage(n == 1 ? tr("1 subject in the store") : tr("%1 subjects in the store").arg(n), 4000);
+    say(n == 1 ? tr("1 subject in the store") : tr("%1 subjects in the store").arg(n), 4000);
 }
 
 void Workstation::openFolder(const QString& folder) {
+    if (!database_.isEmpty() && !signedIn_) {
+        say(tr("Signed out: sign in first"), 6000);
+        return;
+    }
     store_.clear();
     folderSubjects_.clear();
     tree_->clear();
@@ -671,10 +770,10 @@ void Workstation::openFolder(const QString& folder) {
     int unmarked = 0;
     for (const auto& subject : folderSubjects_) unmarked += !subject->deidentified;
     if (unmarked > 0)
-        statusBar()->showMessage(tr("%1 of %2 subjects in files not marked de-identified: their patient IDs are not shown").arg(unmarked).arg(folderSubjects_.size()));
+        say(tr("%1 of %2 subjects in files not marked de-identified: their patient IDs are not shown").arg(unmarked).arg(folderSubjects_.size()));
     if (folderSubjects_.size() == 1) openSubject(folderSubjects_.front()->pseudonym);
     if (folderSubjects_.empty())
-        current_->showSeries(-1, -1), statusBar()->showMessage(tr("No DICOM images in %1").arg(folder));
+        current_->showSeries(-1, -1), say(tr("No DICOM images in %1").arg(folder));
 }
 
 std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym) {
@@ -693,12 +792,16 @@ void Workstation::reportSkipped(const vc::Scan& scan) {
     if (scan.skipped.empty()) return;
     const auto& [path, why] = scan.skipped.front();
     const int n = static_cast<int>(scan.skipped.size());
-    statusBar()->showMessage((n == 1 ? tr("1 file is not shown") : tr("%1 files are not shown").arg(n)) +
-                                 tr(" - %1: %2").arg(QString::fromStdString(path), QString::fromStdString(why)),
-                             15000);
+    // a blinded reader is told why, not where: the store's paths carry the subject ID and the scan dates
+    const QString where = blindedRole() ? QString::fromStdString(std::filesystem::path(path).filename().string()) : QString::fromStdString(path);
+    say((n == 1 ? tr("1 file is not shown") : tr("%1 files are not shown").arg(n)) + tr(" - %1: %2").arg(where, QString::fromStdString(why)), 15000);
 }
 
-bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
+bool Workstation::openSubject(QString pseudonym, int timepoint) {
+    if (!trialVisible()) { // signed out of the trial's queue: nothing opens
+        say(tr("Signed out: sign in to open a subject"), 6000);
+        return false;
+    }
     const bool reader = signedIn_ && signedIn_->session.role == workflow::Role::Reader;
     // a reader's subject is shown only up to their next read: scanned again once they signed one
     auto subject = subject_ && subject_->pseudonym == pseudonym && !reader ? subject_ : loadSubject(pseudonym);
@@ -713,7 +816,7 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
                 if (tp.state != "signed") break;
             }
         } catch (const std::exception& e) {
-            statusBar()->showMessage(tr("%1: %2").arg(pseudonym, QString::fromStdString(e.what())), 8000);
+            say(tr("%1: %2").arg(pseudonym, QString::fromStdString(e.what())), 8000);
             return false;
         }
         if (allowed < subject->timepoints.size()) {
@@ -723,8 +826,18 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
         }
     }
     if (!subject || subject->timepoints.empty()) {
-        statusBar()->showMessage(tr("No images for %1").arg(pseudonym), 6000);
+        say(tr("No images for %1").arg(pseudonym), 6000);
         return false;
+    }
+    if (blindedRole()) { // the reading ID instead of the subject ID, and no scan dates
+        auto visible = std::make_shared<Subject>(*subject);
+        visible->shownAs = shownName(pseudonym);
+        for (std::size_t i = 0; i < visible->timepoints.size(); ++i) {
+            Timepoint& tp = visible->timepoints[i];
+            tp.date.clear();
+            if (tp.id.isEmpty() && tp.description.isEmpty()) tp.description = tr("timepoint %1").arg(i + 1);
+        }
+        subject = visible;
     }
     subject_ = subject;
     if (adjudication_) { // browsing leaves the adjudication (the home list opens it again)
@@ -756,7 +869,7 @@ bool Workstation::openSubject(const QString& pseudonym, int timepoint) {
     // the left side is always earlier: a baseline has nothing beside it (a later scan shown
     // while the baseline is read would tell the reader what comes next)
     prior_->setSubject(subject, t > 0 ? left : -1);
-    setWindowTitle(tr("ReLUTH central review workstation - %1").arg(pseudonym));
+    setWindowTitle(tr("ReLUTH central review workstation - %1").arg(shownName(pseudonym)));
     if (signedIn_ && signedIn_->session.role == workflow::Role::Reader) startRead(pseudonym, t + 1);
     else endRead();
     return true;

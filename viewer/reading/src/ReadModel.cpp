@@ -388,7 +388,7 @@ void ReadModel::evaluate() {
     std::vector<rq::TimepointRead> tps = earlier_;
     tps.push_back({ordinal_, studyDate_, draft_.toJson()});
     evaluation_.problems = rq::checkTimepoint(tps);
-    rq::Evaluation ev = rq::evaluateRead(charter_, subject_, "RADIOLOGIST", dates_, tps);
+    rq::Evaluation ev = rq::evaluateRead(charter_, subject_, "RADIOLOGIST", dates_, tps, recist::ReasonDates::DaysFromBaseline); // a reader sees no date
     const bool incomplete = !evaluation_.problems.empty();
     for (rq::ReadProblem& p : ev.problems) {
         if (incomplete && p.rule == "INCOMPLETE") continue; // said already, lesion by lesion

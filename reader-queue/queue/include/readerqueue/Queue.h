@@ -85,6 +85,10 @@ public:
     /// The caller's own reads that are open, in draft or awaiting a reopen decision (never another
     /// reader's), first `limit` of them by subject and timepoint: what the reader's home shows.
     std::vector<ReadItem> worklist(const Session& reader, int limit = 100);
+    /// What the caller may call each subject they see: the reading ID (0012,0042) for readers (their
+    /// own subjects) and adjudicators (subjects with an adjudication), never the subject ID; for a
+    /// manager or administrator every subject's. subject -> reading ID.
+    std::map<std::string, std::string> readingIds(const Session& who);
     void saveDraft(const Session& reader, const std::string& subject, int ordinal, const std::string& payload);
     /// Electronic signature: the password again and the meaning of the signature (21 CFR 11.50, 11.200).
     void sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,

@@ -62,8 +62,10 @@ struct Evaluation {
     std::vector<ReadProblem> problems;           ///< the engine's findings, by timepoint and lesion
 };
 /// Runs the engine on one reader's timepoints (through the last one given).
+/// reasonDates: DaysFromBaseline for what a blinded reader sees (no calendar date in any reason).
 Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
-                        const SubjectDates& dates, const std::vector<TimepointRead>& tps);
+                        const SubjectDates& dates, const std::vector<TimepointRead>& tps,
+                        recist::ReasonDates reasonDates = recist::ReasonDates::Calendar);
 
 /// The results as JSON text: per visit sums, % changes and responses with their reasons, and
 /// best response, progression date and disease control with theirs.

@@ -12,6 +12,7 @@
 #include <QWidget>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -44,6 +45,7 @@ struct Timepoint {
 
 struct Subject {
     QString pseudonym;        ///< the files' patient ID when they are de-identified, else a neutral label
+    QString shownAs;          ///< what the screen calls it when not the pseudonym (a blinded reader's reading ID)
     bool deidentified = true; ///< every file says PatientIdentityRemoved YES
     std::vector<Timepoint> timepoints; ///< in date order
 };
@@ -64,6 +66,8 @@ public:
     ~ViewerPane() override;
 
     void setSubject(std::shared_ptr<const Subject> subject, int timepoint);
+    /// Nothing loaded: the subject forgotten, the view empty, the message shown instead.
+    void clear(const QString& message);
     void showSeries(int timepoint, int series);
     /// Loads one series directly (a folder the user picked, tests).
     void showSeries(const vc::Series& series, const QString& caption);
@@ -127,7 +131,8 @@ public:
     /// Any folder of DICOM files: grouped by patient and timepoint.
     void openFolder(const QString& folder);
     /// Shows a subject's timepoint on the right and its prior (or baseline) on the left.
-    bool openSubject(const QString& pseudonym, int timepoint = -1);
+    /// By value on purpose: callers pass names held by the subject or read this call replaces.
+    bool openSubject(QString pseudonym, int timepoint = -1);
 
     ViewerPane* prior() const { return prior_; }
     ViewerPane* current() const { return current_; }
@@ -146,6 +151,11 @@ public:
     bool signIn(const QString& database, const QString& user, const QString& password, QString* why);
     QString signedInUser() const;
     QString signedInRole() const; ///< reader, adjudicator, manager, administrator; empty when nobody
+    /// What the screen calls a subject: its reading ID for a reader or an adjudicator (the
+    /// subject ID carries the site number), the subject ID for a manager.
+    QString shownName(const QString& subject) const;
+    /// A text for the screen with every subject ID the queue knows replaced by shownName().
+    QString blinded(QString text) const;
     QStringList homeItems() const; ///< the role home's rows as shown
     /// Opens the role home's first row (a reader's next read); false when there is none.
     bool openFirstHomeItem();
@@ -156,6 +166,11 @@ public:
     void signOut();
     /// The sign-in dialog (user and password); true once signed in, false when cancelled.
     bool askSignIn(const QString& database);
+    /// The reading queue this workstation belongs to: from then on nothing of the trial is
+    /// shown unless someone is signed in (the Trial list is empty, no subject opens).
+    void setQueue(const QString& database);
+    /// Whether the trial may be shown: a signed-in user, or no reading queue at all (a plain viewer).
+    bool trialVisible() const { return database_.isEmpty() || signedIn_ != nullptr; }
 
     // ---- reading (a reader's own timepoint on the right; Reading.cpp)
     ReadingPanel* readingPanel() const { return panel_; }
@@ -198,7 +213,7 @@ public:
     // ---- adjudication (Adjudication.cpp)
     AdjudicationPanel* adjudicationPanel() const { return adjPanel_; }
     /// Takes the subject's open adjudication (or shows the one held) and shows both reads.
-    bool openAdjudication(const QString& subject, QString* why = nullptr);
+    bool openAdjudication(QString subject, QString* why = nullptr);
     QString adjudicationSubject() const;
     /// The decision: Reader 1 or 2, the rationale, signed (password and meaning).
     bool decideAdjudication(int reader, const QString& rationale, const QString& password, const QString& meaning, QString* why);
@@ -216,9 +231,13 @@ private:
     void reportSkipped(const vc::Scan& scan);
 
     void buildHome();
+    /// The status bar, blinded (queue refusals name subjects by their IDs).
+    void say(const QString& text, int ms = 0);
+    bool blindedRole() const;
+    std::map<QString, QString> readingIds_; ///< subject -> reading ID, of the subjects the signed-in user sees
     /// A movable dock holding one of the role screens' panels.
     QDockWidget* addPanel(const QString& title, const QString& name, QWidget* panel, Qt::DockWidgetArea area, int minimumWidth = 0);
-    void startRead(const QString& subject, int ordinal);
+    void startRead(QString subject, int ordinal); ///< by value: callers pass reading_->subject, which endRead() frees
     void endRead();
     void saveDraft();
     void showReadCalipers(ViewerPane* pane);

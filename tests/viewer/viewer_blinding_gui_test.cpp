@@ -1,0 +1,306 @@
+// The reading screen tried as a new reader would (issue 19), under a real X server through the
+// real widgets: "Compare with baseline" (B) and the timepoint picker at a follow-up keep the
+// read (both used to pass a reference into the object the call replaced); a signed-out
+// workstation shows nothing of the trial; and every text a reader can see - labels, buttons,
+// tool tips, lists, tables, the status bar, the window and dock titles, the image overlay, the
+// plot, the signing dialog - holds no calendar date, no site number, no subject ID and no other
+// reader's name. The strings are collected from the widgets themselves (no OCR).
+#include "GuiFixture.h"
+
+#include "readerqueue/Queue.h"
+#include "viewergui/ReadingPanel.h"
+#include "viewergui/Workstation.h"
+
+#include <QAbstractButton>
+#include <QAction>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QDialog>
+#include <QDockWidget>
+#include <QGroupBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QRegularExpression>
+#include <QStatusBar>
+#include <QTableWidget>
+#include <QTextEdit>
+#include <QTimer>
+#include <QToolBar>
+#include <QTreeWidget>
+#include <QAbstractAxis>
+#include <QAbstractSeries>
+#include <QBarCategoryAxis>
+#include <QCategoryAxis>
+
+using namespace guitest;
+
+namespace {
+
+const char* const kBaseline =
+    R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"},{"id":"NT01","role":"NON-TARGET","location":"BONE"}],)"
+    R"("assessments":[{"id":"T01","result":"35"},{"id":"NT01","result":"PRESENT"}]})";
+
+/// reader1 has signed the baseline (queue API), so their worklist opens week 8.
+void signBaseline(const TrialQueue& tq, const std::string& pseudonym) {
+    rq::Queue q(rq::Database::open(tq.db));
+    const rq::Session r1 = q.login("reader1", kPassword);
+    q.saveDraft(r1, pseudonym, 1, kBaseline);
+    q.sign(r1, pseudonym, 1, kPassword, "I am the author");
+}
+
+void waitLoaded(vg::Workstation& w) {
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+}
+
+void addChart(QStringList& out, QChart* chart) {
+    if (!chart) return;
+    out << chart->title();
+    for (QAbstractAxis* a : chart->axes()) {
+        out << a->titleText();
+        if (auto* c = qobject_cast<QCategoryAxis*>(a)) out << c->categoriesLabels();
+        if (auto* b = qobject_cast<QBarCategoryAxis*>(a)) out << b->categories();
+    }
+    for (QAbstractSeries* s : chart->series()) out << s->name();
+}
+
+/// Every string a person at this window can read: each visible widget's text, tool tip and
+/// title, list and table rows (every column, with their tool tips), combo box entries, the
+/// toolbar's actions, the status bar, the image overlays and the charts.
+QStringList visibleTexts(QWidget& root) {
+    QStringList out;
+    out << root.windowTitle();
+    if (auto* mw = qobject_cast<QMainWindow*>(&root)) out << mw->statusBar()->currentMessage();
+    for (QWidget* w : root.findChildren<QWidget*>()) {
+        if (!w->isVisibleTo(&root) && w != &root) continue;
+        out << w->toolTip() << w->windowTitle() << w->statusTip();
+        if (auto* l = qobject_cast<QLabel*>(w)) out << l->text();
+        if (auto* b = qobject_cast<QAbstractButton*>(w)) out << b->text();
+        if (auto* g = qobject_cast<QGroupBox*>(w)) out << g->title();
+        if (auto* e = qobject_cast<QLineEdit*>(w)) out << e->text() << e->placeholderText();
+        if (auto* t = qobject_cast<QTextEdit*>(w)) out << t->toPlainText();
+        if (auto* c = qobject_cast<QComboBox*>(w))
+            for (int i = 0; i < c->count(); ++i) out << c->itemText(i);
+        if (auto* d = qobject_cast<QDockWidget*>(w)) out << d->windowTitle();
+        if (auto* tree = qobject_cast<QTreeWidget*>(w)) {
+            for (int c = 0; c < tree->columnCount(); ++c) out << tree->headerItem()->text(c);
+            for (QTreeWidgetItemIterator it(tree); *it; ++it)
+                for (int c = 0; c < tree->columnCount(); ++c) out << (*it)->text(c) << (*it)->toolTip(c);
+        }
+        if (auto* table = qobject_cast<QTableWidget*>(w))
+            for (int r = 0; r < table->rowCount(); ++r)
+                for (int c = 0; c < table->columnCount(); ++c)
+                    if (QTableWidgetItem* i = table->item(r, c)) out << i->text() << i->toolTip();
+        if (auto* tb = qobject_cast<QToolBar*>(w))
+            for (QAction* a : tb->actions()) out << a->text() << a->toolTip();
+        if (auto* cv = qobject_cast<QChartView*>(w)) addChart(out, cv->chart());
+        if (auto* v = qobject_cast<vg::SliceView*>(w)) out << v->overlayText();
+    }
+    out.removeAll(QString());
+    return out;
+}
+
+/// What must never reach a reader, with the text that showed it.
+QStringList blindingLeaks(const QStringList& texts, const std::string& pseudonym, const QStringList& otherNames) {
+    // calendar dates in any common spelling: 2024-07-01, 20240701, 01/07/2024, 1 Jul 2024
+    static const QRegularExpression date(R"((?<!\d)(19|20)\d\d-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?!\d)|\b\d{1,2}[/.]\d{1,2}[/.](19|20)\d\d\b|)"
+                                         R"(\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* (19|20)\d\d\b)");
+    const QString subject = QString::fromStdString(pseudonym);     // RELUTH-03-001
+    const QString site = subject.section('-', 1, 1);               // 03
+    static const QRegularExpression siteWord(R"(\bsite\b)", QRegularExpression::CaseInsensitiveOption);
+    QStringList leaks;
+    for (const QString& t : texts) {
+        QString plain = t;
+        plain.remove(QRegularExpression("<[^>]*>")); // rich text: what shows, not the markup
+        if (date.match(plain).hasMatch()) leaks << "date: " + plain;
+        if (plain.contains(subject) || plain.contains("RELUTH-" + site) || plain.contains(site + "-" + subject.section('-', 2, 2)))
+            leaks << "subject ID: " + plain;
+        if (siteWord.match(plain).hasMatch()) leaks << "site: " + plain;
+        for (const QString& n : otherNames)
+            if (plain.contains(n)) leaks << "another user (" + n + "): " + plain;
+    }
+    return leaks;
+}
+
+} // namespace
+
+TEST(ViewerBlindingGui, CompareWithBaselineAndThePickerAtAFollowUpKeepTheReadOpen) {
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    signBaseline(tq, pseudonym);
+    vg::Workstation w;
+    w.resize(1600, 950);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+    waitLoaded(w);
+    ASSERT_EQ(w.readOrdinal(), 2);
+    // B, as the reader presses it, twice (on and off): the read and the subject stay what they were
+    for (int press = 0; press < 2; ++press) {
+        w.current()->view()->setFocus();
+        QTest::keyClick(&w, Qt::Key_B);
+        waitLoaded(w);
+        EXPECT_EQ(w.readSubject().toStdString(), pseudonym) << "press " << press;
+        EXPECT_EQ(w.readOrdinal(), 2) << "press " << press;
+        EXPECT_TRUE(w.readEditable());
+        EXPECT_EQ(w.current()->timepoint(), 1);
+        EXPECT_EQ(w.prior()->timepoint(), 0);
+        EXPECT_TRUE(w.current()->showsImage());
+        EXPECT_FALSE(w.statusBar()->currentMessage().contains("not yours")) << w.statusBar()->currentMessage().toStdString();
+    }
+    // the right side's picker back to the baseline (the reader's own, signed) and forward again:
+    // startRead() used to be given the read's own subject by reference while freeing the read
+    w.current()->timepointPicker()->setCurrentIndex(0);
+    waitLoaded(w);
+    EXPECT_EQ(w.readSubject().toStdString(), pseudonym);
+    EXPECT_EQ(w.readOrdinal(), 1);
+    EXPECT_FALSE(w.readEditable()) << "the signed baseline is shown read-only";
+    w.current()->timepointPicker()->setCurrentIndex(1);
+    waitLoaded(w);
+    EXPECT_EQ(w.readSubject().toStdString(), pseudonym);
+    EXPECT_EQ(w.readOrdinal(), 2);
+    EXPECT_TRUE(w.readEditable());
+    EXPECT_TRUE(w.windowTitle().contains(QString::fromStdString(readingIdOf(pseudonym)))) << w.windowTitle().toStdString();
+}
+
+TEST(ViewerBlindingGui, ASignedOutWorkstationShowsNothingOfTheTrial) {
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    const QString subject = QString::fromStdString(pseudonym);
+    vg::Workstation w;
+    w.resize(1400, 850);
+    shown(w);
+    w.setQueue(QString::fromStdString(tq.db));
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    // nobody signed in: no subject listed, none opens, at any timepoint
+    EXPECT_TRUE(w.subjects().isEmpty());
+    for (int t : {-1, 0, 1}) EXPECT_FALSE(w.openSubject(subject, t)) << t;
+    EXPECT_FALSE(w.current()->showsImage());
+    EXPECT_FALSE(w.prior()->showsImage());
+    QAction* signIn = w.findChild<QAction*>("switchUser");
+    ASSERT_NE(signIn, nullptr);
+    EXPECT_TRUE(signIn->isVisible());
+    EXPECT_EQ(signIn->text(), "Sign in…");
+    EXPECT_FALSE(w.findChild<QAction*>("openFolder")->isEnabled());
+
+    // reader1 signs in through the toolbar's dialog: the worklist opens by itself
+    int dialogs = 0;
+    std::function<void()> answer;
+    bool cancel = false;
+    answer = [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog || dialog->objectName() != "signInDialog") {
+            QTimer::singleShot(20, answer);
+            return;
+        }
+        ++dialogs;
+        if (cancel) {
+            dialog->reject(); // Cancel
+            return;
+        }
+        QTest::keyClicks(dialog->findChild<QLineEdit*>("user"), "reader1");
+        QTest::keyClicks(dialog->findChild<QLineEdit*>("password"), kPassword);
+        QTest::keyClick(dialog->findChild<QLineEdit*>("password"), Qt::Key_Return);
+    };
+    QTimer::singleShot(0, answer);
+    signIn->trigger();
+    EXPECT_EQ(dialogs, 1);
+    ASSERT_EQ(w.signedInUser(), "reader1");
+    EXPECT_EQ(w.subjects(), QStringList{subject});
+    waitLoaded(w);
+    EXPECT_EQ(w.readOrdinal(), 1) << "the new user's worklist opened its first item by itself";
+    EXPECT_TRUE(w.current()->showsImage());
+
+    // Switch user, then Cancel: signed out, and the screen holds nothing of the trial
+    cancel = true;
+    QTimer::singleShot(0, answer);
+    signIn->trigger();
+    EXPECT_EQ(dialogs, 2);
+    EXPECT_TRUE(w.signedInUser().isEmpty());
+    EXPECT_TRUE(w.subjects().isEmpty());
+    EXPECT_FALSE(w.current()->showsImage());
+    EXPECT_FALSE(w.prior()->showsImage());
+    EXPECT_EQ(w.current()->timepointPicker()->count(), 0);
+    EXPECT_EQ(w.readOrdinal(), 0);
+    for (int t : {-1, 0, 1}) EXPECT_FALSE(w.openSubject(subject, t)) << t;
+    EXPECT_FALSE(w.current()->showsImage());
+    EXPECT_EQ(signIn->text(), "Sign in…");
+    const QStringList texts = visibleTexts(w);
+    for (const QString& t : texts) EXPECT_FALSE(t.contains("RELUTH-03") || t.contains(subject)) << t.toStdString();
+    EXPECT_TRUE(w.current()->message().contains("Signed out")) << w.current()->message().toStdString();
+    screenshot(w, "signed-out.png");
+}
+
+TEST(ViewerBlindingGui, NoTextAReaderCanSeeHoldsADateTheSiteTheSubjectIdOrAnotherReader) {
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    const QString readingId = QString::fromStdString(readingIdOf(pseudonym));
+    ASSERT_TRUE(readingId.startsWith("R-")) << readingId.toStdString();
+    signBaseline(tq, pseudonym);
+    {
+        // reader2's baseline too, so that there is another reader's work that must not show
+        rq::Queue q(rq::Database::open(tq.db));
+        const rq::Session r2 = q.login("reader2", kPassword);
+        q.saveDraft(r2, pseudonym, 1, kBaseline);
+    }
+    vg::Workstation w;
+    w.resize(1800, 1000);
+    shown(w);
+    w.setQueue(QString::fromStdString(tq.db));
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+    waitLoaded(w);
+    ASSERT_EQ(w.readOrdinal(), 2);
+    vg::ReadingPanel* panel = w.readingPanel();
+    // week 8 answered so that the engine's results (best response, progression, disease control
+    // at the landmark) and their reasons are all on screen
+    ASSERT_TRUE(panel->choose("NT01", "Present"));
+    const vc::Point3 a{-60, -20, w.current()->view()->slicePosition()}, b{-35, -20, w.current()->view()->slicePosition()};
+    panel->selectLesion("T01");
+    w.findChild<QAction*>("toolLongAxis")->setChecked(true);
+    QWindow* surface = w.current()->view()->surface();
+    QTest::mousePress(surface, Qt::LeftButton, {}, w.current()->view()->widgetPointOfPatient(a).toPoint());
+    QTest::mouseMove(surface, w.current()->view()->widgetPointOfPatient(b).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, w.current()->view()->widgetPointOfPatient(b).toPoint());
+    for (int i = 0; i < 10; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    ASSERT_TRUE(panel->resultsText().contains("Disease control")) << panel->resultsText().toStdString();
+    ASSERT_TRUE(panel->resultsText().contains("from baseline")) << "the landmark is told in days from baseline: " << panel->resultsText().toStdString();
+
+    QStringList texts = visibleTexts(w);
+    texts << panel->resultsText() << panel->problemsText();
+    // the walk reached what matters: the reading ID is shown, the panel and the overlay are in it
+    ASSERT_GT(texts.size(), 40);
+    EXPECT_TRUE(texts.join('\n').contains(readingId));
+    EXPECT_TRUE(texts.join('\n').contains("Best overall response"));
+    EXPECT_TRUE(texts.join('\n').contains("V2 WEEK 8"));
+    QStringList leaks = blindingLeaks(texts, pseudonym, {"reader2", "reader3"});
+    EXPECT_TRUE(leaks.isEmpty()) << leaks.join("\n").toStdString();
+
+    // the signing dialog says what is signed, and nothing more
+    QStringList dialogTexts;
+    std::function<void()> look = [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog || dialog->objectName() != "signDialog") {
+            QTimer::singleShot(20, look);
+            return;
+        }
+        dialogTexts = visibleTexts(*dialog);
+        dialog->reject(); // Cancel: nothing signed
+    };
+    QTimer::singleShot(0, look);
+    EXPECT_FALSE(w.askSignRead());
+    EXPECT_TRUE(w.readEditable()) << "Cancel signs nothing";
+    ASSERT_FALSE(dialogTexts.isEmpty());
+    EXPECT_TRUE(dialogTexts.join('\n').contains("Lesions: 1 target, 1 non-target")) << dialogTexts.join('\n').toStdString();
+    leaks = blindingLeaks(dialogTexts, pseudonym, {"reader2", "reader3"});
+    EXPECT_TRUE(leaks.isEmpty()) << leaks.join("\n").toStdString();
+    screenshot(w, "reader-blinded-week8.png");
+}
