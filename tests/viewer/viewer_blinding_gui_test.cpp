@@ -9,6 +9,7 @@
 
 #include "readerqueue/Queue.h"
 #include "viewergui/ReadingPanel.h"
+#include "viewerreading/ReadModel.h"
 #include "viewergui/Workstation.h"
 
 #include <QAbstractButton>
@@ -19,6 +20,7 @@
 #include <QDialog>
 #include <QDockWidget>
 #include <QGroupBox>
+#include <QPushButton>
 #include <QLabel>
 #include <QLineEdit>
 #include <QRegularExpression>
@@ -303,4 +305,124 @@ TEST(ViewerBlindingGui, NoTextAReaderCanSeeHoldsADateTheSiteTheSubjectIdOrAnothe
     leaks = blindingLeaks(dialogTexts, pseudonym, {"reader2", "reader3"});
     EXPECT_TRUE(leaks.isEmpty()) << leaks.join("\n").toStdString();
     screenshot(w, "reader-blinded-week8.png");
+}
+
+// ---------------------------------------------------------------- the reading habits of the trade
+
+TEST(ViewerHabitsGui, KeysGoToTheImagesLeftDragWindowsAndAStrayCaliperBlocksSigning) {
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    vg::Workstation w;
+    w.resize(1700, 950);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+    waitLoaded(w);
+    ASSERT_EQ(w.readOrdinal(), 1);
+    // the baseline has nothing earlier: one large view, not half the screen saying so
+    EXPECT_FALSE(w.prior()->isVisible());
+    EXPECT_TRUE(w.current()->isVisible());
+    vg::SliceView& v = *w.current()->view();
+    QWindow* surface = v.surface();
+    // no measuring tool in hand at first: a left drag windows, it draws nothing
+    EXPECT_FALSE(w.findChild<QAction*>("toolLongAxis")->isChecked());
+    EXPECT_FALSE(w.findChild<QAction*>("toolBidimensional")->isChecked());
+    const vc::WindowLevel wl0 = v.windowLevel();
+    const QPoint c(v.width() / 2, v.height() / 2);
+    QTest::mousePress(surface, Qt::LeftButton, {}, c);
+    QTest::mouseMove(surface, c + QPoint(60, 10));
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, c + QPoint(60, 10));
+    EXPECT_TRUE(v.measurements().all().empty()) << "a first left drag drew a caliper";
+    EXPECT_NE(v.windowLevel().window, wl0.window);
+
+    // + Target: the new target waits for its caliper, so the caliper is taken up by itself...
+    vg::ReadingPanel* panel = w.readingPanel();
+    panel->setOrgan("LIVER");
+    QTest::mouseClick(panel->findChild<QPushButton*>("addTarget"), Qt::LeftButton);
+    ASSERT_EQ(panel->selectedLesion(), "T01");
+    EXPECT_TRUE(w.findChild<QAction*>("toolLongAxis")->isChecked());
+    const double z = v.slicePosition();
+    QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient({-40, -10, z}).toPoint());
+    QTest::mouseMove(surface, v.widgetPointOfPatient({-10, -10, z}).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient({-10, -10, z}).toPoint());
+    ASSERT_NE(panel->model()->draft().answer("T01"), nullptr);
+    // ...and put down once it measured: the next left drag windows again
+    EXPECT_FALSE(w.findChild<QAction*>("toolLongAxis")->isChecked());
+    QTest::mousePress(surface, Qt::LeftButton, {}, c + QPoint(0, 120));
+    QTest::mouseMove(surface, c + QPoint(40, 140));
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, c + QPoint(40, 140));
+    EXPECT_EQ(v.measurements().all().size(), 1u);
+
+    // a caliper the reader chose to draw that measures nothing blocks signing until it is deleted
+    QTest::mouseClick(panel->findChild<QPushButton*>("addNonTarget"), Qt::LeftButton);
+    w.findChild<QAction*>("toolLongAxis")->trigger(); // M: the reader takes the caliper up
+    ASSERT_TRUE(w.findChild<QAction*>("toolLongAxis")->isChecked());
+    QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient({20, 30, z}).toPoint());
+    QTest::mouseMove(surface, v.widgetPointOfPatient({45, 30, z}).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient({45, 30, z}).toPoint());
+    ASSERT_EQ(v.measurements().all().size(), 2u);
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    EXPECT_FALSE(panel->model()->signable());
+    EXPECT_TRUE(panel->problemsText().contains("measures no lesion")) << panel->problemsText().toStdString();
+    EXPECT_FALSE(panel->problemsText().contains("UNASSIGNED")) << "no rule codes in the reader's text";
+    ASSERT_TRUE(panel->choose("NT01", "Present"));
+    v.setFocus();
+    QTest::keyClick(&v, Qt::Key_Delete); // the stray caliper is the selected one
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    EXPECT_EQ(v.measurements().all().size(), 1u);
+    EXPECT_TRUE(panel->model()->signable()) << panel->problemsText().toStdString();
+
+    // keys go to the images wherever the focus is: after a click in the lesion table, Up/Down
+    // scroll the slices and +/- zoom, and the table's selection stays where it was
+    QTreeWidget* table = panel->lesionTable();
+    table->setFocus();
+    const QString selected = panel->selectedLesion();
+    const int k = v.slice();
+    QTest::keyClick(table, Qt::Key_Down);
+    EXPECT_EQ(v.slice(), k + 1);
+    QTest::keyClick(table, Qt::Key_Up);
+    QTest::keyClick(table, Qt::Key_Up);
+    EXPECT_EQ(v.slice(), k - 1);
+    EXPECT_EQ(panel->selectedLesion(), selected);
+    const double zoom = v.zoom();
+    QTest::keyClick(table, Qt::Key_Plus);
+    EXPECT_GT(v.zoom(), zoom);
+    // ...but a text field keeps them
+    auto* search = new QLineEdit(panel);
+    search->show();
+    search->setFocus();
+    const int k2 = v.slice();
+    QTest::keyClick(search, Qt::Key_Down);
+    EXPECT_EQ(v.slice(), k2);
+    delete search;
+}
+
+TEST(ViewerHabitsGui, LinkedSidesShareTheMagnification) {
+    app();
+    vg::Workstation w;
+    w.resize(1600, 900);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    ASSERT_TRUE(w.openSubject(QString::fromStdString(pseudonym), 1));
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete() && w.prior()->view()->complete(); }));
+    EXPECT_TRUE(w.prior()->isVisible());
+    vg::SliceView& right = *w.current()->view();
+    vg::SliceView& left = *w.prior()->view();
+    right.zoomBy(2.0);
+    EXPECT_NEAR(left.pixelsPerMm(), right.pixelsPerMm(), 1e-6);
+    w.setLinked(false);
+    right.zoomBy(1.5);
+    EXPECT_GT(right.pixelsPerMm(), left.pixelsPerMm() * 1.4) << "unlinked sides zoom alone";
+}
+
+TEST(ViewerHabitsGui, HelpIsPrintedWithoutADisplay) {
+    std::string out;
+    const int rc = testutil::run("env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM= " + kBin + "reluth-workstation --help", &out);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("--store"), std::string::npos) << out;
+    EXPECT_NE(out.find("--db"), std::string::npos) << out;
 }

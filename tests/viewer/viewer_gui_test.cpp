@@ -30,6 +30,7 @@
 #include <QLineEdit>
 #include <QTimer>
 #include <QLineF>
+#include <QWheelEvent>
 #include <QWindow>
 
 #include <nlohmann/json.hpp>
@@ -345,12 +346,28 @@ TEST(ViewerGui, MouseAndKeysScrollWindowZoomAndFit) {
     QTest::mouseRelease(s, Qt::LeftButton, {}, centre + QPoint(50, 20));
     EXPECT_NEAR(v.windowLevel().window, 400 + 50 * 1.6, 1e-6);
     EXPECT_NEAR(v.windowLevel().level, 40 + 20 * 1.6, 1e-6);
-    // right drag up zooms in; + and - too; F (the workstation's Fit) or a double click fits
+    // right drag down zooms in (as OHIF/cornerstone and most PACS), about the point where the
+    // drag began: the image point there stays there; + and - too; F or a double click fits
     EXPECT_NEAR(v.zoom(), 1.0, 1e-9);
-    QTest::mousePress(s, Qt::RightButton, {}, centre);
-    QTest::mouseMove(s, centre + QPoint(0, -60));
-    QTest::mouseRelease(s, Qt::RightButton, {}, centre + QPoint(0, -60));
+    const QPoint off = centre + QPoint(-70, 40);
+    double ua, va, ub, vb;
+    ASSERT_TRUE(v.pixelAt(off, ua, va));
+    QTest::mousePress(s, Qt::RightButton, {}, off);
+    QTest::mouseMove(s, off + QPoint(0, 60));
+    QTest::mouseRelease(s, Qt::RightButton, {}, off + QPoint(0, 60));
     EXPECT_GT(v.zoom(), 1.5);
+    ASSERT_TRUE(v.pixelAt(off, ub, vb));
+    EXPECT_NEAR(ub, ua, 0.05) << "zoom about the drag's start, not the centre";
+    EXPECT_NEAR(vb, va, 0.05);
+    // Ctrl+wheel zooms about the cursor too
+    const double before = v.zoom();
+    ASSERT_TRUE(v.pixelAt(centre + QPoint(50, -30), ua, va));
+    QWheelEvent zoomWheel(QPointF(centre + QPoint(50, -30)), QPointF(), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::ControlModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(&v, &zoomWheel);
+    EXPECT_GT(v.zoom(), before);
+    ASSERT_TRUE(v.pixelAt(centre + QPoint(50, -30), ub, vb));
+    EXPECT_NEAR(ub, ua, 0.05);
+    EXPECT_NEAR(vb, va, 0.05);
     QTest::keyClick(&v, Qt::Key_Minus);
     const double z = v.zoom();
     QTest::mouseDClick(s, Qt::LeftButton, {}, centre);

@@ -108,7 +108,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "reluth-workstation: no images for subject %s\n", qPrintable(subject));
         if (cli.isSet("screenshot")) return 2;
     }
-    w.show();
+    // a reading room's screen is the workstation's: maximized unless a size is asked for
+    if (cli.isSet("size")) w.show();
+    else w.showMaximized();
 
     // options that act once the images are in
     const QString plane = cli.value("plane");

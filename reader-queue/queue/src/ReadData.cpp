@@ -180,6 +180,21 @@ std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps) {
         for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
         problems.push_back({"INCOMPLETE", where + ": no answer for " + list});
     }
+    // a caliper that measures no lesion is a stray stroke or a forgotten answer: it is deleted
+    // or given to a lesion before the timepoint is signed
+    try {
+        const json j = json::parse(tps[last].payload.empty() ? std::string("{}") : tps[last].payload);
+        if (j.is_object() && j.contains("measurements") && j["measurements"].is_array()) {
+            int stray = 0;
+            for (const json& m : j["measurements"])
+                if (m.is_object() && (!m.contains("lesion") || !m["lesion"].is_string() || m["lesion"].get<std::string>().empty())) ++stray;
+            if (stray > 0)
+                problems.push_back({"UNASSIGNED_CALIPER", where + ": " + (stray == 1 ? std::string("a caliper measures") : std::to_string(stray) + " calipers measure") +
+                                                              " no lesion: select it, then give it to a lesion (U) or delete it (Delete)"});
+        }
+    } catch (const json::exception&) {
+        // said by parsePayload already
+    }
     for (const ParsedAnswer& a : now.answers) {
         const ParsedLesion* l = findLesion(c, a.id);
         if (!l) continue;

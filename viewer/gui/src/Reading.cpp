@@ -47,7 +47,10 @@ void Workstation::startRead(QString subject, int ordinal) {
             syncCaliperLabels();
             saveDraft();
         });
-        connect(panel_, &ReadingPanel::lesionActivated, this, [this](const QString& id) { jumpToLesion(id); });
+        connect(panel_, &ReadingPanel::lesionActivated, this, [this](const QString& id) {
+            jumpToLesion(id);
+            armToolFor(id);
+        });
         connect(panel_, &ReadingPanel::useCaliperRequested, this, [this] {
             QString why;
             if (!useSelectedCaliper(&why) && !why.isEmpty()) panel_->setSaveState(why, true);
@@ -97,10 +100,8 @@ void Workstation::startRead(QString subject, int ordinal) {
                               .arg(reading_->visit, reading_->editable ? QString() : tr(" - signed"));
     panel_->setRead(reading_->model, title, reading_->editable);
     current_->view()->setMeasurementsEditable(reading_->editable);
-    // a timepoint to read starts with the caliper in hand (the toolbar shows it)
-    QAction* caliper = findChild<QAction*>("toolLongAxis");
-    QAction* bidimensional = findChild<QAction*>("toolBidimensional");
-    if (reading_->editable && caliper && bidimensional && !caliper->isChecked() && !bidimensional->isChecked()) caliper->setChecked(true);
+    // left-drag windows: the caliper is taken up only while a selected lesion waits for it
+    armToolFor(panel_->selectedLesion());
     prior_->view()->setMeasurementsEditable(false);
     showReadCalipers(current_);
     showReadCalipers(prior_);
@@ -165,6 +166,7 @@ void Workstation::calipersChanged() {
     }
     syncCaliperLabels();
     panel_->refresh();
+    armToolFor(panel_->selectedLesion()); // measured: the caliper is put down again
     saveDraft();
 }
 

@@ -298,6 +298,16 @@ struct SliceView::Impl {
     int deviceHeight() const { return std::max(1, static_cast<int>(std::lround(gl->height() * dpr()))); }
     int laidOutWidth = 0, laidOutHeight = 0;
     double pixelsPerMm() const { return deviceHeight() / 2.0 / scale; }
+    /// A new scale that keeps the image point under widget point p where it is (zoom about the
+    /// cursor), starting from the given scale and focal point.
+    void zoomAbout(QPointF p, double fromScale, double fromFocalX, double fromFocalY, double toScale) {
+        const double ox = p.x() * dpr() - deviceWidth() / 2.0, oy = p.y() * dpr() - deviceHeight() / 2.0;
+        const double fromPpm = deviceHeight() / 2.0 / fromScale, toPpm = deviceHeight() / 2.0 / toScale;
+        const double mx = ox / fromPpm + fromFocalX, my = oy / fromPpm + fromFocalY;
+        scale = toScale;
+        focalX = mx - ox / toPpm;
+        focalY = my - oy / toPpm;
+    }
 
     void setupScene() {
         window->SetMultiSamples(0);
@@ -896,6 +906,18 @@ void SliceView::alignVertically(double patientZ, double halfHeight) {
 
 double SliceView::zoom() const { return d->zoomFactor(); }
 
+double SliceView::pixelsPerMm() const {
+    if (d->volume && !d->fitted) d->doFit();
+    return d->pixelsPerMm() / d->dpr();
+}
+
+void SliceView::setPixelsPerMm(double ppm) {
+    if (!d->volume || ppm <= 0) return;
+    if (!d->fitted) d->doFit();
+    d->scale = std::clamp(d->deviceHeight() / 2.0 / (ppm * d->dpr()), d->fitScale / 20, d->fitScale * 4);
+    requestRender();
+}
+
 QPointF SliceView::widgetPointOf(double u, double v) const {
     if (!d->fitted) d->doFit();
     const double ppm = d->pixelsPerMm();
@@ -1091,8 +1113,10 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
         break;
     }
     case Drag::Zoom:
+        // dragging down magnifies, up reduces (as OHIF and most PACS), about where the drag began
         if (!d->fitted) d->doFit();
-        d->scale = std::clamp(d->dragScale * std::exp(delta.y() * 0.01), d->fitScale / 20, d->fitScale * 4);
+        d->zoomAbout(d->dragStart, d->dragScale, d->dragFocalX, d->dragFocalY,
+                     std::clamp(d->dragScale * std::exp(-delta.y() * 0.01), d->fitScale / 20, d->fitScale * 4));
         requestRender();
         emit viewChanged();
         break;
@@ -1139,7 +1163,14 @@ void SliceView::mouseDoubleClickEvent(QMouseEvent* e) {
 void SliceView::wheelEvent(QWheelEvent* e) {
     const int notches = e->angleDelta().y() / 120;
     if (notches == 0) return;
-    if (e->modifiers() & Qt::ControlModifier) zoomBy(std::pow(1.15, notches));
+    if (e->modifiers() & Qt::ControlModifier) { // about the cursor: the lesion under it stays under it
+        if (!d->volume) return;
+        if (!d->fitted) d->doFit();
+        d->zoomAbout(e->position(), d->scale, d->focalX, d->focalY,
+                     std::clamp(d->scale / std::pow(1.15, notches), d->fitScale / 20, d->fitScale * 4));
+        requestRender();
+        emit viewChanged();
+    }
     else setSlice(d->k - notches); // wheel towards the user goes down through the patient
     d->updateCursor(e->position());
     e->accept();

@@ -7,7 +7,9 @@
 #include "viewergui/AdjudicationPanel.h"
 #include "viewergui/ReadingPanel.h"
 
+#include <QAbstractSpinBox>
 #include <QAction>
+#include <QKeyEvent>
 #include <QActionGroup>
 #include <QApplication>
 #include <QComboBox>
@@ -32,6 +34,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace vg {
 
@@ -367,11 +370,62 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     auto* hints = new QLabel(tr("Wheel or Up/Down: slice  ·  left-drag: window/level  ·  1-5: presets  ·  right-drag or +/-: zoom  ·  "
                                 "middle or Shift-drag: pan  ·  double-click or F: fit  ·  A/C/S: plane  ·  L: link  ·  F1: help"));
     hints->setObjectName("hints");
+    qApp->installEventFilter(this); // image keys reach the images wherever the focus is
     statusBar()->addPermanentWidget(hints);
     resize(1600, 900);
 }
 
 Workstation::~Workstation() = default;
+
+bool Workstation::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() != QEvent::KeyPress && event->type() != QEvent::ShortcutOverride) return QMainWindow::eventFilter(watched, event);
+    auto* key = static_cast<QKeyEvent*>(event);
+    static const std::set<int> imageKeys{Qt::Key_Up, Qt::Key_Down, Qt::Key_PageUp, Qt::Key_PageDown, Qt::Key_Home,
+                                         Qt::Key_End, Qt::Key_Plus, Qt::Key_Equal, Qt::Key_Minus};
+    if (!imageKeys.count(key->key()) || (key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) return false;
+    QWidget* focus = QApplication::focusWidget();
+    auto* target = qobject_cast<QWidget*>(watched);
+    if (!target || target->window() != this || QApplication::activeModalWidget() || QApplication::activePopupWidget()) return false;
+    // text fields keep their keys; the views handle their own
+    if (focus && (qobject_cast<QLineEdit*>(focus) || qobject_cast<QAbstractSpinBox*>(focus) || focus->inherits("QTextEdit") ||
+                  focus->inherits("QPlainTextEdit") || (qobject_cast<QComboBox*>(focus) && qobject_cast<QComboBox*>(focus)->isEditable())))
+        return false;
+    for (ViewerPane* p : {prior_, current_}) {
+        if (focus && (focus == p->view() || p->view()->isAncestorOf(focus))) return false;
+        if (target == p->view() || p->view()->isAncestorOf(target)) return false; // the views' own (and what we forward)
+    }
+    if (event->type() == QEvent::ShortcutOverride) {
+        event->accept(); // no shortcut takes it: it goes to the image
+        return false;
+    }
+    ViewerPane* pane = activePane();
+    if (!pane->isVisible()) pane = current_;
+    QKeyEvent copy(QEvent::KeyPress, key->key(), key->modifiers(), key->text());
+    QApplication::sendEvent(pane->view(), &copy);
+    return true;
+}
+
+void Workstation::armToolFor(const QString& id) {
+    QAction* caliper = findChild<QAction*>("toolLongAxis");
+    QAction* bidimensional = findChild<QAction*>("toolBidimensional");
+    if (!caliper || !bidimensional) return;
+    bool waits = false, nodal = false;
+    if (reading_ && reading_->editable && current_->timepoint() + 1 == reading_->ordinal && !id.isEmpty()) {
+        const auto k = reading_->model->lesion(id.toStdString());
+        waits = k && k->role == "TARGET" && k->answerable && !reading_->model->draft().answer(id.toStdString());
+        nodal = k && k->nodal;
+    }
+    arming_ = true;
+    if (waits && !(caliper->isChecked() || bidimensional->isChecked())) {
+        (nodal ? bidimensional : caliper)->setChecked(true);
+        autoTool_ = true;
+    } else if (!waits && autoTool_) {
+        caliper->setChecked(false);
+        bidimensional->setChecked(false);
+        autoTool_ = false;
+    }
+    arming_ = false;
+}
 
 void Workstation::signOut() {
     endRead();
@@ -665,6 +719,7 @@ void Workstation::buildActions() {
         tools->addAction(a);
         const SliceView::Tool tool = t.tool;
         connect(a, &QAction::toggled, this, [this, tool](bool on) {
+            if (!arming_) autoTool_ = false; // the reader chose: the tool stays until they put it down
             for (ViewerPane* p : {prior_, current_}) p->view()->setTool(on ? tool : SliceView::Tool::None);
         });
     }
@@ -869,6 +924,8 @@ bool Workstation::openSubject(QString pseudonym, int timepoint) {
     // the left side is always earlier: a baseline has nothing beside it (a later scan shown
     // while the baseline is read would tell the reader what comes next)
     prior_->setSubject(subject, t > 0 ? left : -1);
+    // a baseline has nothing earlier: one large view instead of half the screen saying so
+    prior_->setVisible(!single_ && t > 0);
     setWindowTitle(tr("ReLUTH central review workstation - %1").arg(shownName(pseudonym)));
     if (signedIn_ && signedIn_->session.role == workflow::Role::Reader) startRead(pseudonym, t + 1);
     else endRead();
@@ -936,9 +993,12 @@ void Workstation::alignFrom(ViewerPane* from) {
     ViewerPane* to = from == prior_ ? current_ : prior_;
     SliceView* a = from->view();
     SliceView* b = to->view();
-    if (!a->complete() || !b->complete() || a->plane() == vc::Plane::Axial || a->plane() != b->plane()) return;
+    if (!a->complete() || !b->complete() || a->plane() != b->plane()) return;
     syncing_ = true;
-    b->alignVertically(a->centre()[2], a->halfHeightMm());
+    // linked sides share the magnification (a lesion looks the same size on both); coronal and
+    // sagittal also show the same body height at the centre
+    if (a->plane() == vc::Plane::Axial) b->setPixelsPerMm(a->pixelsPerMm());
+    else b->alignVertically(a->centre()[2], a->halfHeightMm());
     syncing_ = false;
 }
 
@@ -955,8 +1015,9 @@ void Workstation::setCompareWithBaseline(bool baseline) {
 }
 
 void Workstation::setSingleView(bool single) {
+    single_ = single;
     if (singleAction_ && singleAction_->isChecked() != single) singleAction_->setChecked(single);
-    prior_->setVisible(!single);
+    prior_->setVisible(!single && current_->timepoint() > 0);
 }
 
 } // namespace vg

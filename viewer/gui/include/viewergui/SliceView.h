@@ -60,6 +60,9 @@ public:
     std::array<double, 3> centre() const;
     /// Half the view's height in mm (the zoom in absolute terms).
     double halfHeightMm() const;
+    /// Screen pixels (logical) per mm of the patient; linked views share it.
+    double pixelsPerMm() const;
+    void setPixelsPerMm(double ppm);
     /// Takes another view's zoom and puts its centre's height (S-I, for coronal and sagittal
     /// views of two timepoints) at this view's centre; the horizontal pan stays.
     void alignVertically(double patientZ, double halfHeightMm);

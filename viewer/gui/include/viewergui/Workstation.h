@@ -125,6 +125,8 @@ class Workstation : public QMainWindow {
 public:
     explicit Workstation(QWidget* parent = nullptr);
     ~Workstation() override;
+    /// Image keys (slices, zoom) reach the active view wherever the focus is, except in text fields.
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
     /// The de-identified store: one folder per subject (scanned when the subject is opened).
     void openStore(const QString& folder);
@@ -276,6 +278,12 @@ private:
     bool syncing_ = false;
     double offset_ = 0;     ///< current minus prior slice position kept while linked
     bool baseline_ = false;
+    bool single_ = false;   ///< Single view chosen by the user
+    bool autoTool_ = false; ///< the measuring tool was taken up for a lesion waiting for its caliper
+    bool arming_ = false;
+    /// Takes up the caliper (a node's long + short axis) while the selected lesion waits for its
+    /// measurement, and puts it down afterwards; otherwise left-drag windows.
+    void armToolFor(const QString& lesion);
     ViewerPane* lastActive_ = nullptr;
 };
 
