@@ -77,6 +77,7 @@ Profile Profile::parse(const std::string& text, const std::string& file) {
             };
             meta("table-version", p.version_);
             if (p.edition_.empty()) meta("edition", p.edition_);
+            meta("rows", p.declaredRows_);
             continue;
         }
         std::vector<std::string> f;
@@ -124,6 +125,8 @@ Profile Profile::parse(const std::string& text, const std::string& file) {
     }
     if (p.rows_.empty()) throw ProfileError(file + ": no rows");
     if (p.version_.empty()) throw ProfileError(file + ": missing '# table-version:' line");
+    if (!p.declaredRows_.empty() && p.declaredRows_ != std::to_string(p.rows_.size()))
+        throw ProfileError(file + ": the header says " + p.declaredRows_ + " rows, the table has " + std::to_string(p.rows_.size()));
     // index
     std::vector<std::pair<std::uint32_t, std::size_t>> exact;
     for (std::size_t i = 0; i < p.rows_.size(); ++i) {

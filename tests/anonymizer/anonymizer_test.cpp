@@ -190,7 +190,7 @@ charter::Charter charterWithSafeTags() {
 TEST(ProfileTable, LoadsTheVersionedTableAndAnswersKnownRows) {
     const Profile p = profile();
     EXPECT_GT(p.rows().size(), 400u);
-    EXPECT_EQ(p.version(), "reluth-deid-table-1");
+    EXPECT_EQ(p.version(), "2024b");
     EXPECT_FALSE(p.edition().empty());
     ProfileOptions full;          // ReLUTH: full dates, clean descriptors
     ProfileOptions shifted;

@@ -65,7 +65,7 @@ private:
     std::vector<std::uint32_t> exactKeys_;   // sorted (group << 16 | element)
     std::vector<std::size_t> exactIndex_;
     std::vector<std::size_t> wildcard_;
-    std::string version_, edition_;
+    std::string version_, edition_, declaredRows_;
 };
 
 } // namespace anon

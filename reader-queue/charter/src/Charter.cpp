@@ -3,6 +3,7 @@
 // defaults), and unknown fields are findings too, so a misspelt key cannot go unnoticed.
 #include "charter/Charter.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -252,6 +253,17 @@ bool parseHex(const std::string& s, unsigned max, unsigned& out) {
 void readDeid(ObjectReader o, Deidentification& d) {
     if (o.choice("profile", {"basic"}) == 0) d.profile = "basic";
     o.text("dicom_edition", d.dicomEdition);
+    // the edition of PS3.15 whose Table E.1-1 the profile table holds: YYYYx, 2024b or later (older
+    // tables miss attributes that leak: Station AE Title, Network ID, Reason For Visit, ...)
+    if (!d.dicomEdition.empty()) {
+        const std::string& e = d.dicomEdition;
+        const bool form = e.size() == 5 && std::isdigit(static_cast<unsigned char>(e[0])) && std::isdigit(static_cast<unsigned char>(e[1])) &&
+                          std::isdigit(static_cast<unsigned char>(e[2])) && std::isdigit(static_cast<unsigned char>(e[3])) && e[4] >= 'a' && e[4] <= 'e';
+        if (!form) o.fail("dicom_edition", "must name an edition of the DICOM standard such as 2024b (is '" + e + "')");
+        else if (e < std::string(kMinimumDicomEdition))
+            o.fail("dicom_edition", "edition " + e + " is older than " + kMinimumDicomEdition +
+                                        ": its de-identification table misses attributes the current one lists");
+    }
     ObjectReader opt = o.object("options");
     switch (opt.choice("retain_longitudinal_temporal_information", {"full", "shift_per_subject"})) {
     case 0: d.temporal = TemporalOption::FullDates; break;

@@ -19,6 +19,10 @@
 
 namespace charter {
 
+/// The oldest PS3.15 edition whose Table E.1-1 a charter may name (what the project's table is generated from).
+inline constexpr const char* kMinimumDicomEdition = "2024b";
+
+
 struct TrialInfo {
     std::string studyId;      ///< DICOM Clinical Trial Protocol ID / SDTM STUDYID
     std::string title;
@@ -99,7 +103,7 @@ struct QuarantineRules {
 
 struct Deidentification {
     std::string profile;       ///< "basic" (PS3.15 Table E.1-1 Basic Profile)
-    std::string dicomEdition;  ///< edition of the standard the profile table comes from
+    std::string dicomEdition;  ///< edition of the standard the profile table comes from (YYYYx, >= kMinimumDicomEdition)
     TemporalOption temporal = TemporalOption::FullDates;
     bool cleanDescriptors = true;
     bool retainPatientCharacteristics = false;
