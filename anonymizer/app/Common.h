@@ -36,6 +36,7 @@ inline std::unique_ptr<KeyStore> makeConfig(const CommonArgs& a, Config& cfg) {
         throw Error("--out, --quarantine and --enrolment are required");
     cfg.charter = charter::loadCharter(a.charter.empty() ? findAsset("charters/reluth.json") : std::filesystem::path(a.charter));
     cfg.profile = Profile::load(a.profile.empty() ? findAsset("deid/ps3.15-E.1-1.tsv") : std::filesystem::path(a.profile));
+    cfg.text = TextPolicy::load(findAsset("deid/text-allow-list.tsv"), findAsset("deid/descriptor-vocabulary.txt"));
     cfg.enrolment = Enrolment::load(a.enrolment);
     cfg.store = a.out;
     cfg.quarantine = a.quarantine;

@@ -343,6 +343,91 @@ struct Anonymizer::Impl {
         return true;
     }
 
+    static bool isBinaryVr(DcmEVR vr) {
+        switch (vr) {
+        case EVR_OB: case EVR_OW: case EVR_OF: case EVR_OD: case EVR_OL: case EVR_OV: case EVR_UN: case EVR_UNKNOWN:
+        case EVR_UNKNOWN2B: case EVR_ox: case EVR_px:
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    static bool numberLike(DcmElement* el) {
+        OFString v;
+        if (el->getOFStringArray(v).bad()) return false;
+        return std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'E' || c == 'e' || c == '\\' || c == ' '; });
+    }
+
+    /// The allow-list applied to a text or binary element the profile leaves in place. Returns
+    /// false when the element was removed.
+    bool applyTextPolicy(DcmItem& item, DcmElement* el, Ctx& ctx) {
+        const DcmTagKey k = el->getTag();
+        const AllowRule* rule = cfg.text.find(k.getGroup(), k.getElement());
+        auto removeIt = [&] {
+            delete item.remove(el);
+            ++ctx.acts.removed;
+            return false;
+        };
+        // not named, or written by us after de-identification (trial identity): what the site put there goes
+        if (!rule || rule->kind == AllowRule::Kind::Written) return removeIt();
+        if (isBinaryVr(el->getVR()) || rule->kind == AllowRule::Kind::Binary)
+            return isBinaryVr(el->getVR()) && rule->kind == AllowRule::Kind::Binary ? true : removeIt();
+        switch (rule->kind) {
+        case AllowRule::Kind::Empty:
+            if (el->getLength() > 0) {
+                el->clear();
+                ++ctx.acts.emptied;
+            }
+            return true;
+        case AllowRule::Kind::Code: {
+            OFString v;
+            if (el->getOFStringArray(v).bad()) return removeIt();
+            std::string kept;
+            bool dropped = false;
+            std::size_t b = 0, values = 0;
+            const std::string all(v.c_str(), v.length());
+            for (;;) {
+                const std::size_t bs = all.find('\\', b);
+                std::string one = all.substr(b, bs == std::string::npos ? std::string::npos : bs - b);
+                one.erase(0, one.find_first_not_of(' '));
+                while (!one.empty() && (one.back() == ' ' || one.back() == '\0')) one.pop_back();
+                if (!one.empty() && cfg.text.codeAllowed(*rule, one)) {
+                    kept += (values++ ? "\\" : "") + one;
+                } else if (!one.empty()) {
+                    dropped = true;
+                }
+                if (bs == std::string::npos) break;
+                b = bs + 1;
+            }
+            if (values == 0 && dropped) return removeIt();
+            if (dropped) {
+                el->putString(kept.c_str());
+                ++ctx.acts.cleaned;
+            }
+            return true;
+        }
+        case AllowRule::Kind::Vocabulary: {
+            OFString v;
+            if (el->getOFStringArray(v).bad()) return removeIt();
+            const std::string value(v.c_str(), v.length());
+            if (armWords.matches(value, ctx.cs)) {
+                ++ctx.acts.armCleaned;
+                // the charter may ask for descriptors that named the arm to go altogether
+                if (cfg.charter.deidentification.armTextAction == charter::ArmTextAction::Remove) return removeIt();
+            }
+            const std::string rebuilt = cfg.text.rebuild(value, ctx.cs, armWords);
+            if (rebuilt != value) {
+                el->putString(rebuilt.c_str(), static_cast<Uint32>(rebuilt.size()));
+                ++ctx.acts.cleaned;
+            }
+            return true;
+        }
+        default:
+            return removeIt();
+        }
+    }
+
     void dummy(DcmElement* el) {
         switch (el->getVR()) {
         case EVR_DA: el->putString("19000101"); break;
@@ -415,7 +500,12 @@ struct Anonymizer::Impl {
                     ++i;
                     continue;
                 }
-                if (cleanText(item, el, ctx, false)) ++i;
+                // a safe private attribute keeps numbers and binary values; its text is never copied
+                if (isTextVrForCleaning(el->getVR()) && el->getVR() != EVR_UN && !numberLike(el)) {
+                    removeIt(&ctx.acts.privateRemoved);
+                    continue;
+                }
+                ++i;
                 continue;
             }
             if ((g >= 0x5000 && g <= 0x501E) || (g >= 0x6000 && g <= 0x601E)) {
@@ -472,8 +562,9 @@ struct Anonymizer::Impl {
                         walk(*sq->getItem(n), ctx);
                     break;
                 }
-                if (isTextVrForCleaning(el->getVR())) {
-                    if (!cleanText(item, el, ctx, a == Action::Clean)) continue;
+                // text and binary values reach the store only as the allow-list says
+                if (isTextVrForCleaning(el->getVR()) || isBinaryVr(el->getVR())) {
+                    if (!applyTextPolicy(item, el, ctx)) continue;
                 }
                 break;
             }
@@ -608,6 +699,13 @@ Anonymizer::Anonymizer(Config config, KeyStore& key) : config_(std::move(config)
     config_.store = fs::absolute(config_.store).lexically_normal();
     config_.quarantine = fs::absolute(config_.quarantine).lexically_normal();
     if (sodium_init() < 0) throw Error("libsodium failed to initialise");
+    if (config_.text.rules().empty())
+        throw Error("no text allow-list: the anonymizer needs assets/deid/text-allow-list.tsv and its vocabulary");
+    config_.text.addVocabulary(config_.charter.deidentification.vocabularyAdditions, "the charter's deidentification.vocabulary_additions");
+    config_.text.addVocabularyAttributes(config_.charter.deidentification.vocabularyAttributes,
+                                         "the charter's deidentification.vocabulary_attributes");
+    config_.text.refuseWords(PhraseSet(config_.charter.deidentification.armWords),
+                             "one of the charter's arm words: arm words are never in the vocabulary of descriptors");
     impl_ = std::make_unique<Impl>(config_, key_);
     auto inside = [](const fs::path& a, const fs::path& b) {
         const fs::path aa = fs::weakly_canonical(a), bb = fs::weakly_canonical(b);
@@ -634,7 +732,8 @@ Anonymizer::~Anonymizer() {
 namespace {
 
 /// Why a series reveals the arm by its nature, from one of its instances' header.
-std::optional<QuarantineReason> armSeriesReason(DcmDataset& d, const PhraseSet& radiopharmaceuticals, const PhraseSet& seriesWords) {
+std::optional<QuarantineReason> armSeriesReason(DcmDataset& d, const PhraseSet& radiopharmaceuticals, const PhraseSet& seriesWords,
+                                                const PhraseSet& armWords) {
     const Charset cs = datasetCharset(d);
     const std::string modality = getString(d, DCM_Modality);
     if (modality == "NM" || modality == "PT") {
@@ -656,9 +755,16 @@ std::optional<QuarantineReason> armSeriesReason(DcmDataset& d, const PhraseSet& 
             }
         }
     }
+    // A CT or MR whose only problem is its text is the subject's RECIST scan: it is delivered with
+    // the text rebuilt from the vocabulary (arm words never in it). Other series described with
+    // arm words (an NM or PT post-therapy scan, a dosimetry series) reveal the arm by what they are.
+    if (modality == "CT" || modality == "MR") return std::nullopt;
     for (const DcmTagKey& k : {DCM_SeriesDescription, DCM_ProtocolName, DCM_StudyDescription}) {
-        auto hits = seriesWords.find(getString(d, k), cs);
-        if (!hits.empty()) return QuarantineReason{"arm-series", "series described as '" + seriesWords.phrase(hits[0].phrase) + "'"};
+        const std::string text = getString(d, k);
+        for (const PhraseSet* words : {&seriesWords, &armWords}) {
+            auto hits = words->find(text, cs);
+            if (!hits.empty()) return QuarantineReason{"arm-series", modality + " series described as '" + words->phrase(hits[0].phrase) + "'"};
+        }
     }
     return std::nullopt;
 }
@@ -706,7 +812,7 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
 
     // --- rules that quarantine the file -------------------------------------------------
     const std::string seriesUid = getString(d, DCM_SeriesInstanceUID);
-    if (auto why = armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords)) {
+    if (auto why = armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords, im.armWords)) {
         // this instance condemns its series: whatever of it is already stored goes too
         r.reasons.push_back(*why);
         retractSeries(seriesUid, *why, verdicts);

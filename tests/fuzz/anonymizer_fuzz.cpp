@@ -30,6 +30,7 @@ struct Harness {
         cfg.charter.deidentification.quarantine.allowedModalities.clear(); // let every modality through
         cfg.charter.deidentification.quarantine.secondaryCapture = false;
         cfg.profile = anon::Profile::load(source / "assets/deid/ps3.15-E.1-1.tsv");
+        cfg.text = anon::TextPolicy::load(source / "assets/deid/text-allow-list.tsv", source / "assets/deid/descriptor-vocabulary.txt");
         // the IDs of pydicom's test files and of the phantom's first subjects, so that seeds go deep
         cfg.enrolment = anon::Enrolment::parse(
             "original_patient_id,pseudonym\n4MR1,F-1\n1CT1,F-2\nTest1101,F-3\n12345,F-4\n"

@@ -4,6 +4,7 @@
 // quarantine, and a leak scan of every output before it enters the store.
 // DCMTK stays behind this header.
 #include "anonymizer/Profile.h"
+#include "anonymizer/TextPolicy.h"
 #include "anonymizer/Text.h"
 #include "charter/Charter.h"
 
@@ -119,6 +120,9 @@ struct SeriesVerdicts {
 struct Config {
     charter::Charter charter;
     Profile profile;
+    /// Which text may reach the store (assets/deid/text-allow-list.tsv + the descriptor
+    /// vocabulary + the charter's additions): required, the anonymizer refuses to start without.
+    TextPolicy text;
     Enrolment enrolment;
     std::filesystem::path store;
     std::filesystem::path quarantine;

@@ -286,6 +286,13 @@ void readDeid(ObjectReader o, Deidentification& d) {
     q.boolean("secondary_capture", d.quarantine.secondaryCapture);
     q.textList("allowed_modalities", d.quarantine.allowedModalities, false);
     q.rejectUnknown();
+    if (o.has("vocabulary_additions")) o.textList("vocabulary_additions", d.vocabularyAdditions, true);     // optional
+    if (o.has("vocabulary_attributes")) o.textList("vocabulary_attributes", d.vocabularyAttributes, true);  // optional
+    for (const std::string& t : d.vocabularyAttributes) {
+        const bool form = t.size() == 11 && t[0] == '(' && t[5] == ',' && t[10] == ')' &&
+                          std::all_of(t.begin() + 1, t.end() - 1, [](char c) { return c == ',' || std::isxdigit(static_cast<unsigned char>(c)); });
+        if (!form) o.fail("vocabulary_attributes", "'" + t + "' is not a tag written (gggg,eeee)");
+    }
     if (const json* tags = o.array("safe_private_tags")) {
         d.safePrivateTags.clear();
         for (std::size_t i = 0; i < tags->size(); ++i) {

@@ -111,6 +111,10 @@ struct Deidentification {
     ArmTextAction armTextAction = ArmTextAction::Clean;
     QuarantineRules quarantine;
     std::vector<PrivateTag> safePrivateTags;
+    /// Per-trial additions to the descriptor vocabulary (one word each) and to the attributes
+    /// whose text is rebuilt from it ("(gggg,eeee)"); the anonymizer validates them.
+    std::vector<std::string> vocabularyAdditions;
+    std::vector<std::string> vocabularyAttributes;
 };
 
 struct Charter {
