@@ -692,3 +692,95 @@ TEST(Cli, BadEnrolmentAndMissingArgumentsAreClearErrors) {
     EXPECT_NE(out.find("--enrolment"), std::string::npos) << out;
     EXPECT_EQ(run(base + " --enrolment " + (dir.path() / "e.csv").string() + " --key " + (dir.path() / "s/k.json").string(), &out), 2);
 }
+
+// ---------------------------------------------------------------- the adversarial corpus (issue 14)
+
+namespace {
+
+/// The corpus scanner's summary line (its last line of output).
+nlohmann::json scanSummary(const std::string& out) {
+    const auto end = out.find_last_not_of("\n");
+    const auto start = out.rfind('\n', end);
+    try {
+        return nlohmann::json::parse(out.substr(start == std::string::npos ? 0 : start + 1));
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+struct Corpus {
+    testutil::TempDir dir{"anon-adversarial"};
+    fs::path root() const { return dir.path() / "corpus"; }
+    std::string script() const { return "/usr/bin/python3 " + (kSource / "tests/anonymizer/adversarial_corpus.py").string(); }
+    std::string scan(const fs::path& store, const fs::path& quarantine, std::string* out) const {
+        const std::string cmd = script() + " scan --corpus " + root().string() + " --store '" + store.string() + "' --quarantine '" +
+                                quarantine.string() + "' --charter " + (kSource / "assets/charters/reluth.json").string() + " 2>/dev/null";
+        return cmd;
+    }
+    Corpus() {
+        std::string out;
+        EXPECT_EQ(testutil::run(script() + " generate --out " + root().string() + " 2>/dev/null", &out), 0) << out;
+    }
+};
+
+void expectClean(const nlohmann::json& s, const std::string& out, const char* through) {
+    SCOPED_TRACE(through);
+    ASSERT_TRUE(s.is_object()) << out;
+    EXPECT_EQ(s["findings"], 0) << out.substr(0, 6000);
+    EXPECT_GT(s["markers_planted"].get<int>(), 100000) << "the corpus plants a marker in every text attribute of the dictionary";
+    EXPECT_GT(s["ct_mr_inputs"].get<int>(), 50);
+    EXPECT_EQ(s["ct_mr_delivered"], s["ct_mr_inputs"]) << "every CT and MR delivered with byte-identical pixels, the arm-text CT too";
+    EXPECT_EQ(s["store_files"], s["ct_mr_inputs"]);
+    EXPECT_GT(s["references_checked"].get<int>(), 10) << "the MRs reference the CTs";
+}
+
+} // namespace
+
+TEST(Adversarial, NoMarkerNoArmWordEveryScanDeliveredThroughTheFolderImportAndTheReceiveNode) {
+    const Corpus c;
+    const fs::path store = c.dir.path() / "store", quarantine = c.dir.path() / "quarantine";
+    std::string out;
+    // the scanner can fail: the site's own drop is full of markers and arm words
+    EXPECT_EQ(testutil::run(c.scan(c.root() / "incoming", quarantine, &out), &out), 1);
+    EXPECT_GT(scanSummary(out).value("findings", 0), 1000) << out.substr(0, 2000);
+
+    const std::string anonymize = (kBin / "anonymize").string() + " --in '" + (c.root() / "incoming").string() + "' --out " + store.string() +
+                                  " --quarantine " + quarantine.string() + " --enrolment " + (c.root() / "enrolment.csv").string();
+    ASSERT_EQ(testutil::run(anonymize, &out), 0) << out;
+    const int rc = testutil::run(c.scan(store, quarantine, &out), &out);
+    const nlohmann::json s = scanSummary(out);
+    EXPECT_EQ(rc, 0) << out.substr(0, 6000);
+    expectClean(s, out, "folder import");
+    EXPECT_EQ(s["quarantined"], 3) << "the three NM post-therapy scans, and nothing else";
+
+    // the C-STORE receive node, fed by DCMTK's storescu
+    const fs::path scpStore = c.dir.path() / "scp-store", scpQ = c.dir.path() / "scp-q", log = c.dir.path() / "scp.log";
+    const int port = 20000 + (::getpid() + 7) % 20000;
+    const std::string scp = (kBin / "anonymize-scp").string() + " --port " + std::to_string(port) + " --out " + scpStore.string() +
+                            " --quarantine " + scpQ.string() + " --enrolment " + (c.root() / "enrolment.csv").string() + " --audit " +
+                            (c.dir.path() / "scp-audit.jsonl").string();
+    ASSERT_EQ(std::system((scp + " > " + log.string() + " 2>&1 & echo $! > " + (c.dir.path() / "scp.pid").string()).c_str()), 0);
+    struct StopNode {
+        fs::path pid, log;
+        ~StopNode() {
+            std::system(("kill $(cat " + pid.string() + ") 2>/dev/null").c_str());
+            for (int i = 0; i < 50 && slurp(log).find("stopped") == std::string::npos; ++i) ::usleep(100000);
+        }
+    };
+    {
+        StopNode stop{c.dir.path() / "scp.pid", log};
+        int up = -1;
+        for (int attempt = 0; attempt < 50 && up != 0; ++attempt) {
+            ::usleep(100000);
+            up = testutil::run("TCP_NODELAY=1 echoscu -aec RELUTH_ANON 127.0.0.1 " + std::to_string(port));
+        }
+        ASSERT_EQ(up, 0) << slurp(log);
+        // storescu refuses the NM's SOP class or sends it: either way it must not be stored
+        testutil::run("TCP_NODELAY=1 storescu -aec RELUTH_ANON +sd +r 127.0.0.1 " + std::to_string(port) + " '" +
+                          (c.root() / "incoming").string() + "'",
+                      &out);
+    }
+    const int rc2 = testutil::run(c.scan(scpStore, scpQ, &out), &out);
+    EXPECT_EQ(rc2, 0) << out.substr(0, 6000) << slurp(log).substr(0, 3000);
+    expectClean(scanSummary(out), out, "receive node");
+}
