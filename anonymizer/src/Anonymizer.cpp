@@ -772,6 +772,12 @@ std::optional<QuarantineReason> armSeriesReason(DcmDataset& d, const PhraseSet& 
 } // namespace
 
 FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, SeriesVerdicts& verdicts) {
+    static const std::set<std::string> none;
+    return process(input, relative, verdicts, none);
+}
+
+FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, SeriesVerdicts& verdicts,
+                               const std::set<std::string>& overrides) {
     Impl& im = *impl_;
     PhaseTimer timer;
     FileResult r;
@@ -812,7 +818,7 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
 
     // --- rules that quarantine the file -------------------------------------------------
     const std::string seriesUid = getString(d, DCM_SeriesInstanceUID);
-    if (auto why = armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords, im.armWords)) {
+    if (auto why = overrides.count("arm-series") ? std::nullopt : armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords, im.armWords)) {
         // this instance condemns its series: whatever of it is already stored goes too
         r.reasons.push_back(*why);
         retractSeries(seriesUid, *why, verdicts);
@@ -826,11 +832,12 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
         const std::string sopClass = getString(d, DCM_SOPClassUID);
         const std::string modality = getString(d, DCM_Modality);
         std::string burned = getString(d, DCM_BurnedInAnnotation);
-        if (rules.burnedInAnnotation && burned.find("YES") != std::string::npos)
+        // every rule that applies is named (not only the first): the data manager decides about all of them at once
+        if (rules.burnedInAnnotation && burned.find("YES") != std::string::npos && !overrides.count("burned-in"))
             r.reasons.push_back({"burned-in", "BurnedInAnnotation is YES"});
-        else if (rules.secondaryCapture && sopClass.rfind("1.2.840.10008.5.1.4.1.1.7", 0) == 0)
+        if (rules.secondaryCapture && sopClass.rfind("1.2.840.10008.5.1.4.1.1.7", 0) == 0 && !overrides.count("secondary-capture"))
             r.reasons.push_back({"secondary-capture", "secondary capture image (SOP class " + sopClass + ")"});
-        else if (!rules.allowedModalities.empty() &&
+        if (!rules.allowedModalities.empty() && !overrides.count("modality") &&
                  std::find(rules.allowedModalities.begin(), rules.allowedModalities.end(), modality) == rules.allowedModalities.end())
             r.reasons.push_back({"modality", "modality '" + modality + "' is not allowed by the charter"});
     }

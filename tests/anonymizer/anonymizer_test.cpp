@@ -712,7 +712,7 @@ struct Corpus {
     testutil::TempDir dir{"anon-adversarial"};
     fs::path root() const { return dir.path() / "corpus"; }
     std::string script() const { return "/usr/bin/python3 " + (kSource / "tests/anonymizer/adversarial_corpus.py").string(); }
-    std::string scan(const fs::path& store, const fs::path& quarantine, std::string* out) const {
+    std::string scan(const fs::path& store, const fs::path& quarantine, std::string* = nullptr) const {
         const std::string cmd = script() + " scan --corpus " + root().string() + " --store '" + store.string() + "' --quarantine '" +
                                 quarantine.string() + "' --charter " + (kSource / "assets/charters/reluth.json").string() + " 2>/dev/null";
         return cmd;
@@ -783,4 +783,81 @@ TEST(Adversarial, NoMarkerNoArmWordEveryScanDeliveredThroughTheFolderImportAndTh
     const int rc2 = testutil::run(c.scan(scpStore, scpQ, &out), &out);
     EXPECT_EQ(rc2, 0) << out.substr(0, 6000) << slurp(log).substr(0, 3000);
     expectClean(scanSummary(out), out, "receive node");
+}
+
+// ---------------------------------------------------------------- the data manager's decisions (issue 14)
+
+TEST(DataManager, ReleasesAndDiscardsQuarantinedFilesWithAReasonInTheVerifiedAuditChain) {
+    PhantomRun p;
+    std::string out;
+    ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.store, p.quarantine), &out), 0) << out;
+    const std::string db = "sqlite:" + (p.dir.path() / "queue.db").string();
+    const std::string rqCli = "RELUTH_QUEUE_PASSWORD=dm-password-1 RELUTH_QUEUE_NEW_PASSWORD=dm-password-1 " + (kBin / "reader-queue").string() + " --db " + db + " ";
+    ASSERT_EQ(run(rqCli + "init --charter " + (kSource / "assets/charters/reluth.json").string() + " --admin admin", &out), 0) << out;
+    ASSERT_EQ(run(rqCli + "--user admin users add dm data_manager", &out), 0) << out;
+    ASSERT_EQ(run(rqCli + "--user admin users add reader1 reader", &out), 0) << out;
+    const std::string q = "RELUTH_QUEUE_PASSWORD=dm-password-1 " + (kBin / "quarantine").string() + " --quarantine " + p.quarantine.string() + " ";
+
+    // the list: every quarantined file with its reasons, and whether a person can release it
+    ASSERT_EQ(run(q + "list --json", &out), 0) << out;
+    const nlohmann::json list = nlohmann::json::parse(out);
+    ASSERT_GE(list.size(), 3u) << out;
+    std::string releasable, notReleasable, another;
+    for (const auto& f : list) {
+        const std::string cat = f["reasons"][0]["category"];
+        if (f["releasable"] && (cat == "secondary-capture" || cat == "burned-in") && releasable.empty()) releasable = f["file"];
+        else if (!f["releasable"] && notReleasable.empty()) notReleasable = f["file"];
+        else if (another.empty()) another = f["file"];
+    }
+    ASSERT_FALSE(releasable.empty()) << out;
+    ASSERT_FALSE(notReleasable.empty()) << out;
+    ASSERT_FALSE(another.empty()) << out;
+    auto storeFiles = [&] {
+        std::size_t n = 0;
+        for (const auto& e : fs::recursive_directory_iterator(p.store)) n += e.is_regular_file() ? 1 : 0;
+        return n;
+    };
+    const std::size_t before = storeFiles();
+    const std::string release = " --store " + p.store.string() + " --enrolment " + (p.trial.path() / "enrolment.csv").string() +
+                                " --key " + p.key.string() + " --audit " + p.audit.string();
+
+    // refused: no reason; a reader; a file nobody can make safe - nothing moves
+    EXPECT_EQ(run(q + "release '" + releasable + "' --db " + db + " --user dm" + release, &out), 3) << out;
+    EXPECT_NE(out.find("reason"), std::string::npos) << out;
+    EXPECT_EQ(run(q + "discard '" + releasable + "' --reason 'tidy' --db " + db + " --user reader1", &out), 3) << out;
+    EXPECT_NE(out.find("ROLE"), std::string::npos) << out;
+    EXPECT_EQ(run(q + "release '" + notReleasable + "' --reason 'try' --db " + db + " --user dm" + release, &out), 3) << out;
+    EXPECT_TRUE(fs::exists(p.quarantine / notReleasable));
+    EXPECT_EQ(storeFiles(), before);
+
+    // a release: the original runs through the whole pipeline again and lands in the store
+    ASSERT_EQ(run(q + "release '" + releasable + "' --reason 'screen capture of the measurements, no identifying text: needed by the readers' --db " +
+                      db + " --user dm" + release,
+                  &out),
+              0)
+        << out;
+    EXPECT_FALSE(fs::exists(p.quarantine / releasable));
+    EXPECT_FALSE(fs::exists(p.quarantine / (releasable + ".reason.json")));
+    EXPECT_EQ(storeFiles(), before + 1);
+    const std::string released = out.substr(out.find("-> ") + 3, out.find('\n', out.find("-> ")) - out.find("-> ") - 3);
+    DcmFileFormat f;
+    ASSERT_TRUE(f.loadFile(released.c_str()).good()) << released;
+    OFString v;
+    EXPECT_TRUE(f.getDataset()->findAndGetOFString(DCM_PatientIdentityRemoved, v).good() && v == "YES");
+    EXPECT_FALSE(f.getDataset()->findAndGetOFString(DCM_InstitutionName, v).good() && !v.empty()) << "the allow-list applied";
+
+    // a discard: the copy and its reason file go
+    ASSERT_EQ(run(q + "discard '" + another + "' --reason 'duplicate of a file already delivered' --db " + db + " --user dm", &out), 0) << out;
+    EXPECT_FALSE(fs::exists(p.quarantine / another));
+
+    // the decisions and the refusals are in the queue's audit chain, which verifies
+    ASSERT_EQ(run(rqCli + "audit verify", &out), 0) << out;
+    {
+        // the trail's rows as SQLite holds them (the database file and its write-ahead log)
+        const std::string dump = slurp(p.dir.path() / "queue.db") + slurp(p.dir.path() / "queue.db-wal");
+        EXPECT_NE(dump.find("quarantine.release"), std::string::npos);
+        EXPECT_NE(dump.find("quarantine.discard"), std::string::npos);
+        EXPECT_NE(dump.find("needed by the readers"), std::string::npos);
+        EXPECT_NE(dump.find("refused.release a quarantined file"), std::string::npos);
+    }
 }

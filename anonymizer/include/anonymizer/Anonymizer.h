@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -144,6 +145,11 @@ public:
     /// gets its original bytes and a reason file. Never throws for bad input.
     FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName,
                        SeriesVerdicts& verdicts);
+    /// The same pipeline with some quarantine rules overridden by the data manager's release
+    /// (categories: arm-series, burned-in, secondary-capture, modality); de-identification,
+    /// the allow-list and the leak scan always apply.
+    FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName, SeriesVerdicts& verdicts,
+                       const std::set<std::string>& overrides);
 
     /// Makes a batch of Pending results durable (one syncfs) and renames them into the store;
     /// each becomes Stored, or Quarantined if its series was condemned meanwhile.

@@ -72,7 +72,8 @@ Role roleFromName(const std::string& n) {
     if (n == "adjudicator") return Role::Adjudicator;
     if (n == "manager") return Role::Manager;
     if (n == "administrator") return Role::Administrator;
-    throw Refused("BAD_ROLE", "unknown role '" + n + "' (reader, adjudicator, manager, administrator)");
+    if (n == "data_manager") return Role::DataManager;
+    throw Refused("BAD_ROLE", "unknown role '" + n + "' (reader, adjudicator, manager, administrator, data_manager)");
 }
 std::string roleKey(Role r) {
     switch (r) {
@@ -80,8 +81,29 @@ std::string roleKey(Role r) {
     case Role::Adjudicator: return "adjudicator";
     case Role::Manager: return "manager";
     case Role::Administrator: return "administrator";
+    case Role::DataManager: return "data_manager";
     }
     return "?";
+}
+
+void Queue::decideQuarantined(const Session& dm, const std::string& file, const std::string& sha256, bool release,
+                              const std::string& reason, const std::function<std::string()>& act) {
+    const std::string operation = release ? "release a quarantined file" : "discard a quarantined file";
+    const std::string object = "quarantine:" + file;
+    require(dm, {Role::DataManager}, operation);
+    if (reason.find_first_not_of(" \t\n") == std::string::npos)
+        refuse(dm, operation, object, "REASON_REQUIRED", "a decision about a quarantined file needs a reason");
+    audited(dm, operation, object, [&] {
+        std::string outcome;
+        try {
+            outcome = act(); // the file operation; inside the transaction, so a failure records nothing but the refusal
+        } catch (const Refused&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw Refused("DECISION_FAILED", e.what());
+        }
+        record(dm.user, release ? "quarantine.release" : "quarantine.discard", object, "sha256:" + sha256, outcome, reason);
+    });
 }
 
 Queue::Queue(std::unique_ptr<Database> db, const fs::path& charterFile) : db_(std::move(db)) {

@@ -253,7 +253,8 @@ std::vector<Queue::Stage> Queue::turnaround(const Session& manager) {
     for (const auto& r : db_->query("SELECT t.qc_at, MAX(r.signed_at), t.registered_at FROM reads r "
                                     "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
                                     "WHERE t.qc_at IS NOT NULL GROUP BY r.subject, r.ordinal, t.qc_at, t.registered_at "
-                                    "HAVING SUM(CASE WHEN r.state = 'signed' THEN 1 ELSE 0 END) = ?",
+                                    // the bound value is text: compared as a number (SQLite compared 2 with '2' as unequal)
+                                    "HAVING SUM(CASE WHEN r.state = 'signed' THEN 1 ELSE 0 END) = CAST(? AS INTEGER)",
                                     {std::to_string(readersPerSubject_)})) {
         if (const double h = hours(r[0], r[1]); h >= 0) both.push_back(h);
         if (const double h = hours(r[2], r[1]); h >= 0) total.push_back(h);
@@ -303,12 +304,22 @@ std::vector<Queue::ReaderStats> Queue::readers(const Session& manager) {
     return out;
 }
 
+std::vector<Queue::SubjectRead> Queue::subjectReads(const Session& manager, const std::string& subject) {
+    require(manager, {Role::Manager}, "see a subject's reads");
+    std::vector<SubjectRead> out;
+    for (const auto& r : db_->query("SELECT slot, ordinal, state FROM reads WHERE subject = ? ORDER BY slot, ordinal", {subject}))
+        out.push_back({std::stoi(r[0]), std::stoi(r[1]), r[2]});
+    return out;
+}
+
 Queue::Acceptance Queue::acceptanceOf(const std::string& subject) {
     // the accepted read: the latest decision, else Reader 1 when the reads need no adjudication
     Acceptance a;
-    const auto latest = db_->query("SELECT state, through_ordinal FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
+    // An interim "not needed" (the per-timepoint triggers only, while the subject is still being
+    // read) accepts nothing: the per-subject triggers can still fire when the reading closes.
+    const auto latest = db_->query("SELECT state, through_ordinal, final FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
     const auto decided = db_->query("SELECT chosen_slot FROM adjudications WHERE subject = ? AND state = 'decided' ORDER BY round DESC LIMIT 1", {subject});
-    if (!latest.empty() && (latest[0][0] == "decided" || latest[0][0] == "not_needed")) {
+    if (!latest.empty() && (latest[0][0] == "decided" || (latest[0][0] == "not_needed" && latest[0][2] == "1"))) {
         a.slot = decided.empty() ? 1 : std::stoi(decided[0][0]);
         a.through = std::stoi(latest[0][1]);
         a.adjudicated = !decided.empty();

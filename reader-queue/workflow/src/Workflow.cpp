@@ -23,6 +23,7 @@ const char* roleName(Role r) {
     case Role::Adjudicator: return "adjudicator";
     case Role::Manager: return "trial manager";
     case Role::Administrator: return "administrator";
+    case Role::DataManager: return "data manager";
     }
     return "?";
 }

@@ -10,6 +10,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QDateTimeAxis>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QLineEdit>
@@ -174,20 +175,21 @@ void Dashboard::setData(const DashboardData& d) {
     };
     int quarantined = 0;
     for (const auto& [k, v] : d.quarantine) quarantined += v;
-    int readsWaiting = 0;
-    for (const auto& [state, v] : d.reads)
-        if (state != "signed") readsWaiting += v;
-    summary_->setText(tr("<b>%1</b> timepoints received &nbsp; <b>%2</b> reads waiting &nbsp; <b>%3</b> signed &nbsp; "
-                         "<b>%4</b> adjudications open &nbsp; <b>%5</b> files in quarantine")
+    // the same counts as the backlog and readers tables: due = open, draft or reopen requested (a
+    // reader can act on it); not yet readable = waiting for QC or for the reader's earlier timepoint
+    const int readsDue = count(d.reads, "open") + count(d.reads, "draft") + count(d.reads, "reopen_requested");
+    summary_->setText(tr("<b>%1</b> timepoints received &nbsp; <b>%2</b> reads due (%6 not yet readable) &nbsp; <b>%3</b> signed &nbsp; "
+                         "<b>%4</b> adjudications open &nbsp; <b>%5</b> files wait for the data manager")
                           .arg([&] {
                               int t = 0;
                               for (const auto& [k, v] : d.timepoints) t += v;
                               return t;
                           }())
-                          .arg(readsWaiting)
+                          .arg(readsDue)
                           .arg(count(d.reads, "signed"))
                           .arg(count(d.adjudications, "open"))
-                          .arg(quarantined));
+                          .arg(quarantined)
+                          .arg(count(d.reads, "waiting")));
 
     std::vector<QStringList> rows;
     for (const auto& [k, v] : d.timepoints) rows.push_back({tr("timepoints"), QString::fromStdString(k), n(v)});
@@ -436,8 +438,46 @@ bool Workstation::askCloseReading() {
     subject->setObjectName("closeSubject");
     subject->addItems(subjects());
     dialog.form()->addRow(tr("Subject"), subject);
+    // what is still open for the chosen subject, said before anything closes
+    auto* open = new QLabel;
+    open->setObjectName("closeOpenReads");
+    open->setWordWrap(true);
+    dialog.form()->addRow(tr("Reads"), open);
+    auto* confirm = new QCheckBox(tr("Close it although reads are still open (they will not be read)"));
+    confirm->setObjectName("closeConfirm");
+    dialog.form()->addRow(QString(), confirm);
+    auto openReads = [this](const QString& s) {
+        QStringList waiting;
+        int done = 0, all = 0;
+        try {
+            for (const auto& r : signedIn_->queue->subjectReads(signedIn_->session, s.toStdString())) {
+                ++all;
+                if (r.state == "signed") ++done;
+                else waiting << tr("Reader %1 timepoint %2 (%3)").arg(r.slot).arg(r.ordinal).arg(QString::fromStdString(r.state).replace('_', ' '));
+            }
+        } catch (const std::exception& e) {
+            waiting << QString::fromStdString(e.what());
+        }
+        return std::make_tuple(done, all, waiting);
+    };
+    auto describe = [=](const QString& s) {
+        const auto [done, all, waiting] = openReads(s);
+        open->setText(waiting.isEmpty() ? tr("All %1 reads signed.").arg(all)
+                                        : tr("%1 of %2 reads signed; still open: %3").arg(done).arg(all).arg(waiting.join(", ")));
+        confirm->setVisible(!waiting.isEmpty());
+        confirm->setChecked(false);
+    };
+    connect(subject, &QComboBox::currentTextChanged, open, describe);
+    describe(subject->currentText());
     QLineEdit* reason = dialog.addLine(tr("Reason"), "closeReason", tr("end of imaging follow-up"));
-    return dialog.run([&](QString* why) { return closeReading(subject->currentText(), reason->text(), why); });
+    return dialog.run([&](QString* why) {
+        const auto [done, all, waiting] = openReads(subject->currentText());
+        if (!waiting.isEmpty() && !confirm->isChecked()) {
+            if (why) *why = tr("%1 reads are still open: confirm to close the reading anyway.").arg(waiting.size());
+            return false;
+        }
+        return closeReading(subject->currentText(), reason->text(), why);
+    });
 }
 
 bool Workstation::exportResults(const QString& folder, QString* why) {

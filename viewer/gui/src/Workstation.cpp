@@ -432,8 +432,9 @@ void Workstation::signOut() {
     adjudication_.reset();
     signedIn_.reset();
     readingIds_.clear();
-    for (QDockWidget* d : {homeDock_, readDock_, adjDock_})
+    for (QDockWidget* d : {homeDock_, readDock_, adjDock_, quarantineDock_})
         if (d) d->hide();
+    selectedQuarantined_.clear();
     if (adjPanel_) adjPanel_->clear();
     showImages();
     subject_.reset();
@@ -623,6 +624,9 @@ void Workstation::buildHome() {
             }
             break;
         }
+        case workflow::Role::DataManager:
+            buildQuarantineHome();
+            break;
         case workflow::Role::Adjudicator: {
             homeDock_->setWindowTitle(tr("Adjudications - %1").arg(QString::fromStdString(s.user)));
             home_->setColumnCount(1);

@@ -142,6 +142,13 @@ public:
     void decide(const Session& adjudicator, const std::string& subject, int chosenReader, const std::string& rationale,
                 const std::string& password, const std::string& meaning);
 
+    // data manager ----------------------------------------------------------------------------
+    /// The data manager's decision about a quarantined file (release or discard), with a required
+    /// reason, in the hash-chained audit trail: `act` does the file operation and returns what
+    /// became of it; it runs inside the audited transaction (a failure is recorded as a refusal).
+    void decideQuarantined(const Session& dataManager, const std::string& file, const std::string& sha256, bool release,
+                           const std::string& reason, const std::function<std::string()>& act);
+
     // manager ---------------------------------------------------------------------------------
     struct Backlog {
         std::map<std::string, int> timepoints;                    ///< by QC state
@@ -167,6 +174,14 @@ public:
         double adjudicationRate = 0, selectionRate = 0;      ///< adjudicated / subjects with an evaluation; chosen / adjudicated
     };
     std::vector<ReaderStats> readers(const Session& manager);
+
+    /// Every read of one subject (Reader 1 / 2 by slot, never by name) with its state: what a
+    /// manager sees before closing a subject's reading.
+    struct SubjectRead {
+        int slot = 0, ordinal = 0;
+        std::string state;
+    };
+    std::vector<SubjectRead> subjectReads(const Session& manager, const std::string& subject);
 
     /// The backlog over time, one point per change (ISO UTC time): reads due (of timepoints
     /// accepted at QC, one per reader), signed, and adjudications open.

@@ -8,7 +8,8 @@
 
 namespace workflow {
 
-enum class Role { Reader, Adjudicator, Manager, Administrator };
+/// DataManager: unblinded like the key's owner; decides about quarantined files, never reads.
+enum class Role { Reader, Adjudicator, Manager, Administrator, DataManager };
 const char* roleName(Role r);
 
 /// A refusal or a new state.

@@ -212,6 +212,19 @@ public:
     void setQuarantineFolder(const QString& folder) { quarantine_ = folder; }
     QString quarantineFolder() const;
 
+    // ---- the data manager's quarantine screen (Quarantine.cpp)
+    /// The quarantined files as the data manager's list shows them (path inside the quarantine).
+    QStringList quarantinedFiles() const;
+    /// Shows a quarantined file: its reasons, whether it can be released, and the image itself.
+    bool selectQuarantined(const QString& file);
+    /// Release (re-run through the anonymizer) or discard, with a reason and the password again;
+    /// recorded in the queue's audit trail. False with the refusal.
+    bool decideQuarantined(const QString& file, bool release, const QString& reason, const QString& password, QString* why);
+    /// The decision dialog (reason, password) for the selected file; true once decided.
+    bool askDecideQuarantined(bool release);
+    /// The enrolment list a release needs (default: beside the store, enrolment.csv).
+    void setEnrolmentFile(const QString& csv) { enrolment_ = csv; }
+
     // ---- adjudication (Adjudication.cpp)
     AdjudicationPanel* adjudicationPanel() const { return adjPanel_; }
     /// Takes the subject's open adjudication (or shows the one held) and shows both reads.
@@ -248,6 +261,11 @@ private:
     void showAdjudicationTimepoint(int ordinal);
     void showCaseCalipers(ViewerPane* pane);
     std::unique_ptr<AdjudicationState> adjudication_;
+    void buildQuarantineHome();
+    QString enrolment_;
+    QString selectedQuarantined_;
+    QWidget* quarantinePanel_ = nullptr;
+    QDockWidget* quarantineDock_ = nullptr;
     QStackedWidget* centralStack_ = nullptr; ///< the images, or the manager's dashboard
     Dashboard* dashboard_ = nullptr;
     QString quarantine_;
