@@ -106,7 +106,9 @@ demo() {
   fi
   # De-identify the site drops into the store the workstation will read (the key, the audit
   # log and the quarantine stay beside it, never inside).
-  if [ ! -d "$out/store" ] || [ "$out/ground-truth.json" -nt "$out/store" ]; then
+  # (again when the charter or the de-identification tables changed since the store was made)
+  if [ ! -d "$out/store" ] || [ "$out/ground-truth.json" -nt "$out/store" ] || [ "$charter" -nt "$out/store" ] ||
+     [ -n "$(find assets/deid -newer "$out/store" -type f 2>/dev/null | head -1)" ]; then
     rm -rf "$out/store" "$out/quarantine" "$out"/store.*
     log "de-identifying the site drops into $out/store"
     "$BUILD/bin/anonymize" --in "$out/incoming" --out "$out/store" --quarantine "$out/quarantine" \
@@ -116,6 +118,10 @@ demo() {
   # "reluth-demo-1", demo only), the store's timepoints, randomization dates, readers
   # assigned, every timepoint QC'd - ready for the readers' worklists.
   local db="sqlite:$out/queue.db"
+  # a queue older than the store (or the charter) belongs to another store: made again
+  if [ -f "$out/queue.db" ] && { [ "$out/store" -nt "$out/queue.db" ] || [ "$charter" -nt "$out/queue.db" ]; }; then
+    rm -f "$out/queue.db" "$out/queue.db-wal" "$out/queue.db-shm"
+  fi
   if [ ! -f "$out/queue.db" ]; then
     log "setting up the demo reading queue in $out/queue.db"
     local rq=("$BUILD/bin/reader-queue" --db "$db")
@@ -125,6 +131,7 @@ demo() {
     "${rq[@]}" --user admin users add reader1 reader
     "${rq[@]}" --user admin users add reader2 reader
     "${rq[@]}" --user admin users add adjudicator adjudicator
+    "${rq[@]}" --user admin users add datamanager data_manager
     "${rq[@]}" --user manager import "$out/store"
     awk -F, 'NR == 1 { print "STUDYID,USUBJID,RANDDT"; next } { print "RELUTH," $2 "," $4 }' \
       "$out/enrolment.csv" > "$out/SUBJ.csv"
@@ -149,10 +156,10 @@ demo() {
   # the one before it. Without a screen (no DISPLAY) it runs on a private Xvfb and saves
   # what it shows.
   if [ -n "${DISPLAY:-}" ]; then
-    log "starting the workstation on $out/store: sign in as reader1, reader2, adjudicator or manager" \
+    log "starting the workstation on $out/store: sign in as reader1, reader2, adjudicator, manager or datamanager" \
         "(demo password reluth-demo-1)"
     "$BUILD/bin/reluth-workstation" --store "$out/store" --db "$db" \
-      --sign-in-hint "Demo accounts: reader1, reader2 (readers), adjudicator, manager - password reluth-demo-1. Switch user (toolbar) to change."
+      --sign-in-hint "Demo accounts: reader1, reader2 (readers), adjudicator, manager, datamanager - password reluth-demo-1. Switch user (toolbar) to change."
   else
     log "no DISPLAY on this machine: running the workstation on a private Xvfb, signed in as reader1;" \
         "what it shows is saved to $out/workstation.png"

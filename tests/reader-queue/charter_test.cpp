@@ -115,9 +115,19 @@ TEST(Charter, BlindingCannotBeSwitchedOff) {
 }
 
 TEST(Charter, ReaderMayNotSeeTheArmOrSite) {
-    const auto f = findingsOf(reluthWith("\"reader_visible_fields\": [\"subject_pseudonym\"",
+    const auto f = findingsOf(reluthWith("\"reader_visible_fields\": [\"reading_id\"",
                                          "\"reader_visible_fields\": [\"treatment_arm\""));
     EXPECT_TRUE(hasFinding(f, "blinding.reader_visible_fields[0]", "not a field a reader may see"));
+    // the subject ID carries the site number: refused while the site is hidden
+    const auto g = findingsOf(reluthWith("\"reader_visible_fields\": [\"reading_id\"", "\"reader_visible_fields\": [\"subject_pseudonym\""));
+    EXPECT_TRUE(hasFinding(g, "blinding.reader_visible_fields[0]", "site number"));
+}
+
+TEST(Charter, TheDeidentificationEditionIsCurrent) {
+    const auto f = findingsOf(reluthWith("\"dicom_edition\": \"2024b\"", "\"dicom_edition\": \"2021c\""));
+    EXPECT_TRUE(hasFinding(f, "deidentification.dicom_edition", "older than 2024b"));
+    const auto g = findingsOf(reluthWith("\"dicom_edition\": \"2024b\"", "\"dicom_edition\": \"reluth-deid-table-1\""));
+    EXPECT_TRUE(hasFinding(g, "deidentification.dicom_edition", "edition of the DICOM standard"));
 }
 
 TEST(Charter, ParadigmMustMatchReaderCounts) {

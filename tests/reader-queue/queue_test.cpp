@@ -273,6 +273,13 @@ TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) 
     EXPECT_EQ(latest(discordant)[0], "not_needed");
     EXPECT_EQ(latest(discordant)[1], "3");
     EXPECT_TRUE(queue->adjudicationQueue(adj1).empty());
+    // an interim "not needed" accepts nothing: the dashboard must not list these as accepted yet
+    EXPECT_TRUE(queue->acceptedResults(manager).empty());
+    // what the manager sees before closing: every read, by slot, with its state
+    const auto reads = queue->subjectReads(manager, discordant);
+    ASSERT_EQ(reads.size(), 6u);
+    EXPECT_TRUE(std::all_of(reads.begin(), reads.end(), [](const auto& r) { return r.state == "signed" && (r.slot == 1 || r.slot == 2); }));
+    EXPECT_EQ(refusal([&] { queue->subjectReads(reader(discordant, 1), discordant); }), "ROLE");
     EXPECT_EQ(refusal([&] { queue->closeSubject(manager, discordant, ""); }), "REASON_REQUIRED");
     queue->closeSubject(manager, concordant, "end of imaging follow-up");
     queue->closeSubject(manager, discordant, "end of imaging follow-up");
@@ -376,6 +383,8 @@ TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) 
     ASSERT_EQ(stages.size(), 5u);
     EXPECT_EQ(stages[0].count, 6);  // six timepoints QC'd
     EXPECT_EQ(stages[1].count, 12); // twelve reads signed
+    EXPECT_EQ(stages[2].count, 6);  // both reads signed on all six timepoints (was 0: SQLite compared 2 with '2')
+    EXPECT_EQ(stages[3].count, 6);
     EXPECT_EQ(stages[4].count, 1);  // one adjudication decided
     EXPECT_EQ(queue->backlog(manager).adjudications.at("decided"), 1);
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());

@@ -15,6 +15,7 @@
 #include "viewergui/Workstation.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialog>
 #include <QLabel>
@@ -465,6 +466,30 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
     EXPECT_EQ(d->waterfallBars(), 0);
     EXPECT_EQ(d->spiderLines(), 0);
     EXPECT_TRUE(d->chartTitles().join(" ").contains("Backlog over time"));
+
+    // closing while Reader 2's week 8 is still a draft: the dialog says so and asks to confirm;
+    // OK without the confirmation is refused, Cancel closes nothing
+    QString openReads, refusal;
+    const auto adjudicationsBefore = q.backlog(m).adjudications;
+    std::function<void()> look = [&] {
+        auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+        if (!dialog || dialog->objectName() != "closeDialog") {
+            QTimer::singleShot(20, look);
+            return;
+        }
+        openReads = dialog->findChild<QLabel*>("closeOpenReads")->text();
+        EXPECT_TRUE(dialog->findChild<QCheckBox*>("closeConfirm")->isVisible());
+        QTest::keyClick(dialog->findChild<QLineEdit*>("closeReason"), Qt::Key_Return);
+        refusal = dialog->findChild<QLabel*>("closeError")->text();
+        dialog->reject();
+    };
+    QTimer::singleShot(0, look);
+    EXPECT_FALSE(w.askCloseReading());
+    EXPECT_TRUE(openReads.contains("3 of 4 reads signed")) << openReads.toStdString();
+    EXPECT_TRUE(openReads.contains("Reader 2 timepoint 2 (draft)")) << openReads.toStdString();
+    EXPECT_FALSE(openReads.contains("reader2")) << "readers by slot, never by name";
+    EXPECT_TRUE(refusal.contains("confirm")) << refusal.toStdString();
+    EXPECT_EQ(q.backlog(m).adjudications, adjudicationsBefore) << "nothing was closed";
 
     // Reader 2 signs, the reading closes, the reads agree: the result is accepted and charted
     const rq::Session r2 = q.login("reader2", kPassword);

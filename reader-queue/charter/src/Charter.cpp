@@ -224,14 +224,18 @@ void readBlinding(ObjectReader o, Blinding& b) {
     // A blinded independent central review cannot be configured unblinded by accident.
     if (o.valid() && !b.hideTreatmentArm) o.fail("hide_treatment_arm", "must be true for a blinded central review");
     if (o.valid() && !b.hideOtherReader) o.fail("hide_other_reader", "must be true for independent reads");
-    static const std::set<std::string> kAllowed = {"subject_pseudonym", "visit_label", "days_from_baseline",
+    static const std::set<std::string> kAllowed = {"reading_id", "subject_pseudonym", "visit_label", "days_from_baseline",
                                                    "scan_date", "visit_number"};
     for (std::size_t i = 0; i < b.readerVisibleFields.size(); ++i) {
         if (!kAllowed.count(b.readerVisibleFields[i])) {
             o.fail("reader_visible_fields[" + std::to_string(i) + "]",
                    "\"" + b.readerVisibleFields[i] +
-                       "\" is not a field a reader may see (subject_pseudonym, visit_label, days_from_baseline, "
+                       "\" is not a field a reader may see (reading_id, subject_pseudonym, visit_label, days_from_baseline, "
                        "scan_date, visit_number)");
+        } else if (b.readerVisibleFields[i] == "subject_pseudonym" && b.hideSite) {
+            // the subject ID carries the site number: with the site hidden, readers see the reading ID
+            o.fail("reader_visible_fields[" + std::to_string(i) + "]",
+                   "subject_pseudonym carries the site number, which hide_site hides: readers see the reading_id");
         }
     }
     o.rejectUnknown();
