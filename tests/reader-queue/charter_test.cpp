@@ -123,6 +123,11 @@ TEST(Charter, ReaderMayNotSeeTheArmOrSite) {
     EXPECT_TRUE(hasFinding(g, "blinding.reader_visible_fields[0]", "site number"));
 }
 
+TEST(Charter, WindowPresetsAreKnownNames) {
+    const auto f = findingsOf(reluthWith("\"window_presets\": [\"soft_tissue\"", "\"window_presets\": [\"abdomen\""));
+    EXPECT_TRUE(hasFinding(f, "reading.window_presets[0]", "not a preset"));
+}
+
 TEST(Charter, TheDeidentificationEditionIsCurrent) {
     const auto f = findingsOf(reluthWith("\"dicom_edition\": \"2024b\"", "\"dicom_edition\": \"2021c\""));
     EXPECT_TRUE(hasFinding(f, "deidentification.dicom_edition", "older than 2024b"));

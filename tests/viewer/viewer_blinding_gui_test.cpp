@@ -322,6 +322,8 @@ TEST(ViewerHabitsGui, KeysGoToTheImagesLeftDragWindowsAndAStrayCaliperBlocksSign
     ASSERT_TRUE(w.openFirstHomeItem());
     waitLoaded(w);
     ASSERT_EQ(w.readOrdinal(), 1);
+    // the trial's presets only, keys 1-4 in the charter's order: no brain window in an abdominal trial
+    EXPECT_EQ(w.presetNames(), (QStringList{"Soft tissue", "Liver", "Lung", "Bone"}));
     // the baseline has nothing earlier: one large view, not half the screen saying so
     EXPECT_FALSE(w.prior()->isVisible());
     EXPECT_TRUE(w.current()->isVisible());

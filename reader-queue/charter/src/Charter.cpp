@@ -198,6 +198,13 @@ void readReading(ObjectReader o, ReadingParadigm& r) {
     o.integer("adjudicators_per_subject", r.adjudicatorsPerSubject, 0, 3);
     o.boolean("read_timepoints_in_order", r.readTimepointsInOrder);
     if (o.has("read_turnaround_days")) o.integer("read_turnaround_days", r.readTurnaroundDays, 1, kMaxDays); // optional
+    if (o.has("window_presets")) { // optional
+        o.textList("window_presets", r.windowPresets, false);
+        static const std::set<std::string> known{"soft_tissue", "liver", "lung", "bone", "brain"};
+        for (std::size_t i = 0; i < r.windowPresets.size(); ++i)
+            if (!known.count(r.windowPresets[i]))
+                o.fail("window_presets[" + std::to_string(i) + "]", "\"" + r.windowPresets[i] + "\" is not a preset (soft_tissue, liver, lung, bone, brain)");
+    }
     ObjectReader t = o.object("adjudication_triggers");
     t.boolean("different_timepoint_response", r.triggers.differentTimepointResponse);
     t.boolean("different_best_overall_response", r.triggers.differentBestOverallResponse);

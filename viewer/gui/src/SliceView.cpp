@@ -383,8 +383,14 @@ struct SliceView::Impl {
         caption.setText(captionText);
         const char axis = "XYZ"[frame.axisK];
         QString s = QStringLiteral("%1  %2/%3  %4 %5 mm").arg(QString::fromLatin1(vc::planeName(plane))).arg(k + 1).arg(frame.count).arg(QChar::fromLatin1(axis)).arg(mm(frame.position(k)));
-        QString t = plane == vc::Plane::Axial && thickness > 0 ? QStringLiteral("Thickness %1 mm").arg(mm(thickness)) : QStringLiteral("Reformat");
-        t += QStringLiteral("  spacing %1 mm").arg(mm(frame.dk, 2));
+        // short enough not to run into the window/zoom corner: the spacing only when it differs
+        QString t;
+        if (plane == vc::Plane::Axial && thickness > 0) {
+            t = std::abs(thickness - frame.dk) < 0.01 ? QStringLiteral("%1 mm slices").arg(mm(thickness))
+                                                      : QStringLiteral("%1 mm slices, %2 apart").arg(mm(thickness), mm(frame.dk, 2));
+        } else {
+            t = QStringLiteral("reformat, %1 mm apart").arg(mm(frame.dk, 2));
+        }
         if (!complete) t += QStringLiteral("  (loading)");
         info.setText(s + "\n" + t);
         values.setText(QStringLiteral("W %1  L %2\nZoom %3x").arg(std::lround(wl.window)).arg(std::lround(wl.level)).arg(mm(zoomFactor(), 2)));

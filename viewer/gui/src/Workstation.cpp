@@ -367,7 +367,7 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     }
     buildActions();
     // what a new reader needs to know, always in sight
-    auto* hints = new QLabel(tr("Wheel or Up/Down: slice  ·  left-drag: window/level  ·  1-5: presets  ·  right-drag or +/-: zoom  ·  "
+    auto* hints = new QLabel(tr("Wheel or Up/Down: slice  ·  left-drag: window/level  ·  1, 2...: the trial's presets  ·  right-drag or +/-: zoom  ·  "
                                 "middle or Shift-drag: pan  ·  double-click or F: fit  ·  A/C/S: plane  ·  L: link  ·  F1: help"));
     hints->setObjectName("hints");
     qApp->installEventFilter(this); // image keys reach the images wherever the focus is
@@ -383,9 +383,11 @@ bool Workstation::eventFilter(QObject* watched, QEvent* event) {
     static const std::set<int> imageKeys{Qt::Key_Up, Qt::Key_Down, Qt::Key_PageUp, Qt::Key_PageDown, Qt::Key_Home,
                                          Qt::Key_End, Qt::Key_Plus, Qt::Key_Equal, Qt::Key_Minus};
     if (!imageKeys.count(key->key()) || (key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) return false;
-    QWidget* focus = QApplication::focusWidget();
     auto* target = qobject_cast<QWidget*>(watched);
     if (!target || target->window() != this || QApplication::activeModalWidget() || QApplication::activePopupWidget()) return false;
+    // the widget the key was delivered to: this window's focus widget, whether or not the window
+    // is the active one (a key a text field ignores, Up in a line edit, reaches its parents too)
+    QWidget* focus = focusWidget() ? focusWidget() : target;
     // text fields keep their keys; the views handle their own
     if (focus && (qobject_cast<QLineEdit*>(focus) || qobject_cast<QAbstractSpinBox*>(focus) || focus->inherits("QTextEdit") ||
                   focus->inherits("QPlainTextEdit") || (qobject_cast<QComboBox*>(focus) && qobject_cast<QComboBox*>(focus)->isEditable())))
@@ -491,6 +493,7 @@ bool Workstation::signIn(const QString& database, const QString& user, const QSt
         say(tr("The reading queue refused the subjects' reading IDs: %1").arg(QString::fromStdString(e.what())), 10000);
     }
     for (ViewerPane* p : {prior_, current_}) p->clear(tr("No series loaded.\nChoose an item of your list."));
+    applyCharterPresets(signedIn_->queue->charter().reading.windowPresets);
     if (!store_.isEmpty()) openStore(store_); // the Trial list, now that someone may see it (trimmed to a reader's subjects below)
     buildHome();
     return true;
@@ -700,6 +703,7 @@ void Workstation::buildActions() {
         a->setToolTip(tr("%1: W %2 L %3 (key %4)").arg(tr(p.name)).arg(p.wl.window).arg(p.wl.level).arg(p.shortcut));
         const int index = i++;
         connect(a, &QAction::triggered, this, [this, index] { applyPreset(index); });
+        presetActions_.push_back(a);
     }
     bar->addSeparator();
     // measuring tools (a drag on empty image draws; a drag on a measurement edits or moves it;
@@ -753,10 +757,12 @@ void Workstation::buildActions() {
         QMessageBox::information(this, tr("Reading images"),
                                  tr("<p><b>Open</b> a subject in the Trial list: its latest timepoint shows on the right, the one before "
                                     "(or the baseline, <b>B</b>) on the left.</p>"
-                                    "<p><b>Slices</b>: mouse wheel, Up/Down, Page Up/Down, Home/End, or the slider.<br>"
+                                    "<p><b>Slices</b>: mouse wheel, Up/Down, Page Up/Down, Home/End, or the slider - the keys reach the images "
+                                    "wherever you clicked last, except in a text field.<br>"
                                     "<b>Window/level</b>: drag with the left button (right: wider window, down: higher level), "
-                                    "or keys 1-5: soft tissue, liver, lung, bone, brain.<br>"
-                                    "<b>Zoom</b>: drag with the right button, Ctrl+wheel or +/-; <b>pan</b>: middle button or Shift+left drag; "
+                                    "or keys 1, 2...: the trial's presets, in the toolbar's order (the charter chooses them).<br>"
+                                    "<b>Zoom</b>: drag down with the right button to come closer, up to step back (about where you pressed), "
+                                    "Ctrl+wheel (about the cursor) or +/-; <b>pan</b>: middle button or Shift+left drag; "
                                     "<b>fit</b>: double-click or F.<br>"
                                     "<b>Planes</b>: A axial, C coronal, S sagittal.</p>"
                                     "<p>While <b>Link</b> (L) is on, both sides follow each other by patient position and window; "
@@ -990,6 +996,8 @@ void Workstation::setPlane(vc::Plane plane) {
         syncFrom(current_, false);
         alignFrom(current_);
     }
+    // coronal and sagittal through the lesion the reader is on
+    if (reading_ && panel_ && !panel_->selectedLesion().isEmpty()) jumpToLesion(panel_->selectedLesion());
 }
 
 void Workstation::alignFrom(ViewerPane* from) {
@@ -1004,6 +1012,36 @@ void Workstation::alignFrom(ViewerPane* from) {
     if (a->plane() == vc::Plane::Axial) b->setPixelsPerMm(a->pixelsPerMm());
     else b->alignVertically(a->centre()[2], a->halfHeightMm());
     syncing_ = false;
+}
+
+void Workstation::applyCharterPresets(const std::vector<std::string>& names) {
+    static const char* const keys[] = {"soft_tissue", "liver", "lung", "bone", "brain"};
+    int key = 1;
+    auto offer = [&](std::size_t i) {
+        presetActions_[i]->setVisible(true);
+        presetActions_[i]->setShortcut(QKeySequence(QString::number(key++)));
+    };
+    for (QAction* a : presetActions_) {
+        a->setVisible(false);
+        a->setShortcut({});
+    }
+    if (names.empty()) {
+        for (std::size_t i = 0; i < presetActions_.size(); ++i) offer(i);
+        return;
+    }
+    for (const std::string& n : names)
+        for (std::size_t i = 0; i < presetActions_.size() && i < std::size(keys); ++i)
+            if (n == keys[i]) offer(i);
+}
+
+QStringList Workstation::presetNames() const {
+    std::vector<std::pair<QString, QString>> shown; // key, name
+    for (QAction* a : presetActions_)
+        if (a->isVisible()) shown.push_back({a->shortcut().toString(), a->text()});
+    std::sort(shown.begin(), shown.end());
+    QStringList out;
+    for (const auto& s : shown) out << s.second;
+    return out;
 }
 
 void Workstation::applyPreset(int index) {

@@ -72,6 +72,9 @@ struct ReadingParadigm {
     int adjudicatorsPerSubject = 1;
     bool readTimepointsInOrder = true;
     int readTurnaroundDays = 0; ///< a read is due this many days after it is offered to its reader (0: no due date)
+    /// The window presets the trial's anatomy needs, in key order (soft_tissue, liver, lung, bone,
+    /// brain); empty: all of them. A brain preset in an abdominal trial is noise.
+    std::vector<std::string> windowPresets;
     AdjudicationTriggers triggers;
 };
 

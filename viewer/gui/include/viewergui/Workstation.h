@@ -144,6 +144,8 @@ public:
     void setCompareWithBaseline(bool baseline);
     void setSingleView(bool single);
     void applyPreset(int index);
+    /// The presets offered (names as on the toolbar, in key order).
+    QStringList presetNames() const;
     QStringList subjects() const;
     bool idle() const; ///< nothing loading
 
@@ -292,6 +294,9 @@ private:
     QAction* baselineAction_ = nullptr;
     QAction* singleAction_ = nullptr;
     QActionGroup* planeGroup_ = nullptr;
+    std::vector<QAction*> presetActions_; ///< in vc::presets() order
+    /// Shows the charter's presets only, keys 1..n in the charter's order (all of them without one).
+    void applyCharterPresets(const std::vector<std::string>& names);
     bool linked_ = true;
     bool syncing_ = false;
     double offset_ = 0;     ///< current minus prior slice position kept while linked
