@@ -21,6 +21,18 @@ const char* actionName(Action a) {
     return "?";
 }
 
+std::vector<std::string> splitTabs(const std::string& line) {
+    std::vector<std::string> f;
+    std::size_t pos = 0;
+    for (;;) {
+        const std::size_t tab = line.find('\t', pos);
+        f.push_back(line.substr(pos, tab == std::string::npos ? std::string::npos : tab - pos));
+        if (tab == std::string::npos) break;
+        pos = tab + 1;
+    }
+    return f;
+}
+
 namespace {
 
 bool parseHex4(const std::string& s, std::uint16_t& value, std::uint16_t& mask) {
@@ -80,14 +92,7 @@ Profile Profile::parse(const std::string& text, const std::string& file) {
             meta("rows", p.declaredRows_);
             continue;
         }
-        std::vector<std::string> f;
-        std::size_t pos = 0;
-        for (;;) {
-            const std::size_t tab = line.find('\t', pos);
-            f.push_back(line.substr(pos, tab == std::string::npos ? std::string::npos : tab - pos));
-            if (tab == std::string::npos) break;
-            pos = tab + 1;
-        }
+        const std::vector<std::string> f = splitTabs(line);
         if (f.size() != 4) fail("expected 4 tab-separated columns (tag, basic, options, name), found " + std::to_string(f.size()));
         ProfileRow r;
         const std::string& tag = f[0];

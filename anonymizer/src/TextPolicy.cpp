@@ -1,5 +1,7 @@
 #include "anonymizer/TextPolicy.h"
 
+#include "anonymizer/Profile.h"
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -89,14 +91,7 @@ TextPolicy TextPolicy::parse(const std::string& allowText, const std::string& al
                 }
                 continue;
             }
-            std::vector<std::string> f;
-            std::size_t pos = 0;
-            for (;;) {
-                const std::size_t tab = line.find('\t', pos);
-                f.push_back(line.substr(pos, tab == std::string::npos ? std::string::npos : tab - pos));
-                if (tab == std::string::npos) break;
-                pos = tab + 1;
-            }
+            const std::vector<std::string> f = splitTabs(line);
             if (f.size() != 4) fail("expected 4 tab-separated columns (tag, disposition, values, name), found " + std::to_string(f.size()));
             std::uint32_t key = 0;
             if (!parseTag(f[0], key)) fail("bad tag '" + f[0] + "'");

@@ -28,6 +28,9 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from pydicom.valuerep import PersonName
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scan_store import fold  # the other independent scanner's folding (accents, case, letter/digit runs)
+
 TEXT_VRS = {"AE", "AS", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT", "UR"}
 BLOB_VRS = {"OB", "UN"}
 MARK = "QZMARK"
@@ -253,14 +256,6 @@ def generate(out):
         json.dump({"markers": markers.n, "where": markers.where, "inputs": inputs,
                    "text_attributes": len(text_attrs), "sequences": len(seq_attrs)}, f)
     print(json.dumps({"markers": markers.n, "files": len(inputs), "text_attributes": len(text_attrs)}))
-
-
-def fold(text):
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = re.sub(r"([a-z])([0-9])", r"\1 \2", text)
-    text = re.sub(r"([0-9])([a-z])", r"\1 \2", text)
-    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
 
 
 def texts(ds, path=""):

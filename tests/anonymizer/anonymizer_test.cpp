@@ -861,3 +861,53 @@ TEST(DataManager, ReleasesAndDiscardsQuarantinedFilesWithAReasonInTheVerifiedAud
         EXPECT_NE(dump.find("refused.release a quarantined file"), std::string::npos);
     }
 }
+
+// ---------------------------------------------------------------- the text allow-list (issue 14)
+
+TEST(TextAllowList, DescriptorsAreRebuiltFromTheVocabularyAndCodesKeepTheirShape) {
+    const TextPolicy t = TextPolicy::load(kSource / "assets/deid/text-allow-list.tsv", kSource / "assets/deid/descriptor-vocabulary.txt");
+    const PhraseSet arm(reluth().deidentification.armWords);
+    EXPECT_EQ(t.rebuild("TAP portal post-therapy", Charset::Utf8, arm), "TAP PORTAL POST");
+    EXPECT_EQ(t.rebuild("Lutathéra C3 TAP", Charset::Utf8, arm), "TAP");
+    EXPECT_EQ(t.rebuild("T2 FS AX", Charset::Utf8, arm), "T 2 FS AX");
+    EXPECT_EQ(t.rebuild("DWI b800", Charset::Utf8, arm), "DWI B 800");
+    EXPECT_EQ(t.rebuild("CT THORAX-ABDO", Charset::Utf8, arm), "CT THORAX ABDO");
+    EXPECT_EQ(t.rebuild("TDM thoraco-abdominale portale", Charset::Utf8, arm), "TDM ABDOMINALE PORTALE");
+    // what a technologist typed: names, an ID, a date - nothing of it survives
+    EXPECT_EQ(t.rebuild("scan Dr MARTIN 20240101 IPP 94940198", Charset::Utf8, arm), "SCAN");
+    EXPECT_EQ(t.rebuild("Suivi Mme DUPONT", Charset::Utf8, arm), "");
+    // arm phrases of several words are taken out even when each word is in the vocabulary
+    EXPECT_EQ(t.rebuild("bras A surveillance TAP", Charset::Utf8, arm).find("BRAS A"), std::string::npos);
+    // codes: listed values and shapes only
+    const AllowRule* kernel = t.find(0x0018, 0x1210);
+    ASSERT_NE(kernel, nullptr);
+    for (const char* ok : {"B30f", "Br36", "FC13", "STANDARD"}) EXPECT_TRUE(t.codeAllowed(*kernel, ok)) << ok;
+    for (const char* no : {"QZMARK00001", "DUPONT", "B30f 2024", ""}) EXPECT_FALSE(t.codeAllowed(*kernel, no)) << no;
+    const AllowRule* modality = t.find(0x0008, 0x0060);
+    ASSERT_NE(modality, nullptr);
+    EXPECT_TRUE(t.codeAllowed(*modality, "CT"));
+    EXPECT_FALSE(t.codeAllowed(*modality, "QZMARK"));
+    EXPECT_EQ(t.find(0x0010, 0x4000), nullptr) << "Patient Comments: not in the list, removed";
+    EXPECT_EQ(t.find(0x0008, 0x0080), nullptr) << "Institution Name: not in the list, removed";
+}
+
+TEST(TextAllowList, BadFilesAndArmWordsInTheVocabularyAreRefusedByName) {
+    auto error = [](const std::string& allow, const std::string& vocab) {
+        try {
+            TextPolicy::parse(allow, "allow.tsv", vocab, "vocab.txt");
+        } catch (const TextPolicyError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    const std::string head = "# table-version: t\n";
+    EXPECT_NE(error(head + "(0008,0060)\tcode\t-\tModality\n", "ct\n").find("allow.tsv:2"), std::string::npos);
+    EXPECT_NE(error(head + "(0008,0060)\tkeep\t-\tModality\n", "ct\n").find("unknown disposition"), std::string::npos);
+    EXPECT_NE(error(head + "(0009,0010)\tvocab\t-\tPrivate\n", "ct\n").find("private"), std::string::npos);
+    EXPECT_NE(error(head + "(0008,1030)\tvocab\t-\tStudy\n", "ct 3\n").find("vocab.txt:1"), std::string::npos);
+    EXPECT_NE(error("(0008,1030)\tvocab\t-\tStudy\n", "ct\n").find("table-version"), std::string::npos);
+    TextPolicy t = TextPolicy::parse(head + "(0008,1030)\tvocab\t-\tStudy\n", "allow.tsv", "ct surveillance\n", "vocab.txt");
+    EXPECT_THROW(t.refuseWords(PhraseSet(reluth().deidentification.armWords), "an arm word"), TextPolicyError);
+    EXPECT_THROW(t.addVocabulary({"two words"}, "charter"), TextPolicyError);
+    EXPECT_THROW(t.addVocabularyAttributes({"(0009,1000)"}, "charter"), TextPolicyError);
+}

@@ -40,6 +40,9 @@ struct ProfileRow {
     std::string name;
 };
 
+/// One line of the project's TSV tables, split at its tabs (the profile table, the text allow-list).
+std::vector<std::string> splitTabs(const std::string& line);
+
 struct ProfileError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
