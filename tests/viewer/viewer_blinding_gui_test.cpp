@@ -56,6 +56,15 @@ void waitLoaded(vg::Workstation& w) {
     for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
 }
 
+/// The phantom's store open, `user` signed in, their worklist's first item open and loaded.
+void readerAtWork(vg::Workstation& w, const TrialQueue& tq, const char* user) {
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), user, kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+    waitLoaded(w);
+}
+
 void addChart(QStringList& out, QChart* chart) {
     if (!chart) return;
     out << chart->title();
@@ -135,11 +144,8 @@ TEST(ViewerBlindingGui, CompareWithBaselineAndThePickerAtAFollowUpKeepTheReadOpe
     vg::Workstation w;
     w.resize(1600, 950);
     shown(w);
-    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
-    QString why;
-    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
-    ASSERT_TRUE(w.openFirstHomeItem());
-    waitLoaded(w);
+    readerAtWork(w, tq, "reader1");
+    if (HasFatalFailure()) return;
     ASSERT_EQ(w.readOrdinal(), 2);
     // B, as the reader presses it, twice (on and off): the read and the subject stay what they were
     for (int press = 0; press < 2; ++press) {
@@ -255,11 +261,8 @@ TEST(ViewerBlindingGui, NoTextAReaderCanSeeHoldsADateTheSiteTheSubjectIdOrAnothe
     w.resize(1800, 1000);
     shown(w);
     w.setQueue(QString::fromStdString(tq.db));
-    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
-    QString why;
-    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
-    ASSERT_TRUE(w.openFirstHomeItem());
-    waitLoaded(w);
+    readerAtWork(w, tq, "reader1");
+    if (HasFatalFailure()) return;
     ASSERT_EQ(w.readOrdinal(), 2);
     vg::ReadingPanel* panel = w.readingPanel();
     // week 8 answered so that the engine's results (best response, progression, disease control
@@ -316,11 +319,8 @@ TEST(ViewerHabitsGui, KeysGoToTheImagesLeftDragWindowsAndAStrayCaliperBlocksSign
     vg::Workstation w;
     w.resize(1700, 950);
     shown(w);
-    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
-    QString why;
-    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
-    ASSERT_TRUE(w.openFirstHomeItem());
-    waitLoaded(w);
+    readerAtWork(w, tq, "reader1");
+    if (HasFatalFailure()) return;
     ASSERT_EQ(w.readOrdinal(), 1);
     // the trial's presets only, keys 1-4 in the charter's order: no brain window in an abdominal trial
     EXPECT_EQ(w.presetNames(), (QStringList{"Soft tissue", "Liver", "Lung", "Bone"}));
