@@ -345,6 +345,17 @@ TEST(ViewerReadingGui, AnAdjudicatorComparesTwoDiscordantReadsChoosesOneWithARat
     vg::AdjudicationPanel* panel = w.adjudicationPanel();
     ASSERT_NE(panel, nullptr);
     EXPECT_EQ(w.adjudicationSubject(), QString::fromStdString(pseudonym));
+    // the adjudicator is blinded too: the reading ID, never the subject ID (it carries the site)
+    const QString readingId = QString::fromStdString(readingIdOf(pseudonym));
+    EXPECT_TRUE(w.windowTitle().contains(readingId)) << w.windowTitle().toStdString();
+    EXPECT_FALSE(w.windowTitle().contains(QString::fromStdString(pseudonym)));
+    for (const QString& item : w.homeItems()) EXPECT_FALSE(item.contains("RELUTH-")) << item.toStdString();
+    int named = 0;
+    for (QLabel* l : w.adjudicationPanel()->findChildren<QLabel*>()) {
+        EXPECT_FALSE(l->text().contains("RELUTH-")) << l->text().toStdString();
+        named += l->text().contains(readingId);
+    }
+    EXPECT_GT(named, 0) << "the case is named by its reading ID";
     // the discordance, highlighted: the week-8 responses and the best responses differ
     EXPECT_FALSE(panel->triggers().isEmpty());
     EXPECT_TRUE(panel->triggers().join(" ").contains("progression_in_one_read_only") &&

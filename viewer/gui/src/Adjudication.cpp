@@ -349,22 +349,26 @@ bool Workstation::openAdjudication(QString subject, QString* why) {
         if (why) *why = tr("No images for %1").arg(subject);
         return false;
     }
-    if (static_cast<int>(subjectData->timepoints.size()) > c.item.throughOrdinal) {
+    {
+        // through the round's timepoint; named by the reading ID, without scan dates (blinded)
         auto trimmed = std::make_shared<Subject>(*subjectData);
-        trimmed->timepoints.resize(static_cast<std::size_t>(c.item.throughOrdinal));
+        if (static_cast<int>(trimmed->timepoints.size()) > c.item.throughOrdinal)
+            trimmed->timepoints.resize(static_cast<std::size_t>(c.item.throughOrdinal));
+        trimmed->shownAs = shownName(subject);
+        for (Timepoint& tp : trimmed->timepoints) tp.date.clear();
         subjectData = trimmed;
     }
     state->images = subjectData;
     state->sides = sides;
     state->visits = visits;
     adjudication_ = std::move(state);
-    adjPanel_->setCase(subject, c.item.round, c.item.throughOrdinal, c.item.triggers, sides, visits, c.item.state == "decided");
+    adjPanel_->setCase(shownName(subject), c.item.round, c.item.throughOrdinal, c.item.triggers, sides, visits, c.item.state == "decided");
     adjDock_->show();
     prior_->setTitle(tr("Reader 1"));
     current_->setTitle(tr("Reader 2"));
     subject_ = subjectData;
     showAdjudicationTimepoint(c.item.throughOrdinal);
-    setWindowTitle(tr("ReLUTH central review workstation - adjudication of %1").arg(subject));
+    setWindowTitle(tr("ReLUTH central review workstation - adjudication of %1").arg(shownName(subject)));
     return true;
 }
 
@@ -408,7 +412,7 @@ bool Workstation::decideAdjudication(int reader, const QString& rationale, const
     if (adjPanel_) { // shown as decided, with the images as they are
         const auto& item = adjudication_->item.item;
         const int shownTimepoint = adjPanel_->timepointPicker()->currentIndex();
-        adjPanel_->setCase(subject, item.round, item.throughOrdinal, item.triggers, adjudication_->sides, adjudication_->visits, true);
+        adjPanel_->setCase(shownName(subject), item.round, item.throughOrdinal, item.triggers, adjudication_->sides, adjudication_->visits, true);
         adjPanel_->timepointPicker()->setCurrentIndex(shownTimepoint);
         adjPanel_->setMessage(tr("Decided: Reader %1 accepted.").arg(reader), false);
     }
