@@ -23,13 +23,11 @@ import random
 from array import array
 import pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
-from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-from pydicom.valuerep import PersonName
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scan_store import fold  # the other independent scanner's folding (accents, case, letter/digit runs)
+from scan_store import fold, texts_of, walk  # the other independent scanner's folding and element walk
 
 TEXT_VRS = {"AE", "AS", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT", "UR"}
 BLOB_VRS = {"OB", "UN"}
@@ -258,23 +256,11 @@ def generate(out):
     print(json.dumps({"markers": markers.n, "files": len(inputs), "text_attributes": len(text_attrs)}))
 
 
-def texts(ds, path=""):
-    for elem in ds:
-        here = f"{path}{elem.tag}"
-        if elem.VR == "SQ":
-            for i, item in enumerate(elem.value or []):
-                yield from texts(item, f"{here}[{i}].")
-            continue
-        v = elem.value
-        if elem.tag == 0x7FE00010 or v is None:
-            continue
-        if isinstance(v, (bytes, bytearray)):
-            yield here, bytes(v).decode("latin-1")
-        elif isinstance(v, (str, PersonName)):
-            yield here, str(v)
-        elif isinstance(v, MultiValue):
-            for x in v:
-                yield here, str(x)
+def texts(ds):
+    """Every text of a data set at every depth, with where it is (scan_store.py's walk)."""
+    for where, elem in walk(ds):
+        for t in texts_of(elem):
+            yield where, t
 
 
 def refs(ds):
