@@ -2,6 +2,8 @@
 // Shared by the anonymize CLI and the receive node: options that set up an Anonymizer.
 #include "anonymizer/Anonymizer.h"
 
+#include <boost/program_options.hpp>
+
 #include <iostream>
 #include <string>
 
@@ -12,22 +14,33 @@ struct CommonArgs {
     bool noFsync = false;
 };
 
-/// Consumes a common option at argv[i] (advancing i); false if it is not one.
-inline bool takeCommon(CommonArgs& a, int argc, char** argv, int& i) {
-    const std::string arg = argv[i];
-    auto value = [&](std::string& into) {
-        if (i + 1 >= argc) throw Error(arg + " needs a value");
-        into = argv[++i];
+/// The options every anonymizer tool shares, described for Boost.Program_options.
+inline boost::program_options::options_description commonOptions(CommonArgs& a) {
+    namespace po = boost::program_options;
+    po::options_description d("store, quarantine and trial");
+    d.add_options()("out", po::value(&a.out)->value_name("STORE"), "de-identified store (created)")
+        ("quarantine", po::value(&a.quarantine)->value_name("DIR"), "quarantined originals with a .reason.json each")
+        ("enrolment", po::value(&a.enrolment)->value_name("CSV"), "original_patient_id,pseudonym[,randomization_date] (header required)")
+        ("charter", po::value(&a.charter)->value_name("FILE"), "trial charter (default assets/charters/reluth.json)")
+        ("key", po::value(&a.key)->value_name("FILE"), "re-identification key, outside the store (default STORE.key.json)")
+        ("audit", po::value(&a.audit)->value_name("FILE"), "append-only audit log, JSON lines (default STORE.audit.jsonl)")
+        ("profile", po::value(&a.profile)->value_name("FILE"), "PS3.15 E.1-1 table (default assets/deid/ps3.15-E.1-1.tsv)")
+        ("no-fsync", po::bool_switch(&a.noFsync), "do not fsync each file (benchmarks of the CPU side only)");
+    return d;
+}
+
+/// Parses argv with Boost.Program_options: unknown options, missing values and values of the
+/// wrong type (e.g. --jobs abc) are refused with po::error naming the option; true when
+/// --help was asked for (and printed).
+inline bool parse(int argc, char** argv, const boost::program_options::options_description& all, const char* usage) {
+    namespace po = boost::program_options;
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    if (vm.count("help")) {
+        std::cout << usage << "\n" << all;
         return true;
-    };
-    if (arg == "--out") return value(a.out);
-    if (arg == "--quarantine") return value(a.quarantine);
-    if (arg == "--enrolment") return value(a.enrolment);
-    if (arg == "--charter") return value(a.charter);
-    if (arg == "--key") return value(a.key);
-    if (arg == "--audit") return value(a.audit);
-    if (arg == "--profile") return value(a.profile);
-    if (arg == "--no-fsync") return a.noFsync = true;
+    }
+    po::notify(vm);
     return false;
 }
 
@@ -43,17 +56,6 @@ inline std::unique_ptr<KeyStore> makeConfig(const CommonArgs& a, Config& cfg) {
     cfg.auditLog = a.audit.empty() ? defaultAuditPath(a.out) : std::filesystem::path(a.audit);
     cfg.durable = !a.noFsync;
     return KeyStore::openOrCreate(a.key.empty() ? defaultKeyPath(a.out) : std::filesystem::path(a.key));
-}
-
-inline const char* commonUsage() {
-    return "  --out STORE          de-identified store (created)\n"
-           "  --quarantine DIR     quarantined originals with a .reason.json each\n"
-           "  --enrolment CSV      original_patient_id,pseudonym[,randomization_date] (header required)\n"
-           "  --charter FILE       trial charter (default assets/charters/reluth.json)\n"
-           "  --key FILE           re-identification key, outside the store (default STORE.key.json)\n"
-           "  --audit FILE         append-only audit log, JSON lines (default STORE.audit.jsonl)\n"
-           "  --profile FILE       PS3.15 E.1-1 table (default assets/deid/ps3.15-E.1-1.tsv)\n"
-           "  --no-fsync           do not fsync each file (benchmarks of the CPU side only)\n";
 }
 
 } // namespace anon::app

@@ -12,22 +12,16 @@ int main(int argc, char** argv) {
     int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bool quiet = false;
     try {
-        for (int i = 1; i < argc; ++i) {
-            const std::string a = argv[i];
-            if (app::takeCommon(common, argc, argv, i)) continue;
-            if (a == "--in" && i + 1 < argc) in = argv[++i];
-            else if (a == "--jobs" && i + 1 < argc) jobs = std::max(1, std::atoi(argv[++i]));
-            else if (a == "--quiet") quiet = true;
-            else if (a == "-h" || a == "--help") {
-                std::cout << "usage: anonymize --in DIR --out STORE --quarantine DIR --enrolment CSV [options]\n"
-                          << "  --in DIR             site drop: folder tree, DICOMDIR, extension-less files\n"
-                          << "  --jobs N             parallel jobs (default: cores)\n"
-                          << app::commonUsage();
-                return 0;
-            } else {
-                throw Error("unknown argument '" + a + "' (see --help)");
-            }
-        }
+        namespace po = boost::program_options;
+        po::options_description opts("anonymize");
+        opts.add_options()("help,h", "this help")
+            ("in", po::value(&in)->value_name("DIR"), "site drop: folder tree, DICOMDIR, extension-less files")
+            ("jobs", po::value(&jobs)->value_name("N")->notifier([](int n) {
+                if (n < 1 || n > 256) throw po::validation_error(po::validation_error::invalid_option_value, "jobs", std::to_string(n));
+            }), "parallel jobs, 1-256 (default: cores)")
+            ("quiet", po::bool_switch(&quiet), "no progress line");
+        opts.add(app::commonOptions(common));
+        if (app::parse(argc, argv, opts, "usage: anonymize --in DIR --out STORE --quarantine DIR --enrolment CSV [options]")) return 0;
         if (in.empty()) throw Error("--in is required");
         Config cfg;
         auto key = app::makeConfig(common, cfg);
@@ -47,6 +41,9 @@ int main(int argc, char** argv) {
         for (const std::string& m : s.missingReferences) std::printf("warning: DICOMDIR %s\n", m.c_str());
         std::printf("key: %s\naudit: %s\n", anonymizer.key().file().c_str(), anonymizer.config().auditLog.c_str());
         return 0;
+    } catch (const boost::program_options::error& e) {
+        std::fprintf(stderr, "anonymize: %s (see --help)\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "anonymize: %s\n", e.what());
         return 2;

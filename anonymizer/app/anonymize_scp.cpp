@@ -66,23 +66,14 @@ int main(int argc, char** argv) {
     int port = 0;
     std::string aet = "RELUTH_ANON", spool;
     try {
-        for (int i = 1; i < argc; ++i) {
-            const std::string a = argv[i];
-            if (app::takeCommon(common, argc, argv, i)) continue;
-            if (a == "--port" && i + 1 < argc) port = std::atoi(argv[++i]);
-            else if (a == "--aetitle" && i + 1 < argc) aet = argv[++i];
-            else if (a == "--spool" && i + 1 < argc) spool = argv[++i];
-            else if (a == "-h" || a == "--help") {
-                std::cout << "usage: anonymize-scp --port P --out STORE --quarantine DIR --enrolment CSV [options]\n"
-                          << "  --port P             TCP port to listen on\n"
-                          << "  --aetitle AE         our AE title (default RELUTH_ANON)\n"
-                          << "  --spool DIR          where received instances wait (default QUARANTINE/../spool)\n"
-                          << app::commonUsage();
-                return 0;
-            } else {
-                throw Error("unknown argument '" + a + "' (see --help)");
-            }
-        }
+        namespace po = boost::program_options;
+        po::options_description opts("anonymize-scp");
+        opts.add_options()("help,h", "this help")
+            ("port", po::value(&port)->value_name("P"), "TCP port to listen on (1-65535)")
+            ("aetitle", po::value(&aet)->value_name("AE"), "our AE title (default RELUTH_ANON)")
+            ("spool", po::value(&spool)->value_name("DIR"), "where received instances wait (default QUARANTINE/../spool)");
+        opts.add(app::commonOptions(common));
+        if (app::parse(argc, argv, opts, "usage: anonymize-scp --port P --out STORE --quarantine DIR --enrolment CSV [options]")) return 0;
         if (port <= 0 || port > 65535) throw Error("--port is required (1-65535)");
         Config cfg;
         auto key = app::makeConfig(common, cfg);
@@ -125,6 +116,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "anonymize-scp: stopped (%s): %zu stored, %zu quarantined\n", c.text(), node.stored,
                      node.quarantined);
         return c.good() || stopRequested ? 0 : 1;
+    } catch (const boost::program_options::error& e) {
+        std::fprintf(stderr, "anonymize-scp: %s (see --help)\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "anonymize-scp: %s\n", e.what());
         return 2;

@@ -11,33 +11,7 @@ namespace anon {
 
 namespace fs = std::filesystem;
 
-std::vector<QuarantinedFile> listQuarantine(const fs::path& quarantine) {
-    std::vector<QuarantinedFile> out;
-    std::error_code ec;
-    if (!fs::is_directory(quarantine, ec)) return out;
-    for (auto it = fs::recursive_directory_iterator(quarantine, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_regular_file(ec)) continue;
-        const std::string name = it->path().filename().string();
-        if (name.rfind(".tmp-", 0) == 0 || (name.size() > 12 && name.compare(name.size() - 12, 12, ".reason.json") == 0)) continue;
-        QuarantinedFile f;
-        f.file = it->path();
-        f.relative = fs::relative(it->path(), quarantine, ec).generic_string();
-        f.bytes = it->file_size(ec);
-        const fs::path reasonFile = it->path().string() + ".reason.json";
-        try {
-            std::ifstream in(reasonFile);
-            if (!in) throw std::runtime_error("no reason file");
-            const nlohmann::json j = nlohmann::json::parse(in);
-            f.inputHash = j.value("input_sha256", "");
-            for (const auto& r : j.at("reasons")) f.reasons.push_back({r.value("category", "?"), r.value("detail", "")});
-        } catch (const std::exception& e) {
-            f.reasons.push_back({"unknown", std::string("the reason file cannot be read: ") + e.what()});
-        }
-        out.push_back(std::move(f));
-    }
-    std::sort(out.begin(), out.end(), [](const QuarantinedFile& a, const QuarantinedFile& b) { return a.relative < b.relative; });
-    return out;
-}
+std::vector<QuarantinedFile> listQuarantine(const fs::path& quarantine) { return store::listQuarantine(quarantine); }
 
 std::unique_ptr<KeyStore> configureRelease(Config& cfg, const charter::Charter& charter, const fs::path& store, const fs::path& quarantine,
                                            const fs::path& enrolment) {
@@ -87,7 +61,7 @@ std::string release(rq::Queue& queue, const rq::Session& dm, Anonymizer& anonymi
             for (const auto& q : r.reasons) why += (why.empty() ? "" : "; ") + q.text();
             throw rq::Refused("STILL_QUARANTINED", "the file cannot be made safe: " + why);
         }
-        fs::remove(f.file.string() + ".reason.json", ec);
+        store::removeRecord(f.file);
         fs::remove(f.file, ec);
         where = r.output.string();
         return "released to " + fs::path(where).filename().string();
@@ -100,7 +74,7 @@ void discard(rq::Queue& queue, const rq::Session& dm, const QuarantinedFile& f, 
         if (!fs::exists(f.file)) throw rq::Refused("NO_FILE", f.relative + " is no longer in the quarantine");
         fs::remove(f.file);
         std::error_code ec;
-        fs::remove(f.file.string() + ".reason.json", ec);
+        store::removeRecord(f.file);
         return std::string("discarded");
     });
 }

@@ -1,6 +1,8 @@
 // De-identification of one file: profile actions at every depth, trial identity, UID remap,
 // arm blinding, quarantine, atomic write and the leak scan of the written file.
 #include "Dicom.h"
+#include "store/Layout.h"
+#include "store/Visit.h"
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -190,14 +192,7 @@ std::string isoNow() {
     return buf;
 }
 
-std::string tail(const std::string& uid, std::size_t n) { return uid.size() > n ? uid.substr(uid.size() - n) : uid; }
-
-std::string safeName(std::string s) {
-    for (char& c : s) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
-    }
-    return s.empty() ? std::string("_") : s;
-}
+using store::safeName;
 
 bool shiftDicomDate(std::string& v, int days) {
     // DA (YYYYMMDD) or the date part of DT; values may be multi-valued or ranges: shift each date
@@ -594,18 +589,15 @@ struct Anonymizer::Impl {
         }
     }
 
-    // The visit label of a study date from the charter schedule, if randomization is known.
+    // The visit of a study date under the charter's schedule (store/Visit.h owns the rule), if
+    // randomization is known: written as the Clinical Trial Time Point ID and description.
     std::pair<std::string, std::string> timePoint(const EnrolledPatient& p, const std::string& studyDate) const {
         if (!p.randomization || studyDate.size() < 8) return {};
         const int y = std::atoi(studyDate.substr(0, 4).c_str()), m = std::atoi(studyDate.substr(4, 2).c_str()),
                   d = std::atoi(studyDate.substr(6, 2).c_str());
         if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31) return {};
-        const int day = recist::Date::fromCivil(y, m, d) - *p.randomization;
-        const auto& vs = cfg.charter.visits;
-        if (day <= vs.windowDays || vs.intervalDays <= 0) return {"V" + std::to_string(vs.baselineVisit), vs.baselineLabel};
-        const int n = (day + vs.intervalDays / 2) / vs.intervalDays;
-        if (n < 1) return {"V" + std::to_string(vs.baselineVisit), vs.baselineLabel};
-        return {"V" + std::to_string(vs.visitNumOfFollowup(n)), vs.labelOfFollowup(n)};
+        const store::Visit v = store::visitOfDay(cfg.charter.visits, recist::Date::fromCivil(y, m, d) - *p.randomization);
+        return {v.id, v.label};
     }
 
     void putTrialIdentity(DcmDataset& d, const EnrolledPatient& p, const std::string& origStudyDate, const std::string& readingId) {
@@ -650,22 +642,12 @@ struct Anonymizer::Impl {
     }
 
     void writeReason(const fs::path& quarantined, const FileResult& r) {
-        nlohmann::json j;
-        j["input"] = r.input.string();
-        j["input_sha256"] = r.inputHash;
-        j["time"] = isoNow();
-        nlohmann::json reasons = nlohmann::json::array();
-        for (const auto& q : r.reasons) reasons.push_back({{"category", q.category}, {"detail", q.detail}});
-        j["reasons"] = reasons;
-        const fs::path rf = quarantined.string() + ".reason.json";
-        const fs::path tmp = rf.parent_path() / (".tmp-" + rf.filename().string());
-        const std::string s = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; // text from the file may not be UTF-8
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            writeAll(fd, s.data(), s.size());
-            ::close(fd);
-            fs::rename(tmp, rf);
-        }
+        store::QuarantineRecord rec;
+        rec.input = r.input.string();
+        rec.inputHash = r.inputHash;
+        rec.time = isoNow();
+        rec.reasons = r.reasons;
+        store::writeRecord(quarantined, rec);
     }
 
     FileResult& quarantine(FileResult& r, std::string_view original, const fs::path& relative) {
@@ -867,9 +849,7 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
                       newStudy = getString(d, DCM_StudyInstanceUID);
     std::string studyDate = getString(d, DCM_StudyDate);
     std::string seriesNumber = getString(d, DCM_SeriesNumber);
-    const fs::path dir = config_.store / safeName(patient->pseudonym) /
-                         safeName((studyDate.empty() ? std::string("nodate") : studyDate) + "_" + tail(newStudy, 8)) /
-                         safeName(getString(d, DCM_Modality) + "_" + (seriesNumber.empty() ? "0" : seriesNumber) + "_" + tail(newSeries, 8));
+    const fs::path dir = store::seriesFolder(config_.store, patient->pseudonym, studyDate, newStudy, getString(d, DCM_Modality), seriesNumber, newSeries);
     const fs::path out = dir / (safeName(newSop) + ".dcm");
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) fs::create_directories(dir, ec);

@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
         if (is({"import", "*"})) {
             const auto r = q.importStore(s, words[1]);
             std::printf("registered %d subject(s), %d timepoint(s)\n", r.subjects, r.timepoints);
-            for (const auto& p : r.problems) std::printf("not registered: %s\n", p.c_str());
+            for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
+            for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
             return r.problems.empty() ? 0 : 1;
         }
         if (words.size() == 4 && words[0] == "qc" && (words[3] == "accept" || words[3] == "reject")) {

@@ -911,3 +911,22 @@ TEST(TextAllowList, BadFilesAndArmWordsInTheVocabularyAreRefusedByName) {
     EXPECT_THROW(t.addVocabulary({"two words"}, "charter"), TextPolicyError);
     EXPECT_THROW(t.addVocabularyAttributes({"(0009,1000)"}, "charter"), TextPolicyError);
 }
+
+// The command lines parse with Boost.Program_options: --help on each tool, and a bad value is
+// refused naming the option instead of becoming something else (--jobs abc used to mean 1).
+TEST(AnonymizeTool, HelpIsShownAndBadValuesAreRefusedNamingTheOption) {
+    for (const char* tool : {"anonymize", "anonymize-scp", "quarantine"}) {
+        std::string out;
+        EXPECT_EQ(testutil::run((kBin / tool).string() + " --help", &out), 0) << tool << ": " << out;
+        EXPECT_NE(out.find("--quarantine"), std::string::npos) << tool << ": " << out;
+    }
+    std::string out;
+    EXPECT_EQ(testutil::run((kBin / "anonymize").string() + " --jobs abc --in x --out y --quarantine z --enrolment e", &out), 2) << out;
+    EXPECT_NE(out.find("jobs"), std::string::npos) << out;
+    EXPECT_EQ(testutil::run((kBin / "anonymize").string() + " --jobs 0 --in x --out y --quarantine z --enrolment e", &out), 2) << out;
+    EXPECT_NE(out.find("jobs"), std::string::npos) << out;
+    EXPECT_EQ(testutil::run((kBin / "anonymize").string() + " --bogus", &out), 2) << out;
+    EXPECT_NE(out.find("bogus"), std::string::npos) << out;
+    EXPECT_EQ(testutil::run((kBin / "anonymize-scp").string() + " --port eighty --out y --quarantine z --enrolment e", &out), 2) << out;
+    EXPECT_NE(out.find("port"), std::string::npos) << out;
+}

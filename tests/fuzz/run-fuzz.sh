@@ -17,16 +17,16 @@ done
 command -v clang++ >/dev/null || { echo "$0: clang++ missing (./run.sh setup installs clang)" >&2; exit 2; }
 mkdir -p "$build/obj" "$build/corpus"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-       -I"$src/anonymizer/include" -I"$src/anonymizer/src" -I"$src/reader-queue/charter/include" -I"$src/recist/include"
+       -I"$src/anonymizer/include" -I"$src/anonymizer/src" -I"$src/reader-queue/charter/include" -I"$src/reader-queue/store/include" -I"$src/recist/include"
        -DRELUTH_SOURCE_DIR="\"$src\"" -DRELUTH_SOURCE_ASSETS="\"$src/assets\"" $(pkg-config --cflags libsodium))
-sources=("$src"/anonymizer/src/*.cpp "$src"/reader-queue/charter/src/Charter.cpp "$src"/recist/src/Types.cpp
+sources=("$src"/anonymizer/src/*.cpp "$src"/reader-queue/charter/src/Charter.cpp "$src"/reader-queue/store/src/*.cpp "$src"/recist/src/Types.cpp
          "$src"/tests/fuzz/anonymizer_fuzz.cpp)
 objs=()
 for s in "${sources[@]}"; do
   o="$build/obj/$(echo "$s" | sed "s|$src/||; s|/|_|g").o"
   # rebuilt when it or any header it may include changed (a stale object with an old struct layout crashes)
   if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$src/anonymizer/include" "$src/anonymizer/src" \
-        "$src/reader-queue/charter/include" "$src/recist/include" -name '*.h' -newer "$o")" ]; then
+        "$src/reader-queue/charter/include" "$src/reader-queue/store/include" "$src/recist/include" -name '*.h' -newer "$o")" ]; then
     echo "fuzz: compiling $(basename "$s")" >&2
     clang++ "${flags[@]}" -c "$s" -o "$o"
   fi

@@ -143,7 +143,9 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
             } else {
                 // follow-up: clicking the lesion jumps to its last known caliper
                 panel->selectLesion(id);
-                if (role == "TARGET") EXPECT_NEAR(v.slicePosition(), z, 2.5) << id.toStdString() << ": the jump goes to its last caliper";
+                if (role == "TARGET") {
+                    EXPECT_NEAR(v.slicePosition(), z, 2.5) << id.toStdString() << ": the jump goes to its last caliper";
+                }
             }
             if (role == "TARGET" && at["present"].get<bool>()) {
                 measureLesion(w, lesion, tp);
@@ -179,7 +181,9 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
         std::string check;
         testutil::run("dciodvfy '" + report + "'", &check);
         EXPECT_EQ(check.find("Error"), std::string::npos) << check;
-        if (tp + 1 < timepoints) EXPECT_EQ(w.readOrdinal(), tp + 2) << "the next timepoint opens after signing";
+        if (tp + 1 < timepoints) {
+            EXPECT_EQ(w.readOrdinal(), tp + 2) << "the next timepoint opens after signing";
+        }
     }
     // what the queue stored: the phantom's expected course
     rq::Queue q(rq::Database::open(tq.db));

@@ -7,6 +7,7 @@
 #include "anonymizer/TextPolicy.h"
 #include "anonymizer/Text.h"
 #include "charter/Charter.h"
+#include "store/Quarantine.h"
 
 #include <atomic>
 #include <cstdint>
@@ -90,12 +91,9 @@ struct Actions {
 enum class Outcome { Stored, Quarantined, Pending };
 
 /// Why a file went to quarantine; category is one of: corrupt, not-dicom, not-enrolled,
-/// arm-series, burned-in, secondary-capture, modality, leak, duplicate-uid, write-error.
-struct QuarantineReason {
-    std::string category;
-    std::string detail;
-    std::string text() const { return category + ": " + detail; }
-};
+/// arm-series, burned-in, secondary-capture, modality, leak, duplicate-uid, write-error
+/// (the store's quarantine record owns the type).
+using QuarantineReason = store::QuarantineReason;
 
 struct FileResult {
     Outcome outcome = Outcome::Quarantined;

@@ -18,13 +18,8 @@ struct Session;
 
 namespace anon {
 
-struct QuarantinedFile {
-    std::filesystem::path file;       ///< the original bytes, in the quarantine folder
-    std::string relative;             ///< its path inside the quarantine folder (the decision's object)
-    std::vector<QuarantineReason> reasons;
-    std::string inputHash;            ///< SHA-256 recorded when it was quarantined
-    std::uintmax_t bytes = 0;
-};
+/// A quarantined file with its reason record (the store owns the record's format).
+using QuarantinedFile = store::QuarantineRecord;
 
 /// Every quarantined file with its reasons (from the .reason.json beside it), by path; a file
 /// whose reason file is missing or unreadable is listed with that as its reason.

@@ -220,6 +220,15 @@ void readReading(ObjectReader o, ReadingParadigm& r) {
     if (r.readersPerSubject > 1 && r.adjudicatorsPerSubject == 0) {
         o.fail("adjudicators_per_subject", "must be at least 1 when more than one reader reads a subject");
     }
+    // What the queue does, and nothing else (a charter says only what is true): two independent
+    // readers, one adjudicator per disagreement, timepoints read in order.
+    if (o.valid() && r.readersPerSubject != 2)
+        o.fail("readers_per_subject", "is " + std::to_string(r.readersPerSubject) +
+                                          ": only 2 is supported (two independent reads, adjudicated when they disagree)");
+    if (o.valid() && r.adjudicatorsPerSubject != 1)
+        o.fail("adjudicators_per_subject", "is " + std::to_string(r.adjudicatorsPerSubject) + ": only 1 is supported (each adjudication goes to one adjudicator)");
+    if (o.valid() && !r.readTimepointsInOrder)
+        o.fail("read_timepoints_in_order", "must be true: the queue offers a reader's timepoints in order and nothing else is supported");
     o.rejectUnknown();
 }
 
@@ -231,20 +240,22 @@ void readBlinding(ObjectReader o, Blinding& b) {
     // A blinded independent central review cannot be configured unblinded by accident.
     if (o.valid() && !b.hideTreatmentArm) o.fail("hide_treatment_arm", "must be true for a blinded central review");
     if (o.valid() && !b.hideOtherReader) o.fail("hide_other_reader", "must be true for independent reads");
-    static const std::set<std::string> kAllowed = {"reading_id", "subject_pseudonym", "visit_label", "days_from_baseline",
-                                                   "scan_date", "visit_number"};
+    if (o.valid() && !b.hideSite) o.fail("hide_site", "must be true: readers always see the reading ID, never the subject ID or the site");
+    // the workstation shows a blinded reader exactly these (reading ID, visit label, days from
+    // the baseline in every reason): the charter must say the same
+    static const std::vector<std::string> kShown = {"reading_id", "visit_label", "days_from_baseline"};
+    std::set<std::string> listed;
     for (std::size_t i = 0; i < b.readerVisibleFields.size(); ++i) {
-        if (!kAllowed.count(b.readerVisibleFields[i])) {
+        const std::string& f = b.readerVisibleFields[i];
+        if (std::find(kShown.begin(), kShown.end(), f) == kShown.end()) {
             o.fail("reader_visible_fields[" + std::to_string(i) + "]",
-                   "\"" + b.readerVisibleFields[i] +
-                       "\" is not a field a reader may see (reading_id, subject_pseudonym, visit_label, days_from_baseline, "
-                       "scan_date, visit_number)");
-        } else if (b.readerVisibleFields[i] == "subject_pseudonym" && b.hideSite) {
-            // the subject ID carries the site number: with the site hidden, readers see the reading ID
-            o.fail("reader_visible_fields[" + std::to_string(i) + "]",
-                   "subject_pseudonym carries the site number, which hide_site hides: readers see the reading_id");
+                   "\"" + f + "\" is not supported: a reader sees exactly reading_id, visit_label and days_from_baseline" +
+                       (f == "subject_pseudonym" ? std::string(" (the subject ID carries the site number)") : std::string()));
         }
+        listed.insert(f);
     }
+    for (const std::string& f : kShown)
+        if (o.valid() && !listed.count(f)) o.fail("reader_visible_fields", "must list \"" + f + "\": the workstation shows it to readers");
     o.rejectUnknown();
 }
 

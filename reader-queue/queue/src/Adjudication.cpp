@@ -4,6 +4,7 @@
 #include "readerqueue/Queue.h"
 
 #include "States.h"
+#include "store/Visit.h"
 
 #include <nlohmann/json.hpp>
 
@@ -14,16 +15,21 @@ using workflow::Role;
 
 std::vector<TimepointRead> Queue::signedTimepoints(const std::string& subject, int slot, int through) {
     std::vector<TimepointRead> out;
-    for (const auto& r : db_->query("SELECT r.ordinal, t.study_date, r.draft FROM reads r "
+    for (const auto& r : db_->query("SELECT r.ordinal, t.study_date, r.draft, t.visit_num, t.visit_label FROM reads r "
                                     "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
                                     "WHERE r.subject = ? AND r.slot = ? AND r.ordinal <= ? AND r.state IN ('signed', 'reopen_requested') "
                                     "ORDER BY r.ordinal",
                                     {subject, std::to_string(slot), std::to_string(through)})) {
         const int ordinal = std::stoi(r[0]);
         if (ordinal != static_cast<int>(out.size()) + 1) break; // signed timepoints are contiguous from the baseline
-        out.push_back({ordinal, r[1], r[2]});
+        out.push_back({ordinal, r[1], r[2], r[3], r[4]});
     }
     return out;
+}
+
+std::string Queue::visitNumAt(const std::string& subject, int ordinal) {
+    const auto v = db_->query("SELECT visit_num FROM timepoints WHERE subject = ? AND ordinal = ?", {subject, std::to_string(ordinal)});
+    return v.empty() || v[0][0].empty() ? visitNumOf(charter_, ordinal) : v[0][0];
 }
 
 SubjectDates Queue::datesOf(const std::string& subject) {
@@ -48,7 +54,14 @@ void Queue::evaluateAdjudication(const std::string& subject) {
 
     const auto subjectRow = db_->query("SELECT reading_closed_at FROM subjects WHERE pseudonym = ?", {subject});
     bool closed = !subjectRow.empty() && !subjectRow[0][0].empty();
-    if (!closed && through >= 1 + charter_.visits.followups) {
+    // the last planned follow-up: by the visit the timepoint is (an unscheduled one does not count)
+    bool lastPlanned = through >= 1 + charter_.visits.followups;
+    if (const auto v = db_->query("SELECT visit_num FROM timepoints WHERE subject = ? AND ordinal = ?", {subject, std::to_string(through)});
+        !v.empty() && !v[0][0].empty()) {
+        const auto visit = store::visitOfNum(charter_.visits, v[0][0]);
+        lastPlanned = visit && visit->kind == store::Visit::Kind::Scheduled && visit->followup >= charter_.visits.followups;
+    }
+    if (!closed && lastPlanned) {
         db_->exec("UPDATE subjects SET reading_closed_at = ?, close_reason = ? WHERE pseudonym = ?",
                   {utcNow(), "all planned visits read", subject});
         record("system", "subject.close", "subject:" + subject, {}, "closed", "both readers signed the last planned follow-up");

@@ -1,5 +1,8 @@
 #include "readerqueue/Queue.h"
 
+#include "store/Layout.h"
+#include "store/Visit.h"
+
 #include "States.h"
 
 #include <sodium.h>
@@ -37,6 +40,25 @@ std::string readingIdInFiles(const fs::path& subjectFolder) {
             while (!id.empty() && id.back() == ' ') id.pop_back();
             if (!id.empty()) return id;
         }
+    }
+    return {};
+}
+
+/// The Clinical Trial Time Point ID (0012,0050) the anonymizer wrote into a study's files (the
+/// first file read that has one), empty when none does.
+std::string timePointIdInFiles(const fs::path& studyFolder) {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(studyFolder, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file(ec) || it->path().filename().string().rfind(".", 0) == 0) continue;
+        DcmFileFormat f;
+        if (f.loadFile(it->path().c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect).bad()) continue;
+        OFString v;
+        if (f.getDataset()->findAndGetOFStringArray(DCM_ClinicalTrialTimePointID, v).good()) {
+            std::string id(v.c_str());
+            while (!id.empty() && id.back() == ' ') id.pop_back();
+            return id;
+        }
+        return {};
     }
     return {};
 }
@@ -229,77 +251,100 @@ Session Queue::login(const std::string& name, const std::string& password) {
 
 // timepoints --------------------------------------------------------------------------------------
 
-Queue::ImportResult Queue::importStore(const Session& by, const fs::path& store) {
+Queue::ImportResult Queue::importStore(const Session& by, const fs::path& storeDir) {
     require(by, {Role::Manager}, "import timepoints");
     ImportResult result;
-    std::error_code ec;
-    if (!fs::is_directory(store, ec)) throw Refused("NO_STORE", store.string() + ": no such store folder");
-    std::vector<fs::path> subjects;
-    for (const auto& e : fs::directory_iterator(store)) {
-        if (e.is_directory() && e.path().filename().string()[0] != '.') subjects.push_back(e.path());
+    std::vector<store::SubjectFolder> subjects;
+    try {
+        subjects = store::subjects(storeDir);
+    } catch (const std::exception& e) {
+        throw Refused("NO_STORE", e.what());
     }
-    std::sort(subjects.begin(), subjects.end());
-    for (const fs::path& s : subjects) {
-        const std::string pseudonym = s.filename().string();
-        std::map<std::string, std::vector<fs::path>> byDate; // one timepoint per scan date (CT and MR studies of a visit)
-        for (const auto& e : fs::directory_iterator(s)) {
-            const std::string n = e.path().filename().string();
-            if (!e.is_directory() || n.size() < 9 || n[8] != '_') continue;
-            byDate[n.substr(0, 8)].push_back(e.path());
+    for (const store::SubjectFolder& s : subjects) {
+        const std::string& pseudonym = s.pseudonym;
+        std::vector<store::StudyRef> refs;
+        std::map<std::string, int> seriesOf;
+        for (const store::StudyFolder& st : s.studies) {
+            refs.push_back({st.relative, st.date, timePointIdInFiles(storeDir / st.relative)});
+            seriesOf[st.relative] = st.series;
         }
         db_->write([&] {
             const auto knownSubject = db_->query("SELECT reading_id FROM subjects WHERE pseudonym = ?", {pseudonym});
             if (knownSubject.empty()) {
                 db_->exec("INSERT INTO subjects (pseudonym, registered_at, reading_id) VALUES (?, ?, ?)",
-                          {pseudonym, utcNow(), uniqueReadingId(*db_, readingIdInFiles(s))});
+                          {pseudonym, utcNow(), uniqueReadingId(*db_, readingIdInFiles(s.path))});
                 ++result.subjects;
             } else if (knownSubject[0][0].empty()) { // registered before reading IDs existed
-                db_->exec("UPDATE subjects SET reading_id = ? WHERE pseudonym = ?", {uniqueReadingId(*db_, readingIdInFiles(s)), pseudonym});
+                db_->exec("UPDATE subjects SET reading_id = ? WHERE pseudonym = ?", {uniqueReadingId(*db_, readingIdInFiles(s.path)), pseudonym});
             }
-            const auto known = db_->query("SELECT ordinal, study_date FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym});
-            std::map<std::string, int> ordinalOfDate;
-            for (const auto& k : known) ordinalOfDate[k[1]] = std::stoi(k[0]);
-            const std::string lastDate = known.empty() ? std::string() : known.back()[1];
-            int ordinal = static_cast<int>(known.size());
-            for (auto& [date, folders] : byDate) {
-                std::sort(folders.begin(), folders.end());
-                auto it = ordinalOfDate.find(date);
-                if (it == ordinalOfDate.end() && !lastDate.empty() && date < lastDate) {
-                    result.problems.push_back(pseudonym + ": studies of " + date + " are dated before the last registered timepoint (" +
-                                              lastDate + "): not registered");
-                    continue;
-                }
-                int tp = 0, added = 0, series = 0;
-                if (it == ordinalOfDate.end()) {
+            // the visits: reader-queue/store assigns studies to the charter's timepoints
+            std::vector<std::string> notes;
+            const auto visits = store::assessments(charter_.visits, refs, datesOf(pseudonym).randomization, &notes);
+            for (const std::string& n : notes) result.notes.push_back(pseudonym + ": " + n);
+            struct Registered {
+                int ordinal = 0;
+                std::string date, visitId;
+            };
+            std::vector<Registered> known;
+            for (const auto& k : db_->query("SELECT ordinal, study_date, visit_id FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym}))
+                known.push_back({std::stoi(k[0]), k[1], k[2]});
+            std::map<std::string, int> ordinalOfFolder;
+            for (const auto& f : db_->query("SELECT store_path, ordinal FROM timepoint_studies WHERE subject = ?", {pseudonym}))
+                ordinalOfFolder[f[0]] = std::stoi(f[1]);
+            int ordinal = known.empty() ? 0 : known.back().ordinal;
+            for (const store::Assessment& a : visits) {
+                // the registered timepoint of this visit: one of its studies is registered to it,
+                // or (older databases, or a study of the same visit that arrived later) the same visit
+                int tp = 0;
+                for (const std::string& f : a.folders)
+                    if (auto it = ordinalOfFolder.find(f); it != ordinalOfFolder.end()) tp = it->second;
+                if (tp == 0)
+                    for (const Registered& k : known)
+                        if ((!k.visitId.empty() && k.visitId == a.visit.id && a.visit.scheduled()) || (k.visitId.empty() && k.date == a.date)) tp = k.ordinal;
+                std::vector<std::string> fresh;
+                for (const std::string& f : a.folders)
+                    if (!ordinalOfFolder.count(f)) fresh.push_back(f);
+                if (fresh.empty()) continue;
+                if (tp == 0) {
+                    if (!known.empty() && a.date < known.back().date) {
+                        result.problems.push_back(pseudonym + ": studies of " + a.date + " (" + a.visit.label + ") are dated before the last registered timepoint (" +
+                                                  known.back().date + "): not registered");
+                        continue;
+                    }
                     tp = ++ordinal;
-                    db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, series_count, state, registered_at) "
-                              "VALUES (?, ?, ?, 0, 'registered', ?)",
-                              {pseudonym, std::to_string(tp), date, utcNow()});
-                    for (const auto& a : db_->query("SELECT slot, reader FROM assignments WHERE subject = ?", {pseudonym}))
+                    db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, series_count, state, registered_at, visit_id, visit_num, visit_label) "
+                              "VALUES (?, ?, ?, 0, 'registered', ?, ?, ?, ?)",
+                              {pseudonym, std::to_string(tp), a.date, utcNow(), a.visit.id, a.visit.visitNum, a.visit.label});
+                    for (const auto& as : db_->query("SELECT slot, reader FROM assignments WHERE subject = ?", {pseudonym}))
                         db_->exec("INSERT INTO reads (subject, slot, ordinal, reader, state, study_date) VALUES (?, ?, ?, ?, 'waiting', ?)",
-                                  {pseudonym, a[0], std::to_string(tp), a[1], date});
-                    ordinalOfDate[date] = tp;
+                                  {pseudonym, as[0], std::to_string(tp), as[1], a.date});
+                    known.push_back({tp, a.date, a.visit.id});
                     ++result.timepoints;
                 } else {
-                    tp = it->second;
+                    // a study of a registered visit that arrived later: the timepoint grows; once
+                    // reading has begun the manager is told (the readers' images changed)
+                    const auto started = db_->query("SELECT COUNT(*) FROM reads WHERE subject = ? AND ordinal = ? AND state NOT IN ('waiting', 'open')",
+                                                    {pseudonym, std::to_string(tp)});
+                    if (!started.empty() && started[0][0] != "0")
+                        result.problems.push_back(pseudonym + ": a study of timepoint " + std::to_string(tp) + " (" + a.visit.label +
+                                                  ") arrived after reading began: its readers should review it");
+                    if (a.date < known[static_cast<std::size_t>(tp - 1)].date)
+                        db_->exec("UPDATE timepoints SET study_date = ? WHERE subject = ? AND ordinal = ?", {a.date, pseudonym, std::to_string(tp)});
                 }
+                int series = 0;
                 std::string paths;
-                for (const fs::path& folder : folders) {
-                    const std::string path = fs::relative(folder, store).string();
-                    if (!db_->query("SELECT store_path FROM timepoint_studies WHERE store_path = ?", {path}).empty()) continue;
-                    int n = 0;
-                    for (const auto& e : fs::directory_iterator(folder)) n += e.is_directory() ? 1 : 0;
+                for (const std::string& path : fresh) {
+                    const int n = seriesOf[path];
                     db_->exec("INSERT INTO timepoint_studies (store_path, subject, ordinal, series_count) VALUES (?, ?, ?, ?)",
                               {path, pseudonym, std::to_string(tp), std::to_string(n)});
+                    ordinalOfFolder[path] = tp;
                     series += n;
-                    ++added;
                     paths += (paths.empty() ? "" : ", ") + path;
                 }
-                if (added == 0) continue;
                 db_->exec("UPDATE timepoints SET series_count = series_count + ? WHERE subject = ? AND ordinal = ?",
                           {std::to_string(series), pseudonym, std::to_string(tp)});
-                record(by.user, "timepoint.register", "timepoint:" + pseudonym + "/T" + std::to_string(tp),
-                       {}, paths + " (" + std::to_string(series) + " series)");
+                record(by.user, "timepoint.register", "timepoint:" + pseudonym + "/T" + std::to_string(tp), {},
+                       a.visit.label + ": " + paths + " (" + std::to_string(series) + " series)");
             }
         });
     }
@@ -462,9 +507,9 @@ void Queue::sign(const Session& reader, const std::string& subject, int ordinal,
         const auto rows = readRow(subject, slot, ordinal, "state, draft");
         // what is signed must be complete and pass the engine's rules (baseline selection, values)
         std::vector<TimepointRead> tps = signedTimepoints(subject, slot, ordinal - 1);
-        tps.push_back({ordinal, db_->query("SELECT study_date FROM timepoints WHERE subject = ? AND ordinal = ?",
-                                           {subject, std::to_string(ordinal)})[0][0],
-                       rows[0][1]});
+        const auto tpRow = db_->query("SELECT study_date, visit_num, visit_label FROM timepoints WHERE subject = ? AND ordinal = ?",
+                                      {subject, std::to_string(ordinal)});
+        tps.push_back({ordinal, tpRow[0][0], rows[0][1], tpRow[0][1], tpRow[0][2]});
         std::vector<ReadProblem> problems = checkTimepoint(tps);
         Evaluation ev;
         if (problems.empty()) {

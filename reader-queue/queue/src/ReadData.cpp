@@ -212,6 +212,11 @@ std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps) {
     return problems;
 }
 
+namespace {
+std::string numOf(const charter::Charter& c, const TimepointRead& tp) { return tp.visitNum.empty() ? visitNumOf(c, tp.ordinal) : tp.visitNum; }
+std::string labelOf(const charter::Charter& c, const TimepointRead& tp) { return tp.visit.empty() ? visitLabelOf(c, tp.ordinal) : tp.visit; }
+} // namespace
+
 std::string visitNumOf(const charter::Charter& c, int ordinal) {
     return std::to_string(ordinal <= 1 ? c.visits.baselineVisit : c.visits.visitNumOfFollowup(ordinal - 1));
 }
@@ -241,7 +246,7 @@ Rows rowsOf(const charter::Charter& ch, const std::string& subject, const std::s
     const std::string& study = ch.trial.studyId;
     for (std::size_t i = 0; i < tps.size(); ++i) {
         const TimepointRead& tp = tps[i];
-        const std::string visitNum = visitNumOf(ch, tp.ordinal), visit = visitLabelOf(ch, tp.ordinal), date = iso(tp.studyDate);
+        const std::string visitNum = numOf(ch, tp), visit = labelOf(ch, tp), date = iso(tp.studyDate);
         const std::string where = "timepoint " + std::to_string(tp.ordinal) + " (" + visit + ")";
         for (const ParsedLesion& l : c.parsed[i].lesions) {
             row(r.tu, {study, "TU", subject, std::to_string(++tuSeq), l.id, "TUMIDENT", "Tumor Identification", l.role, l.location,
@@ -330,7 +335,7 @@ Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, c
     bool thicknessKnown = false;
     for (std::size_t i = 0; i < tps.size(); ++i) {
         recist::VisitNum vn;
-        if (!recist::VisitNum::parse(visitNumOf(c, tps[i].ordinal), vn)) continue;
+        if (!recist::VisitNum::parse(numOf(c, tps[i]), vn)) continue;
         for (recist::Visit& v : in.reads[0].visits) {
             if (v.number != vn) continue;
             for (const ParsedAnswer& a : conv.parsed[i].answers) {
@@ -344,7 +349,7 @@ Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, c
         }
     }
     if (thicknessKnown) {
-        const std::string where = "timepoint 1 (" + visitLabelOf(c, 1) + "), lesion ";
+        const std::string where = "timepoint 1 (" + (tps.empty() ? visitLabelOf(c, 1) : labelOf(c, tps.front())) + "), lesion ";
         for (const recist::Finding& f : recist::validateBaseline(in.reads[0])) ev.problems.push_back({f.rule, where + f.lesionId + ": " + f.message});
         if (!ev.problems.empty()) return ev;
     }

@@ -218,17 +218,50 @@ void Queue::closeSubject(const Session& manager, const std::string& subject, con
     });
 }
 
+std::vector<Queue::VisibleTimepoint> Queue::visibleTimepoints(const Session& who, const std::string& subject) {
+    int through = 0; // the last ordinal the caller may see; INT_MAX: all
+    if (who.role == Role::Reader) {
+        const int slot = ownSlot(who, subject, "see a subject's images");
+        for (const auto& r : db_->query("SELECT ordinal, state FROM reads WHERE subject = ? AND slot = ? ORDER BY ordinal",
+                                        {subject, std::to_string(slot)})) {
+            if (r[1] == "waiting") break; // not offered yet: its images stay unseen
+            through = std::stoi(r[0]);
+            if (r[1] != "signed") break; // the one they read next, nothing after it
+        }
+    } else if (who.role == Role::Adjudicator) {
+        const auto r = db_->query("SELECT COALESCE(MAX(through_ordinal), 0) FROM adjudications WHERE subject = ? AND adjudicator = ?", {subject, who.user});
+        through = r.empty() ? 0 : std::stoi(r[0][0]);
+        if (through == 0) refuse(who, "see a subject's images", "subject:" + subject, "ROLE", "this subject's adjudication is not yours");
+    } else if (who.role == Role::Manager || who.role == Role::Administrator || who.role == Role::DataManager) {
+        through = INT_MAX;
+    } else {
+        refuse(who, "see a subject's images", "subject:" + subject, "ROLE", "this role sees no images");
+    }
+    std::vector<VisibleTimepoint> out;
+    for (const auto& t : db_->query("SELECT ordinal, visit_label, visit_num, study_date, visit_id FROM timepoints WHERE subject = ? AND ordinal <= ? ORDER BY ordinal",
+                                    {subject, std::to_string(through)})) {
+        const int ordinal = std::stoi(t[0]);
+        VisibleTimepoint v{ordinal, t[1].empty() ? visitLabelOf(charter_, ordinal) : t[1], t[2].empty() ? visitNumOf(charter_, ordinal) : t[2], t[4], t[3], {}};
+        for (const auto& f : db_->query("SELECT store_path FROM timepoint_studies WHERE subject = ? AND ordinal = ? ORDER BY store_path",
+                                        {subject, t[0]}))
+            v.folders.push_back(f[0]);
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
 Queue::OwnRead Queue::ownRead(const Session& reader, const std::string& subject) {
     const int slot = ownSlot(reader, subject, "open a read");
     OwnRead out;
     out.subject = subject;
     out.dates = datesOf(subject);
-    for (const auto& r : db_->query("SELECT r.ordinal, t.study_date, r.state, r.draft, r.result FROM reads r "
+    for (const auto& r : db_->query("SELECT r.ordinal, t.study_date, r.state, r.draft, r.result, t.visit_num, t.visit_label FROM reads r "
                                     "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
                                     "WHERE r.subject = ? AND r.slot = ? ORDER BY r.ordinal",
                                     {subject, std::to_string(slot)})) {
         const int ordinal = std::stoi(r[0]);
-        out.timepoints.push_back({ordinal, visitLabelOf(charter_, ordinal), r[1], r[2], r[3], r[4]});
+        out.timepoints.push_back({ordinal, r[6].empty() ? visitLabelOf(charter_, ordinal) : r[6], r[1], r[2], r[3], r[4],
+                                  r[5].empty() ? visitNumOf(charter_, ordinal) : r[5]});
     }
     return out;
 }
@@ -419,7 +452,7 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
                 for (const auto& t : nlohmann::json::parse(a[4])) triggers += (triggers.empty() ? "" : "; ") + t.value("detail", std::string());
             } catch (const nlohmann::json::exception&) {
             }
-            adj += quoteCsv(charter_.trial.studyId) + "," + quoteCsv(subject) + "," + a[0] + "," + visitNumOf(charter_, std::stoi(a[1])) + "," + a[2] +
+            adj += quoteCsv(charter_.trial.studyId) + "," + quoteCsv(subject) + "," + a[0] + "," + visitNumAt(subject, std::stoi(a[1])) + "," + a[2] +
                    "," + (a[3] == "1" ? "Y" : "N") + "," + quoteCsv(triggers) + "," + (a[5] == "0" ? "" : "RADIOLOGIST " + a[5]) + "," + quoteCsv(a[6]) +
                    "," + quoteCsv(a[7]) + "," + quoteCsv(a[8]) + "," + a[9] + "\n";
         }

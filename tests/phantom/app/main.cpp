@@ -16,7 +16,9 @@ namespace {
 void usage(std::FILE* to) {
     std::fprintf(to,
                  "usage: phantom --out DIR [--seed N] [--subjects N] [--timepoints K] [--slices S]\n"
-                 "               [--thickness MM] [--threads N]\n"
+                 "               [--thickness MM] [--threads N] [--mr-offset-days D] [--unscheduled]\n"
+                 "  --mr-offset-days D  each visit's MR D days (0-6) after its CT: one visit, two scan days\n"
+                 "  --unscheduled       an unscheduled CT 4 weeks after follow-up 1 (its own timepoint)\n"
                  "       phantom --describe DIR    print a generated trial's contents and expected course\n"
                  "Writes a synthetic trial of DICOM files (CT, some MR, NM post-therapy scans, a\n"
                  "burned-in secondary capture, a corrupt file) with DIR/ground-truth.json and\n"
@@ -91,6 +93,10 @@ int main(int argc, char** argv) {
             usage(stdout);
             return 0;
         }
+        if (a == "--unscheduled") {
+            o.unscheduled = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "phantom: %s needs a value\n", a.c_str());
             usage(stderr);
@@ -106,6 +112,7 @@ int main(int argc, char** argv) {
         else if (a == "--timepoints") { ok = number(v, 1, 20, n); o.timepoints = static_cast<int>(n); }
         else if (a == "--slices") { ok = number(v, 2, 2000, n); o.slices = static_cast<int>(n); }
         else if (a == "--threads") { ok = number(v, 0, 256, n); o.threads = static_cast<int>(n); }
+        else if (a == "--mr-offset-days") { ok = number(v, 0, 6, n); o.mrOffsetDays = static_cast<int>(n); }
         else if (a == "--thickness") {
             char* end = nullptr;
             o.sliceThicknessMm = std::strtod(v, &end);

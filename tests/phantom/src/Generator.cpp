@@ -51,7 +51,7 @@ const char* roleName(LesionRole r) {
 
 const SeriesPlan* seriesOf(const Subject& s, int timepoint, const char* modality) {
     for (const StudyPlan& st : s.studies) {
-        if (st.timepoint != timepoint) continue;
+        if (st.timepoint != timepoint || st.unscheduled) continue;
         for (const SeriesPlan& se : st.series) {
             if (se.modality == modality) return &se;
         }
@@ -139,7 +139,7 @@ std::string groundTruthJson(const TrialPlan& plan) {
                    {"day_from_randomization", tp.dayFromRandomization}};
             Json series = Json::array();
             for (const StudyPlan& st : s.studies) {
-                if (st.timepoint != tp.index) continue;
+                if (st.timepoint != tp.index || st.unscheduled) continue;
                 for (const SeriesPlan& se : st.series) series.push_back(seriesJson(st, se));
             }
             t["series"] = series;
@@ -156,6 +156,15 @@ std::string groundTruthJson(const TrialPlan& plan) {
             tps.push_back(t);
         }
         j["timepoints"] = tps;
+        Json unscheduled = Json::array(); // assessments outside every visit window (phantom --unscheduled)
+        for (const StudyPlan& st : s.studies) {
+            if (!st.unscheduled) continue;
+            Json series = Json::array();
+            for (const SeriesPlan& se : st.series) series.push_back(seriesJson(st, se));
+            unscheduled.push_back({{"scan_date", st.date.iso()}, {"day_from_randomization", st.date - s.randomization},
+                                   {"anatomy_of_timepoint", st.timepoint}, {"series", series}});
+        }
+        j["unscheduled"] = unscheduled;
         Json lesions = Json::array();
         for (const Lesion& l : s.lesions) {
             Json states = Json::array();

@@ -387,7 +387,7 @@ TrialPlan makePlan(const Options& options) {
             s.studies.push_back(ct);
 
             if (s.hasMr) {
-                StudyPlan mr = newStudy(tp.scanDate, tp.index, "IRM ABDOMEN");
+                StudyPlan mr = newStudy(tp.scanDate.plusDays(options.mrOffsetDays), tp.index, "IRM ABDOMEN");
                 SeriesPlan m;
                 m.modality = "MR";
                 m.number = 5;
@@ -405,6 +405,28 @@ TrialPlan makePlan(const Options& options) {
                 mr.series.push_back(m);
                 s.studies.push_back(mr);
             }
+        }
+        if (options.unscheduled && s.timepoints.size() >= 2) {
+            // An unscheduled CT four weeks after follow-up 1 (clinical suspicion): follow-up 1's
+            // anatomy on a day outside every visit window - its own timepoint for the queue.
+            StudyPlan un = newStudy(s.randomization.plusDays(56 + 28), 1, "TDM TAP CONTROLE");
+            un.unscheduled = true;
+            SeriesPlan se;
+            se.modality = "CT";
+            se.number = 2;
+            se.description = "TAP PORTAL";
+            se.uid = uid("series", static_cast<std::uint64_t>(s.index), 900, 2);
+            se.frameOfReferenceUid = uid("for", static_cast<std::uint64_t>(s.index), 900, 2);
+            se.rows = se.columns = kCtSize;
+            se.slices = options.slices;
+            se.pixelSpacingMm[0] = se.pixelSpacingMm[1] = kCtPixelMm;
+            se.sliceThicknessMm = t;
+            se.firstSliceZMm = zTop + s.timepoints[1].tableShiftSlices * t;
+            se.originXMm = se.originYMm = -(kCtSize - 1) / 2.0 * kCtPixelMm;
+            se.dir = seriesDir(un, se);
+            sopUids(se, un);
+            un.series.push_back(se);
+            s.studies.push_back(un);
         }
         if (experimental) {
             // Post-therapy scintigraphy the day after the third Lutathera injection.

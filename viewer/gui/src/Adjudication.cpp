@@ -342,7 +342,13 @@ bool Workstation::openAdjudication(QString subject, QString* why) {
         sides.push_back(std::move(side));
     }
     QStringList visits;
-    for (int i = 1; i <= c.item.throughOrdinal; ++i) visits << QString::fromStdString(rq::visitLabelOf(q.charter(), i));
+    for (int i = 1; i <= c.item.throughOrdinal; ++i) {
+        std::string label = rq::visitLabelOf(q.charter(), i); // the stored visit when the reads carry it
+        for (const auto& read : c.reads)
+            for (const auto& tp : read.timepoints)
+                if (tp.ordinal == i && !tp.visit.empty()) label = tp.visit;
+        visits << QString::fromStdString(label);
+    }
     // the images: every timepoint through the round's, both sides at the same one
     auto subjectData = loadSubject(subject);
     if (!subjectData || subjectData->timepoints.empty()) {
@@ -385,7 +391,7 @@ void Workstation::showAdjudicationTimepoint(int ordinal) {
 void Workstation::showCaseCalipers(ViewerPane* pane) {
     if (!adjudication_ || !pane->subject() || pane->subject()->pseudonym != adjudication_->subject || pane->seriesUid().empty()) return;
     const std::size_t side = pane == prior_ ? 0 : 1;
-    const int ordinal = pane->timepoint() + 1;
+    const int ordinal = pane->ordinal();
     std::vector<vc::Measurement> shown;
     if (side < adjudication_->drafts.size() && ordinal >= 1 && ordinal <= static_cast<int>(adjudication_->drafts[side].size()))
         for (const vc::Measurement& m : adjudication_->drafts[side][static_cast<std::size_t>(ordinal - 1)].measurements)

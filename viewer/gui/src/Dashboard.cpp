@@ -3,6 +3,7 @@
 #include "Common.h"
 #include "Internal.h"
 #include "viewergui/Workstation.h"
+#include "store/Quarantine.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSeries>
@@ -14,16 +15,12 @@
 #include <QComboBox>
 #include <QDir>
 #include <QLineEdit>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QLineSeries>
 #include <QPushButton>
@@ -338,18 +335,8 @@ namespace {
 
 /// Quarantined files waiting for a decision, by reason category (never by subject or file).
 std::map<std::string, int> quarantineCounts(const QString& folder) {
-    std::map<std::string, int> out;
-    if (folder.isEmpty() || !QDir(folder).exists()) return out;
-    QDirIterator it(folder, {"*.reason.json"}, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        QFile f(it.next());
-        if (!f.open(QIODevice::ReadOnly)) continue;
-        const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
-        const QJsonArray reasons = doc.object().value("reasons").toArray();
-        const QString category = reasons.isEmpty() ? QStringLiteral("unknown") : reasons.first().toObject().value("category").toString("unknown");
-        ++out[category.toStdString()];
-    }
-    return out;
+    if (folder.isEmpty()) return {};
+    return store::countsByCategory(folder.toStdString());
 }
 
 } // namespace

@@ -74,7 +74,7 @@ void Workstation::startRead(QString subject, int ordinal) {
         std::vector<rq::TimepointRead> earlier;
         const rq::Queue::OwnTimepoint* tp = nullptr;
         for (const auto& t : own.timepoints) {
-            if (t.ordinal < ordinal && t.state == "signed") earlier.push_back({t.ordinal, t.studyDate, t.payload});
+            if (t.ordinal < ordinal && t.state == "signed") earlier.push_back({t.ordinal, t.studyDate, t.payload, t.visitNum, t.visit});
             if (t.ordinal == ordinal) tp = &t;
         }
         if (!tp) return;
@@ -88,10 +88,23 @@ void Workstation::startRead(QString subject, int ordinal) {
                           earlier.end());
         }
         state->model = std::make_shared<vr::ReadModel>(q.charter(), subject.toStdString(), own.dates, std::move(earlier), ordinal,
-                                                        tp->studyDate, tp->payload);
+                                                        tp->studyDate, tp->payload, tp->visitNum, tp->visit);
     } catch (const std::exception& e) {
         say(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
         return;
+    }
+    // a read is only ever shown beside its own visit's images: the queue's timepoint by identity
+    if (current_->ordinal() != ordinal) {
+        say(tr("The images on the right are not timepoint %1: its read is not opened beside them").arg(ordinal), 10000);
+        return;
+    }
+    if (subject_) {
+        const Timepoint& shown = subject_->timepoints[static_cast<std::size_t>(current_->timepoint())];
+        if (const QString why = shown.visitMismatch(); !why.isEmpty()) {
+            say(tr("Timepoint %1 is not read here: %2. Tell the trial manager.").arg(ordinal).arg(why), 15000);
+            current_->view()->setMeasurementsEditable(false);
+            return;
+        }
     }
     reading_ = std::move(state);
     const QString title = tr("%1 - timepoint %2 (%3)%4")
@@ -111,7 +124,7 @@ void Workstation::startRead(QString subject, int ordinal) {
 /// the reader's own signed calipers of the prior timepoint on the left (read only).
 void Workstation::showReadCalipers(ViewerPane* pane) {
     if (!reading_ || !pane->showsImage() || pane->seriesUid().empty()) return;
-    const int ordinal = pane->timepoint() + 1;
+    const int ordinal = pane->ordinal();
     const vr::Draft* draft = nullptr;
     if (ordinal == reading_->ordinal && pane == current_) draft = &reading_->model->draft();
     else
@@ -137,7 +150,7 @@ void Workstation::syncCaliperLabels() {
 }
 
 void Workstation::calipersChanged() {
-    if (!reading_ || !reading_->editable || current_->timepoint() + 1 != reading_->ordinal) return;
+    if (!reading_ || !reading_->editable || current_->ordinal() != reading_->ordinal) return;
     const std::string series = current_->seriesUid();
     if (series.empty()) return;
     vr::ReadModel& model = *reading_->model;
@@ -201,8 +214,8 @@ bool Workstation::jumpToLesion(const QString& id) {
     auto centre = [](const vc::Measurement& m) {
         return vc::Point3{(m.a[0] + m.b[0]) / 2, (m.a[1] + m.b[1]) / 2, (m.a[2] + m.b[2]) / 2};
     };
-    const auto here = reading_->model->lastMeasurement(lesion, current_->timepoint() + 1);
-    const auto before = reading_->model->lastMeasurement(lesion, prior_->timepoint() + 1);
+    const auto here = reading_->model->lastMeasurement(lesion, current_->ordinal());
+    const auto before = reading_->model->lastMeasurement(lesion, prior_->ordinal());
     if (!here && !before) return false;
     syncing_ = true; // each side goes to its own caliper, not to the other's position
     if (prior_->showsImage() && before && prior_->timepoint() >= 0) prior_->view()->centreOn(centre(*before));

@@ -400,7 +400,7 @@ void ReadingPanel::rebuildResults() {
     std::optional<recist::Date> baseDate;
     for (std::size_t i = 0; i < r.visits.size(); ++i) {
         const recist::VisitResult& v = r.visits[i];
-        const QString label = QString::fromStdString(rq::visitLabelOf(model_->charter(), static_cast<int>(i) + 1));
+        const QString label = QString::fromStdString(model_->visitLabelAt(static_cast<int>(i) + 1));
         if (v.baseline) {
             base = v.sum;
             baseDate = v.date;

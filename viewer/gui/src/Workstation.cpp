@@ -41,10 +41,19 @@ namespace vg {
 // ---------------------------------------------------------------- subjects and timepoints
 
 QString Timepoint::label() const {
-    QString s = id.isEmpty() ? QString() : id;
+    // an unscheduled visit's ID ("V2.U": after visit 2) says nothing a reader needs: its label does
+    QString s = id.isEmpty() || id.endsWith(".U") ? QString() : id;
     if (!description.isEmpty()) s += (s.isEmpty() ? "" : " ") + description;
     if (s.isEmpty()) s = date;
     return s;
+}
+
+QString Timepoint::visitMismatch() const {
+    if (id.isEmpty()) return {};
+    for (const vc::Series& s : series)
+        if (!s.timepointId.empty() && QString::fromStdString(s.timepointId) != id)
+            return QObject::tr("series %1 belongs to visit %2, not to this timepoint's visit %3").arg(s.seriesNumber).arg(QString::fromStdString(s.timepointId), id);
+    return {};
 }
 
 std::vector<Subject> subjectsIn(const vc::Scan& scan) {
@@ -105,9 +114,11 @@ ViewerPane::ViewerPane(const QString& role, QWidget* parent) : QWidget(parent), 
     auto* header = new QHBoxLayout;
     title_ = new QLabel(QStringLiteral("<b>%1</b>").arg(role));
     timepointBox_ = new QComboBox;
+    timepointBox_->setObjectName("timepointPicker");
     timepointBox_->setToolTip(tr("Timepoint shown on this side"));
     timepointBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     seriesBox_ = new QComboBox;
+    seriesBox_->setObjectName("seriesPicker");
     seriesBox_->setToolTip(tr("Series of this timepoint"));
     seriesBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     header->addWidget(title_);
@@ -182,6 +193,12 @@ void ViewerPane::setTitle(const QString& title) { title_->setText(QStringLiteral
 QString ViewerPane::message() const { return stack_->currentWidget() == message_ ? message_->text() : QString(); }
 bool ViewerPane::showsImage() const { return stack_->currentWidget() == view_ && view_->hasVolume(); }
 int ViewerPane::timepoint() const { return timepointBox_->currentIndex(); }
+int ViewerPane::ordinal() const {
+    const int t = timepoint();
+    if (!subject_ || t < 0 || t >= static_cast<int>(subject_->timepoints.size())) return 0;
+    const int o = subject_->timepoints[static_cast<std::size_t>(t)].ordinal;
+    return o > 0 ? o : t + 1;
+}
 
 void ViewerPane::fillSeries(int t) {
     filling_ = true;
@@ -344,9 +361,9 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
         connect(v, &SliceView::windowLevelChanged, this, [this, pane](vc::WindowLevel) { syncFrom(pane, true); });
         connect(v, &SliceView::focused, this, [this, pane] { lastActive_ = pane; });
         connect(v, &SliceView::viewChanged, this, [this, pane] { alignFrom(pane); });
-        connect(pane, &ViewerPane::timepointChanged, this, [this, pane](int t) {
+        connect(pane, &ViewerPane::timepointChanged, this, [this, pane](int) {
             // a reader who picks another of their timepoints on the right reads that one
-            if (pane == current_ && reading_ && t + 1 != reading_->ordinal) startRead(reading_->subject, t + 1);
+            if (pane == current_ && reading_ && current_->ordinal() != reading_->ordinal) startRead(reading_->subject, current_->ordinal());
         });
         connect(pane, &ViewerPane::loaded, this, [this, pane] {
             // a newly loaded side follows the other one (same position, same W/L)
@@ -412,7 +429,7 @@ void Workstation::armToolFor(const QString& id) {
     QAction* bidimensional = findChild<QAction*>("toolBidimensional");
     if (!caliper || !bidimensional) return;
     bool waits = false, nodal = false;
-    if (reading_ && reading_->editable && current_->timepoint() + 1 == reading_->ordinal && !id.isEmpty()) {
+    if (reading_ && reading_->editable && current_->ordinal() == reading_->ordinal && !id.isEmpty()) {
         const auto k = reading_->model->lesion(id.toStdString());
         waits = k && k->role == "TARGET" && k->answerable && !reading_->model->draft().answer(id.toStdString());
         nodal = k && k->nodal;
@@ -845,6 +862,39 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
     for (const auto& s : folderSubjects_)
         if (s->pseudonym == pseudonym) return s;
     if (store_.isEmpty()) return nullptr;
+    if (signedIn_) {
+        // the queue decides which timepoints this role may see and which study folders they are
+        // (reader-queue/store assigned the studies to visits); the workstation only loads them
+        std::vector<rq::Queue::VisibleTimepoint> visible;
+        try {
+            visible = signedIn_->queue->visibleTimepoints(signedIn_->session, pseudonym.toStdString());
+        } catch (const std::exception& e) {
+            say(tr("%1: %2").arg(shownName(pseudonym), QString::fromStdString(e.what())), 8000);
+            return nullptr;
+        }
+        auto subject = std::make_shared<Subject>();
+        subject->pseudonym = pseudonym;
+        for (const auto& v : visible) {
+            Timepoint tp;
+            tp.ordinal = v.ordinal;
+            tp.id = QString::fromStdString(v.visitId);
+            tp.description = QString::fromStdString(v.visit);
+            tp.date = QString::fromStdString(v.studyDate);
+            for (const std::string& folder : v.folders) {
+                const vc::Scan scan = vc::scanFolder(QDir(store_).filePath(QString::fromStdString(folder)).toStdString());
+                reportSkipped(scan);
+                for (const vc::Series& s : scan.series) {
+                    subject->deidentified = subject->deidentified && s.identityRemoved;
+                    tp.series.push_back(s);
+                }
+            }
+            std::sort(tp.series.begin(), tp.series.end(), [](const vc::Series& a, const vc::Series& b) {
+                return a.seriesNumber != b.seriesNumber ? a.seriesNumber < b.seriesNumber : a.uid < b.uid;
+            });
+            subject->timepoints.push_back(std::move(tp));
+        }
+        return subject;
+    }
     const vc::Scan scan = vc::scanFolder(QDir(store_).filePath(pseudonym).toStdString());
     reportSkipped(scan);
     auto subjects = subjectsIn(scan);
@@ -867,31 +917,12 @@ bool Workstation::openSubject(QString pseudonym, int timepoint) {
         say(tr("Signed out: sign in to open a subject"), 6000);
         return false;
     }
-    const bool reader = signedIn_ && signedIn_->session.role == workflow::Role::Reader;
-    // a reader's subject is shown only up to their next read: scanned again once they signed one
-    auto subject = subject_ && subject_->pseudonym == pseudonym && !reader ? subject_ : loadSubject(pseudonym);
-    if (subject && reader) {
-        // a reader sees their subject's timepoints up to the one they are to read next, never
-        // later ones (the queue has them read in order; seeing what comes next would bias)
-        std::size_t allowed = 0;
-        try {
-            const auto own = signedIn_->queue->ownRead(signedIn_->session, pseudonym.toStdString());
-            for (const auto& tp : own.timepoints) {
-                allowed = static_cast<std::size_t>(tp.ordinal);
-                if (tp.state != "signed") break;
-            }
-        } catch (const std::exception& e) {
-            say(tr("%1: %2").arg(pseudonym, QString::fromStdString(e.what())), 8000);
-            return false;
-        }
-        if (allowed < subject->timepoints.size()) {
-            auto visible = std::make_shared<Subject>(*subject);
-            visible->timepoints.resize(allowed);
-            subject = visible;
-        }
-    }
+    // what may be seen is the queue's answer (Queue::visibleTimepoints), asked again each time:
+    // a reader's list grows as they sign
+    auto subject = subject_ && subject_->pseudonym == pseudonym && !signedIn_ ? subject_ : loadSubject(pseudonym);
     if (!subject || subject->timepoints.empty()) {
-        say(tr("No images for %1").arg(pseudonym), 6000);
+        // a refusal by the queue was said by loadSubject(): it stays on the status bar
+        if (subject || !signedIn_ || store_.isEmpty()) say(tr("No images for %1").arg(shownName(pseudonym)), 6000);
         return false;
     }
     if (blindedRole()) { // the reading ID instead of the subject ID, and no scan dates
@@ -937,7 +968,7 @@ bool Workstation::openSubject(QString pseudonym, int timepoint) {
     // a baseline has nothing earlier: one large view instead of half the screen saying so
     prior_->setVisible(!single_ && t > 0);
     setWindowTitle(tr("ReLUTH central review workstation - %1").arg(shownName(pseudonym)));
-    if (signedIn_ && signedIn_->session.role == workflow::Role::Reader) startRead(pseudonym, t + 1);
+    if (signedIn_ && signedIn_->session.role == workflow::Role::Reader) startRead(pseudonym, current_->ordinal());
     else endRead();
     return true;
 }

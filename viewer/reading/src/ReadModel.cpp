@@ -144,10 +144,17 @@ int Draft::nextMeasurementId() const {
     return next;
 }
 
+std::string ReadModel::visitLabelAt(int ordinal) const {
+    if (ordinal == ordinal_ && !visit_.empty()) return visit_;
+    for (const rq::TimepointRead& tp : earlier_)
+        if (tp.ordinal == ordinal && !tp.visit.empty()) return tp.visit;
+    return rq::visitLabelOf(charter_, ordinal);
+}
+
 ReadModel::ReadModel(charter::Charter charter, std::string subject, rq::SubjectDates dates, std::vector<rq::TimepointRead> earlier,
-                     int ordinal, std::string studyDate, const std::string& draftPayload)
+                     int ordinal, std::string studyDate, const std::string& draftPayload, std::string visitNum, std::string visit)
     : charter_(std::move(charter)), subject_(std::move(subject)), dates_(std::move(dates)), earlier_(std::move(earlier)),
-      ordinal_(ordinal), studyDate_(std::move(studyDate)) {
+      ordinal_(ordinal), studyDate_(std::move(studyDate)), visitNum_(std::move(visitNum)), visit_(std::move(visit)) {
     for (const rq::TimepointRead& tp : earlier_) {
         Draft d;
         Draft::parse(tp.payload, d);
@@ -386,7 +393,7 @@ std::optional<vc::Measurement> ReadModel::lastMeasurement(const std::string& id,
 void ReadModel::evaluate() {
     evaluation_ = Evaluation();
     std::vector<rq::TimepointRead> tps = earlier_;
-    tps.push_back({ordinal_, studyDate_, draft_.toJson()});
+    tps.push_back({ordinal_, studyDate_, draft_.toJson(), visitNum_, visit_});
     evaluation_.problems = rq::checkTimepoint(tps);
     rq::Evaluation ev = rq::evaluateRead(charter_, subject_, "RADIOLOGIST", dates_, tps, recist::ReasonDates::DaysFromBaseline); // a reader sees no date
     const bool incomplete = !evaluation_.problems.empty();

@@ -55,7 +55,8 @@ public:
     // timepoints ------------------------------------------------------------------------------
     struct ImportResult {
         int subjects = 0, timepoints = 0;
-        std::vector<std::string> problems;
+        std::vector<std::string> problems; ///< studies not registered, or that changed a timepoint being read
+        std::vector<std::string> notes;    ///< how visits were assigned when the schedule could not say
     };
     /// Registers the anonymizer store's subjects and timepoints (STORE/<pseudonym>/<date>_<study>/<series>/).
     ImportResult importStore(const Session& by, const std::filesystem::path& store);
@@ -99,6 +100,7 @@ public:
     struct OwnTimepoint {
         int ordinal = 0;
         std::string visit, studyDate, state, payload, result;
+        std::string visitNum; ///< SDTM VISITNUM ("3", unscheduled "3.1")
     };
     struct OwnRead {
         std::string subject;
@@ -106,6 +108,19 @@ public:
         std::vector<OwnTimepoint> timepoints;
     };
     OwnRead ownRead(const Session& reader, const std::string& subject);
+
+    /// What the caller may see of a subject's images: the registered timepoints (by ordinal, with
+    /// their visit and study folders, relative to the store). The queue decides, the screens
+    /// ask: a reader gets their own timepoints up to the one they read next (open, in draft or
+    /// awaiting a reopen decision; never one still waiting, never a later one); an adjudicator
+    /// the timepoints through the round of the subject's adjudication they hold; a manager,
+    /// administrator or data manager every registered timepoint. Anyone else: ROLE.
+    struct VisibleTimepoint {
+        int ordinal = 0;
+        std::string visit, visitNum, visitId, studyDate; ///< visitId: the DICOM time point ID of the visit (V3)
+        std::vector<std::string> folders; ///< the store's study folders of this timepoint
+    };
+    std::vector<VisibleTimepoint> visibleTimepoints(const Session& who, const std::string& subject);
 
     /// The reader asks to change their signed read (the latest signed timepoint), with a reason.
     void requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason);
@@ -219,6 +234,8 @@ private:
     void evaluateAdjudication(const std::string& subject);
     std::vector<TimepointRead> signedTimepoints(const std::string& subject, int slot, int through);
     SubjectDates datesOf(const std::string& subject);
+    /// The SDTM VISITNUM of a registered timepoint (its stored visit; by ordinal for older rows).
+    std::string visitNumAt(const std::string& subject, int ordinal);
     /// The accepted read of a subject: slot 1/2 (0 when none yet), through which timepoint, adjudicated or not.
     struct Acceptance {
         int slot = 0, through = 0;

@@ -18,6 +18,8 @@ struct TimepointRead {
     int ordinal = 0;       ///< 1 = baseline
     std::string studyDate; ///< YYYYMMDD (the store's folder date)
     std::string payload;   ///< JSON
+    std::string visitNum = {}; ///< SDTM VISITNUM of its visit (reader-queue/store); empty: derived from the ordinal
+    std::string visit = {};    ///< its visit label (BASELINE, WEEK 8, UNSCHEDULED); empty: derived from the ordinal
 };
 
 /// A problem with a read, with the rule that finds it (INCOMPLETE, BAD_PAYLOAD, or an engine
@@ -38,7 +40,9 @@ struct SubjectDates {
 /// the payload goes (the engine's rules are checked by evaluateRead()).
 std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps);
 
-/// SDTM visit number and label of a timepoint ordinal under the charter's schedule.
+/// SDTM visit number and label of a timepoint ordinal under the charter's schedule when every
+/// visit is scheduled (timepoints registered before visits were stored); a timepoint's own
+/// visit (TimepointRead::visitNum/visit) is used whenever it is known.
 std::string visitNumOf(const charter::Charter& c, int ordinal);
 std::string visitLabelOf(const charter::Charter& c, int ordinal);
 

@@ -25,6 +25,8 @@ struct Options {
     int slices = 120;          ///< CT slices per series
     double sliceThicknessMm = 2.5;
     int threads = 0;           ///< 0 = hardware concurrency
+    int mrOffsetDays = 0;      ///< the MR of a visit this many days after its CT (one visit, two scan days)
+    bool unscheduled = false;  ///< an unscheduled CT between the first two follow-ups (a repeat of follow-up 1's anatomy)
 };
 
 struct Vec3 {
@@ -98,6 +100,7 @@ struct StudyPlan {
     Date date;
     std::string time;              ///< DICOM TM
     int timepoint = -1;            ///< index into Subject::timepoints, -1 for non-reading studies
+    bool unscheduled = false;      ///< an unscheduled assessment: shows timepoint `timepoint`'s anatomy on another day
     std::vector<SeriesPlan> series;
     std::vector<ArmLeak> armLeaks;
 };

@@ -40,7 +40,11 @@ class Dashboard;
 struct Timepoint {
     QString id, description, date; ///< Clinical Trial Time Point ID/description (our anonymizer fills them), study date
     std::vector<vc::Series> series;
+    int ordinal = 0;               ///< the queue's timepoint (1 = baseline); 0 when browsing a folder without a queue
     QString label() const;         ///< "V2 WEEK 8", or the date when the files carry no timepoint
+    /// Why these images are not this timepoint's visit (a series whose files name another
+    /// Clinical Trial Time Point than the queue's visit), empty when they are.
+    QString visitMismatch() const;
 };
 
 struct Subject {
@@ -74,6 +78,8 @@ public:
 
     SliceView* view() const { return view_; }
     int timepoint() const;
+    /// The queue's ordinal of the timepoint shown (index + 1 when browsing a folder), 0 when none.
+    int ordinal() const;
     bool loading() const { return loading_; }
     bool showsImage() const;
     QString message() const; ///< why nothing is shown (unsupported series, load error), or empty

@@ -58,7 +58,10 @@ class ReadModel {
 public:
     /// earlier: the reader's signed timepoints before this one (ordinals 1..n-1).
     ReadModel(charter::Charter charter, std::string subject, rq::SubjectDates dates,
-              std::vector<rq::TimepointRead> earlier, int ordinal, std::string studyDate, const std::string& draftPayload);
+              std::vector<rq::TimepointRead> earlier, int ordinal, std::string studyDate, const std::string& draftPayload,
+              std::string visitNum = {}, std::string visit = {});
+    /// The visit label of one of the read's timepoints (its stored visit, else by ordinal).
+    std::string visitLabelAt(int ordinal) const;
 
     int ordinal() const { return ordinal_; }
     bool baseline() const { return ordinal_ == 1; }
@@ -117,7 +120,7 @@ private:
     std::vector<rq::TimepointRead> earlier_;
     std::vector<Draft> earlierDrafts_;
     int ordinal_ = 1;
-    std::string studyDate_;
+    std::string studyDate_, visitNum_, visit_;
     Draft draft_;
     Evaluation evaluation_;
     std::map<std::string, double> thickness_; ///< slice thickness by series, from measure()
