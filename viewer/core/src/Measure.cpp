@@ -19,11 +19,6 @@ Point3 unit(const Point3& a) {
 
 } // namespace
 
-double distanceMm(const Point3& a, const Point3& b) {
-    const Point3 d = sub(a, b);
-    return std::sqrt(dot(d, d));
-}
-
 std::array<Point3, 2> perpendicularAxis(const Point3& a, const Point3& b, const Point3& normal, double length) {
     const Point3 mid = scaled(added(a, b), 0.5);
     const Point3 across = unit(cross(normal, sub(b, a)));

@@ -13,25 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-json pointJson(const vc::Point3& p) { return json::array({p[0], p[1], p[2]}); }
-
-bool pointOf(const json& j, vc::Point3& p) {
-    if (!j.is_array() || j.size() != 3) return false;
-    for (std::size_t i = 0; i < 3; ++i) {
-        if (!j[i].is_number()) return false;
-        p[i] = j[i].get<double>();
-    }
-    return true;
-}
-
-std::string textOf(const json& o, const char* key) {
-    if (!o.contains(key)) return {};
-    const json& v = o[key];
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number()) return v.dump();
-    return {};
-}
-
 /// "32.5": one decimal, as a radiologist reads a caliper.
 std::string mmText(double mm) {
     char buf[32];
@@ -51,98 +32,6 @@ const std::vector<std::string>& organs() {
 }
 
 bool isNodal(const std::string& location) { return location.find("LYMPH NODE") != std::string::npos; }
-
-bool Draft::parse(const std::string& text, Draft& out, std::string* error) {
-    out = Draft();
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return true;
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::exception& e) {
-        if (error) *error = std::string("the saved read is not JSON: ") + e.what();
-        return false;
-    }
-    if (!j.is_object()) {
-        if (error) *error = "the saved read is not a JSON object";
-        return false;
-    }
-    if (j.contains("lesions") && j["lesions"].is_array())
-        for (const json& l : j["lesions"])
-            if (l.is_object()) out.lesions.push_back({textOf(l, "id"), textOf(l, "role"), textOf(l, "location")});
-    if (j.contains("assessments") && j["assessments"].is_array())
-        for (const json& a : j["assessments"]) {
-            if (!a.is_object()) continue;
-            AnswerEntry e{textOf(a, "id"), textOf(a, "result"), textOf(a, "reason")};
-            if (a.contains("slice_thickness_mm") && a["slice_thickness_mm"].is_number()) e.sliceThickness = a["slice_thickness_mm"].get<double>();
-            if (a.contains("measurement") && a["measurement"].is_number_integer()) e.measurement = a["measurement"].get<int>();
-            out.answers.push_back(std::move(e));
-        }
-    if (j.contains("measurements") && j["measurements"].is_array())
-        for (const json& m : j["measurements"]) {
-            if (!m.is_object() || !m.contains("id") || !m["id"].is_number_integer()) continue;
-            vc::Measurement v;
-            v.id = m["id"].get<int>();
-            v.kind = textOf(m, "kind") == "BIDIMENSIONAL" ? vc::Measurement::Kind::Bidimensional : vc::Measurement::Kind::LongAxis;
-            v.label = textOf(m, "lesion");
-            v.seriesUid = textOf(m, "series_uid");
-            v.sopUid = textOf(m, "sop_instance_uid");
-            if (m.contains("slice") && m["slice"].is_number_integer()) v.slice = m["slice"].get<int>();
-            if (!pointOf(m.value("a", json()), v.a) || !pointOf(m.value("b", json()), v.b)) continue;
-            if (v.kind == vc::Measurement::Kind::Bidimensional && (!pointOf(m.value("c", json()), v.c) || !pointOf(m.value("d", json()), v.d)))
-                continue;
-            out.measurements.push_back(std::move(v));
-        }
-    return true;
-}
-
-std::string Draft::toJson() const {
-    nlohmann::json lesionsJ = nlohmann::json::array(), answersJ = nlohmann::json::array(), measuresJ = nlohmann::json::array();
-    for (const LesionEntry& l : lesions) lesionsJ.push_back({{"id", l.id}, {"role", l.role}, {"location", l.location}});
-    for (const AnswerEntry& a : answers) {
-        nlohmann::json o{{"id", a.id}, {"result", a.result}};
-        if (!a.reason.empty()) o["reason"] = a.reason;
-        if (a.sliceThickness > 0) o["slice_thickness_mm"] = a.sliceThickness;
-        if (a.measurement > 0) o["measurement"] = a.measurement;
-        answersJ.push_back(std::move(o));
-    }
-    for (const vc::Measurement& m : measurements) {
-        const bool bi = m.kind == vc::Measurement::Kind::Bidimensional;
-        nlohmann::json o{{"id", m.id},
-                         {"lesion", m.label},
-                         {"kind", bi ? "BIDIMENSIONAL" : "LONG_AXIS"},
-                         {"series_uid", m.seriesUid},
-                         {"sop_instance_uid", m.sopUid},
-                         {"slice", m.slice},
-                         {"a", pointJson(m.a)},
-                         {"b", pointJson(m.b)},
-                         {"long_mm", std::round(m.longMm() * 100.0) / 100.0}};
-        if (bi) {
-            o["c"] = pointJson(m.c);
-            o["d"] = pointJson(m.d);
-            o["short_mm"] = std::round(m.shortMm() * 100.0) / 100.0;
-        }
-        measuresJ.push_back(std::move(o));
-    }
-    return nlohmann::json{{"lesions", lesionsJ}, {"assessments", answersJ}, {"measurements", measuresJ}}.dump();
-}
-
-const AnswerEntry* Draft::answer(const std::string& id) const {
-    for (const AnswerEntry& a : answers)
-        if (a.id == id) return &a;
-    return nullptr;
-}
-
-const vc::Measurement* Draft::measurement(int id) const {
-    for (const vc::Measurement& m : measurements)
-        if (m.id == id) return &m;
-    return nullptr;
-}
-
-int Draft::nextMeasurementId() const {
-    int next = 1;
-    for (const vc::Measurement& m : measurements) next = std::max(next, m.id + 1);
-    return next;
-}
 
 std::string ReadModel::visitLabelAt(int ordinal) const {
     if (ordinal == ordinal_ && !visit_.empty()) return visit_;

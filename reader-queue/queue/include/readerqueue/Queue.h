@@ -5,7 +5,7 @@
 // transaction and writes the audit trail; every refusal is audited too.
 #include "charter/Charter.h"
 #include "readerqueue/Database.h"
-#include "readerqueue/ReadData.h"
+#include "read/ReadData.h"
 #include "workflow/Workflow.h"
 
 #include <filesystem>

@@ -4,6 +4,8 @@
 // kept in patient coordinates (mm, LPS), so lengths are right for non-square pixels and any
 // orientation; each measurement keeps its image reference (series, SOP instance, slice).
 // MeasurementSet holds a slice's or a read's measurements with undo and redo.
+#include "read/Payload.h"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -12,22 +14,11 @@
 
 namespace vc {
 
-using Point3 = std::array<double, 3>;
-
-double distanceMm(const Point3& a, const Point3& b);
-
-struct Measurement {
-    enum class Kind { LongAxis, Bidimensional };
-    Kind kind = Kind::LongAxis;
-    int id = 0;                      ///< unique within a set
-    std::string seriesUid, sopUid;   ///< the image it was made on
-    int slice = 0;                   ///< index of that image along the series' normal
-    Point3 a{}, b{};                 ///< long axis end points
-    Point3 c{}, d{};                 ///< short axis end points (bidimensional)
-    std::string label;               ///< the lesion it measures (T01), empty when none yet
-    double longMm() const { return distanceMm(a, b); }
-    double shortMm() const { return kind == Kind::Bidimensional ? distanceMm(c, d) : 0; }
-};
+// The caliper's data type is the read payload's (reader-queue/read): one type from the
+// screen to the queue; the geometry that edits it lives here.
+using Point3 = rq::Point3;
+using rq::distanceMm;
+using Measurement = rq::Caliper;
 
 /// The short axis of a bidimensional measurement: through the long axis' midpoint,
 /// perpendicular to it in the slice plane (normal n), `length` mm long.

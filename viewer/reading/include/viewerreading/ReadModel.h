@@ -6,7 +6,8 @@
 // rq::checkTimepoint and rq::evaluateRead, the very functions the queue runs when the reader
 // signs, so what the panel shows is what the signature will store.
 #include "charter/Charter.h"
-#include "readerqueue/ReadData.h"
+#include "read/Payload.h"
+#include "read/ReadData.h"
 #include "viewercore/Measure.h"
 
 #include <map>
@@ -16,32 +17,10 @@
 
 namespace vr {
 
-/// A lesion as identified (SDTM TU): id T01 / NT01 / NEW01, split fragment T01.1, coalesced T01/T02.
-struct LesionEntry {
-    std::string id, role, location; ///< role: TARGET, NON-TARGET, NEW
-};
-
-/// One answer of the timepoint (SDTM TR): a number of mm for targets ("0" = gone), or a state.
-struct AnswerEntry {
-    std::string id, result, reason;
-    double sliceThickness = 0; ///< mm, of the series measured on (0 = not measured here)
-    int measurement = 0;       ///< the caliper the value comes from (0 = typed or a state)
-};
-
-/// The payload of one timepoint.
-struct Draft {
-    std::vector<LesionEntry> lesions;
-    std::vector<AnswerEntry> answers;
-    std::vector<vc::Measurement> measurements; ///< every caliper of the timepoint; label = lesion id or empty
-
-    /// Parses a payload; unknown fields are ignored, an empty text is an empty draft.
-    /// False with the reason when the text is not a payload.
-    static bool parse(const std::string& text, Draft& out, std::string* error = nullptr);
-    std::string toJson() const;
-    const AnswerEntry* answer(const std::string& id) const;
-    const vc::Measurement* measurement(int id) const;
-    int nextMeasurementId() const;
-};
+/// The read payload of one timepoint, owned by reader-queue/read (one type, one JSON codec).
+using LesionEntry = rq::LesionEntry;
+using AnswerEntry = rq::AnswerEntry;
+using Draft = rq::Payload;
 
 struct KnownLesion {
     std::string id, role, location;

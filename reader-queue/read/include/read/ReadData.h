@@ -61,6 +61,12 @@ std::string subjectsHeader();
 std::string subjectRow(const charter::Charter& c, const std::string& subject, const SubjectDates& d);
 std::string engineConfig(const charter::Charter& c);
 
+/// The reader's timepoints as the engine's typed read, directly: the mapping and the rule codes
+/// of recist/Sdtm.cpp's reader of the rows toSdtm() writes (a test holds the two equal), plus
+/// the baseline rules with the slice thickness the viewer measured on. Empty with problems.
+std::optional<recist::Read> engineRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
+                                      const SubjectDates& dates, const std::vector<TimepointRead>& tps, std::vector<ReadProblem>& problems);
+
 struct Evaluation {
     std::optional<recist::SubjectResult> result; ///< empty when there are problems
     std::vector<ReadProblem> problems;           ///< the engine's findings, by timepoint and lesion

@@ -1,10 +1,12 @@
-#include "readerqueue/ReadData.h"
+#include "read/ReadData.h"
+#include "read/Payload.h"
 
 #include "recist/Sdtm.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -30,78 +32,17 @@ void row(std::string& out, std::initializer_list<std::string> values) {
     out += '\n';
 }
 
-std::string upper(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-    return s;
-}
 
-struct ParsedLesion {
-    std::string id, role, location;
-};
-struct ParsedAnswer {
-    std::string id, result, reason;
-    std::string sliceThickness; ///< mm, of the series the viewer measured on (empty: unknown)
-};
-struct ParsedTimepoint {
-    std::vector<ParsedLesion> lesions;
-    std::vector<ParsedAnswer> answers;
-};
+using ParsedLesion = LesionEntry;
+using ParsedAnswer = AnswerEntry;
+using ParsedTimepoint = Payload;
 
-/// Parses one payload; problems name the timepoint and the JSON field.
+/// Parses one payload with the one codec (read/Payload.h); problems name the timepoint and the JSON field.
 ParsedTimepoint parsePayload(const TimepointRead& tp, std::vector<ReadProblem>& problems) {
     ParsedTimepoint out;
-    const std::string where = "timepoint " + std::to_string(tp.ordinal);
-    auto bad = [&](const std::string& m) { problems.push_back({"BAD_PAYLOAD", where + ": " + m}); };
-    json j;
-    try {
-        j = json::parse(tp.payload.empty() ? std::string("{}") : tp.payload);
-    } catch (const json::exception& e) {
-        bad(std::string("not JSON (") + e.what() + ")");
-        return out;
-    }
-    if (!j.is_object()) return bad("the read is a JSON object"), out;
-    auto text = [&](const json& o, const char* key, const std::string& at, bool required) -> std::string {
-        if (!o.contains(key)) {
-            if (required) bad(at + "." + key + " is missing");
-            return {};
-        }
-        const json& v = o[key];
-        if (v.is_string()) return v.get<std::string>();
-        if (v.is_number()) return v.dump();
-        bad(at + "." + key + " must be text");
-        return {};
-    };
-    if (j.contains("lesions")) {
-        if (!j["lesions"].is_array()) bad("lesions must be a list");
-        else
-            for (std::size_t i = 0; i < j["lesions"].size(); ++i) {
-                const json& l = j["lesions"][i];
-                const std::string at = "lesions[" + std::to_string(i) + "]";
-                if (!l.is_object()) {
-                    bad(at + " must be an object");
-                    continue;
-                }
-                ParsedLesion p{text(l, "id", at, true), upper(text(l, "role", at, true)), upper(text(l, "location", at, true))};
-                if (p.role != "TARGET" && p.role != "NON-TARGET" && p.role != "NEW")
-                    bad(at + ".role is TARGET, NON-TARGET or NEW (not '" + p.role + "')");
-                if (p.id.empty() || p.location.empty()) bad(at + " needs an id and a location");
-                out.lesions.push_back(std::move(p));
-            }
-    }
-    if (j.contains("assessments")) {
-        if (!j["assessments"].is_array()) bad("assessments must be a list");
-        else
-            for (std::size_t i = 0; i < j["assessments"].size(); ++i) {
-                const json& a = j["assessments"][i];
-                const std::string at = "assessments[" + std::to_string(i) + "]";
-                if (!a.is_object()) {
-                    bad(at + " must be an object");
-                    continue;
-                }
-                out.answers.push_back({text(a, "id", at, true), upper(text(a, "result", at, true)), upper(text(a, "reason", at, false)),
-                                       text(a, "slice_thickness_mm", at, false)});
-            }
-    }
+    std::vector<std::string> found;
+    Payload::parse(tp.payload, out, nullptr, &found);
+    for (const std::string& f : found) problems.push_back({"BAD_PAYLOAD", "timepoint " + std::to_string(tp.ordinal) + ": " + f});
     return out;
 }
 
@@ -182,19 +123,10 @@ std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps) {
     }
     // a caliper that measures no lesion is a stray stroke or a forgotten answer: it is deleted
     // or given to a lesion before the timepoint is signed
-    try {
-        const json j = json::parse(tps[last].payload.empty() ? std::string("{}") : tps[last].payload);
-        if (j.is_object() && j.contains("measurements") && j["measurements"].is_array()) {
-            int stray = 0;
-            for (const json& m : j["measurements"])
-                if (m.is_object() && (!m.contains("lesion") || !m["lesion"].is_string() || m["lesion"].get<std::string>().empty())) ++stray;
-            if (stray > 0)
-                problems.push_back({"UNASSIGNED_CALIPER", where + ": " + (stray == 1 ? std::string("a caliper measures") : std::to_string(stray) + " calipers measure") +
-                                                              " no lesion: select it, then give it to a lesion (U) or delete it (Delete)"});
-        }
-    } catch (const json::exception&) {
-        // said by parsePayload already
-    }
+    const int stray = static_cast<int>(std::count_if(now.measurements.begin(), now.measurements.end(), [](const Caliper& m) { return m.label.empty(); }));
+    if (stray > 0)
+        problems.push_back({"UNASSIGNED_CALIPER", where + ": " + (stray == 1 ? std::string("a caliper measures") : std::to_string(stray) + " calipers measure") +
+                                                      " no lesion: select it, then give it to a lesion (U) or delete it (Delete)"});
     for (const ParsedAnswer& a : now.answers) {
         const ParsedLesion* l = findLesion(c, a.id);
         if (!l) continue;
@@ -299,6 +231,106 @@ std::string engineConfig(const charter::Charter& c) {
         .dump();
 }
 
+std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::string& subject, const std::string& evaluator,
+                                      const SubjectDates& dates, const std::vector<TimepointRead>& tps, std::vector<ReadProblem>& problems) {
+    using K = recist::Assessment::Kind;
+    const std::size_t before = problems.size();
+    const Conversion conv = convert(tps, problems);
+    if (problems.size() > before) return std::nullopt;
+    recist::Read r;
+    r.studyId = ch.trial.studyId;
+    r.subjectId = subject;
+    r.evaluator = evaluator;
+    if (!recist::Date::parse(dates.randomization, r.randomization))
+        problems.push_back({"BAD_DATE", "the randomization date '" + dates.randomization + "' is not a YYYY-MM-DD date"});
+    if (recist::Date d; !dates.death.empty()) {
+        if (recist::Date::parse(dates.death, d)) r.death = d;
+        else problems.push_back({"BAD_DATE", "the death date '" + dates.death + "' is not a YYYY-MM-DD date"});
+    }
+    for (std::size_t i = 0; i < tps.size(); ++i) {
+        const TimepointRead& tp = tps[i];
+        const std::string where = "timepoint " + std::to_string(tp.ordinal) + " (" + labelOf(ch, tp) + ")";
+        recist::VisitNum vn;
+        if (!recist::VisitNum::parse(numOf(ch, tp), vn)) {
+            problems.push_back({"BAD_VISITNUM", where + ": VISITNUM '" + numOf(ch, tp) + "' is not a number"});
+            continue;
+        }
+        std::optional<recist::Date> date;
+        if (recist::Date d; recist::Date::parse(iso(tp.studyDate), d)) date = d;
+        else problems.push_back({"BAD_DATE", where + ": the scan date '" + tp.studyDate + "' is not a date"});
+        for (const LesionEntry& e : conv.parsed[i].lesions) {
+            recist::Lesion l;
+            l.id = e.id;
+            l.role = e.role == "TARGET" ? recist::LesionRole::Target : e.role == "NON-TARGET" ? recist::LesionRole::NonTarget : recist::LesionRole::New;
+            l.location = e.location;
+            l.nodal = isNodal(e.location);
+            l.identifiedAt = vn;
+            l.identifiedOn = date;
+            if (std::any_of(r.lesions.begin(), r.lesions.end(), [&](const recist::Lesion& o) { return o.id == l.id; }))
+                problems.push_back({"DUPLICATE_RECORD", where + ", lesion " + l.id + ": identified twice"});
+            else r.lesions.push_back(std::move(l));
+        }
+        recist::Visit* visit = nullptr;
+        for (recist::Visit& v : r.visits)
+            if (v.number == vn) visit = &v;
+        if (!visit) {
+            r.visits.push_back({});
+            visit = &r.visits.back();
+            visit->number = vn;
+        }
+        for (const AnswerEntry& an : conv.parsed[i].answers) {
+            const std::string at = where + ", lesion " + an.id + ": ";
+            const auto lesion = std::find_if(r.lesions.begin(), r.lesions.end(), [&](const recist::Lesion& o) { return o.id == an.id; });
+            if (lesion == r.lesions.end()) {
+                problems.push_back({"UNKNOWN_LESION", at + "answered but never identified"});
+                continue;
+            }
+            recist::Assessment a;
+            a.date = date;
+            if (an.sliceThickness > 0) a.sliceThickness = recist::Length{static_cast<std::int64_t>(std::llround(an.sliceThickness * 1000.0))};
+            if (an.result == "NOT DONE") {
+                a.kind = an.reason == "TUMOR MERGED" ? K::Merged : K::NotDone;
+            } else if (lesion->role == recist::LesionRole::Target) {
+                if (an.result == "TOO SMALL TO MEASURE") a.kind = K::TooSmall;
+                else if (!recist::Length::parseMm(an.result, a.value))
+                    problems.push_back({"NON_NUMERIC", at + "'" + an.result + "' is neither a number nor TOO SMALL TO MEASURE"});
+                else {
+                    a.kind = K::Measured;
+                    if (a.value.um < 0) problems.push_back({"NEGATIVE_SIZE", at + an.result + " is negative"});
+                }
+            } else {
+                const bool isNew = lesion->role == recist::LesionRole::New;
+                const std::string& res = an.result;
+                if (res == "PRESENT") a.kind = isNew ? K::Unequivocal : K::Present;
+                else if (res == "ABSENT") a.kind = K::Absent;
+                else if (res == "NOT EVALUABLE") a.kind = K::NotEvaluable;
+                else if (!isNew && res == "UNEQUIVOCAL PROGRESSION") a.kind = K::Unequivocal;
+                else if (isNew && res == "UNEQUIVOCAL") a.kind = K::Unequivocal;
+                else if (isNew && res == "EQUIVOCAL") a.kind = K::Equivocal;
+                else problems.push_back({"BAD_VALUE", at + "'" + res + "' is not a state of a " + (isNew ? "new lesion" : "non-target")});
+            }
+            if (!visit->add(an.id, a)) problems.push_back({"DUPLICATE_RECORD", at + "recorded twice"});
+        }
+    }
+    // a later visit dated before an earlier one
+    std::sort(r.visits.begin(), r.visits.end(), [](const recist::Visit& a, const recist::Visit& b) { return a.number < b.number; });
+    std::optional<recist::Date> latest;
+    recist::VisitNum latestVisit;
+    for (const recist::Visit& v : r.visits) {
+        std::optional<recist::Date> d;
+        for (const auto& [id, a] : v.assessments)
+            if (a.date && (!d || *a.date < *d)) d = a.date;
+        if (!d) continue;
+        if (latest && *d < *latest)
+            problems.push_back({"VISIT_ORDER", "visit " + v.number.text() + " is dated " + d->iso() + ", before visit " + latestVisit.text() + " (" + latest->iso() + ")"});
+        else latest = d, latestVisit = v.number;
+    }
+    const std::string base = "timepoint 1 (" + (tps.empty() ? visitLabelOf(ch, 1) : labelOf(ch, tps.front())) + "), lesion ";
+    for (const recist::Finding& f : recist::validateBaseline(r)) problems.push_back({f.rule, base + f.lesionId + ": " + f.message});
+    if (problems.size() > before) return std::nullopt;
+    return r;
+}
+
 Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
                         const SubjectDates& dates, const std::vector<TimepointRead>& tps, recist::ReasonDates reasonDates) {
     Evaluation ev;
@@ -306,55 +338,16 @@ Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, c
         ev.problems.push_back({"NO_RANDOMIZATION_DATE", "the subject has no randomization date yet: the trial manager loads it (reader-queue subjects)"});
         return ev;
     }
-    const Rows rows = rowsOf(c, subject, evaluator, tps, {}, ev.problems);
-    if (!ev.problems.empty()) return ev;
-    const std::string tu = tuHeader() + rows.tu, tr = trHeader() + rows.tr;
-    const std::string subj = subjectsHeader() + subjectRow(c, subject, dates), config = engineConfig(c);
-    recist::sdtm::Files files;
-    files.tu = tu;
-    files.tr = tr;
-    files.subj = subj;
-    files.config = config;
-    recist::sdtm::Input in = recist::sdtm::parse(files);
-    for (const auto& e : in.errors) {
-        std::string where;
-        const auto& origin = e.file == files.trName ? rows.trOrigin : rows.tuOrigin;
-        if (e.file != files.subjName && e.line >= 2 && static_cast<std::size_t>(e.line - 2) < origin.size())
-            where = origin[static_cast<std::size_t>(e.line - 2)] + ": ";
-        ev.problems.push_back({e.rule, where + e.message});
-    }
-    if (!ev.problems.empty()) return ev;
-    if (in.reads.size() != 1) {
+    // the engine's typed read, straight from the payloads (no SDTM text on every edit)
+    auto read = engineRead(c, subject, evaluator, dates, tps, ev.problems);
+    if (!read) return ev;
+    if (read->lesions.empty()) {
         ev.problems.push_back({"INCOMPLETE", "the read has no lesions yet"});
         return ev;
     }
-    // The slice thickness the viewer measured on is not an SDTM variable: it comes from the
-    // payload and tightens the baseline measurability rule (twice the thickness above 5 mm).
-    std::vector<ReadProblem> parseProblems;
-    const Conversion conv = convert(tps, parseProblems);
-    bool thicknessKnown = false;
-    for (std::size_t i = 0; i < tps.size(); ++i) {
-        recist::VisitNum vn;
-        if (!recist::VisitNum::parse(numOf(c, tps[i]), vn)) continue;
-        for (recist::Visit& v : in.reads[0].visits) {
-            if (v.number != vn) continue;
-            for (const ParsedAnswer& a : conv.parsed[i].answers) {
-                recist::Length t;
-                if (a.sliceThickness.empty() || !recist::Length::parseMm(a.sliceThickness, t) || t.um <= 0) continue;
-                if (recist::Assessment* as = v.find(a.id)) {
-                    as->sliceThickness = t;
-                    thicknessKnown = true;
-                }
-            }
-        }
-    }
-    if (thicknessKnown) {
-        const std::string where = "timepoint 1 (" + (tps.empty() ? visitLabelOf(c, 1) : labelOf(c, tps.front())) + "), lesion ";
-        for (const recist::Finding& f : recist::validateBaseline(in.reads[0])) ev.problems.push_back({f.rule, where + f.lesionId + ": " + f.message});
-        if (!ev.problems.empty()) return ev;
-    }
-    in.options.reasonDates = reasonDates;
-    ev.result = recist::evaluate(in.reads[0], in.options);
+    recist::Options options = c.recist;
+    options.reasonDates = reasonDates;
+    ev.result = recist::evaluate(*read, options);
     return ev;
 }
 
