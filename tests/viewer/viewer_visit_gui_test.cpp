@@ -97,7 +97,10 @@ TEST(ViewerVisitsGui, AVisitOnTwoDaysIsOneTimepointAndAnUnscheduledScanIsReadAsI
     shown(w);
     w.openStore(QString::fromStdString(t.store().string()));
     QString why;
+    w.setQueue(QString::fromStdString(t.db));
+    EXPECT_EQ(w.currentScreen(), vg::Screen::SignedOut);
     ASSERT_TRUE(w.signIn(QString::fromStdString(t.db), "reader1", kPassword, &why)) << why.toStdString();
+    EXPECT_EQ(w.currentScreen(), vg::Screen::Images) << "a reader starts on the images with their worklist";
     const QString subject = QString::fromStdString(t.mrSubject);
     auto open = [&] {
         ASSERT_TRUE(w.openSubject(subject));
@@ -109,6 +112,9 @@ TEST(ViewerVisitsGui, AVisitOnTwoDaysIsOneTimepointAndAnUnscheduledScanIsReadAsI
     EXPECT_EQ(pickerItems(w.current(), "seriesPicker").size(), 2) << pickerItems(w.current(), "seriesPicker").join(" | ").toStdString();
     EXPECT_EQ(w.current()->ordinal(), 1);
     EXPECT_EQ(w.readOrdinal(), 1);
+    EXPECT_EQ(w.currentScreen(), vg::Screen::Reading);
+    w.showDashboard();
+    EXPECT_EQ(w.currentScreen(), vg::Screen::Reading) << "a reader has no dashboard: the switch is refused";
 
     sign(t, 1, kBaseline);
     open();
@@ -136,8 +142,39 @@ TEST(ViewerVisitsGui, AVisitOnTwoDaysIsOneTimepointAndAnUnscheduledScanIsReadAsI
 
     // the manager sees every registered timepoint, in date order, by visit
     w.signOut();
+    EXPECT_EQ(w.currentScreen(), vg::Screen::SignedOut);
     ASSERT_TRUE(w.signIn(QString::fromStdString(t.db), "manager", kPassword, &why)) << why.toStdString();
+    EXPECT_EQ(w.currentScreen(), vg::Screen::Dashboard) << "a manager starts on the dashboard";
     open();
     EXPECT_EQ(pickerItems(w.current(), "timepointPicker"), QStringList({"V1 BASELINE", "V2 WEEK 8", "UNSCHEDULED", "V3 WEEK 16"}));
     EXPECT_EQ(w.readOrdinal(), 0) << "a manager reads nothing";
+    EXPECT_EQ(w.currentScreen(), vg::Screen::Images);
+}
+
+TEST(ScreenMode, EachRoleHasItsScreensAndNothingElse) {
+    using vg::Screen;
+    using vg::ScreenMode;
+    using workflow::Role;
+    const Screen all[] = {Screen::SignedOut, Screen::Images, Screen::Reading, Screen::Adjudication, Screen::Dashboard, Screen::Quarantine};
+    auto screensOf = [&](ScreenMode::Role role, bool queue) {
+        std::string out;
+        for (Screen s : all)
+            if (ScreenMode::allowed(s, role, queue)) out += std::string(out.empty() ? "" : " ") + std::string(vg::screenName(s));
+        return out;
+    };
+    EXPECT_EQ(screensOf(std::nullopt, true), "signed-out") << "a trial's workstation with nobody signed in shows nothing";
+    EXPECT_EQ(screensOf(std::nullopt, false), "images") << "a plain viewer";
+    EXPECT_EQ(screensOf(Role::Reader, true), "signed-out images reading");
+    EXPECT_EQ(screensOf(Role::Adjudicator, true), "signed-out images adjudication");
+    EXPECT_EQ(screensOf(Role::Manager, true), "signed-out images dashboard");
+    EXPECT_EQ(screensOf(Role::DataManager, true), "signed-out images quarantine");
+    EXPECT_EQ(ScreenMode::home(Role::Manager, true), Screen::Dashboard);
+    EXPECT_EQ(ScreenMode::home(Role::DataManager, true), Screen::Quarantine);
+    EXPECT_EQ(ScreenMode::home(std::nullopt, true), Screen::SignedOut);
+    ScreenMode m;
+    EXPECT_TRUE(m.enter(Screen::Reading, Role::Reader, true));
+    EXPECT_FALSE(m.enter(Screen::Dashboard, Role::Reader, true));
+    EXPECT_EQ(m.current(), Screen::Reading) << "a refused switch changes nothing";
+    EXPECT_FALSE(m.enter(Screen::Images, std::nullopt, true));
+    EXPECT_TRUE(m.enter(Screen::SignedOut, std::nullopt, true));
 }

@@ -368,6 +368,7 @@ bool Workstation::openAdjudication(QString subject, QString* why) {
     state->sides = sides;
     state->visits = visits;
     adjudication_ = std::move(state);
+    setScreen(Screen::Adjudication);
     adjPanel_->setCase(shownName(subject), c.item.round, c.item.throughOrdinal, c.item.triggers, sides, visits, c.item.state == "decided");
     adjDock_->show();
     prior_->setTitle(tr("Reader 1"));

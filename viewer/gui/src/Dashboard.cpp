@@ -484,6 +484,10 @@ bool Workstation::exportResults(const QString& folder, QString* why) {
 }
 
 void Workstation::showDashboard() {
+    if (!setScreen(Screen::Dashboard)) {
+        say(tr("The dashboard is the trial manager's"), 6000);
+        return;
+    }
     if (!dashboard_) {
         dashboard_ = new Dashboard;
         centralStack_->addWidget(dashboard_);
@@ -498,6 +502,14 @@ void Workstation::showDashboard() {
     centralStack_->setCurrentWidget(dashboard_);
 }
 
-void Workstation::showImages() { centralStack_->setCurrentIndex(0); }
+void Workstation::showImages() {
+    centralStack_->setCurrentIndex(0);
+    setScreen(Screen::Images); // signed out of a trial: stays SignedOut (nothing of the trial is shown)
+}
+
+bool Workstation::setScreen(Screen to) {
+    const ScreenMode::Role role = signedIn_ ? ScreenMode::Role(signedIn_->session.role) : std::nullopt;
+    return mode_.enter(to, role, !database_.isEmpty());
+}
 
 } // namespace vg

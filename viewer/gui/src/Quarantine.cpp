@@ -54,6 +54,7 @@ const anon::QuarantinedFile* findFile(const std::vector<anon::QuarantinedFile>& 
 } // namespace
 
 void Workstation::buildQuarantineHome() {
+    setScreen(Screen::Quarantine);
     homeDock_->setWindowTitle(tr("Quarantine - %1 (data manager)").arg(signedInUser()));
     home_->setColumnCount(2);
     home_->setHeaderLabels({tr("Quarantined file"), tr("Why")});

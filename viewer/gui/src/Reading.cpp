@@ -33,6 +33,7 @@ QString Workstation::reportsFolder() const {
 
 void Workstation::endRead() {
     reading_.reset();
+    if (mode_.current() == Screen::Reading) setScreen(Screen::Images);
     if (panel_) panel_->clear();
     for (ViewerPane* p : {prior_, current_}) p->view()->setMeasurementsEditable(true);
 }
@@ -107,6 +108,7 @@ void Workstation::startRead(QString subject, int ordinal) {
         }
     }
     reading_ = std::move(state);
+    setScreen(Screen::Reading);
     const QString title = tr("%1 - timepoint %2 (%3)%4")
                               .arg(shownName(subject))
                               .arg(ordinal)

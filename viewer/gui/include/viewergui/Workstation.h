@@ -6,6 +6,8 @@
 // series picker and loads in the background with a progress bar.
 #include "viewercore/Display.h"
 #include "viewercore/Series.h"
+#include "viewergui/ScreenMode.h"
+#include "viewergui/ViewerPane.h"
 
 #include <QMainWindow>
 #include <QString>
@@ -36,95 +38,6 @@ struct ReadingState;
 class AdjudicationPanel;
 struct AdjudicationState;
 class Dashboard;
-
-struct Timepoint {
-    QString id, description, date; ///< Clinical Trial Time Point ID/description (our anonymizer fills them), study date
-    std::vector<vc::Series> series;
-    int ordinal = 0;               ///< the queue's timepoint (1 = baseline); 0 when browsing a folder without a queue
-    QString label() const;         ///< "V2 WEEK 8", or the date when the files carry no timepoint
-    /// Why these images are not this timepoint's visit (a series whose files name another
-    /// Clinical Trial Time Point than the queue's visit), empty when they are.
-    QString visitMismatch() const;
-};
-
-struct Subject {
-    QString pseudonym;        ///< the files' patient ID when they are de-identified, else a neutral label
-    QString shownAs;          ///< what the screen calls it when not the pseudonym (a blinded reader's reading ID)
-    bool deidentified = true; ///< every file says PatientIdentityRemoved YES
-    std::vector<Timepoint> timepoints; ///< in date order
-};
-
-/// Groups a folder's series by patient (the pseudonym) and timepoint. The patient ID of files
-/// that are not marked de-identified is never shown: such subjects are "Not de-identified N".
-std::vector<Subject> subjectsIn(const vc::Scan& scan);
-/// What the series picker shows: number, modality, images, thickness - no free text from the header.
-QString seriesLabel(const vc::Series& s);
-/// The series shown first: the CT (else any) volume with the most slices.
-int preferredSeries(const Timepoint& t);
-
-/// One side of the comparison: pickers, the view, its slider, loading and messages.
-class ViewerPane : public QWidget {
-    Q_OBJECT
-public:
-    explicit ViewerPane(const QString& role, QWidget* parent = nullptr);
-    ~ViewerPane() override;
-
-    void setSubject(std::shared_ptr<const Subject> subject, int timepoint);
-    /// Nothing loaded: the subject forgotten, the view empty, the message shown instead.
-    void clear(const QString& message);
-    void showSeries(int timepoint, int series);
-    /// Loads one series directly (a folder the user picked, tests).
-    void showSeries(const vc::Series& series, const QString& caption);
-
-    SliceView* view() const { return view_; }
-    int timepoint() const;
-    /// The queue's ordinal of the timepoint shown (index + 1 when browsing a folder), 0 when none.
-    int ordinal() const;
-    bool loading() const { return loading_; }
-    bool showsImage() const;
-    QString message() const; ///< why nothing is shown (unsupported series, load error), or empty
-    QString modality() const { return modality_; } ///< of the series shown
-    const std::string& seriesUid() const { return seriesUid_; } ///< of the volume shown (empty while loading)
-    double sliceThickness() const { return thickness_; }
-    const Subject* subject() const { return subject_.get(); }
-    QComboBox* timepointPicker() const { return timepointBox_; }
-    void setTitle(const QString& title); ///< "Prior", "Current", "Reader 1"...
-    QComboBox* seriesPicker() const { return seriesBox_; }
-    QProgressBar* progressBar() const { return progress_; }
-    QSlider* slider() const { return slider_; }
-
-signals:
-    void loaded();          ///< a volume is complete (or failed: see message())
-    void timepointChanged(int timepoint);
-
-private:
-    void startLoad(const vc::Series& series, vc::Geometry geometry, const QString& caption);
-    void stopLoad();
-    void showMessage(const QString& text);
-    void fillSeries(int timepoint);
-
-    QString role_;
-    QString modality_;
-    std::string seriesUid_;
-    double thickness_ = 0;
-    QLabel* title_;
-    QComboBox* timepointBox_;
-    QComboBox* seriesBox_;
-    QStackedWidget* stack_;
-    SliceView* view_;
-    QLabel* message_;
-    QSlider* slider_;
-    QProgressBar* progress_;
-    std::shared_ptr<const Subject> subject_;
-    bool loading_ = false;
-    bool filling_ = false;
-    std::thread worker_;
-    std::shared_ptr<std::atomic<bool>> cancel_;
-    int generation_ = 0;
-};
-
-/// Who is signed in, against which reading queue (the queue's types stay out of this header).
-struct SignedIn;
 
 class Workstation : public QMainWindow {
     Q_OBJECT
@@ -179,6 +92,8 @@ public:
     /// The reading queue this workstation belongs to: from then on nothing of the trial is
     /// shown unless someone is signed in (the Trial list is empty, no subject opens).
     void setQueue(const QString& database);
+    /// The screen up (an explicit state machine, ScreenMode: which screens each role may have).
+    Screen currentScreen() const { return mode_.current(); }
     /// Whether the trial may be shown: a signed-in user, or no reading queue at all (a plain viewer).
     bool trialVisible() const { return database_.isEmpty() || signedIn_ != nullptr; }
 
@@ -303,6 +218,9 @@ private:
     std::vector<QAction*> presetActions_; ///< in vc::presets() order
     /// Shows the charter's presets only, keys 1..n in the charter's order (all of them without one).
     void applyCharterPresets(const std::vector<std::string>& names);
+    ScreenMode mode_;
+    /// Switches the screen if the signed-in role may have it; false (nothing changes) otherwise.
+    bool setScreen(Screen to);
     bool linked_ = true;
     bool syncing_ = false;
     double offset_ = 0;     ///< current minus prior slice position kept while linked

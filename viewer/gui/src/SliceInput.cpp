@@ -1,0 +1,203 @@
+// The slice view's mouse and keyboard: the mouse modes (window/level, zoom, pan, scroll) and the
+// measuring tools' drawing and editing of calipers, the keys of the view.
+#include "SliceViewImpl.h"
+
+namespace vg {
+
+void SliceView::mousePressEvent(QMouseEvent* e) {
+    setFocus();
+    if (e->button() == Qt::LeftButton && !(e->modifiers() & Qt::ShiftModifier) && d->volume && d->complete && d->acquisition() &&
+        d->editable) {
+        // a measurement under the cursor is edited; with a tool, empty image starts a new one
+        const auto [id, grip] = d->hit(e->position());
+        double u = 0, v = 0;
+        if (grip != Impl::Grip::None) {
+            d->selected = id;
+            d->editing = *d->measures.find(id);
+            d->grip = grip;
+            d->gripStart = d->patientAt(e->position());
+            d->drag = Drag::None;
+            requestRender();
+            return;
+        }
+        if (d->tool != Tool::None && pixelAt(e->position(), u, v)) {
+            vc::Measurement m;
+            m.kind = d->tool == Tool::Bidimensional ? vc::Measurement::Kind::Bidimensional : vc::Measurement::Kind::LongAxis;
+            m.seriesUid = d->seriesUid;
+            m.slice = d->volumeSlice();
+            if (m.slice >= 0 && m.slice < static_cast<int>(d->sopBySlice.size())) m.sopUid = d->sopBySlice[static_cast<std::size_t>(m.slice)];
+            m.a = m.b = d->frame.patient(u, v, d->k);
+            m.id = -1;
+            d->editing = m;
+            d->grip = Impl::Grip::New;
+            d->selected = 0;
+            d->drag = Drag::None;
+            requestRender();
+            return;
+        }
+        d->selected = 0;
+    }
+    d->dragStart = e->position();
+    d->dragWl = d->wl;
+    d->dragScale = d->scale;
+    d->dragFocalX = d->focalX;
+    d->dragFocalY = d->focalY;
+    if (e->button() == Qt::LeftButton) d->drag = (e->modifiers() & Qt::ShiftModifier) ? Drag::Pan : Drag::WindowLevel;
+    else if (e->button() == Qt::RightButton) d->drag = Drag::Zoom;
+    else if (e->button() == Qt::MiddleButton) d->drag = Drag::Pan;
+    if (d->drag == Drag::WindowLevel) d->gl->setCursor(Qt::SizeAllCursor);
+    else if (d->drag == Drag::Pan) d->gl->setCursor(Qt::ClosedHandCursor);
+    else if (d->drag == Drag::Zoom) d->gl->setCursor(Qt::SizeVerCursor);
+}
+
+void SliceView::mouseMoveEvent(QMouseEvent* e) {
+    if (d->grip != Impl::Grip::None) {
+        const vc::Point3 p = d->patientAt(e->position());
+        vc::Measurement& m = d->editing;
+        const vc::Point3 normal = d->frame.through;
+        auto keepShortAxis = [&] {
+            if (m.kind == vc::Measurement::Kind::Bidimensional) {
+                const auto axis = vc::perpendicularAxis(m.a, m.b, normal, m.shortMm());
+                m.c = axis[0], m.d = axis[1];
+            }
+        };
+        switch (d->grip) {
+        case Impl::Grip::New:
+            m.b = p;
+            if (m.kind == vc::Measurement::Kind::Bidimensional) {
+                const auto axis = vc::perpendicularAxis(m.a, m.b, normal, m.longMm() * 0.6); // adjusted by its ends afterwards
+                m.c = axis[0], m.d = axis[1];
+            }
+            break;
+        case Impl::Grip::A: m.a = p; keepShortAxis(); break;
+        case Impl::Grip::B: m.b = p; keepShortAxis(); break;
+        case Impl::Grip::C: m.c = vc::projectOnShortAxis(m, p); break;
+        case Impl::Grip::D: m.d = vc::projectOnShortAxis(m, p); break;
+        case Impl::Grip::Move: {
+            const vc::Measurement* before = d->measures.find(m.id);
+            if (!before) break;
+            vc::Point3 shift{};
+            for (std::size_t i = 0; i < 3; ++i) shift[i] = p[i] - d->gripStart[i];
+            for (auto [to, from] : {std::pair{&m.a, &before->a}, {&m.b, &before->b}, {&m.c, &before->c}, {&m.d, &before->d}})
+                for (std::size_t i = 0; i < 3; ++i) (*to)[i] = (*from)[i] + shift[i];
+            break;
+        }
+        case Impl::Grip::None: break;
+        }
+        d->updateCursor(e->position());
+        requestRender();
+        return;
+    }
+    const QPointF delta = e->position() - d->dragStart;
+    switch (d->drag) {
+    case Drag::WindowLevel: {
+        // right widens the window, down raises the level; faster for wide windows
+        const double step = std::max(1.0, d->dragWl.window / 250.0);
+        setWindowLevel({d->dragWl.window + delta.x() * step, d->dragWl.level + delta.y() * step});
+        break;
+    }
+    case Drag::Zoom:
+        // dragging down magnifies, up reduces (as OHIF and most PACS), about where the drag began
+        if (!d->fitted) d->doFit();
+        d->zoomAbout(d->dragStart, d->dragScale, d->dragFocalX, d->dragFocalY,
+                     std::clamp(d->dragScale * std::exp(-delta.y() * 0.01), d->fitScale / 20, d->fitScale * 4));
+        requestRender();
+        emit viewChanged();
+        break;
+    case Drag::Pan: {
+        const double ppm = d->pixelsPerMm() / d->dpr();
+        d->focalX = d->dragFocalX - delta.x() / ppm;
+        d->focalY = d->dragFocalY - delta.y() / ppm;
+        requestRender();
+        emit viewChanged();
+        break;
+    }
+    case Drag::None: break;
+    }
+    d->updateCursor(e->position());
+    requestRender();
+}
+
+void SliceView::mouseReleaseEvent(QMouseEvent*) {
+    if (d->grip != Impl::Grip::None) {
+        const Impl::Grip grip = d->grip;
+        d->grip = Impl::Grip::None;
+        if (grip == Impl::Grip::New) {
+            if (d->editing.longMm() >= 1.0) d->selected = d->measures.add(d->editing); // a click is not a measurement
+        } else {
+            d->measures.update(d->editing);
+        }
+        requestRender();
+        emit measurementsChanged();
+        return;
+    }
+    d->drag = Drag::None;
+    d->gl->setCursor(d->tool == Tool::None ? Qt::ArrowCursor : Qt::CrossCursor);
+}
+
+void SliceView::mouseDoubleClickEvent(QMouseEvent* e) {
+    // with a measuring tool, or on a measurement, a quick second press is a press, not "fit"
+    if (d->editable && (d->tool != Tool::None || d->hit(e->position()).second != Impl::Grip::None)) {
+        mousePressEvent(e);
+        return;
+    }
+    fit();
+}
+
+void SliceView::wheelEvent(QWheelEvent* e) {
+    const int notches = e->angleDelta().y() / 120;
+    if (notches == 0) return;
+    if (e->modifiers() & Qt::ControlModifier) { // about the cursor: the lesion under it stays under it
+        if (!d->volume) return;
+        if (!d->fitted) d->doFit();
+        d->zoomAbout(e->position(), d->scale, d->focalX, d->focalY,
+                     std::clamp(d->scale / std::pow(1.15, notches), d->fitScale / 20, d->fitScale * 4));
+        requestRender();
+        emit viewChanged();
+    }
+    else setSlice(d->k - notches); // wheel towards the user goes down through the patient
+    d->updateCursor(e->position());
+    e->accept();
+}
+
+void SliceView::keyPressEvent(QKeyEvent* e) {
+    switch (e->key()) {
+    case Qt::Key_Up: setSlice(d->k - 1); return;
+    case Qt::Key_Down: setSlice(d->k + 1); return;
+    case Qt::Key_PageUp: setSlice(d->k - 10); return;
+    case Qt::Key_PageDown: setSlice(d->k + 10); return;
+    case Qt::Key_Home: setSlice(0); return;
+    case Qt::Key_End: setSlice(sliceCount() - 1); return;
+    case Qt::Key_Plus:
+    case Qt::Key_Equal: zoomBy(1.25); return;
+    case Qt::Key_Minus: zoomBy(0.8); return;
+    case Qt::Key_Delete:
+    case Qt::Key_Backspace:
+        if (deleteSelectedMeasurement()) return;
+        break;
+    case Qt::Key_Escape:
+        if (d->selected) {
+            d->selected = 0;
+            requestRender();
+            return;
+        }
+        break;
+    default: break;
+    }
+    if (e->matches(QKeySequence::Undo) && undoMeasurement()) return;
+    if (e->matches(QKeySequence::Redo) && redoMeasurement()) return;
+    QWidget::keyPressEvent(e);
+}
+
+void SliceView::leaveEvent(QEvent* e) {
+    d->cursorText.clear();
+    requestRender();
+    QWidget::leaveEvent(e);
+}
+
+void SliceView::focusInEvent(QFocusEvent* e) {
+    emit focused();
+    QWidget::focusInEvent(e);
+}
+
+} // namespace vg
