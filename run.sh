@@ -75,7 +75,7 @@ sanitized_tests() {
   SANITIZE=1 BUILD_DIR=build-asan TARGETS="recist_tests reader_queue_tests anonymizer_tests phantom_tests viewer_core_tests" build
   log "sanitized build finished in $((SECONDS - t0)) s"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -LE gui -E 'AnonymizerFuzz|NOT_BUILT' ${JOBS:+-j "$JOBS"} || rc=$?
+    ctest --test-dir build-asan --output-on-failure -LE gui -E 'AnonymizerFuzz|NOT_BUILT|Gui\.|ScreenMode' ${JOBS:+-j "$JOBS"} || rc=$?
   log "sanitized tests finished in $((SECONDS - t0)) s with status $rc"
   return $rc
 }

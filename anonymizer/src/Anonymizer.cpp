@@ -1,11 +1,11 @@
 // De-identification of one file: profile actions at every depth, trial identity, UID remap,
 // arm blinding, quarantine, atomic write and the leak scan of the written file.
 #include "Dicom.h"
+#include "store/Hash.h"
 #include "store/Layout.h"
 #include "store/Visit.h"
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <sys/uio.h>
 
@@ -146,19 +146,8 @@ bool sameContent(const fs::path& a, const fs::path& b) {
     return readWholeFile(a, x, err) && readWholeFile(b, y, err) && x.view() == y.view();
 }
 
-/// SHA-256 of the input bytes for the audit log (OpenSSL: SHA-NI where the CPU has it).
-std::string sha256Hex(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out.push_back(hex[md[i] >> 4]);
-        out.push_back(hex[md[i] & 15]);
-    }
-    return out;
-}
+/// SHA-256 of the input bytes for the audit log and the quarantine record.
+using store::sha256Hex; // the project's one SHA-256
 
 /// Writes the header (DCMTK) into memory: meta information made anew for the de-identified data set.
 bool encodeHeader(DcmFileFormat& ff, E_TransferSyntax xfer, std::string& out, std::string& error) {

@@ -1,4 +1,5 @@
 // Enrolment list and the re-identification key.
+#include "recist/Csv.h"
 #include "anonymizer/Anonymizer.h"
 
 #include <nlohmann/json.hpp>
@@ -25,33 +26,6 @@ std::string trim(std::string s) {
     return s.substr(b, e - b + 1);
 }
 
-// Splits one CSV record (RFC 4180 quotes); false on an unterminated quote.
-bool splitCsv(const std::string& line, std::vector<std::string>& out) {
-    out.clear();
-    std::string cur;
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"') {
-                if (i + 1 < line.size() && line[i + 1] == '"') cur.push_back('"'), ++i;
-                else quoted = false;
-            } else {
-                cur.push_back(c);
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            out.push_back(trim(cur));
-            cur.clear();
-        } else {
-            cur.push_back(c);
-        }
-    }
-    if (quoted) return false;
-    out.push_back(trim(cur));
-    return true;
-}
 
 void writeFileAtomically(const fs::path& path, const std::string& data) {
     const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
@@ -87,20 +61,18 @@ Enrolment Enrolment::load(const fs::path& csv) {
 
 Enrolment Enrolment::parse(const std::string& text, const std::string& file) {
     Enrolment e;
-    std::istringstream in(text);
-    std::string line;
     std::vector<std::string> f;
     int lineNo = 0;
     int idCol = -1, pseudoCol = -1, randCol = -1;
     std::size_t columns = 0;
     std::map<std::string, int> pseudonyms;
     auto fail = [&](const std::string& msg) { throw Error(file + ":" + std::to_string(lineNo) + ": " + msg); };
-    while (std::getline(in, line)) {
-        ++lineNo;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (lineNo == 1 && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
-        if (trim(line).empty()) continue;
-        if (!splitCsv(line, f)) fail("unterminated quoted field");
+    recist::csv::Reader reader(text); // the project's one CSV reader: quoted fields may hold line breaks
+    std::vector<std::string_view> fields;
+    while (reader.next(fields, lineNo)) {
+        if (reader.unterminated()) fail("unterminated quoted field");
+        f.clear();
+        for (std::string_view v : fields) f.push_back(trim(std::string(v)));
         if (idCol < 0) {
             for (std::size_t i = 0; i < f.size(); ++i) {
                 if (f[i] == "original_patient_id") idCol = static_cast<int>(i);

@@ -1,7 +1,7 @@
 // SDTM TU/TR/SUBJ readers, the config.json reader and the RS writer (contract §1-§6).
 #include "recist/Sdtm.h"
 
-#include "Csv.h"
+#include "recist/Csv.h"
 
 #include <algorithm>
 #include <cstring>

@@ -262,6 +262,14 @@ TEST(Enrolment, ErrorsNameTheFileAndLine) {
     ASSERT_NE(e.find("123"), nullptr);
     EXPECT_EQ(e.find("123")->pseudonym, "R-1");
     EXPECT_EQ(e.find("124"), nullptr);
+    // the project's one CSV reader: a quoted field may hold a line break (a site's address), and
+    // line numbers stay physical
+    const Enrolment q = Enrolment::parse("site,original_patient_id,pseudonym\n\"Hopital\nNord\",123,R-1\n04,\"4\"\"5\",R-2\n", "q.csv");
+    ASSERT_NE(q.find("123"), nullptr);
+    EXPECT_EQ(q.find("123")->pseudonym, "R-1");
+    ASSERT_NE(q.find("4\"5"), nullptr);
+    EXPECT_NE(msg("site,original_patient_id,pseudonym\n\"a\nb\",1,A\n1,B\n").find("enrol.csv:4"), std::string::npos)
+        << msg("site,original_patient_id,pseudonym\n\"a\nb\",1,A\n1,B\n");
 }
 
 TEST(Uids, KeyedDeterministicTwoTwentyFive) {

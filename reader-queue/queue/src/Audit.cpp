@@ -1,6 +1,6 @@
 #include "readerqueue/Audit.h"
 
-#include <openssl/evp.h>
+#include "store/Hash.h"
 
 #include <chrono>
 #include <ctime>
@@ -30,18 +30,7 @@ std::string utcNow() {
     return buf;
 }
 
-std::string sha256Hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out.push_back(hex[md[i] >> 4]);
-        out.push_back(hex[md[i] & 15]);
-    }
-    return out;
-}
+std::string sha256Hex(const std::string& data) { return store::sha256Hex(data); }
 
 std::string chainHash(const AuditEntry& e) {
     std::string s = "reluth-audit-1;";

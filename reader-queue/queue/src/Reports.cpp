@@ -4,6 +4,7 @@
 
 #include "States.h"
 
+#include "recist/Csv.h"
 #include "recist/Sdtm.h"
 
 #include <fcntl.h>
@@ -30,43 +31,15 @@ using workflow::Role;
 namespace {
 
 /// RFC 4180 records of a small CSV text (quoted fields may hold commas and line breaks).
+/// Records of a CSV text with the physical line each starts on (the project's one CSV reader).
 std::vector<std::vector<std::string>> csvRecords(const std::string& text, std::vector<int>& lines) {
     std::vector<std::vector<std::string>> out;
-    std::vector<std::string> rec;
-    std::string f;
-    bool quoted = false, any = false;
-    int line = 1, start = 1;
-    std::size_t i = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
-    for (; i < text.size(); ++i) {
-        const char ch = text[i];
-        if (quoted) {
-            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') f += '"', ++i;
-            else if (ch == '"') quoted = false;
-            else {
-                if (ch == '\n') ++line;
-                f += ch;
-            }
-            continue;
-        }
-        if (ch == '"') quoted = any = true;
-        else if (ch == ',') rec.push_back(std::move(f)), f.clear(), any = true;
-        else if (ch == '\r') continue;
-        else if (ch == '\n') {
-            if (any || !f.empty()) {
-                rec.push_back(std::move(f));
-                out.push_back(std::move(rec));
-                lines.push_back(start);
-            }
-            rec.clear();
-            f.clear();
-            any = false;
-            start = ++line;
-        } else f += ch, any = true;
-    }
-    if (any || !f.empty()) {
-        rec.push_back(std::move(f));
-        out.push_back(std::move(rec));
-        lines.push_back(start);
+    recist::csv::Reader reader(text);
+    std::vector<std::string_view> fields;
+    int line = 0;
+    while (reader.next(fields, line)) {
+        out.emplace_back(fields.begin(), fields.end());
+        lines.push_back(line);
     }
     return out;
 }

@@ -1,4 +1,5 @@
-// A small RFC 4180 CSV reader over a whole file in memory: optional UTF-8 BOM, quoted fields
+// The project's one CSV reader (the engine's SDTM files, the anonymizer's enrolment list, the
+// queue's subject dates). A small RFC 4180 CSV reader over a whole file in memory: optional UTF-8 BOM, quoted fields
 // (with "" escapes and embedded line breaks), LF or CRLF. Fields are views into the text
 // (or into per-record storage for fields that needed unescaping); each record knows the
 // physical line it starts on (header = line 1).
@@ -21,6 +22,9 @@ public:
           m_quotes(!text.empty() && std::memchr(text.data(), '"', text.size()) != nullptr) { // memchr(nullptr) is UB
         if (firstLine == 1 && m_text.substr(0, 3) == "\xEF\xBB\xBF") m_pos = 3;
     }
+
+    /// A quoted field ran to the end of the text without its closing quote.
+    bool unterminated() const { return m_unterminated; }
 
     /// The physical line the next record starts on.
     int nextLine() const { return m_line; }
@@ -133,6 +137,7 @@ private:
         }
         std::string_view field(start, static_cast<std::size_t>(p - start));
         if (p < end) ++p; // closing quote (an unterminated field takes the rest)
+        else m_unterminated = true;
         if (escaped) {
             std::string& s = m_storage.emplace_back();
             for (std::size_t i = 0; i < field.size(); ++i) {
@@ -162,6 +167,7 @@ private:
     std::size_t m_pos = 0;
     int m_line;
     bool m_quotes; ///< the text has a quote somewhere (else every record takes the fast path)
+    bool m_unterminated = false;
     std::deque<std::string> m_storage;
 };
 
