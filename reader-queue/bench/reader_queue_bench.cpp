@@ -10,6 +10,10 @@
 // each signature is an Argon2id password check that takes a core for ~0.15 s).
 #include "readerqueue/Queue.h"
 
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -37,21 +41,32 @@ int main(int argc, char** argv) {
     std::string url;
     int subjects = 10000, timepoints = 10, readers = 20, clients = 8, seconds = 10, signEvery = 10;
     double signRate = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string a = argv[i];
-        if (a == "--db") url = argv[i + 1];
-        else if (a == "--subjects") subjects = std::atoi(argv[i + 1]);
-        else if (a == "--timepoints") timepoints = std::atoi(argv[i + 1]);
-        else if (a == "--readers") readers = std::atoi(argv[i + 1]);
-        else if (a == "--clients") clients = std::atoi(argv[i + 1]);
-        else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
-        else if (a == "--sign-every") signEvery = std::atoi(argv[i + 1]);
-        else if (a == "--signs-per-second") signRate = std::atof(argv[i + 1]);
-        else {
-            std::fprintf(stderr, "usage: reader-queue-bench [--db URL] [--subjects N] [--timepoints K] [--readers R] [--clients C] "
-                                 "[--seconds S] [--sign-every N | --signs-per-second R]\n");
-            return 2;
+    namespace po = boost::program_options;
+    po::options_description opts("usage: reader-queue-bench [options]");
+    auto positive = [](const char* name) {
+        return [name](int v) {
+            if (v < 1) throw po::validation_error(po::validation_error::invalid_option_value, name, std::to_string(v));
+        };
+    };
+    opts.add_options()("help,h", "this help")("db", po::value(&url), "sqlite:PATH or postgresql://... (default a temporary SQLite file)")
+        ("subjects", po::value(&subjects)->notifier(positive("subjects")), "subjects (10000)")
+        ("timepoints", po::value(&timepoints)->notifier(positive("timepoints")), "timepoints per subject (10)")
+        ("readers", po::value(&readers)->notifier(positive("readers")), "readers (20)")
+        ("clients", po::value(&clients)->notifier(positive("clients")), "concurrent clients (8)")
+        ("seconds", po::value(&seconds)->notifier(positive("seconds")), "how long to measure (10)")
+        ("sign-every", po::value(&signEvery)->notifier(positive("sign-every")), "one signature every N worklist calls (10)")
+        ("signs-per-second", po::value(&signRate), "or a fixed signature rate");
+    try {
+        po::variables_map vm;
+        po::store(po::parse_command_line(argc, argv, opts), vm);
+        if (vm.count("help")) {
+            std::cout << opts;
+            return 0;
         }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "reader-queue-bench: %s (see --help)\n", e.what());
+        return 2;
     }
     if (url.empty()) {
         const std::filesystem::path f = std::filesystem::temp_directory_path() / "reluth-queue-bench.db";

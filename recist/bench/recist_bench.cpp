@@ -194,10 +194,25 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--measure" && i + 2 < argc) return measure(argv[i + 1], std::atol(argv[i + 2]));
-        if (a == "--subjects" && i + 1 < argc) subjects = std::atol(argv[++i]);
+        if (a == "--subjects" && i + 1 < argc) {
+            char* end = nullptr;
+            subjects = std::strtol(argv[++i], &end, 10);
+            if (!end || *end || subjects < 1) {
+                std::fprintf(stderr, "recist-bench: --subjects '%s' is not a positive number\n", argv[i]);
+                return 2;
+            }
+        }
         else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
         else if (a == "--keep") keep = true;
-        else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--runs" && i + 1 < argc) {
+            char* end = nullptr;
+            const long v = std::strtol(argv[++i], &end, 10);
+            if (!end || *end || v < 1 || v > 1000) {
+                std::fprintf(stderr, "recist-bench: --runs '%s' is not a number of runs (1-1000)\n", argv[i]);
+                return 2;
+            }
+            runs = static_cast<int>(v);
+        }
         else {
             std::fprintf(stderr, "usage: recist-bench [--subjects N] [--dir DIR] [--runs N] [--keep]\n");
             return 2;

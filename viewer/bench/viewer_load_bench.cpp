@@ -115,7 +115,18 @@ int main(int argc, char** argv) {
     int runs = 3;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (std::strcmp(argv[i], "--only") == 0) return runOne(dir, argv[i + 1]);
-        if (std::strcmp(argv[i], "--runs") == 0) runs = std::max(1, std::atoi(argv[i + 1]));
+        if (std::strcmp(argv[i], "--runs") == 0) {
+            char* end = nullptr;
+            const long v = std::strtol(argv[i + 1], &end, 10);
+            if (!end || *end || v < 1 || v > 1000) {
+                std::fprintf(stderr, "viewer-load-bench: --runs '%s' is not a number of runs (1-1000)\n", argv[i + 1]);
+                return 2;
+            }
+            runs = static_cast<int>(v);
+        } else {
+            std::fprintf(stderr, "viewer-load-bench: unknown option %s\n", argv[i]);
+            return 2;
+        }
     }
     std::map<std::string, std::vector<std::vector<double>>> results;
     std::size_t voxels = 0;

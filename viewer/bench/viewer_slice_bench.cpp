@@ -8,6 +8,9 @@
 #include "viewercore/Series.h"
 #include "viewergui/SliceView.h"
 
+#include <boost/program_options.hpp>
+
+#include <iostream>
 #include <QApplication>
 #include <QImage>
 #include <QOpenGLContext>
@@ -58,23 +61,37 @@ Rate measure(vg::SliceView& view, int frames) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: viewer-slice-bench SERIES_DIR [--size 1024] [--frames 400]\n");
-        return 2;
-    }
     int size = 1024, frames = 400;
-    const char* framePng = nullptr;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--size")) size = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--frames")) frames = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--frame-png")) framePng = argv[i + 1];
+    std::string seriesDir, framePngText;
+    {
+        namespace po = boost::program_options;
+        po::options_description opts("usage: viewer-slice-bench SERIES_DIR [options]");
+        opts.add_options()("help,h", "this help")("series", po::value(&seriesDir)->required(), "the series folder")
+            ("size", po::value(&size), "view size in pixels (1024)")("frames", po::value(&frames), "slice changes to time (400)")
+            ("frame-png", po::value(&framePngText), "save one frame as PNG");
+        po::positional_options_description pos;
+        pos.add("series", 1);
+        try {
+            po::variables_map vm;
+            po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+            if (vm.count("help")) {
+                std::cout << opts;
+                return 0;
+            }
+            po::notify(vm);
+            if (size < 64 || frames < 1) throw po::error("--size is at least 64 and --frames at least 1");
+        } catch (const po::error& e) {
+            std::fprintf(stderr, "viewer-slice-bench: %s (see --help)\n", e.what());
+            return 2;
+        }
     }
+    const char* framePng = framePngText.empty() ? nullptr : framePngText.c_str();
     vg::prepareOpenGL();
     QApplication app(argc, argv);
 
-    const vc::Scan scan = vc::scanFolder(argv[1]);
+    const vc::Scan scan = vc::scanFolder(seriesDir);
     if (scan.series.empty()) {
-        std::fprintf(stderr, "viewer-slice-bench: no series in %s\n", argv[1]);
+        std::fprintf(stderr, "viewer-slice-bench: no series in %s\n", seriesDir.c_str());
         return 1;
     }
     const vc::Series& series = scan.series.front();
