@@ -28,12 +28,36 @@
 #include <QTimer>
 #include <QTreeWidget>
 
+#include <QRegularExpression>
+
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmsr/dsrdoc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <tuple>
 
 using namespace guitest;
+
+namespace {
+/// The TEXT content items of a DICOM SR file (DCMTK's SR classes), in tree order.
+std::vector<std::string> reportTexts(const std::string& file) {
+    std::vector<std::string> out;
+    DcmFileFormat ff;
+    DSRDocument doc;
+    if (ff.loadFile(file.c_str()).bad() || doc.read(*ff.getDataset()).bad()) {
+        ADD_FAILURE() << file << ": not a readable SR";
+        return out;
+    }
+    DSRDocumentTree& tree = doc.getTree();
+    if (tree.gotoRoot() > 0) do {
+            DSRContentItem& item = tree.getCurrentContentItem();
+            if (item.getValueType() == DSRTypes::VT_Text) out.push_back(item.getStringValue().c_str());
+        } while (tree.iterate() > 0);
+    return out;
+}
+} // namespace
 
 namespace {
 
@@ -181,6 +205,15 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
         std::string check;
         testutil::run("dciodvfy '" + report + "'", &check);
         EXPECT_EQ(check.find("Error"), std::string::npos) << check;
+        // the report's visible text (its TEXT content items) holds no calendar date, no site and
+        // no subject ID: what a reader wrote there is as blinded as the screen
+        const std::vector<std::string> texts = reportTexts(report);
+        ASSERT_FALSE(texts.empty()) << "the report has its findings as text";
+        static const QRegularExpression date("(19|20)\\d\\d-?[01]\\d-?[0-3]\\d");
+        for (const std::string& t : texts) {
+            EXPECT_FALSE(QString::fromStdString(t).contains(date)) << t;
+            EXPECT_EQ(t.find("RELUTH-"), std::string::npos) << t;
+        }
         if (tp + 1 < timepoints) {
             EXPECT_EQ(w.readOrdinal(), tp + 2) << "the next timepoint opens after signing";
         }
