@@ -5,6 +5,7 @@
 #   ./run.sh test    install what is missing, build, run every test (GUI tests under Xvfb)
 #   ./run.sh setup   only install the Debian packages
 #   ./run.sh build   only configure and build
+#   ./run.sh sanitized  only the ASan + UBSan build and run of the non-GUI tests (part of test)
 #
 # Environment: BUILD_DIR (default build), SANITIZE=1 (ASan+UBSan build, own build dir
 # build-asan unless BUILD_DIR is set), DEMO_DIR (default demo-trial), JOBS, WERROR=1 (warnings
@@ -62,7 +63,8 @@ build() {
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DRELUTH_SANITIZE=$sanitize -DRELUTH_WERROR=$([ "${WERROR:-0}" = 1 ] && echo ON || echo OFF)
   fi
-  cmake --build "$dir" ${JOBS:+-j "$JOBS"} ${TARGETS:-}
+  # shellcheck disable=SC2086 # TARGETS is a list of target names
+  cmake --build "$dir" ${JOBS:+-j "$JOBS"} ${TARGETS:+--target $TARGETS}
   BUILD="$dir"
 }
 
@@ -74,6 +76,13 @@ sanitized_tests() {
   local t0=$SECONDS rc=0
   SANITIZE=1 BUILD_DIR=build-asan TARGETS="recist_tests reader_queue_tests anonymizer_tests phantom_tests viewer_core_tests" build
   log "sanitized build finished in $((SECONDS - t0)) s"
+  # the executables must be there and their tests registered: a run of nothing is a failure
+  local n
+  n=$(ctest --test-dir build-asan -N -LE gui -E 'AnonymizerFuzz|NOT_BUILT|Gui\.|ScreenMode' | grep -c 'Test *#' || true)
+  if [ "$n" -lt 100 ]; then
+    log "sanitized tests: only $n tests registered in build-asan (expected the non-GUI suites)"
+    return 1
+  fi
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -LE gui -E 'AnonymizerFuzz|NOT_BUILT|Gui\.|ScreenMode' ${JOBS:+-j "$JOBS"} || rc=$?
   log "sanitized tests finished in $((SECONDS - t0)) s with status $rc"
@@ -193,5 +202,6 @@ case "$cmd" in
   build) setup; build ;;
   test) export WERROR=1; setup; build; rc=0; run_tests || rc=$?; sanitized_tests || rc=$?; exit $rc ;;
   demo) setup; build; demo ;;
-  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  sanitized) setup; sanitized_tests ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
