@@ -18,14 +18,14 @@ struct CommonArgs {
 inline boost::program_options::options_description commonOptions(CommonArgs& a) {
     namespace po = boost::program_options;
     po::options_description d("store, quarantine and trial");
-    d.add_options()("out", po::value(&a.out)->value_name("STORE"), "de-identified store (created)")
-        ("quarantine", po::value(&a.quarantine)->value_name("DIR"), "quarantined originals with a .reason.json each")
-        ("enrolment", po::value(&a.enrolment)->value_name("CSV"), "original_patient_id,pseudonym[,randomization_date] (header required)")
-        ("charter", po::value(&a.charter)->value_name("FILE"), "trial charter (default assets/charters/reluth.json)")
-        ("key", po::value(&a.key)->value_name("FILE"), "re-identification key, outside the store (default STORE.key.json)")
-        ("audit", po::value(&a.audit)->value_name("FILE"), "append-only audit log, JSON lines (default STORE.audit.jsonl)")
-        ("profile", po::value(&a.profile)->value_name("FILE"), "PS3.15 E.1-1 table (default assets/deid/ps3.15-E.1-1.tsv)")
-        ("no-fsync", po::bool_switch(&a.noFsync), "do not fsync each file (benchmarks of the CPU side only)");
+    d.add_options()("out", po::value(&a.out)->value_name("STORE"), "de-identified store (created)")(
+        "quarantine", po::value(&a.quarantine)->value_name("DIR"), "quarantined originals with a .reason.json each")(
+        "enrolment", po::value(&a.enrolment)->value_name("CSV"), "original_patient_id,pseudonym[,randomization_date] (header required)")(
+        "charter", po::value(&a.charter)->value_name("FILE"), "trial charter (default assets/charters/reluth.json)")(
+        "key", po::value(&a.key)->value_name("FILE"), "re-identification key, outside the store (default STORE.key.json)")(
+        "audit", po::value(&a.audit)->value_name("FILE"), "append-only audit log, JSON lines (default STORE.audit.jsonl)")(
+        "profile", po::value(&a.profile)->value_name("FILE"), "PS3.15 E.1-1 table (default assets/deid/ps3.15-E.1-1.tsv)")(
+        "no-fsync", po::bool_switch(&a.noFsync), "do not fsync each file (benchmarks of the CPU side only)");
     return d;
 }
 
@@ -45,8 +45,7 @@ inline bool parse(int argc, char** argv, const boost::program_options::options_d
 }
 
 inline std::unique_ptr<KeyStore> makeConfig(const CommonArgs& a, Config& cfg) {
-    if (a.out.empty() || a.quarantine.empty() || a.enrolment.empty())
-        throw Error("--out, --quarantine and --enrolment are required");
+    if (a.out.empty() || a.quarantine.empty() || a.enrolment.empty()) throw Error("--out, --quarantine and --enrolment are required");
     cfg.charter = charter::loadCharter(a.charter.empty() ? findAsset("charters/reluth.json") : std::filesystem::path(a.charter));
     cfg.profile = Profile::load(a.profile.empty() ? findAsset("deid/ps3.15-E.1-1.tsv") : std::filesystem::path(a.profile));
     cfg.text = TextPolicy::load(findAsset("deid/text-allow-list.tsv"), findAsset("deid/descriptor-vocabulary.txt"));

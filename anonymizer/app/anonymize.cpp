@@ -14,12 +14,12 @@ int main(int argc, char** argv) {
     try {
         namespace po = boost::program_options;
         po::options_description opts("anonymize");
-        opts.add_options()("help,h", "this help")
-            ("in", po::value(&in)->value_name("DIR"), "site drop: folder tree, DICOMDIR, extension-less files")
-            ("jobs", po::value(&jobs)->value_name("N")->notifier([](int n) {
+        opts.add_options()("help,h", "this help")("in", po::value(&in)->value_name("DIR"),
+                                                  "site drop: folder tree, DICOMDIR, extension-less files")(
+            "jobs", po::value(&jobs)->value_name("N")->notifier([](int n) {
                 if (n < 1 || n > 256) throw po::validation_error(po::validation_error::invalid_option_value, "jobs", std::to_string(n));
-            }), "parallel jobs, 1-256 (default: cores)")
-            ("quiet", po::bool_switch(&quiet), "no progress line");
+            }),
+            "parallel jobs, 1-256 (default: cores)")("quiet", po::bool_switch(&quiet), "no progress line");
         opts.add(app::commonOptions(common));
         if (app::parse(argc, argv, opts, "usage: anonymize --in DIR --out STORE --quarantine DIR --enrolment CSV [options]")) return 0;
         if (in.empty()) throw Error("--in is required");
@@ -29,13 +29,13 @@ int main(int argc, char** argv) {
         Anonymizer anonymizer(std::move(cfg), *key);
         const RunSummary s = runImport(anonymizer, in, jobs, [&](const RunSummary& p, std::size_t total) {
             if (quiet) return;
-            std::fprintf(stderr, "\ranonymize: %zu/%zu files, %zu stored, %zu quarantined", p.stored + p.quarantined,
-                         total, p.stored, p.quarantined);
+            std::fprintf(stderr, "\ranonymize: %zu/%zu files, %zu stored, %zu quarantined", p.stored + p.quarantined, total, p.stored,
+                         p.quarantined);
             std::fflush(stderr);
         });
         if (!quiet) std::fprintf(stderr, "\n");
-        std::printf("files in: %zu (%.1f MB) in %.2f s (%.1f MB/s, %.0f files/s, %d jobs)\n", s.filesIn, s.bytesIn / 1e6,
-                    s.seconds, s.seconds > 0 ? s.bytesIn / 1e6 / s.seconds : 0.0, s.seconds > 0 ? s.filesIn / s.seconds : 0.0, jobs);
+        std::printf("files in: %zu (%.1f MB) in %.2f s (%.1f MB/s, %.0f files/s, %d jobs)\n", s.filesIn, s.bytesIn / 1e6, s.seconds,
+                    s.seconds > 0 ? s.bytesIn / 1e6 / s.seconds : 0.0, s.seconds > 0 ? s.filesIn / s.seconds : 0.0, jobs);
         std::printf("stored: %zu\nquarantined: %zu\n", s.stored, s.quarantined);
         for (const auto& [cat, n] : s.quarantinedByCategory) std::printf("  %s: %zu\n", cat.c_str(), n);
         for (const std::string& m : s.missingReferences) std::printf("warning: DICOMDIR %s\n", m.c_str());

@@ -68,10 +68,9 @@ int main(int argc, char** argv) {
     try {
         namespace po = boost::program_options;
         po::options_description opts("anonymize-scp");
-        opts.add_options()("help,h", "this help")
-            ("port", po::value(&port)->value_name("P"), "TCP port to listen on (1-65535)")
-            ("aetitle", po::value(&aet)->value_name("AE"), "our AE title (default RELUTH_ANON)")
-            ("spool", po::value(&spool)->value_name("DIR"), "where received instances wait (default QUARANTINE/../spool)");
+        opts.add_options()("help,h", "this help")("port", po::value(&port)->value_name("P"), "TCP port to listen on (1-65535)")(
+            "aetitle", po::value(&aet)->value_name("AE"), "our AE title (default RELUTH_ANON)")(
+            "spool", po::value(&spool)->value_name("DIR"), "where received instances wait (default QUARANTINE/../spool)");
         opts.add(app::commonOptions(common));
         if (app::parse(argc, argv, opts, "usage: anonymize-scp --port P --out STORE --quarantine DIR --enrolment CSV [options]")) return 0;
         if (port <= 0 || port > 65535) throw Error("--port is required (1-65535)");
@@ -104,17 +103,14 @@ int main(int argc, char** argv) {
         xfers.push_back(UID_JPEG2000TransferSyntax);
         xfers.push_back(UID_RLELosslessTransferSyntax);
         xfers.push_back(UID_DeflatedExplicitVRLittleEndianTransferSyntax);
-        for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; ++i)
-            node.addPresentationContext(dcmAllStorageSOPClassUIDs[i], xfers);
+        for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; ++i) node.addPresentationContext(dcmAllStorageSOPClassUIDs[i], xfers);
         node.addPresentationContext(UID_VerificationSOPClass, xfers);
         std::signal(SIGTERM, onSignal);
         std::signal(SIGINT, onSignal);
-        std::fprintf(stderr, "anonymize-scp: %s listening on port %d, store %s\n", aet.c_str(), port,
-                     anonymizer.config().store.c_str());
+        std::fprintf(stderr, "anonymize-scp: %s listening on port %d, store %s\n", aet.c_str(), port, anonymizer.config().store.c_str());
         const OFCondition c = node.listen();
         anonymizer.key().save();
-        std::fprintf(stderr, "anonymize-scp: stopped (%s): %zu stored, %zu quarantined\n", c.text(), node.stored,
-                     node.quarantined);
+        std::fprintf(stderr, "anonymize-scp: stopped (%s): %zu stored, %zu quarantined\n", c.text(), node.stored, node.quarantined);
         return c.good() || stopRequested ? 0 : 1;
     } catch (const boost::program_options::error& e) {
         std::fprintf(stderr, "anonymize-scp: %s (see --help)\n", e.what());

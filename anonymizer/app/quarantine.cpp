@@ -26,19 +26,17 @@ int main(int argc, char** argv) {
     app::CommonArgs common;
     bool json = false;
     po::options_description opts("quarantine: the data manager's decisions about quarantined files");
-    opts.add_options()("help,h", "this help")
-        ("quarantine", po::value(&common.quarantine), "the quarantine folder")
-        ("reason", po::value(&reason), "why (required for release and discard)")
-        ("db", po::value(&db), "the reading queue: sqlite:PATH or postgresql://...")
-        ("user", po::value(&user), "a data manager of the reading queue")
-        ("store", po::value(&common.out), "the de-identified store (release)")
-        ("enrolment", po::value(&common.enrolment), "the enrolment list (release)")
-        ("charter", po::value(&common.charter), "trial charter (default assets/charters/reluth.json)")
-        ("key", po::value(&common.key), "re-identification key (default STORE.key.json)")
-        ("audit", po::value(&common.audit), "the anonymizer's audit log (default STORE.audit.jsonl)")
-        ("json", po::bool_switch(&json), "list as JSON")
-        ("command", po::value(&command), "list, release or discard")
-        ("file", po::value(&file), "the quarantined file, as list prints it");
+    opts.add_options()("help,h", "this help")("quarantine", po::value(&common.quarantine), "the quarantine folder")(
+        "reason", po::value(&reason), "why (required for release and discard)")("db", po::value(&db),
+                                                                                "the reading queue: sqlite:PATH or postgresql://...")(
+        "user", po::value(&user), "a data manager of the reading queue")("store", po::value(&common.out),
+                                                                         "the de-identified store (release)")(
+        "enrolment", po::value(&common.enrolment), "the enrolment list (release)")("charter", po::value(&common.charter),
+                                                                                   "trial charter (default assets/charters/reluth.json)")(
+        "key", po::value(&common.key), "re-identification key (default STORE.key.json)")(
+        "audit", po::value(&common.audit), "the anonymizer's audit log (default STORE.audit.jsonl)")("json", po::bool_switch(&json),
+                                                                                                     "list as JSON")(
+        "command", po::value(&command), "list, release or discard")("file", po::value(&file), "the quarantined file, as list prints it");
     po::positional_options_description pos;
     pos.add("command", 1).add("file", 1);
     try {
@@ -46,10 +44,11 @@ int main(int argc, char** argv) {
         po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
         po::notify(vm);
         if (vm.count("help") || command.empty()) {
-            std::cout << "usage: quarantine list --quarantine DIR [--json]\n"
-                         "       quarantine release FILE --reason TEXT --db URL --user NAME --store STORE --quarantine DIR --enrolment CSV\n"
-                         "       quarantine discard FILE --reason TEXT --db URL --user NAME --quarantine DIR\n"
-                      << opts;
+            std::cout
+                << "usage: quarantine list --quarantine DIR [--json]\n"
+                   "       quarantine release FILE --reason TEXT --db URL --user NAME --store STORE --quarantine DIR --enrolment CSV\n"
+                   "       quarantine discard FILE --reason TEXT --db URL --user NAME --quarantine DIR\n"
+                << opts;
             return command.empty() && !vm.count("help") ? 2 : 0;
         }
         if (common.quarantine.empty()) throw Error("--quarantine is required");
@@ -61,7 +60,10 @@ int main(int argc, char** argv) {
                     nlohmann::json reasons = nlohmann::json::array();
                     for (const auto& r : f.reasons) reasons.push_back({{"category", r.category}, {"detail", r.detail}});
                     std::string whyNot;
-                    out.push_back({{"file", f.relative}, {"bytes", f.bytes}, {"sha256", f.inputHash}, {"reasons", reasons},
+                    out.push_back({{"file", f.relative},
+                                   {"bytes", f.bytes},
+                                   {"sha256", f.inputHash},
+                                   {"reasons", reasons},
                                    {"releasable", !releasableOverrides(f, &whyNot).empty()}});
                 }
                 std::cout << out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -82,8 +84,10 @@ int main(int argc, char** argv) {
             if (q.relative == file) f = &q;
         if (!f) throw Error(file + ": not in the quarantine " + common.quarantine);
         std::string password;
-        if (const char* p = std::getenv("RELUTH_QUEUE_PASSWORD")) password = p;
-        else if (const char* typed = ::getpass(("password for " + user + ": ").c_str())) password = typed;
+        if (const char* p = std::getenv("RELUTH_QUEUE_PASSWORD"))
+            password = p;
+        else if (const char* typed = ::getpass(("password for " + user + ": ").c_str()))
+            password = typed;
         rq::Queue queue(rq::Database::open(db));
         const rq::Session session = queue.login(user, password);
         if (command == "discard") {

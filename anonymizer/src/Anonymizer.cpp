@@ -31,12 +31,22 @@ namespace {
 
 /// UIDs that name classes, syntaxes and coding schemes, never an instance: left alone.
 bool isClassUidTag(const DcmTagKey& k) {
-    static const DcmTagKey keep[] = {
-        DCM_MediaStorageSOPClassUID, DCM_TransferSyntaxUID, DCM_ImplementationClassUID, DCM_SOPClassUID,
-        DCM_RelatedGeneralSOPClassUID, DCM_OriginalSpecializedSOPClassUID, DCM_CodingSchemeUID,
-        DCM_ContextGroupExtensionCreatorUID, DCM_ContextUID, DCM_MappingResourceUID, DCM_ReferencedSOPClassUID,
-        DCM_ReferencedSOPClassUIDInFile, DCM_ReferencedTransferSyntaxUIDInFile, DCM_SOPClassesInStudy,
-        DCM_ReferencedRelatedGeneralSOPClassUIDInFile, DCM_PrivateInformationCreatorUID};
+    static const DcmTagKey keep[] = {DCM_MediaStorageSOPClassUID,
+                                     DCM_TransferSyntaxUID,
+                                     DCM_ImplementationClassUID,
+                                     DCM_SOPClassUID,
+                                     DCM_RelatedGeneralSOPClassUID,
+                                     DCM_OriginalSpecializedSOPClassUID,
+                                     DCM_CodingSchemeUID,
+                                     DCM_ContextGroupExtensionCreatorUID,
+                                     DCM_ContextUID,
+                                     DCM_MappingResourceUID,
+                                     DCM_ReferencedSOPClassUID,
+                                     DCM_ReferencedSOPClassUIDInFile,
+                                     DCM_ReferencedTransferSyntaxUIDInFile,
+                                     DCM_SOPClassesInStudy,
+                                     DCM_ReferencedRelatedGeneralSOPClassUIDInFile,
+                                     DCM_PrivateInformationCreatorUID};
     return std::find(std::begin(keep), std::end(keep), k) != std::end(keep);
 }
 
@@ -230,8 +240,8 @@ struct Phases {
     bool enabled = std::getenv("RELUTH_ANON_PHASES") != nullptr;
     ~Phases() {
         if (!enabled) return;
-        static const char* names[Count] = {"open+map", "sha256", "parse", "rules", "de-identify", "encode",
-                                           "write", "leak scan", "fdatasync", "rename"};
+        static const char* names[Count] = {"open+map", "sha256", "parse",     "rules",     "de-identify",
+                                           "encode",   "write",  "leak scan", "fdatasync", "rename"};
         for (int i = 0; i < Count; ++i) std::fprintf(stderr, "phase %-12s %8.3f s\n", names[i], ns[i].load() / 1e9);
     }
 };
@@ -259,7 +269,9 @@ struct Anonymizer::Impl {
     std::mutex auditMutex;
     int auditFd = -1;
     mutable std::mutex storedMutex;
-    struct StoredFile { fs::path output, input, relative; };
+    struct StoredFile {
+        fs::path output, input, relative;
+    };
     std::map<std::string, std::vector<StoredFile>> storedBySeries; // original series UID -> files
     std::map<std::string, std::size_t> retracted;                  // by category, under storedMutex
 
@@ -308,8 +320,7 @@ struct Anonymizer::Impl {
         auto armHits = armWords.find(tokens);
         auto phiHits = ctx.ids.phrases.find(tokens);
         if (armHits.empty() && phiHits.empty()) return true;
-        const bool removeForArm = !armHits.empty() &&
-                                  cfg.charter.deidentification.armTextAction == charter::ArmTextAction::Remove;
+        const bool removeForArm = !armHits.empty() && cfg.charter.deidentification.armTextAction == charter::ArmTextAction::Remove;
         if (removeForArm || opaque) {
             delete item.remove(el);
             if (!armHits.empty()) ++ctx.acts.armCleaned;
@@ -329,18 +340,28 @@ struct Anonymizer::Impl {
 
     static bool isBinaryVr(DcmEVR vr) {
         switch (vr) {
-        case EVR_OB: case EVR_OW: case EVR_OF: case EVR_OD: case EVR_OL: case EVR_OV: case EVR_UN: case EVR_UNKNOWN:
-        case EVR_UNKNOWN2B: case EVR_ox: case EVR_px:
-            return true;
-        default:
-            return false;
+        case EVR_OB:
+        case EVR_OW:
+        case EVR_OF:
+        case EVR_OD:
+        case EVR_OL:
+        case EVR_OV:
+        case EVR_UN:
+        case EVR_UNKNOWN:
+        case EVR_UNKNOWN2B:
+        case EVR_ox:
+        case EVR_px: return true;
+        default: return false;
         }
     }
 
     static bool numberLike(DcmElement* el) {
         OFString v;
         if (el->getOFStringArray(v).bad()) return false;
-        return std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'E' || c == 'e' || c == '\\' || c == ' '; });
+        return std::all_of(v.begin(), v.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'E' || c == 'e' || c == '\\' ||
+                   c == ' ';
+        });
     }
 
     /// The allow-list applied to a text or binary element the profile leaves in place. Returns
@@ -407,8 +428,7 @@ struct Anonymizer::Impl {
             }
             return true;
         }
-        default:
-            return removeIt();
+        default: return removeIt();
         }
     }
 
@@ -418,8 +438,14 @@ struct Anonymizer::Impl {
         case EVR_TM: el->putString("000000"); break;
         case EVR_DT: el->putString("19000101000000"); break;
         case EVR_PN: el->putString("ANONYMIZED"); break;
-        case EVR_DS: case EVR_IS: el->putString("0"); break;
-        case EVR_US: case EVR_SS: case EVR_UL: case EVR_SL: case EVR_FL: case EVR_FD: el->putString("0"); break;
+        case EVR_DS:
+        case EVR_IS: el->putString("0"); break;
+        case EVR_US:
+        case EVR_SS:
+        case EVR_UL:
+        case EVR_SL:
+        case EVR_FL:
+        case EVR_FD: el->putString("0"); break;
         case EVR_UI: break; // handled as U
         default: el->putString("ANONYMIZED"); break;
         }
@@ -464,12 +490,24 @@ struct Anonymizer::Impl {
                 delete item.remove(el);
                 if (counter) ++*counter;
             };
-            if (k == DCM_PixelData) { ++i; continue; }
+            if (k == DCM_PixelData) {
+                ++i;
+                continue;
+            }
             // group lengths are recomputed on write
-            if (e == 0x0000) { removeIt(nullptr); continue; }
+            if (e == 0x0000) {
+                removeIt(nullptr);
+                continue;
+            }
             if (g & 1) {
-                if (e >= 0x10 && e <= 0xFF) { ++i; continue; } // creators: decided below
-                if (e < 0x10) { removeIt(&ctx.acts.privateRemoved); continue; }
+                if (e >= 0x10 && e <= 0xFF) {
+                    ++i;
+                    continue;
+                } // creators: decided below
+                if (e < 0x10) {
+                    removeIt(&ctx.acts.privateRemoved);
+                    continue;
+                }
                 const auto block = static_cast<std::uint8_t>(e >> 8);
                 auto it = creators.find({g, block});
                 const std::string creator = it == creators.end() ? std::string() : it->second;
@@ -504,9 +542,7 @@ struct Anonymizer::Impl {
                 if (!v.empty() && std::strncmp(v.c_str(), "1.2.840.10008.", 14) != 0) a = Action::Uid;
             }
             switch (a) {
-            case Action::Remove:
-                removeIt(&ctx.acts.removed);
-                continue;
+            case Action::Remove: removeIt(&ctx.acts.removed); continue;
             case Action::Zero:
                 if (isSeq) {
                     auto* sq = static_cast<DcmSequenceOfItems*>(el);
@@ -542,8 +578,7 @@ struct Anonymizer::Impl {
             case Action::Keep:
                 if (isSeq) {
                     auto* sq = static_cast<DcmSequenceOfItems*>(el);
-                    for (unsigned long n = 0; n < sq->card(); ++n)
-                        walk(*sq->getItem(n), ctx);
+                    for (unsigned long n = 0; n < sq->card(); ++n) walk(*sq->getItem(n), ctx);
                     break;
                 }
                 // text and binary values reach the store only as the allow-list says
@@ -570,11 +605,21 @@ struct Anonymizer::Impl {
 
     static bool isTextVrForCleaning(DcmEVR vr) {
         switch (vr) {
-        case EVR_AE: case EVR_AS: case EVR_CS: case EVR_LO: case EVR_LT: case EVR_PN: case EVR_SH:
-        case EVR_ST: case EVR_UC: case EVR_UR: case EVR_UT: case EVR_UN: case EVR_UNKNOWN: case EVR_UNKNOWN2B:
-            return true;
-        default:
-            return false;
+        case EVR_AE:
+        case EVR_AS:
+        case EVR_CS:
+        case EVR_LO:
+        case EVR_LT:
+        case EVR_PN:
+        case EVR_SH:
+        case EVR_ST:
+        case EVR_UC:
+        case EVR_UR:
+        case EVR_UT:
+        case EVR_UN:
+        case EVR_UNKNOWN:
+        case EVR_UNKNOWN2B: return true;
+        default: return false;
         }
     }
 
@@ -597,7 +642,7 @@ struct Anonymizer::Impl {
         d.putAndInsertString(DCM_ClinicalTrialSponsorName, trial.sponsor.c_str());
         d.putAndInsertString(DCM_ClinicalTrialProtocolID, trial.studyId.c_str());
         d.putAndInsertString(DCM_ClinicalTrialProtocolName, trial.protocolName.c_str());
-        d.putAndInsertString(DCM_ClinicalTrialSiteID, "");   // the site is blinded
+        d.putAndInsertString(DCM_ClinicalTrialSiteID, ""); // the site is blinded
         d.putAndInsertString(DCM_ClinicalTrialSiteName, "");
         d.putAndInsertString(DCM_ClinicalTrialSubjectID, p.pseudonym.c_str());
         // what readers see instead of the subject ID (which carries the site number)
@@ -624,8 +669,10 @@ struct Anonymizer::Impl {
         };
         code("113100", "Basic Application Confidentiality Profile");
         if (deid.cleanDescriptors) code("113105", "Clean Descriptors Option");
-        if (options.fullDates) code("113106", "Retain Longitudinal Temporal Information Full Dates Option");
-        else code("113107", "Retain Longitudinal Temporal Information Modified Dates Option");
+        if (options.fullDates)
+            code("113106", "Retain Longitudinal Temporal Information Full Dates Option");
+        else
+            code("113107", "Retain Longitudinal Temporal Information Modified Dates Option");
         if (deid.retainPatientCharacteristics) code("113108", "Retain Patient Characteristics Option");
         d.putAndInsertString(DCM_LongitudinalTemporalInformationModified, options.fullDates ? "UNMODIFIED" : "MODIFIED");
     }
@@ -685,8 +732,7 @@ Anonymizer::Anonymizer(Config config, KeyStore& key) : config_(std::move(config)
     };
     if (inside(config_.quarantine, config_.store)) throw Error("the quarantine folder must not be inside the store");
     if (inside(key_.file(), config_.store)) throw Error("the key file must not be inside the store");
-    if (!config_.auditLog.empty() && inside(config_.auditLog, config_.store))
-        throw Error("the audit log must not be inside the store");
+    if (!config_.auditLog.empty() && inside(config_.auditLog, config_.store)) throw Error("the audit log must not be inside the store");
     fs::create_directories(config_.store);
     fs::create_directories(config_.quarantine);
     if (!config_.auditLog.empty()) {
@@ -734,7 +780,8 @@ std::optional<QuarantineReason> armSeriesReason(DcmDataset& d, const PhraseSet& 
         const std::string text = getString(d, k);
         for (const PhraseSet* words : {&seriesWords, &armWords}) {
             auto hits = words->find(text, cs);
-            if (!hits.empty()) return QuarantineReason{"arm-series", modality + " series described as '" + words->phrase(hits[0].phrase) + "'"};
+            if (!hits.empty())
+                return QuarantineReason{"arm-series", modality + " series described as '" + words->phrase(hits[0].phrase) + "'"};
         }
     }
     return std::nullopt;
@@ -789,7 +836,8 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
 
     // --- rules that quarantine the file -------------------------------------------------
     const std::string seriesUid = getString(d, DCM_SeriesInstanceUID);
-    if (auto why = overrides.count("arm-series") ? std::nullopt : armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords, im.armWords)) {
+    if (auto why =
+            overrides.count("arm-series") ? std::nullopt : armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords, im.armWords)) {
         // this instance condemns its series: whatever of it is already stored goes too
         r.reasons.push_back(*why);
         retractSeries(seriesUid, *why, verdicts);
@@ -809,14 +857,13 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
         if (rules.secondaryCapture && sopClass.rfind("1.2.840.10008.5.1.4.1.1.7", 0) == 0 && !overrides.count("secondary-capture"))
             r.reasons.push_back({"secondary-capture", "secondary capture image (SOP class " + sopClass + ")"});
         if (!rules.allowedModalities.empty() && !overrides.count("modality") &&
-                 std::find(rules.allowedModalities.begin(), rules.allowedModalities.end(), modality) == rules.allowedModalities.end())
+            std::find(rules.allowedModalities.begin(), rules.allowedModalities.end(), modality) == rules.allowedModalities.end())
             r.reasons.push_back({"modality", "modality '" + modality + "' is not allowed by the charter"});
     }
     std::string patientId = getString(d, DCM_PatientID);
     while (!patientId.empty() && patientId.back() == ' ') patientId.pop_back();
     const EnrolledPatient* patient = config_.enrolment.find(patientId);
-    if (r.reasons.empty() && !patient)
-        r.reasons.push_back({"not-enrolled", "PatientID '" + patientId + "' is not on the enrolment list"});
+    if (r.reasons.empty() && !patient) r.reasons.push_back({"not-enrolled", "PatientID '" + patientId + "' is not on the enrolment list"});
     if (r.reasons.empty() && seriesUid.empty()) r.reasons.push_back({"corrupt", "no SeriesInstanceUID"});
     if (r.reasons.empty() && getString(d, DCM_SOPInstanceUID).empty()) r.reasons.push_back({"corrupt", "no SOPInstanceUID"});
     if (!r.reasons.empty()) return im.quarantine(r, in, relative);
@@ -838,14 +885,14 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
                       newStudy = getString(d, DCM_StudyInstanceUID);
     std::string studyDate = getString(d, DCM_StudyDate);
     std::string seriesNumber = getString(d, DCM_SeriesNumber);
-    const fs::path dir = store::seriesFolder(config_.store, patient->pseudonym, studyDate, newStudy, getString(d, DCM_Modality), seriesNumber, newSeries);
+    const fs::path dir =
+        store::seriesFolder(config_.store, patient->pseudonym, studyDate, newStudy, getString(d, DCM_Modality), seriesNumber, newSeries);
     const fs::path out = dir / (safeName(newSop) + ".dcm");
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) fs::create_directories(dir, ec);
     // unique per write: two inputs may claim the same SOP Instance UID (commit() refuses the second)
     static std::atomic<std::uint64_t> writes{0};
-    const fs::path tmp = dir / (".tmp-" + safeName(newSop) + "-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(writes.fetch_add(1)));
+    const fs::path tmp = dir / (".tmp-" + safeName(newSop) + "-" + std::to_string(::getpid()) + "-" + std::to_string(writes.fetch_add(1)));
 
     // --- write: header by DCMTK, pixel element copied byte for byte -----------------------------
     timer.mark(Phases::Deidentify);
@@ -958,7 +1005,7 @@ void Anonymizer::commit(std::vector<FileResult>& batch, SeriesVerdicts& verdicts
                 // different bytes are another instance claiming the UID, which must not replace it
                 if (!sameContent(r.temporary, r.output))
                     clash = QuarantineReason{"duplicate-uid", "SOP Instance UID already in the store with different content (" +
-                                                                 r.output.filename().string() + ")"};
+                                                                  r.output.filename().string() + ")"};
             }
             if (!late && !clash) {
                 fs::rename(r.temporary, r.output, ec);
@@ -981,8 +1028,10 @@ void Anonymizer::commit(std::vector<FileResult>& batch, SeriesVerdicts& verdicts
         InputFile original;
         std::string err;
         r.output.clear();
-        if (original.open(r.input, small, err)) im.quarantine(r, original.view(), r.relative);
-        else r.outcome = Outcome::Quarantined;
+        if (original.open(r.input, small, err))
+            im.quarantine(r, original.view(), r.relative);
+        else
+            r.outcome = Outcome::Quarantined;
     }
     timer.mark(Phases::Rename);
 }
@@ -1042,9 +1091,15 @@ void Anonymizer::audit(const FileResult& r) {
     j["outcome"] = r.outcome == Outcome::Stored ? "stored" : "quarantined";
     j["output"] = r.output.string();
     const Actions& a = r.actions;
-    j["actions"] = {{"removed", a.removed}, {"emptied", a.emptied}, {"dummy", a.dummies}, {"uid_remapped", a.uids},
-                    {"descriptors_cleaned", a.cleaned}, {"dates_shifted", a.shifted}, {"private_removed", a.privateRemoved},
-                    {"arm_text_cleaned", a.armCleaned}, {"identifier_text_cleaned", a.phiCleaned},
+    j["actions"] = {{"removed", a.removed},
+                    {"emptied", a.emptied},
+                    {"dummy", a.dummies},
+                    {"uid_remapped", a.uids},
+                    {"descriptors_cleaned", a.cleaned},
+                    {"dates_shifted", a.shifted},
+                    {"private_removed", a.privateRemoved},
+                    {"arm_text_cleaned", a.armCleaned},
+                    {"identifier_text_cleaned", a.phiCleaned},
                     {"pixel_bytes_copied_verbatim", r.fastPath}};
     nlohmann::json reasons = nlohmann::json::array();
     for (const auto& q : r.reasons) reasons.push_back(q.text());

@@ -111,8 +111,7 @@ std::unique_ptr<DcmFileFormat> parseFull(const char* data, std::size_t size, std
     return ff;
 }
 
-Identifiers collectIdentifiers(DcmDataset& d, const std::string& enrolledId,
-                               const std::vector<std::string>& trialConstants) {
+Identifiers collectIdentifiers(DcmDataset& d, const std::string& enrolledId, const std::vector<std::string>& trialConstants) {
     Identifiers ids;
     PhraseSet constants(trialConstants);
     auto person = [&](const DcmTagKey& key) {
@@ -190,12 +189,22 @@ namespace {
 
 bool isTextVr(DcmEVR vr) {
     switch (vr) {
-    case EVR_AE: case EVR_AS: case EVR_CS: case EVR_LO: case EVR_LT: case EVR_PN: case EVR_SH:
-    case EVR_ST: case EVR_UC: case EVR_UR: case EVR_UT: case EVR_UN: case EVR_OB: case EVR_UNKNOWN:
-    case EVR_UNKNOWN2B:
-        return true;
-    default:
-        return false;
+    case EVR_AE:
+    case EVR_AS:
+    case EVR_CS:
+    case EVR_LO:
+    case EVR_LT:
+    case EVR_PN:
+    case EVR_SH:
+    case EVR_ST:
+    case EVR_UC:
+    case EVR_UR:
+    case EVR_UT:
+    case EVR_UN:
+    case EVR_OB:
+    case EVR_UNKNOWN:
+    case EVR_UNKNOWN2B: return true;
+    default: return false;
     }
 }
 
@@ -246,8 +255,7 @@ void scanItem(DcmItem& item, const PhraseSet& arm, const Identifiers& ids, Chars
         if (value.empty()) continue;
         tokenize(value, cs, tokens);
         if (tokens.toks.empty()) continue;
-        for (const auto& h : arm.find(tokens))
-            out.push_back(path + tagText(el->getTag()) + ": arm word '" + arm.phrase(h.phrase) + "'");
+        for (const auto& h : arm.find(tokens)) out.push_back(path + tagText(el->getTag()) + ": arm word '" + arm.phrase(h.phrase) + "'");
         for (const auto& h : ids.phrases.find(tokens))
             out.push_back(path + tagText(el->getTag()) + ": patient identifier '" + ids.phrases.phrase(h.phrase) + "'");
     }

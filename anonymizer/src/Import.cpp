@@ -168,7 +168,7 @@ fs::path findAsset(const std::string& relative) {
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        candidates.push_back(exe.parent_path() / "../../assets" / relative);       // build/bin -> source
+        candidates.push_back(exe.parent_path() / "../../assets" / relative); // build/bin -> source
         candidates.push_back(exe.parent_path() / "../share/reluth/assets" / relative);
     }
 #ifdef RELUTH_SOURCE_ASSETS

@@ -43,11 +43,16 @@ bool parseHex4(const std::string& s, std::uint16_t& value, std::uint16_t& mask) 
         value = static_cast<std::uint16_t>(value << 4);
         mask = static_cast<std::uint16_t>(mask << 4);
         int d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c == 'X' || c == 'x') continue; // wildcard nibble
-        else return false;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c == 'X' || c == 'x')
+            continue; // wildcard nibble
+        else
+            return false;
         value = static_cast<std::uint16_t>(value | d);
         mask = static_cast<std::uint16_t>(mask | 0xF);
     }
@@ -72,9 +77,7 @@ Profile Profile::parse(const std::string& text, const std::string& file) {
     std::istringstream in(text);
     std::string line;
     int lineNo = 0;
-    auto fail = [&](const std::string& msg) {
-        throw ProfileError(file + ":" + std::to_string(lineNo) + ": " + msg);
-    };
+    auto fail = [&](const std::string& msg) { throw ProfileError(file + ":" + std::to_string(lineNo) + ": " + msg); };
     while (std::getline(in, line)) {
         ++lineNo;
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -143,8 +146,7 @@ Profile Profile::parse(const std::string& text, const std::string& file) {
     }
     std::sort(exact.begin(), exact.end());
     for (std::size_t i = 1; i < exact.size(); ++i) {
-        if (exact[i].first == exact[i - 1].first)
-            throw ProfileError(file + ": tag listed twice: " + p.rows_[exact[i].second].name);
+        if (exact[i].first == exact[i - 1].first) throw ProfileError(file + ": tag listed twice: " + p.rows_[exact[i].second].name);
     }
     for (auto& [k, i] : exact) {
         p.exactKeys_.push_back(k);
@@ -180,7 +182,7 @@ Action Profile::action(const ProfileRow& row, const ProfileOptions& o, bool isSe
         return isSequence ? Action::Recurse : Action::Clean;
     }
     const std::string& b = row.basic;
-    if (b == "X" || b == "X/D") return Action::Remove;           // X/D: X (Type 3 where it occurs in our IODs)
+    if (b == "X" || b == "X/D") return Action::Remove; // X/D: X (Type 3 where it occurs in our IODs)
     if (b == "Z" || b == "X/Z" || b == "Z/D" || b == "X/Z/D") return isSequence ? Action::Zero : Action::Zero;
     if (b == "D") return isSequence ? Action::Recurse : Action::Dummy;
     if (b == "U") return Action::Uid;

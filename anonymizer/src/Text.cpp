@@ -16,16 +16,31 @@ char foldCodePoint(std::uint32_t c) {
     }
     if (c >= 0xC0 && c <= 0xFF) {
         // À..ÿ without × (D7) and ÷ (F7)
-        static const char latin1[] =
-            "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"   // C0..DF (Þ->t, ß->s)
-            "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";  // E0..FF
+        static const char latin1[] = "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"  // C0..DF (Þ->t, ß->s)
+                                     "aaaaaaaceeeeiiiidnooooo\0ouuuuyty"; // E0..FF
         return latin1[c - 0xC0];
     }
     if (c >= 0x100 && c <= 0x17F) {
-        static const char extA[] =
-            "aaaaaaccccccccdddd" "eeeeeeeeee" "gggggggg" "hhhh" "iiiiiiiiii" "ii" "jj" "kkk"
-            "llllllllll" "nnnnnnnnn" "oooooo" "oo" "rrrrrr" "ssssssss" "tttttt" "uuuuuuuuuuuu"
-            "ww" "yyy" "zzzzzz" "s";
+        static const char extA[] = "aaaaaaccccccccdddd"
+                                   "eeeeeeeeee"
+                                   "gggggggg"
+                                   "hhhh"
+                                   "iiiiiiiiii"
+                                   "ii"
+                                   "jj"
+                                   "kkk"
+                                   "llllllllll"
+                                   "nnnnnnnnn"
+                                   "oooooo"
+                                   "oo"
+                                   "rrrrrr"
+                                   "ssssssss"
+                                   "tttttt"
+                                   "uuuuuuuuuuuu"
+                                   "ww"
+                                   "yyy"
+                                   "zzzzzz"
+                                   "s";
         const std::size_t i = c - 0x100;
         return i < sizeof(extA) - 1 ? extA[i] : 0;
     }
@@ -38,9 +53,7 @@ std::uint32_t decode(std::string_view v, std::size_t i, Charset cs, std::size_t&
     len = 1;
     if (b0 < 0x80 || cs == Charset::Ascii) return b0 < 0x80 ? b0 : 0xFFFFFFFF;
     if (cs == Charset::Latin1) return b0;
-    auto cont = [&](std::size_t k) {
-        return i + k < v.size() && (static_cast<unsigned char>(v[i + k]) & 0xC0) == 0x80;
-    };
+    auto cont = [&](std::size_t k) { return i + k < v.size() && (static_cast<unsigned char>(v[i + k]) & 0xC0) == 0x80; };
     if ((b0 & 0xE0) == 0xC0 && cont(1)) {
         len = 2;
         return ((b0 & 0x1Fu) << 6) | (static_cast<unsigned char>(v[i + 1]) & 0x3Fu);
@@ -63,8 +76,7 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 Charset charsetFromDicom(std::string_view s) {
     if (s.find("ISO_IR 192") != std::string_view::npos) return Charset::Utf8;
-    if (s.find("ISO_IR 100") != std::string_view::npos || s.find("ISO 2022 IR 100") != std::string_view::npos)
-        return Charset::Latin1;
+    if (s.find("ISO_IR 100") != std::string_view::npos || s.find("ISO 2022 IR 100") != std::string_view::npos) return Charset::Latin1;
     // No charset means the default repertoire; sites still send UTF-8 or Latin-1 bytes
     // without declaring them, and UTF-8 decoding falls back to byte-wise on invalid input.
     if (s.empty()) return Charset::Utf8;
@@ -86,8 +98,10 @@ void tokenize(std::string_view v, Charset cs, Tokens& out) {
         std::size_t len = 1;
         const auto b = static_cast<unsigned char>(v[i]);
         std::uint32_t cp;
-        if (b < 0x80) cp = b;
-        else cp = decode(v, i, cs, len);
+        if (b < 0x80)
+            cp = b;
+        else
+            cp = decode(v, i, cs, len);
         const char f = cp == 0xFFFFFFFF ? 0 : foldCodePoint(cp);
         if (f == 0) {
             if (open) close();
@@ -101,7 +115,7 @@ void tokenize(std::string_view v, Charset cs, Tokens& out) {
             }
             out.folded.push_back(f);
             if (cp == 0xC6 || cp == 0xE6 || cp == 0x152 || cp == 0x153) out.folded.push_back('e'); // Æ æ Œ œ
-            if (cp == 0xDF) out.folded.push_back('s');                                                // ß
+            if (cp == 0xDF) out.folded.push_back('s');                                             // ß
             cur.end = i + len;
             lastKind = kind;
         }
@@ -153,8 +167,7 @@ std::vector<PhraseSet::Hit> PhraseSet::find(const Tokens& t) const {
     auto less = [](const std::pair<std::string, std::size_t>& e, std::string_view k) { return std::string_view(e.first) < k; };
     for (std::size_t i = 0; i < t.toks.size(); ++i) {
         const std::string_view first = t.text(i);
-        for (auto it = std::lower_bound(byFirst_.begin(), byFirst_.end(), first, less);
-             it != byFirst_.end() && it->first == first; ++it) {
+        for (auto it = std::lower_bound(byFirst_.begin(), byFirst_.end(), first, less); it != byFirst_.end() && it->first == first; ++it) {
             const auto& ph = phrases_[it->second];
             if (i + ph.size() > t.toks.size()) continue;
             bool ok = true;
@@ -162,7 +175,8 @@ std::vector<PhraseSet::Hit> PhraseSet::find(const Tokens& t) const {
             if (ok) hits.push_back({it->second, t.toks[i].begin, t.toks[i + ph.size() - 1].end});
         }
     }
-    std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.phrase < b.phrase || (a.phrase == b.phrase && a.begin < b.begin); });
+    std::sort(hits.begin(), hits.end(),
+              [](const Hit& a, const Hit& b) { return a.phrase < b.phrase || (a.phrase == b.phrase && a.begin < b.begin); });
     return hits;
 }
 

@@ -40,13 +40,16 @@ const char* const kShapes[] = {"@digits", "@age", "@orientation", "@kernel", "@c
 
 bool shapeMatches(const std::string& shape, std::string_view v) {
     if (shape == "@digits") return v.size() <= 16 && allOf(v, ::isdigit);
-    if (shape == "@age") return v.size() == 4 && allOf(v.substr(0, 3), ::isdigit) && std::string_view("DWMY").find(v[3]) != std::string_view::npos;
+    if (shape == "@age")
+        return v.size() == 4 && allOf(v.substr(0, 3), ::isdigit) && std::string_view("DWMY").find(v[3]) != std::string_view::npos;
     if (shape == "@orientation")
-        return v.size() <= 3 && !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return std::string_view("APRLHF").find(c) != std::string_view::npos; });
+        return v.size() <= 3 && !v.empty() &&
+               std::all_of(v.begin(), v.end(), [](char c) { return std::string_view("APRLHF").find(c) != std::string_view::npos; });
     if (shape == "@kernel") {
         // a reconstruction kernel's name: up to 3 letters, up to 3 digits, an optional letter
         // (B30f, Br36, FC13, YA) or one of the generic names
-        static const char* const generic[] = {"STANDARD", "SOFT", "LUNG", "BONE", "DETAIL", "SHARP", "SMOOTH", "CHEST", "STND", "BODY", "BONEPLUS"};
+        static const char* const generic[] = {"STANDARD", "SOFT",  "LUNG", "BONE", "DETAIL",  "SHARP",
+                                              "SMOOTH",   "CHEST", "STND", "BODY", "BONEPLUS"};
         std::string up(v);
         for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (std::find(std::begin(generic), std::end(generic), up) != std::end(generic)) return true;
@@ -60,7 +63,8 @@ bool shapeMatches(const std::string& shape, std::string_view v) {
         // SNOMED CT / DICOM numeric codes, or an SRT-style code (T-62000)
         if (v.size() <= 18 && allOf(v, ::isdigit)) return true;
         return v.size() >= 6 && v.size() <= 8 && std::isupper(static_cast<unsigned char>(v[0])) && v[1] == '-' &&
-               std::all_of(v.begin() + 2, v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'A' && c <= 'F'); });
+               std::all_of(v.begin() + 2, v.end(),
+                           [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'A' && c <= 'F'); });
     }
     return false;
 }
@@ -98,12 +102,18 @@ TextPolicy TextPolicy::parse(const std::string& allowText, const std::string& al
             if ((key >> 16) & 1) fail(f[0] + " is private: the allow-list names public attributes only");
             AllowRule r;
             r.name = f[3];
-            if (f[1] == "code") r.kind = AllowRule::Kind::Code;
-            else if (f[1] == "vocab") r.kind = AllowRule::Kind::Vocabulary;
-            else if (f[1] == "empty") r.kind = AllowRule::Kind::Empty;
-            else if (f[1] == "written") r.kind = AllowRule::Kind::Written;
-            else if (f[1] == "binary") r.kind = AllowRule::Kind::Binary;
-            else fail("unknown disposition '" + f[1] + "' (code, vocab, empty, written, binary)");
+            if (f[1] == "code")
+                r.kind = AllowRule::Kind::Code;
+            else if (f[1] == "vocab")
+                r.kind = AllowRule::Kind::Vocabulary;
+            else if (f[1] == "empty")
+                r.kind = AllowRule::Kind::Empty;
+            else if (f[1] == "written")
+                r.kind = AllowRule::Kind::Written;
+            else if (f[1] == "binary")
+                r.kind = AllowRule::Kind::Binary;
+            else
+                fail("unknown disposition '" + f[1] + "' (code, vocab, empty, written, binary)");
             if (r.kind == AllowRule::Kind::Code) {
                 if (f[2].empty() || f[2] == "-") fail(f[0] + ": a code rule lists its values");
                 std::size_t b = 0;
@@ -137,7 +147,8 @@ TextPolicy TextPolicy::parse(const std::string& allowText, const std::string& al
             if (line.empty() || line[0] == '#') continue;
             for (const Token& t : tokenize(line, Charset::Utf8)) {
                 if (allOf(t.text, ::isdigit))
-                    throw TextPolicyError(vocabularyName + ":" + std::to_string(n) + ": '" + t.text + "' is a number: numbers are kept only after a word");
+                    throw TextPolicyError(vocabularyName + ":" + std::to_string(n) + ": '" + t.text +
+                                          "' is a number: numbers are kept only after a word");
                 p.vocabulary_.insert(t.text);
             }
         }

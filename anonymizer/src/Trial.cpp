@@ -26,7 +26,6 @@ std::string trim(std::string s) {
     return s.substr(b, e - b + 1);
 }
 
-
 void writeFileAtomically(const fs::path& path, const std::string& data) {
     const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -75,12 +74,14 @@ Enrolment Enrolment::parse(const std::string& text, const std::string& file) {
         for (std::string_view v : fields) f.push_back(trim(std::string(v)));
         if (idCol < 0) {
             for (std::size_t i = 0; i < f.size(); ++i) {
-                if (f[i] == "original_patient_id") idCol = static_cast<int>(i);
-                else if (f[i] == "pseudonym") pseudoCol = static_cast<int>(i);
-                else if (f[i] == "randomization_date") randCol = static_cast<int>(i);
+                if (f[i] == "original_patient_id")
+                    idCol = static_cast<int>(i);
+                else if (f[i] == "pseudonym")
+                    pseudoCol = static_cast<int>(i);
+                else if (f[i] == "randomization_date")
+                    randCol = static_cast<int>(i);
             }
-            if (idCol < 0 || pseudoCol < 0)
-                fail("the header must name the columns original_patient_id and pseudonym");
+            if (idCol < 0 || pseudoCol < 0) fail("the header must name the columns original_patient_id and pseudonym");
             columns = f.size();
             continue;
         }
@@ -135,8 +136,8 @@ std::unique_ptr<KeyStore> KeyStore::openOrCreate(const fs::path& file) {
         const std::string hex = j["secret"].get<std::string>();
         std::string secret(hex.size() / 2, '\0');
         std::size_t len = 0;
-        if (sodium_hex2bin(reinterpret_cast<unsigned char*>(secret.data()), secret.size(), hex.c_str(), hex.size(),
-                           nullptr, &len, nullptr) != 0)
+        if (sodium_hex2bin(reinterpret_cast<unsigned char*>(secret.data()), secret.size(), hex.c_str(), hex.size(), nullptr, &len,
+                           nullptr) != 0)
             throw Error(file.string() + ": secret is not hex");
         secret.resize(len);
         auto k = std::make_unique<KeyStore>(file, secret);
@@ -237,7 +238,8 @@ void KeyStore::save() {
     hex.pop_back();
     j["secret"] = hex;
     nlohmann::json subjects = nlohmann::json::object();
-    for (const auto& [o, s] : subjects_) subjects[o] = {{"pseudonym", s.pseudonym}, {"date_shift_days", s.shift}, {"reading_id", s.readingId}};
+    for (const auto& [o, s] : subjects_)
+        subjects[o] = {{"pseudonym", s.pseudonym}, {"date_shift_days", s.shift}, {"reading_id", s.readingId}};
     j["subjects"] = subjects;
     nlohmann::json uids = nlohmann::json::object();
     for (const auto& [o, n] : uids_) uids[o] = n;

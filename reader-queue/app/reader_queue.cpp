@@ -57,8 +57,7 @@ int toInt(const std::string& text, const char* what) {
         std::size_t used = 0;
         const int v = std::stoi(text, &used);
         if (used == text.size()) return v;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     throw std::runtime_error(std::string(what) + " must be a number, not '" + text + "'");
 }
 
@@ -92,19 +91,31 @@ int main(int argc, char** argv) {
     std::string user, admin, reason, meaning, rationale, charterFile;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--db" && i + 1 < argc) url = argv[++i];
-        else if (a == "--user" && i + 1 < argc) user = argv[++i];
-        else if (a == "--admin" && i + 1 < argc) admin = argv[++i];
-        else if (a == "--reason" && i + 1 < argc) reason = argv[++i];
-        else if (a == "--meaning" && i + 1 < argc) meaning = argv[++i];
-        else if (a == "--rationale" && i + 1 < argc) rationale = argv[++i];
-        else if (a == "--charter" && i + 1 < argc) charterFile = argv[++i];
-        else if (a == "--json") json = true;
-        else if (a == "-h" || a == "--help") return usage(), 0;
+        if (a == "--db" && i + 1 < argc)
+            url = argv[++i];
+        else if (a == "--user" && i + 1 < argc)
+            user = argv[++i];
+        else if (a == "--admin" && i + 1 < argc)
+            admin = argv[++i];
+        else if (a == "--reason" && i + 1 < argc)
+            reason = argv[++i];
+        else if (a == "--meaning" && i + 1 < argc)
+            meaning = argv[++i];
+        else if (a == "--rationale" && i + 1 < argc)
+            rationale = argv[++i];
+        else if (a == "--charter" && i + 1 < argc)
+            charterFile = argv[++i];
+        else if (a == "--json")
+            json = true;
+        else if (a == "-h" || a == "--help")
+            return usage(), 0;
         else if (a.rfind("--", 0) == 0 || a == "-") {
-            if (a == "-") words.push_back(a);
-            else return usage();
-        } else words.push_back(a);
+            if (a == "-")
+                words.push_back(a);
+            else
+                return usage();
+        } else
+            words.push_back(a);
     }
     auto is = [&](std::initializer_list<const char*> w) {
         if (words.size() != w.size()) return false;
@@ -121,10 +132,11 @@ int main(int argc, char** argv) {
             const int applied = db->migrate();
             const std::filesystem::path charter = charterFile.empty() ? rq::defaultCharterPath() : std::filesystem::path(charterFile);
             rq::Queue q(std::move(db), charter);
-            std::printf("%s: schema version %d (%d migration%s applied), trial %s, charter %s\n", url.c_str(), q.db().schemaVersion(), applied,
-                        applied == 1 ? "" : "s", q.charter().trial.studyId.c_str(), q.charter().version.c_str());
+            std::printf("%s: schema version %d (%d migration%s applied), trial %s, charter %s\n", url.c_str(), q.db().schemaVersion(),
+                        applied, applied == 1 ? "" : "s", q.charter().trial.studyId.c_str(), q.charter().version.c_str());
             if (!admin.empty()) {
-                q.addUser(nullptr, admin, workflow::Role::Administrator, password("RELUTH_QUEUE_NEW_PASSWORD", "new password for " + admin + ": "));
+                q.addUser(nullptr, admin, workflow::Role::Administrator,
+                          password("RELUTH_QUEUE_NEW_PASSWORD", "new password for " + admin + ": "));
                 std::printf("administrator %s created\n", admin.c_str());
             }
             return 0;
@@ -135,17 +147,17 @@ int main(int argc, char** argv) {
             const rq::AuditHead head = db->auditHead();
             const auto problems = rq::verifyChain(entries, head);
             if (json) {
-                nlohmann::json j{{"entries", entries.size()}, {"head_seq", head.seq}, {"head_hash", head.hash},
-                                 {"intact", problems.empty()}};
+                nlohmann::json j{
+                    {"entries", entries.size()}, {"head_seq", head.seq}, {"head_hash", head.hash}, {"intact", problems.empty()}};
                 j["problems"] = nlohmann::json::array();
                 for (const auto& p : problems) j["problems"].push_back({{"seq", p.seq}, {"kind", p.kind}, {"detail", p.detail}});
                 std::cout << j.dump(1) << "\n";
             } else if (problems.empty()) {
-                std::printf("audit trail intact: %zu entries, head %lld %s\n", entries.size(),
-                            static_cast<long long>(head.seq), head.hash.c_str());
+                std::printf("audit trail intact: %zu entries, head %lld %s\n", entries.size(), static_cast<long long>(head.seq),
+                            head.hash.c_str());
             } else {
-                std::printf("AUDIT TRAIL BROKEN: %zu problem%s in %zu entries\n", problems.size(),
-                            problems.size() == 1 ? "" : "s", entries.size());
+                std::printf("AUDIT TRAIL BROKEN: %zu problem%s in %zu entries\n", problems.size(), problems.size() == 1 ? "" : "s",
+                            entries.size());
                 for (const auto& p : problems)
                     std::printf("  %s at entry %lld: %s\n", p.kind.c_str(), static_cast<long long>(p.seq), p.detail.c_str());
             }
@@ -164,7 +176,8 @@ int main(int argc, char** argv) {
         };
         // administrator ---------------------------------------------------------------------
         if (is({"users", "add", "*", "*"})) {
-            q.addUser(&s, words[2], rq::roleFromName(words[3]), password("RELUTH_QUEUE_NEW_PASSWORD", "new password for " + words[2] + ": "));
+            q.addUser(&s, words[2], rq::roleFromName(words[3]),
+                      password("RELUTH_QUEUE_NEW_PASSWORD", "new password for " + words[2] + ": "));
             std::printf("user %s (%s) added\n", words[2].c_str(), words[3].c_str());
             return 0;
         }
@@ -206,8 +219,11 @@ int main(int argc, char** argv) {
             if (json) {
                 nlohmann::json byTp = nlohmann::json::object();
                 for (const auto& [t, m] : b.byTimepoint) byTp[std::to_string(t)] = m;
-                nlohmann::json j{{"timepoints", b.timepoints}, {"reads", b.reads}, {"by_reader", b.byReader},
-                                 {"by_timepoint", byTp}, {"adjudications", b.adjudications}};
+                nlohmann::json j{{"timepoints", b.timepoints},
+                                 {"reads", b.reads},
+                                 {"by_reader", b.byReader},
+                                 {"by_timepoint", byTp},
+                                 {"adjudications", b.adjudications}};
                 std::cout << j.dump(1) << "\n";
                 return 0;
             }
@@ -252,14 +268,19 @@ int main(int argc, char** argv) {
             if (json) {
                 nlohmann::json j = nlohmann::json::array();
                 for (const auto& r : rs)
-                    j.push_back({{"reader", r.reader}, {"subjects", r.subjects}, {"signed_reads", r.signedReads}, {"pending_reads", r.pendingReads},
-                                 {"adjudicated_subjects", r.adjudicatedSubjects}, {"chosen", r.chosen},
-                                 {"adjudication_rate", r.adjudicationRate}, {"selection_rate", r.selectionRate}});
+                    j.push_back({{"reader", r.reader},
+                                 {"subjects", r.subjects},
+                                 {"signed_reads", r.signedReads},
+                                 {"pending_reads", r.pendingReads},
+                                 {"adjudicated_subjects", r.adjudicatedSubjects},
+                                 {"chosen", r.chosen},
+                                 {"adjudication_rate", r.adjudicationRate},
+                                 {"selection_rate", r.selectionRate}});
                 std::cout << j.dump(1) << "\n";
                 return 0;
             }
-            std::printf("%-16s %8s %7s %8s %11s %7s %10s %10s\n", "reader", "subjects", "signed", "pending", "adjudicated", "chosen", "adj. rate",
-                        "chosen %");
+            std::printf("%-16s %8s %7s %8s %11s %7s %10s %10s\n", "reader", "subjects", "signed", "pending", "adjudicated", "chosen",
+                        "adj. rate", "chosen %");
             for (const auto& r : rs)
                 std::printf("%-16s %8d %7d %8d %11d %7d %9.0f%% %9.0f%%\n", r.reader.c_str(), r.subjects, r.signedReads, r.pendingReads,
                             r.adjudicatedSubjects, r.chosen, 100 * r.adjudicationRate, 100 * r.selectionRate);
@@ -280,7 +301,8 @@ int main(int argc, char** argv) {
                 std::cout << j.dump(1) << "\n";
                 return 0;
             }
-            for (const auto& it : items) std::printf("%-20s T%-3d %s %s\n", it.subject.c_str(), it.ordinal, it.studyDate.c_str(), it.state.c_str());
+            for (const auto& it : items)
+                std::printf("%-20s T%-3d %s %s\n", it.subject.c_str(), it.ordinal, it.studyDate.c_str(), it.state.c_str());
             if (items.empty()) std::printf("nothing to read\n");
             return 0;
         }
@@ -288,8 +310,12 @@ int main(int argc, char** argv) {
             const auto r = q.ownRead(s, words[1]);
             nlohmann::json tps = nlohmann::json::array();
             for (const auto& t : r.timepoints)
-                tps.push_back({{"timepoint", t.ordinal}, {"visit", t.visit}, {"study_date", t.studyDate}, {"state", t.state},
-                               {"read", parsedOr(t.payload)}, {"result", parsedOr(t.result)}});
+                tps.push_back({{"timepoint", t.ordinal},
+                               {"visit", t.visit},
+                               {"study_date", t.studyDate},
+                               {"state", t.state},
+                               {"read", parsedOr(t.payload)},
+                               {"result", parsedOr(t.result)}});
             if (json) {
                 std::cout << nlohmann::json{{"subject", r.subject}, {"timepoints", tps}}.dump(1) << "\n";
                 return 0;
@@ -301,7 +327,8 @@ int main(int argc, char** argv) {
                     for (const auto& v : res["visits"])
                         if (v.contains("overall")) overall = v["overall"].value("response", "");
                 std::printf("T%-3d %-14s %s %-17s %s\n", t.ordinal, t.visit.c_str(), t.studyDate.c_str(), t.state.c_str(),
-                            res.is_object() ? ("best " + res["best_response"].value("response", "") + ", latest overall " + overall).c_str() : "");
+                            res.is_object() ? ("best " + res["best_response"].value("response", "") + ", latest overall " + overall).c_str()
+                                            : "");
             }
             return 0;
         }
@@ -322,8 +349,12 @@ int main(int argc, char** argv) {
         }
         // adjudicator -----------------------------------------------------------------------
         auto itemJson = [](const rq::Queue::AdjudicationItem& it) {
-            return nlohmann::json{{"subject", it.subject}, {"round", it.round}, {"through_timepoint", it.throughOrdinal},
-                                  {"state", it.state}, {"adjudicator", it.adjudicator}, {"triggers", parsedOr(it.triggers)}};
+            return nlohmann::json{{"subject", it.subject},
+                                  {"round", it.round},
+                                  {"through_timepoint", it.throughOrdinal},
+                                  {"state", it.state},
+                                  {"adjudicator", it.adjudicator},
+                                  {"triggers", parsedOr(it.triggers)}};
         };
         if (is({"adjudications"})) {
             const auto items = q.adjudicationQueue(s);
@@ -362,7 +393,8 @@ int main(int argc, char** argv) {
                 std::cout << j.dump(1) << "\n";
                 return 0;
             }
-            std::printf("%s round %d through T%d (%s)\n", c.item.subject.c_str(), c.item.round, c.item.throughOrdinal, c.item.state.c_str());
+            std::printf("%s round %d through T%d (%s)\n", c.item.subject.c_str(), c.item.round, c.item.throughOrdinal,
+                        c.item.state.c_str());
             for (const auto& t : j["adjudication"]["triggers"]) std::printf("  trigger: %s\n", t.value("detail", "").c_str());
             for (const auto& r : reads) {
                 const auto& res = r["result"];

@@ -48,14 +48,14 @@ int main(int argc, char** argv) {
             if (v < 1) throw po::validation_error(po::validation_error::invalid_option_value, name, std::to_string(v));
         };
     };
-    opts.add_options()("help,h", "this help")("db", po::value(&url), "sqlite:PATH or postgresql://... (default a temporary SQLite file)")
-        ("subjects", po::value(&subjects)->notifier(positive("subjects")), "subjects (10000)")
-        ("timepoints", po::value(&timepoints)->notifier(positive("timepoints")), "timepoints per subject (10)")
-        ("readers", po::value(&readers)->notifier(positive("readers")), "readers (20)")
-        ("clients", po::value(&clients)->notifier(positive("clients")), "concurrent clients (8)")
-        ("seconds", po::value(&seconds)->notifier(positive("seconds")), "how long to measure (10)")
-        ("sign-every", po::value(&signEvery)->notifier(positive("sign-every")), "one signature every N worklist calls (10)")
-        ("signs-per-second", po::value(&signRate), "or a fixed signature rate");
+    opts.add_options()("help,h", "this help")("db", po::value(&url), "sqlite:PATH or postgresql://... (default a temporary SQLite file)")(
+        "subjects", po::value(&subjects)->notifier(positive("subjects")),
+        "subjects (10000)")("timepoints", po::value(&timepoints)->notifier(positive("timepoints")),
+                            "timepoints per subject (10)")("readers", po::value(&readers)->notifier(positive("readers")), "readers (20)")(
+        "clients", po::value(&clients)->notifier(positive("clients")),
+        "concurrent clients (8)")("seconds", po::value(&seconds)->notifier(positive("seconds")), "how long to measure (10)")(
+        "sign-every", po::value(&signEvery)->notifier(positive("sign-every")),
+        "one signature every N worklist calls (10)")("signs-per-second", po::value(&signRate), "or a fixed signature rate");
     try {
         po::variables_map vm;
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
             for (int s = 0; s < subjects; ++s) {
                 char subject[32];
                 std::snprintf(subject, sizeof subject, "RELUTH-%02d-%05d", 1 + s % 12, s);
-                db.exec("INSERT INTO subjects (pseudonym, registered_at, randomization_date) VALUES (?, ?, '2023-12-20')", {subject, rq::utcNow()});
+                db.exec("INSERT INTO subjects (pseudonym, registered_at, randomization_date) VALUES (?, ?, '2023-12-20')",
+                        {subject, rq::utcNow()});
                 for (int t = 1; t <= timepoints; ++t) {
                     char date[16];
                     std::snprintf(date, sizeof date, "%04d%02d01", 2024 + (t - 1) / 12, 1 + (t - 1) % 12);
@@ -115,8 +116,8 @@ int main(int argc, char** argv) {
         // after a bulk load, statistics and the visibility map as autovacuum would leave them
         db.exec(db.dialect() == rq::Database::Dialect::Postgresql ? "VACUUM ANALYZE" : "ANALYZE");
         const double setup = std::chrono::duration<double>(Clock::now() - t0).count();
-        std::printf("trial: %d subjects x %d timepoints x 2 readers = %d reads, %d reader accounts (%s, setup %.1f s)\n",
-                    subjects, timepoints, subjects * timepoints * 2, readers, url.c_str(), setup);
+        std::printf("trial: %d subjects x %d timepoints x 2 readers = %d reads, %d reader accounts (%s, setup %.1f s)\n", subjects,
+                    timepoints, subjects * timepoints * 2, readers, url.c_str(), setup);
 
         std::mutex m;
         std::vector<double> worklistMs, signMs;
@@ -138,8 +139,9 @@ int main(int argc, char** argv) {
                         ++worklists;
                         if (signRate > 0) {
                             // this client's share of the rate: one signature every clients/R seconds, staggered
-                            const auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                                         (static_cast<double>(mySigns) + static_cast<double>(c) / clients) * clients / signRate));
+                            const auto due =
+                                start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                            (static_cast<double>(mySigns) + static_cast<double>(c) / clients) * clients / signRate));
                             if (Clock::now() < due || items.empty()) continue;
                             ++mySigns;
                         } else if (signEvery <= 0 || i % signEvery != 0 || items.empty()) {

@@ -26,7 +26,6 @@ int usage(std::FILE* to, int code) {
     return code;
 }
 
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -53,12 +52,10 @@ int main(int argc, char** argv) {
             return usage(stderr, 2);
         }
     }
-    const recist::sdtm::Input input =
-        recist::sdtm::parseFiles(args["--tu"], args["--tr"], args["--subjects"], args["--config"]);
+    const recist::sdtm::Input input = recist::sdtm::parseFiles(args["--tu"], args["--tr"], args["--subjects"], args["--config"]);
     if (!input.errors.empty()) {
         for (const auto& e : input.errors) std::fprintf(stderr, "%s\n", e.format().c_str());
-        std::fprintf(stderr, "recist: %zu problem%s, no RS file written\n", input.errors.size(),
-                     input.errors.size() == 1 ? "" : "s");
+        std::fprintf(stderr, "recist: %zu problem%s, no RS file written\n", input.errors.size(), input.errors.size() == 1 ? "" : "s");
         return 1;
     }
 

@@ -73,8 +73,8 @@ long generate(const fs::path& dir, long n) {
             tu << buf;
         }
         for (int t = 0; t < 3; ++t) {
-            std::snprintf(buf, sizeof buf, "RELUTH,%s,NT%02d,NON-TARGET,%s,INDEPENDENT ASSESSOR,RADIOLOGIST 1,BASELINE,1,2024-01-10\n",
-                          id, t + 1, ntOrgans[t]);
+            std::snprintf(buf, sizeof buf, "RELUTH,%s,NT%02d,NON-TARGET,%s,INDEPENDENT ASSESSOR,RADIOLOGIST 1,BASELINE,1,2024-01-10\n", id,
+                          t + 1, ntOrgans[t]);
             tu << buf;
         }
         for (int v = 1; v <= 8; ++v) {
@@ -102,8 +102,8 @@ long generate(const fs::path& dir, long n) {
 /// The measured phase, in its own process.
 int measure(const fs::path& dir, long trRows) {
     const auto t1 = Clock::now();
-    recist::sdtm::Input in = recist::sdtm::parseFiles((dir / "TU.csv").string(), (dir / "TR.csv").string(),
-                                                      (dir / "SUBJ.csv").string(), (dir / "config.json").string());
+    recist::sdtm::Input in = recist::sdtm::parseFiles((dir / "TU.csv").string(), (dir / "TR.csv").string(), (dir / "SUBJ.csv").string(),
+                                                      (dir / "config.json").string());
     if (!in.errors.empty()) {
         std::fprintf(stderr, "unexpected: %s\n", in.errors.front().format().c_str());
         return 1;
@@ -129,12 +129,11 @@ int measure(const fs::path& dir, long trRows) {
     const double csvBytes = static_cast<double>(tuBytes + trBytes + subjBytes);
     const double total = seconds(t1, t3);
     std::printf("subjects             %zu\n", in.reads.size());
-    std::printf("TR rows              %ld (CSV %.1f MB: TU %.1f, TR %.1f, SUBJ %.1f)\n", trRows, csvBytes / 1e6,
-                tuBytes / 1e6, trBytes / 1e6, subjBytes / 1e6);
+    std::printf("TR rows              %ld (CSV %.1f MB: TU %.1f, TR %.1f, SUBJ %.1f)\n", trRows, csvBytes / 1e6, tuBytes / 1e6,
+                trBytes / 1e6, subjBytes / 1e6);
     std::printf("read + parse + validate  %.2f s (TR streamed in 16 MB blocks)\n", seconds(t1, t2));
     std::printf("evaluate + write RS  %.2f s (RS %.1f MB)\n", seconds(t2, t3), rsBytes / 1e6);
-    std::printf("throughput           %.2f million TR rows/s (read + parse + evaluate + write, one core)\n",
-                trRows / total / 1e6);
+    std::printf("throughput           %.2f million TR rows/s (read + parse + evaluate + write, one core)\n", trRows / total / 1e6);
     const long peak = peakRssKb();
     std::printf("peak memory          %.1f MB = %.2f x the CSV size\n", peak / 1024.0, peak * 1024.0 / csvBytes);
     return 0;
@@ -180,8 +179,8 @@ void apiTiming() {
         sink += recist::evaluate(read, options).visits.size();
     }
     const auto t1 = Clock::now();
-    std::printf("one subject, 8 visits: %.1f us per evaluate() through the C++ API (%d runs, %zu)\n",
-                seconds(t0, t1) / iterations * 1e6, iterations, sink / iterations);
+    std::printf("one subject, 8 visits: %.1f us per evaluate() through the C++ API (%d runs, %zu)\n", seconds(t0, t1) / iterations * 1e6,
+                iterations, sink / iterations);
 }
 
 } // namespace
@@ -201,9 +200,10 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "recist-bench: --subjects '%s' is not a positive number\n", argv[i]);
                 return 2;
             }
-        }
-        else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-        else if (a == "--keep") keep = true;
+        } else if (a == "--dir" && i + 1 < argc)
+            dir = argv[++i];
+        else if (a == "--keep")
+            keep = true;
         else if (a == "--runs" && i + 1 < argc) {
             char* end = nullptr;
             const long v = std::strtol(argv[++i], &end, 10);
@@ -212,8 +212,7 @@ int main(int argc, char** argv) {
                 return 2;
             }
             runs = static_cast<int>(v);
-        }
-        else {
+        } else {
             std::fprintf(stderr, "usage: recist-bench [--subjects N] [--dir DIR] [--runs N] [--keep]\n");
             return 2;
         }

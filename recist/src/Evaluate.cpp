@@ -41,7 +41,8 @@ bool isChildId(const std::string& id) { return id.find('.') != std::string::npos
 std::vector<std::string> splitIds(const std::string& id, char sep) {
     std::vector<std::string> parts;
     std::size_t start = 0;
-    for (std::size_t pos; (pos = id.find(sep, start)) != std::string::npos; start = pos + 1) parts.push_back(id.substr(0, pos).substr(start));
+    for (std::size_t pos; (pos = id.find(sep, start)) != std::string::npos; start = pos + 1)
+        parts.push_back(id.substr(0, pos).substr(start));
     parts.push_back(id.substr(start));
     return parts;
 }
@@ -56,7 +57,7 @@ struct Structure {
     std::vector<const Lesion*> nonTargets; ///< baseline non-targets
     std::vector<const Lesion*> newLesions;
     std::map<std::string, std::vector<const Lesion*>> fragments; ///< parent id -> fragments (RECIST split)
-    std::map<std::string, const Lesion*> coalesced;               ///< member id -> coalesced lesion
+    std::map<std::string, const Lesion*> coalesced;              ///< member id -> coalesced lesion
 };
 
 /// RECIST 1.1 per contract §2: the baseline visit is the smallest visit carrying target or
@@ -116,7 +117,7 @@ struct Contribution {
     bool known = false;
     Length value;
     bool nodal = false;
-    const Lesion* group = nullptr;                 ///< coalesced lesion that gave the value
+    const Lesion* group = nullptr;                         ///< coalesced lesion that gave the value
     std::vector<const Lesion*> const* fragments = nullptr; ///< split fragments that gave the value
 
     /// Which record(s) gave the value: T01, T01.1+T01.2, T01/T02 (built only for messages).
@@ -247,9 +248,7 @@ std::string nadirText(const Nadir& n) {
     return cat("the nadir ", mm(n.value), " mm (", n.atBaseline ? std::string("baseline") : visitLabel(n.at), ")");
 }
 
-bool inSet(Response r, std::initializer_list<Response> set) {
-    return std::find(set.begin(), set.end(), r) != set.end();
-}
+bool inSet(Response r, std::initializer_list<Response> set) { return std::find(set.begin(), set.end(), r) != set.end(); }
 
 } // namespace
 
@@ -273,9 +272,9 @@ std::vector<Finding> validateBaseline(const Read& read) {
         }
         const std::string organ = t->nodal ? "LYMPH NODE" : t->location;
         if (++perOrgan[organ] == 3) {
-            findings.push_back({"TGT_MAX_PER_ORGAN", t->id, t->sourceLine, false,
-                                "more than 2 target lesions in " + organ + ": " + t->id +
-                                    " is the 3rd (RECIST 1.1 §4.2; all lymph nodes are one organ)"});
+            findings.push_back(
+                {"TGT_MAX_PER_ORGAN", t->id, t->sourceLine, false,
+                 "more than 2 target lesions in " + organ + ": " + t->id + " is the 3rd (RECIST 1.1 §4.2; all lymph nodes are one organ)"});
         }
     }
     // RECIST 1.1 §3.1: measurable = longest diameter >= 10 mm (or twice the slice thickness
@@ -285,9 +284,9 @@ std::vector<Finding> validateBaseline(const Read& read) {
         const int line = a ? a->sourceLine : t->sourceLine;
         const bool inTr = a != nullptr;
         if (!a || a->kind != Assessment::Kind::Measured) {
-            const std::string what = !a ? "has no baseline measurement"
+            const std::string what = !a                                      ? "has no baseline measurement"
                                      : a->kind == Assessment::Kind::TooSmall ? "is too small to measure at baseline"
-                                                                              : "was not measured at baseline";
+                                                                             : "was not measured at baseline";
             findings.push_back({"TGT_NOT_MEASURABLE", t->id, line, inTr,
                                 "target " + t->id + " " + what + ": a target must be measurable (RECIST 1.1 §3.1)"});
             continue;
@@ -300,9 +299,9 @@ std::vector<Finding> validateBaseline(const Read& read) {
                    " mm (twice the slice thickness)";
         }
         if (a->value < minimum) {
-            findings.push_back({"TGT_NOT_MEASURABLE", t->id, line, inTr,
-                                "target " + t->id + " measures " + a->value.formatMm() + " mm at baseline: " + rule +
-                                    " (RECIST 1.1 §3.1)"});
+            findings.push_back(
+                {"TGT_NOT_MEASURABLE", t->id, line, inTr,
+                 "target " + t->id + " measures " + a->value.formatMm() + " mm at baseline: " + rule + " (RECIST 1.1 §3.1)"});
         }
     }
     return findings;
@@ -352,8 +351,8 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                 for (const Contribution& c : cs) base = base + c.value;
                 b.sum = base;
                 b.complete = true;
-                b.targetReason = "baseline sum of diameters " + base.formatMm() + " mm over " +
-                                 std::to_string(cs.size()) + " target" + (cs.size() == 1 ? "" : "s");
+                b.targetReason = "baseline sum of diameters " + base.formatMm() + " mm over " + std::to_string(cs.size()) + " target" +
+                                 (cs.size() == 1 ? "" : "s");
             }
         }
         r.visits.push_back(std::move(b));
@@ -402,26 +401,23 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                 };
                 if (meetsProgression(sum, nadir.value)) {
                     vr.target = Response::PD;
-                    vr.targetReason = cat("PD: SOD ", mm(sum), " mm is ", pct(sum, nadir.value), " and ",
-                                          mmDelta(sum - nadir.value), " over ", nadirText(nadir),
-                                          " (RECIST 1.1 §4.3.1: +20 % and +5 mm)");
+                    vr.targetReason = cat("PD: SOD ", mm(sum), " mm is ", pct(sum, nadir.value), " and ", mmDelta(sum - nadir.value),
+                                          " over ", nadirText(nadir), " (RECIST 1.1 §4.3.1: +20 % and +5 mm)");
                 } else if (lastTargetNotNE == Response::CR && reappeared) {
                     vr.target = Response::PD;
-                    vr.targetReason = "PD: disease after a complete response (" + reappearedWhat() +
-                                      "; RECIST 1.1 Table 3 note)";
+                    vr.targetReason = "PD: disease after a complete response (" + reappearedWhat() + "; RECIST 1.1 Table 3 note)";
                 } else if (!reappeared) {
                     vr.target = Response::CR;
-                    vr.targetReason = cat("CR: every non-nodal target gone and every nodal target under 10 mm (SOD ",
-                                          mm(sum), " mm; RECIST 1.1 §4.3.1)");
+                    vr.targetReason =
+                        cat("CR: every non-nodal target gone and every nodal target under 10 mm (SOD ", mm(sum), " mm; RECIST 1.1 §4.3.1)");
                 } else if (static_cast<__int128>(sum.um) * 10 <= static_cast<__int128>(base.um) * 7) {
                     vr.target = Response::PR;
                     vr.targetReason = cat("PR: SOD ", mm(sum), " mm is ", pct(sum, base), " from the baseline ", mm(base),
                                           " mm (RECIST 1.1 §4.3.1: at least -30 %)");
                 } else {
                     vr.target = Response::SD;
-                    vr.targetReason = cat("SD: SOD ", mm(sum), " mm is ", pct(sum, base), " from baseline and ",
-                                          mmDelta(sum - nadir.value), " (", pct(sum, nadir.value), ") over ", nadirText(nadir),
-                                          ": neither PR nor PD");
+                    vr.targetReason = cat("SD: SOD ", mm(sum), " mm is ", pct(sum, base), " from baseline and ", mmDelta(sum - nadir.value),
+                                          " (", pct(sum, nadir.value), ") over ", nadirText(nadir), ": neither PR nor PD");
                 }
             } else if (meetsProgression(sum, nadir.value)) {
                 // RECIST 1.1 §4.4.2: a missing measurement does not prevent PD already proven.
@@ -430,8 +426,8 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                                       mmDelta(sum - nadir.value), " over ", nadirText(nadir), " (", missing, " not assessed)");
             } else {
                 vr.target = Response::NE;
-                vr.targetReason = cat("NE: ", missing, " not assessed, and the assessed targets (", mm(sum),
-                                      " mm) do not prove PD over ", nadirText(nadir), " (RECIST 1.1 §4.4.2)");
+                vr.targetReason = cat("NE: ", missing, " not assessed, and the assessed targets (", mm(sum), " mm) do not prove PD over ",
+                                      nadirText(nadir), " (RECIST 1.1 §4.4.2)");
             }
             if (*vr.target != Response::NE) lastTargetNotNE = vr.target;
         } else if (r.hasTargets) {
@@ -445,10 +441,12 @@ SubjectResult evaluate(const Read& read, const Options& options) {
             for (const Lesion* nt : s.nonTargets) {
                 const Assessment* a = find(v, nt->id);
                 using K = Assessment::Kind;
-                if (a && a->kind == K::Unequivocal) progressed += (progressed.empty() ? "" : ", ") + nt->id;
+                if (a && a->kind == K::Unequivocal)
+                    progressed += (progressed.empty() ? "" : ", ") + nt->id;
                 else if (!a || a->kind == K::NotEvaluable || a->kind == K::NotDone || a->kind == K::Merged)
                     unknown += (unknown.empty() ? "" : ", ") + nt->id;
-                else if (a->kind != K::Absent) present += (present.empty() ? "" : ", ") + nt->id;
+                else if (a->kind != K::Absent)
+                    present += (present.empty() ? "" : ", ") + nt->id;
             }
             if (!progressed.empty()) {
                 vr.nonTarget = Response::PD;
@@ -505,13 +503,11 @@ SubjectResult evaluate(const Read& read, const Options& options) {
                 vr.overall = ntCr ? Response::CR : Response::PR;
                 vr.overallReason = ntCr ? "CR: targets CR, " + std::string(r.hasNonTargets ? "non-targets CR" : "no non-targets") +
                                               ", no new lesion (Table 1)"
-                                        : "PR: targets CR but non-targets " + std::string(toString(*vr.nonTarget)) +
-                                              " (Table 1)";
+                                        : "PR: targets CR but non-targets " + std::string(toString(*vr.nonTarget)) + " (Table 1)";
             } else {
                 vr.overall = vr.target;
-                vr.overallReason = cat(toString(*vr.target), ": targets ", toString(*vr.target),
-                                       r.hasNonTargets ? ", non-targets " : "", r.hasNonTargets ? toString(*vr.nonTarget) : "",
-                                       ", no new lesion (Table 1)");
+                vr.overallReason = cat(toString(*vr.target), ": targets ", toString(*vr.target), r.hasNonTargets ? ", non-targets " : "",
+                                       r.hasNonTargets ? toString(*vr.nonTarget) : "", ", no new lesion (Table 1)");
             }
         } else if (r.hasNonTargets) {
             if (vr.nonTarget == Response::PD || newPd) {
@@ -535,7 +531,6 @@ SubjectResult evaluate(const Read& read, const Options& options) {
         // Nadir for later visits: complete visits only (contract §3.2).
         if (vr.sum && *vr.sum < nadir.value) nadir = {*vr.sum, v->number, false};
         r.visits.push_back(std::move(vr));
-
     }
 
     // Progression date (contract §4.1, RECIST 1.1 §4.3.5).
@@ -616,18 +611,15 @@ SubjectResult evaluate(const Read& read, const Options& options) {
     } else {
         // RECIST 1.1 Table 3: CR confirmed by CR >= min days later with only CR/NE between;
         // PR confirmed by PR or CR >= min days later with only PR/CR/NE between.
-        auto confirmed = [&](Response first, std::initializer_list<Response> seconds,
-                             std::initializer_list<Response> between) -> bool {
+        auto confirmed = [&](Response first, std::initializer_list<Response> seconds, std::initializer_list<Response> between) -> bool {
             for (std::size_t i = 0; i < window.size(); ++i) {
                 if (window[i]->overall != first || !window[i]->date) continue;
                 for (std::size_t j = i + 1; j < window.size(); ++j) {
                     const Response rj = *window[j]->overall;
-                    if (inSet(rj, seconds) && window[j]->date &&
-                        *window[j]->date - *window[i]->date >= options.confirmationMinDays) {
-                        r.bestReason = std::string(toString(first)) + " at " + visitLabel(window[i]->number) +
-                                       " confirmed at " + visitLabel(window[j]->number) + ", " +
-                                       std::to_string(*window[j]->date - *window[i]->date) + " days later (>= " +
-                                       std::to_string(options.confirmationMinDays) + "; RECIST 1.1 Table 3)";
+                    if (inSet(rj, seconds) && window[j]->date && *window[j]->date - *window[i]->date >= options.confirmationMinDays) {
+                        r.bestReason = std::string(toString(first)) + " at " + visitLabel(window[i]->number) + " confirmed at " +
+                                       visitLabel(window[j]->number) + ", " + std::to_string(*window[j]->date - *window[i]->date) +
+                                       " days later (>= " + std::to_string(options.confirmationMinDays) + "; RECIST 1.1 Table 3)";
                         return true;
                     }
                     if (!inSet(rj, between)) break;
@@ -650,8 +642,8 @@ SubjectResult evaluate(const Read& read, const Options& options) {
             if (stableLike && meetsSdMinimum(v)) {
                 r.best = stableValue;
                 r.bestReason = std::string(toString(stableValue)) + ": " + std::string(toString(*v->overall)) + " at " +
-                               visitLabel(v->number) + ", " + (relative ? dateText(*v->date) : "day " + std::to_string(*days(v))) + " (" + minText +
-                               (options.confirmationRequired && *v->overall != stableValue ? "; unconfirmed" : "") + ")";
+                               visitLabel(v->number) + ", " + (relative ? dateText(*v->date) : "day " + std::to_string(*days(v))) + " (" +
+                               minText + (options.confirmationRequired && *v->overall != stableValue ? "; unconfirmed" : "") + ")";
                 decided = true;
                 break;
             }
@@ -660,8 +652,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
     if (!decided) {
         if (firstPd < r.visits.size()) {
             r.best = Response::PD;
-            r.bestReason = "PD at " + visitLabel(r.visits[firstPd].number) + " with no earlier response or stable disease " +
-                           minText;
+            r.bestReason = "PD at " + visitLabel(r.visits[firstPd].number) + " with no earlier response or stable disease " + minText;
         } else {
             r.best = Response::NE;
             r.bestReason = "NE: no evaluable response " + minText;
@@ -680,8 +671,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
             star = &v;
         }
     }
-    const std::string windowText = "day " + std::to_string(options.dcrLandmarkDays) + " +- " +
-                                   std::to_string(options.dcrWindowDays) +
+    const std::string windowText = "day " + std::to_string(options.dcrLandmarkDays) + " +- " + std::to_string(options.dcrWindowDays) +
                                    (relative ? " from randomization (days " + dayNumber(lo) + " to " + dayNumber(hi) + " from baseline)"
                                              : " (" + lo.iso() + " to " + hi.iso() + ")");
     if (r.progression && *r.progression <= (star ? *star->date : hi)) {
@@ -690,12 +680,12 @@ SubjectResult evaluate(const Read& read, const Options& options) {
     } else if (star) {
         const bool controlled = inSet(*star->overall, {Response::CR, Response::PR, Response::SD, Response::NonCRNonPD});
         r.diseaseControl = controlled ? DiseaseControl::Yes : DiseaseControl::NotEvaluable;
-        r.diseaseControlReason = std::string(controlled ? "Y: " : "NE: ") + visitLabel(star->number) + " on " +
-                                 dateText(*star->date) + ", nearest the landmark " + windowText + ", is " +
-                                 std::string(toString(*star->overall));
+        r.diseaseControlReason = std::string(controlled ? "Y: " : "NE: ") + visitLabel(star->number) + " on " + dateText(*star->date) +
+                                 ", nearest the landmark " + windowText + ", is " + std::string(toString(*star->overall));
     } else if (read.death && *read.death <= hi) {
         r.diseaseControl = DiseaseControl::No;
-        r.diseaseControlReason = "N: death on " + dateText(*read.death) + " without documented progression, before the end of " + windowText;
+        r.diseaseControlReason =
+            "N: death on " + dateText(*read.death) + " without documented progression, before the end of " + windowText;
     } else {
         r.diseaseControl = DiseaseControl::NotEvaluable;
         r.diseaseControlReason = "NE: no dated assessment in the landmark window " + windowText;

@@ -191,7 +191,8 @@ bool parseOptions(std::string_view json, const std::string& name, Options& out, 
                 raw = "\"" + std::string(json.substr(s, i - s));
                 ++i;
             } else {
-                while (i < json.size() && json[i] != ',' && json[i] != '}' && !std::isspace(static_cast<unsigned char>(json[i]))) raw += json[i++];
+                while (i < json.size() && json[i] != ',' && json[i] != '}' && !std::isspace(static_cast<unsigned char>(json[i])))
+                    raw += json[i++];
             }
             if (raw.empty()) return fail("missing value for \"" + key + "\"");
             values[key] = {raw, valueLine};
@@ -220,8 +221,10 @@ bool parseOptions(std::string_view json, const std::string& name, Options& out, 
         return &it->second;
     };
     if (auto v = get("confirmation_required")) {
-        if (v->first == "true") out.confirmationRequired = true;
-        else if (v->first == "false") out.confirmationRequired = false;
+        if (v->first == "true")
+            out.confirmationRequired = true;
+        else if (v->first == "false")
+            out.confirmationRequired = false;
         else {
             line = v->second;
             ok = fail("\"confirmation_required\" must be true or false");
@@ -261,10 +264,9 @@ Input parse(const Files& files) {
                uEvalId = tuT.require("TUEVALID"), uDate = tuT.require("TUDTC");
     for (const char* c : {"TUEVAL", "VISIT"}) tuT.require(c);
     Table trT(files.trChunks ? std::string_view{} : files.tr, files.trName, errors, files.trChunks);
-    const auto rSubj = trT.require("USUBJID"), rId = trT.require("TRLNKID"), rTest = trT.require("TRTESTCD"),
-               rRes = trT.require("TRORRES"), rUnit = trT.require("TRORRESU"), rStat = trT.require("TRSTAT"),
-               rReason = trT.require("TRREASND"), rEvalId = trT.require("TREVALID"), rVisitNum = trT.require("VISITNUM"),
-               rDate = trT.require("TRDTC");
+    const auto rSubj = trT.require("USUBJID"), rId = trT.require("TRLNKID"), rTest = trT.require("TRTESTCD"), rRes = trT.require("TRORRES"),
+               rUnit = trT.require("TRORRESU"), rStat = trT.require("TRSTAT"), rReason = trT.require("TRREASND"),
+               rEvalId = trT.require("TREVALID"), rVisitNum = trT.require("VISITNUM"), rDate = trT.require("TRDTC");
     for (const char* c : {"STUDYID", "TREVAL", "VISIT"}) trT.require(c);
     if (!subjT.ok() || !tuT.ok() || !trT.ok()) return in;
 
@@ -282,8 +284,10 @@ Input parse(const Files& files) {
             }
             if (sDeath != Table::npos && !t[sDeath].empty()) {
                 Date d;
-                if (Date::parse(t[sDeath], d)) s.death = d;
-                else t.error("BAD_DATE", "DTHDT '" + std::string(t[sDeath]) + "' is not a YYYY-MM-DD date");
+                if (Date::parse(t[sDeath], d))
+                    s.death = d;
+                else
+                    t.error("BAD_DATE", "DTHDT '" + std::string(t[sDeath]) + "' is not a YYYY-MM-DD date");
             }
             if (!subjects.emplace(id, s).second) t.error("DUPLICATE_RECORD", "subject " + id + " is listed twice");
         }
@@ -314,9 +318,12 @@ Input parse(const Files& files) {
             l.sourceLine = t.line();
             const std::string_view role = t[uRole];
             bool ok = true;
-            if (iequals(role, "TARGET")) l.role = LesionRole::Target;
-            else if (iequals(role, "NON-TARGET")) l.role = LesionRole::NonTarget;
-            else if (iequals(role, "NEW")) l.role = LesionRole::New;
+            if (iequals(role, "TARGET"))
+                l.role = LesionRole::Target;
+            else if (iequals(role, "NON-TARGET"))
+                l.role = LesionRole::NonTarget;
+            else if (iequals(role, "NEW"))
+                l.role = LesionRole::New;
             else {
                 t.error("BAD_VALUE", "TUORRES '" + std::string(t[uRole]) + "' is not TARGET, NON-TARGET or NEW");
                 ok = false;
@@ -327,7 +334,8 @@ Input parse(const Files& files) {
             }
             if (!t[uDate].empty()) {
                 Date d;
-                if (Date::parse(t[uDate], d)) l.identifiedOn = d;
+                if (Date::parse(t[uDate], d))
+                    l.identifiedOn = d;
                 else {
                     t.error("BAD_DATE", "TUDTC '" + std::string(t[uDate]) + "' is not a YYYY-MM-DD date");
                     ok = false;
@@ -383,8 +391,8 @@ Input parse(const Files& files) {
             const Lesion* lesion = cached ? cached->lesion(id) : nullptr;
             if (!lesion && cached && cached->badLesions.count(std::string(id))) continue; // already reported in TU
             if (!lesion) {
-                t.error("UNKNOWN_LESION", "lesion " + std::string(id) + " of " + cachedSubject + " (" + cachedEvaluator +
-                                              ") has no TU record");
+                t.error("UNKNOWN_LESION",
+                        "lesion " + std::string(id) + " of " + cachedSubject + " (" + cachedEvaluator + ") has no TU record");
                 continue;
             }
             // Rows of a visit repeat its number and date: parse each text once.
@@ -424,9 +432,8 @@ Input parse(const Files& files) {
             } else if (lesion->role == LesionRole::Target) {
                 const std::string_view expected = lesion->nodal ? "SAXIS" : "LDIAM";
                 if (!iequals(test, expected) && !(lesion->nodal && iequals(test, "LPERP"))) {
-                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(test) + "' for " +
-                                                   (lesion->nodal ? "nodal" : "non-nodal") + " target " + std::string(id) +
-                                                   ": expected " + std::string(expected));
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(test) + "' for " + (lesion->nodal ? "nodal" : "non-nodal") +
+                                                   " target " + std::string(id) + ": expected " + std::string(expected));
                 }
                 if (iequals(res, "TOO SMALL TO MEASURE")) {
                     a.kind = K::TooSmall;
@@ -443,16 +450,21 @@ Input parse(const Files& files) {
             } else {
                 const bool isNew = lesion->role == LesionRole::New;
                 if (!iequals(test, "TUMSTATE")) {
-                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(test) + "' for " +
-                                                   (isNew ? "new lesion " : "non-target ") + std::string(id) +
-                                                   ": expected TUMSTATE");
+                    t.error("TESTCD_MISMATCH", "TRTESTCD '" + std::string(test) + "' for " + (isNew ? "new lesion " : "non-target ") +
+                                                   std::string(id) + ": expected TUMSTATE");
                 }
-                if (iequals(res, "PRESENT")) a.kind = isNew ? K::Unequivocal : K::Present;
-                else if (iequals(res, "ABSENT")) a.kind = K::Absent;
-                else if (iequals(res, "NOT EVALUABLE")) a.kind = K::NotEvaluable;
-                else if (!isNew && iequals(res, "UNEQUIVOCAL PROGRESSION")) a.kind = K::Unequivocal;
-                else if (isNew && iequals(res, "UNEQUIVOCAL")) a.kind = K::Unequivocal;
-                else if (isNew && iequals(res, "EQUIVOCAL")) a.kind = K::Equivocal;
+                if (iequals(res, "PRESENT"))
+                    a.kind = isNew ? K::Unequivocal : K::Present;
+                else if (iequals(res, "ABSENT"))
+                    a.kind = K::Absent;
+                else if (iequals(res, "NOT EVALUABLE"))
+                    a.kind = K::NotEvaluable;
+                else if (!isNew && iequals(res, "UNEQUIVOCAL PROGRESSION"))
+                    a.kind = K::Unequivocal;
+                else if (isNew && iequals(res, "UNEQUIVOCAL"))
+                    a.kind = K::Unequivocal;
+                else if (isNew && iequals(res, "EQUIVOCAL"))
+                    a.kind = K::Equivocal;
                 else {
                     t.error("BAD_VALUE", "TUMSTATE '" + std::string(res) + "' is not valid for " +
                                              (isNew ? "a new lesion (UNEQUIVOCAL, PRESENT, EQUIVOCAL, ABSENT, NOT EVALUABLE)"
@@ -496,15 +508,14 @@ Input parse(const Files& files) {
             }
         }
         for (const Finding& f : validateBaseline(rb.read)) {
-            errors.push_back({f.rule, f.inTr ? files.trName : files.tuName, f.sourceLine,
-                              f.message + " [" + k.first + ", " + k.second + "]"});
+            errors.push_back(
+                {f.rule, f.inTr ? files.trName : files.tuName, f.sourceLine, f.message + " [" + k.first + ", " + k.second + "]"});
         }
         if (!subjects[k.first].valid) continue;
         in.reads.push_back(std::move(rb.read));
     }
-    std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
-        return a.file != b.file ? a.file < b.file : a.line < b.line;
-    });
+    std::stable_sort(errors.begin(), errors.end(),
+                     [](const Error& a, const Error& b) { return a.file != b.file ? a.file < b.file : a.line < b.line; });
     if (!errors.empty()) in.reads.clear();
     return in;
 }
@@ -547,8 +558,7 @@ std::string rowPrefix(const SubjectResult& r) {
 
 /// One RS row: head = "STUDYID,USUBJID,RSEVALID,VISITNUM," and tail = ",RSDTC\n", both
 /// built once per visit; only the test code and the value change from row to row.
-void row(std::string& out, const std::string& head, std::string_view test, std::string_view value,
-         const std::string& tail) {
+void row(std::string& out, const std::string& head, std::string_view test, std::string_view value, const std::string& tail) {
     out += head;
     out += test;
     out += ',';

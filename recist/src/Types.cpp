@@ -81,9 +81,7 @@ std::size_t writeTenths(std::int64_t tenths, char* out) {
 
 std::int64_t tenthsOfMm(Length l) { return divRound(l.um, 100); }
 
-std::int64_t percentChangeTenths(Length a, Length b) {
-    return divRound(static_cast<__int128>(a.um - b.um) * 1000, b.um);
-}
+std::int64_t percentChangeTenths(Length a, Length b) { return divRound(static_cast<__int128>(a.um - b.um) * 1000, b.um); }
 
 bool Length::parseMm(std::string_view text, Length& out) { return parseScaled(text, 3, out.um); }
 
@@ -139,9 +137,16 @@ std::string Date::iso() const {
         std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
         return buf;
     }
-    char buf[10] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10), static_cast<char>('0' + y / 10 % 10),
-                    static_cast<char>('0' + y % 10), '-', static_cast<char>('0' + m / 10), static_cast<char>('0' + m % 10), '-',
-                    static_cast<char>('0' + d / 10), static_cast<char>('0' + d % 10)};
+    char buf[10] = {static_cast<char>('0' + y / 1000),
+                    static_cast<char>('0' + y / 100 % 10),
+                    static_cast<char>('0' + y / 10 % 10),
+                    static_cast<char>('0' + y % 10),
+                    '-',
+                    static_cast<char>('0' + m / 10),
+                    static_cast<char>('0' + m % 10),
+                    '-',
+                    static_cast<char>('0' + d / 10),
+                    static_cast<char>('0' + d % 10)};
     return std::string(buf, 10);
 }
 

@@ -193,7 +193,7 @@ TEST(ProfileTable, LoadsTheVersionedTableAndAnswersKnownRows) {
     EXPECT_GT(p.rows().size(), 400u);
     EXPECT_EQ(p.version(), "2024b");
     EXPECT_FALSE(p.edition().empty());
-    ProfileOptions full;          // ReLUTH: full dates, clean descriptors
+    ProfileOptions full; // ReLUTH: full dates, clean descriptors
     ProfileOptions shifted;
     shifted.fullDates = false;
     shifted.modifiedDates = true;
@@ -202,18 +202,18 @@ TEST(ProfileTable, LoadsTheVersionedTableAndAnswersKnownRows) {
         EXPECT_NE(r, nullptr) << std::hex << g << "," << e;
         return r ? p.action(*r, o, sq) : Action::Keep;
     };
-    EXPECT_EQ(act(0x0010, 0x0010, full), Action::Zero);      // Patient's Name Z
-    EXPECT_EQ(act(0x0008, 0x0018, full), Action::Uid);       // SOP Instance UID U
-    EXPECT_EQ(act(0x0008, 0x0020, full), Action::Keep);      // Study Date: full dates K
-    EXPECT_EQ(act(0x0008, 0x0020, shifted), Action::Shift);  // ... modified dates C
-    EXPECT_EQ(act(0x0008, 0x103E, full), Action::Clean);     // Series Description: clean descriptors
-    EXPECT_EQ(act(0x0010, 0x1010, full), Action::Remove);    // Patient's Age X (characteristics not retained)
+    EXPECT_EQ(act(0x0010, 0x0010, full), Action::Zero);          // Patient's Name Z
+    EXPECT_EQ(act(0x0008, 0x0018, full), Action::Uid);           // SOP Instance UID U
+    EXPECT_EQ(act(0x0008, 0x0020, full), Action::Keep);          // Study Date: full dates K
+    EXPECT_EQ(act(0x0008, 0x0020, shifted), Action::Shift);      // ... modified dates C
+    EXPECT_EQ(act(0x0008, 0x103E, full), Action::Clean);         // Series Description: clean descriptors
+    EXPECT_EQ(act(0x0010, 0x1010, full), Action::Remove);        // Patient's Age X (characteristics not retained)
     EXPECT_EQ(act(0x0008, 0x1140, full, true), Action::Recurse); // Referenced Image Sequence X/Z/U*
-    EXPECT_EQ(act(0x5002, 0x3000, full), Action::Remove);    // curve data 50xx wildcard
-    EXPECT_EQ(act(0x6004, 0x3000, full), Action::Remove);    // overlay data 60xx wildcard
+    EXPECT_EQ(act(0x5002, 0x3000, full), Action::Remove);        // curve data 50xx wildcard
+    EXPECT_EQ(act(0x6004, 0x3000, full), Action::Remove);        // overlay data 60xx wildcard
     ASSERT_NE(p.find(0x0029, 0x1010), nullptr);
     EXPECT_TRUE(p.find(0x0029, 0x1010)->privateRows);
-    EXPECT_EQ(p.find(0x0028, 0x0010), nullptr);              // Rows: not listed, kept
+    EXPECT_EQ(p.find(0x0028, 0x0010), nullptr); // Rows: not listed, kept
 }
 
 TEST(ProfileTable, BadRowsAreNamedByLine) {
@@ -231,8 +231,8 @@ TEST(ProfileTable, BadRowsAreNamedByLine) {
 
 TEST(Matching, CaseAccentsAndSeparatorsButWholeTokensOnly) {
     const PhraseSet arm(reluth().deidentification.armWords);
-    for (const char* hit : {"LUTATHERA", "lutathéra", "Lutathera(R)", "Lu 177", "lu177", "177-LU", "PRRT", "bras  A",
-                            "Bras-B", "cycle 3", "C3", "c-3", "RANDOMISÉ", "DOTA-TATE", "post therapy", "DOSIMÉTRIE"})
+    for (const char* hit : {"LUTATHERA", "lutathéra", "Lutathera(R)", "Lu 177", "lu177", "177-LU", "PRRT", "bras  A", "Bras-B", "cycle 3",
+                            "C3", "c-3", "RANDOMISÉ", "DOTA-TATE", "post therapy", "DOSIMÉTRIE"})
         EXPECT_TRUE(arm.matches(hit, Charset::Utf8)) << hit;
     for (const char* miss : {"C30", "DC3", "arms", "farm a", "Lutetia", "T2 HASTE", "1177", "bras droit", "IOMERON 350"})
         EXPECT_FALSE(arm.matches(miss, Charset::Utf8)) << miss;
@@ -306,9 +306,8 @@ TEST_P(Planted, EveryCategoryIsGoneAtEveryDepthAndReferencesFollow) {
     ASSERT_EQ(ra.outcome, Outcome::Stored) << (ra.reasons.empty() ? "" : ra.reasons[0].text());
     ASSERT_EQ(rb.outcome, Outcome::Stored);
     const std::string bytes = lower(slurp(ra.output));
-    for (const char* planted : {"planted", "secretname", "pid123456", "19510203", "acc998877", "confidentielle",
-                                "operator", "site_ae_x", "nip99887766", "rpid-secret", "sitepacs", "othervendor",
-                                "1.2.826.0.1.3680043.99"})
+    for (const char* planted : {"planted", "secretname", "pid123456", "19510203", "acc998877", "confidentielle", "operator", "site_ae_x",
+                                "nip99887766", "rpid-secret", "sitepacs", "othervendor", "1.2.826.0.1.3680043.99"})
         EXPECT_EQ(bytes.find(planted), std::string::npos) << planted;
     DcmFileFormat out;
     ASSERT_TRUE(out.loadFile(ra.output.c_str()).good());
@@ -435,7 +434,7 @@ TEST(Quarantine, ASeriesIsQuarantinedWholeWhicheverInstanceRevealsTheArm) {
     const fs::path n1 = s.dir.path() / "in/nm1.dcm", n2 = s.dir.path() / "in/nm2.dcm";
     writePlanted(n1, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.21", "1.2.826.0.1.3680043.99.22", "PID123456", "NM");
     writePlanted(n2, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.22", "1.2.826.0.1.3680043.99.21", "PID123456", "NM");
-    {   // only the second instance names the radiopharmaceutical
+    { // only the second instance names the radiopharmaceutical
         DcmFileFormat f;
         ASSERT_TRUE(f.loadFile(n2.c_str()).good());
         DcmItem* it = nullptr;
@@ -472,9 +471,9 @@ struct PhantomRun {
     fs::path store = dir.path() / "store", quarantine = dir.path() / "quarantine", key = dir.path() / "key.json",
              audit = dir.path() / "audit.jsonl";
     std::string cli(const fs::path& in, const fs::path& st, const fs::path& q, const std::string& extra = "") const {
-        return (kBin / "anonymize").string() + " --quiet --jobs 2 --in " + in.string() + " --out " + st.string() +
-               " --quarantine " + q.string() + " --enrolment " + (trial.path() / "enrolment.csv").string() +
-               " --key " + key.string() + " --audit " + audit.string() + " " + extra;
+        return (kBin / "anonymize").string() + " --quiet --jobs 2 --in " + in.string() + " --out " + st.string() + " --quarantine " +
+               q.string() + " --enrolment " + (trial.path() / "enrolment.csv").string() + " --key " + key.string() + " --audit " +
+               audit.string() + " " + extra;
     }
 };
 
@@ -487,15 +486,15 @@ TEST(PhantomTrial, IndependentScanFindsNoIdentifierNoArmWordAndEveryQuarantine) 
     std::size_t expected = 0;
     for (const auto& q : p.trial.truth["quarantine"]) {
         const fs::path t = p.trial.path() / q["path"].get<std::string>();
-        if (fs::is_regular_file(t)) ++expected;
+        if (fs::is_regular_file(t))
+            ++expected;
         else
             for (const auto& e : fs::recursive_directory_iterator(t)) expected += e.is_regular_file() ? 1 : 0;
     }
     EXPECT_NE(out.find("quarantined: " + std::to_string(expected) + "\n"), std::string::npos) << out;
     const std::string scan = "/usr/bin/python3 " + (kSource / "tests/anonymizer/scan_store.py").string() + " --trial " +
-                             p.trial.path().string() + " --store " + p.store.string() + " --quarantine " +
-                             p.quarantine.string() + " --audit " + p.audit.string() + " --charter " +
-                             (kSource / "assets/charters/reluth.json").string();
+                             p.trial.path().string() + " --store " + p.store.string() + " --quarantine " + p.quarantine.string() +
+                             " --audit " + p.audit.string() + " --charter " + (kSource / "assets/charters/reluth.json").string();
     ASSERT_EQ(run(scan, &out), 0) << out;
     EXPECT_NE(out.find("0 problems"), std::string::npos) << out;
     // the scanner is not blind: one raw site file in the store makes it fail
@@ -535,8 +534,7 @@ TEST(PhantomTrial, ReceiveNodeGivesTheSameStoreAsTheFolderImport) {
     fs::path study;
     for (const auto& e : fs::recursive_directory_iterator(p.trial.path() / "incoming")) {
         if (e.is_directory() && e.path().filename().string().find('_') != std::string::npos &&
-            e.path().parent_path().parent_path().filename().string().rfind("site-", 0) == 0 &&
-            fs::exists(e.path() / "S002_CT")) {
+            e.path().parent_path().parent_path().filename().string().rfind("site-", 0) == 0 && fs::exists(e.path() / "S002_CT")) {
             study = e.path();
             break;
         }
@@ -545,8 +543,8 @@ TEST(PhantomTrial, ReceiveNodeGivesTheSameStoreAsTheFolderImport) {
     ASSERT_EQ(run(p.cli(study, p.store, p.quarantine)), 0);
     const int port = 20000 + ::getpid() % 20000;
     const fs::path scpStore = p.dir.path() / "scp-store", log = p.dir.path() / "scp.log";
-    const std::string scp = (kBin / "anonymize-scp").string() + " --port " + std::to_string(port) + " --out " +
-                            scpStore.string() + " --quarantine " + (p.dir.path() / "scp-q").string() + " --enrolment " +
+    const std::string scp = (kBin / "anonymize-scp").string() + " --port " + std::to_string(port) + " --out " + scpStore.string() +
+                            " --quarantine " + (p.dir.path() / "scp-q").string() + " --enrolment " +
                             (p.trial.path() / "enrolment.csv").string() + " --key " + p.key.string() + " --audit " +
                             (p.dir.path() / "scp-audit.jsonl").string();
     ASSERT_EQ(std::system((scp + " > " + log.string() + " 2>&1 & echo $! > " + (p.dir.path() / "scp.pid").string()).c_str()), 0);
@@ -566,7 +564,8 @@ TEST(PhantomTrial, ReceiveNodeGivesTheSameStoreAsTheFolderImport) {
     {
         StopNode stop{p.dir.path() / "scp.pid", log};
         ASSERT_EQ(rc, 0) << slurp(log);
-        EXPECT_EQ(run("TCP_NODELAY=1 storescu -aec RELUTH_ANON +sd +r 127.0.0.1 " + std::to_string(port) + " " + study.string(), &out), 0) << out;
+        EXPECT_EQ(run("TCP_NODELAY=1 storescu -aec RELUTH_ANON +sd +r 127.0.0.1 " + std::to_string(port) + " " + study.string(), &out), 0)
+            << out;
     }
     const auto folder = tree(p.store), received = tree(scpStore);
     EXPECT_GT(folder.size(), 10u);
@@ -594,15 +593,14 @@ TEST(OddFiles, PydicomTestFilesAreStoredOrQuarantinedNeverACrash) {
     std::ofstream(dir.path() / "enrol.csv") << csv;
     // a charter that lets every modality through, so that every parsable file is de-identified
     auto charterJson = nlohmann::json::parse(slurp(kSource / "assets/charters/reluth.json"));
-    charterJson["deidentification"]["quarantine"]["allowed_modalities"] =
-        {"CT", "MR", "NM", "PT", "CR", "DX", "US", "RTDOSE", "RTSTRUCT", "RTPLAN", "OT", "XA", "MG", "SR", "SEG"};
+    charterJson["deidentification"]["quarantine"]["allowed_modalities"] = {"CT",       "MR",     "NM", "PT", "CR", "DX", "US", "RTDOSE",
+                                                                           "RTSTRUCT", "RTPLAN", "OT", "XA", "MG", "SR", "SEG"};
     charterJson["deidentification"]["quarantine"]["secondary_capture"] = false;
     std::ofstream(dir.path() / "charter.json") << charterJson.dump(1);
     std::string out;
     const std::string cmd = (kBin / "anonymize").string() + " --quiet --jobs 2 --in " + files.string() + " --out " +
-                            (dir.path() / "store").string() + " --quarantine " + (dir.path() / "q").string() +
-                            " --enrolment " + (dir.path() / "enrol.csv").string() + " --charter " +
-                            (dir.path() / "charter.json").string();
+                            (dir.path() / "store").string() + " --quarantine " + (dir.path() / "q").string() + " --enrolment " +
+                            (dir.path() / "enrol.csv").string() + " --charter " + (dir.path() / "charter.json").string();
     ASSERT_EQ(run(cmd, &out), 0) << out;
     EXPECT_NE(out.find("files in: " + std::to_string(n)), std::string::npos) << out;
     std::size_t stored = 0;
@@ -637,8 +635,7 @@ TEST(OddFiles, ExtensionlessFilesAndDicomdirReferencesAreFound) {
     fs::create_directories(drop / "IMG");
     int n = 0;
     for (const auto& e : fs::recursive_directory_iterator(p.trial.path() / "incoming")) {
-        if (n < 3 && e.is_regular_file() && e.path().parent_path().filename() == "S002_CT" &&
-            e.path().filename() != "IM_TRUNC.dcm")
+        if (n < 3 && e.is_regular_file() && e.path().parent_path().filename() == "S002_CT" && e.path().filename() != "IM_TRUNC.dcm")
             fs::copy_file(e.path(), drop / "IMG" / ("CT" + std::to_string(++n)));
     }
     ASSERT_EQ(n, 3);
@@ -692,8 +689,8 @@ TEST(Cli, BadEnrolmentAndMissingArgumentsAreClearErrors) {
     testutil::TempDir dir("anon-cli");
     std::ofstream(dir.path() / "e.csv") << "original_patient_id,pseudonym\nA,P1\nB,P1\n";
     std::string out;
-    const std::string base = (kBin / "anonymize").string() + " --in " + dir.path().string() + " --out " +
-                             (dir.path() / "s").string() + " --quarantine " + (dir.path() / "q").string();
+    const std::string base = (kBin / "anonymize").string() + " --in " + dir.path().string() + " --out " + (dir.path() / "s").string() +
+                             " --quarantine " + (dir.path() / "q").string();
     EXPECT_EQ(run(base + " --enrolment " + (dir.path() / "e.csv").string(), &out), 2);
     EXPECT_NE(out.find("e.csv:3"), std::string::npos) << out;
     EXPECT_EQ(run(base, &out), 2);
@@ -752,8 +749,9 @@ TEST(Adversarial, NoMarkerNoArmWordEveryScanDeliveredThroughTheFolderImportAndTh
     EXPECT_EQ(testutil::run(c.scan(c.root() / "incoming", quarantine, &out), &out), 1);
     EXPECT_GT(scanSummary(out).value("findings", 0), 1000) << out.substr(0, 2000);
 
-    const std::string anonymize = (kBin / "anonymize").string() + " --in '" + (c.root() / "incoming").string() + "' --out " + store.string() +
-                                  " --quarantine " + quarantine.string() + " --enrolment " + (c.root() / "enrolment.csv").string();
+    const std::string anonymize = (kBin / "anonymize").string() + " --in '" + (c.root() / "incoming").string() + "' --out " +
+                                  store.string() + " --quarantine " + quarantine.string() + " --enrolment " +
+                                  (c.root() / "enrolment.csv").string();
     ASSERT_EQ(testutil::run(anonymize, &out), 0) << out;
     const int rc = testutil::run(c.scan(store, quarantine, &out), &out);
     const nlohmann::json s = scanSummary(out);
@@ -800,11 +798,13 @@ TEST(DataManager, ReleasesAndDiscardsQuarantinedFilesWithAReasonInTheVerifiedAud
     std::string out;
     ASSERT_EQ(run(p.cli(p.trial.path() / "incoming", p.store, p.quarantine), &out), 0) << out;
     const std::string db = "sqlite:" + (p.dir.path() / "queue.db").string();
-    const std::string rqCli = "RELUTH_QUEUE_PASSWORD=dm-password-1 RELUTH_QUEUE_NEW_PASSWORD=dm-password-1 " + (kBin / "reader-queue").string() + " --db " + db + " ";
+    const std::string rqCli = "RELUTH_QUEUE_PASSWORD=dm-password-1 RELUTH_QUEUE_NEW_PASSWORD=dm-password-1 " +
+                              (kBin / "reader-queue").string() + " --db " + db + " ";
     ASSERT_EQ(run(rqCli + "init --charter " + (kSource / "assets/charters/reluth.json").string() + " --admin admin", &out), 0) << out;
     ASSERT_EQ(run(rqCli + "--user admin users add dm data_manager", &out), 0) << out;
     ASSERT_EQ(run(rqCli + "--user admin users add reader1 reader", &out), 0) << out;
-    const std::string q = "RELUTH_QUEUE_PASSWORD=dm-password-1 " + (kBin / "quarantine").string() + " --quarantine " + p.quarantine.string() + " ";
+    const std::string q =
+        "RELUTH_QUEUE_PASSWORD=dm-password-1 " + (kBin / "quarantine").string() + " --quarantine " + p.quarantine.string() + " ";
 
     // the list: every quarantined file with its reasons, and whether a person can release it
     ASSERT_EQ(run(q + "list --json", &out), 0) << out;
@@ -813,9 +813,12 @@ TEST(DataManager, ReleasesAndDiscardsQuarantinedFilesWithAReasonInTheVerifiedAud
     std::string releasable, notReleasable, another;
     for (const auto& f : list) {
         const std::string cat = f["reasons"][0]["category"];
-        if (f["releasable"] && (cat == "secondary-capture" || cat == "burned-in") && releasable.empty()) releasable = f["file"];
-        else if (!f["releasable"] && notReleasable.empty()) notReleasable = f["file"];
-        else if (another.empty()) another = f["file"];
+        if (f["releasable"] && (cat == "secondary-capture" || cat == "burned-in") && releasable.empty())
+            releasable = f["file"];
+        else if (!f["releasable"] && notReleasable.empty())
+            notReleasable = f["file"];
+        else if (another.empty())
+            another = f["file"];
     }
     ASSERT_FALSE(releasable.empty()) << out;
     ASSERT_FALSE(notReleasable.empty()) << out;
@@ -826,8 +829,8 @@ TEST(DataManager, ReleasesAndDiscardsQuarantinedFilesWithAReasonInTheVerifiedAud
         return n;
     };
     const std::size_t before = storeFiles();
-    const std::string release = " --store " + p.store.string() + " --enrolment " + (p.trial.path() / "enrolment.csv").string() +
-                                " --key " + p.key.string() + " --audit " + p.audit.string();
+    const std::string release = " --store " + p.store.string() + " --enrolment " + (p.trial.path() / "enrolment.csv").string() + " --key " +
+                                p.key.string() + " --audit " + p.audit.string();
 
     // refused: no reason; a reader; a file nobody can make safe - nothing moves
     EXPECT_EQ(run(q + "release '" + releasable + "' --db " + db + " --user dm" + release, &out), 3) << out;
@@ -839,8 +842,9 @@ TEST(DataManager, ReleasesAndDiscardsQuarantinedFilesWithAReasonInTheVerifiedAud
     EXPECT_EQ(storeFiles(), before);
 
     // a release: the original runs through the whole pipeline again and lands in the store
-    ASSERT_EQ(run(q + "release '" + releasable + "' --reason 'screen capture of the measurements, no identifying text: needed by the readers' --db " +
-                      db + " --user dm" + release,
+    ASSERT_EQ(run(q + "release '" + releasable +
+                      "' --reason 'screen capture of the measurements, no identifying text: needed by the readers' --db " + db +
+                      " --user dm" + release,
                   &out),
               0)
         << out;
@@ -855,7 +859,8 @@ TEST(DataManager, ReleasesAndDiscardsQuarantinedFilesWithAReasonInTheVerifiedAud
     EXPECT_FALSE(f.getDataset()->findAndGetOFString(DCM_InstitutionName, v).good() && !v.empty()) << "the allow-list applied";
 
     // a discard: the copy and its reason file go
-    ASSERT_EQ(run(q + "discard '" + another + "' --reason 'duplicate of a file already delivered' --db " + db + " --user dm", &out), 0) << out;
+    ASSERT_EQ(run(q + "discard '" + another + "' --reason 'duplicate of a file already delivered' --db " + db + " --user dm", &out), 0)
+        << out;
     EXPECT_FALSE(fs::exists(p.quarantine / another));
 
     // the decisions and the refusals are in the queue's audit chain, which verifies

@@ -32,10 +32,9 @@ struct Harness {
         cfg.profile = anon::Profile::load(source / "assets/deid/ps3.15-E.1-1.tsv");
         cfg.text = anon::TextPolicy::load(source / "assets/deid/text-allow-list.tsv", source / "assets/deid/descriptor-vocabulary.txt");
         // the IDs of pydicom's test files and of the phantom's first subjects, so that seeds go deep
-        cfg.enrolment = anon::Enrolment::parse(
-            "original_patient_id,pseudonym\n4MR1,F-1\n1CT1,F-2\nTest1101,F-3\n12345,F-4\n"
-            "19220272,F-5\n10974902,F-6\n25278671,F-7\nID1,F-8\n",
-            "fuzz-enrolment.csv");
+        cfg.enrolment = anon::Enrolment::parse("original_patient_id,pseudonym\n4MR1,F-1\n1CT1,F-2\nTest1101,F-3\n12345,F-4\n"
+                                               "19220272,F-5\n10974902,F-6\n25278671,F-7\nID1,F-8\n",
+                                               "fuzz-enrolment.csv");
         cfg.store = dir / "store";
         cfg.quarantine = dir / "quarantine";
         cfg.auditLog.clear();

@@ -317,12 +317,13 @@ TEST(PhantomDicom, LesionDiametersInTheVoxelsMatchTheGroundTruth) {
                     const int col = static_cast<int>(std::lround(cs["pixel"][0].get<double>()));
                     const int row = static_cast<int>(std::lround(cs["pixel"][1].get<double>()));
                     const bool ct = std::string(modality) == "ct";
-                    const Measured m = measureLesion(slice, col, row, lesionValue(ct ? "CT" : "MR", l["location"]),
-                                                     ct ? 30 : 45);
+                    const Measured m = measureLesion(slice, col, row, lesionValue(ct ? "CT" : "MR", l["location"]), ct ? 30 : 45);
                     const double tolerance = slice.spacingCol; // one pixel spacing
-                    const std::string what = s["pseudonym"].get<std::string>() + " " + l["id"].get<std::string>() +
-                                             " tp " + std::to_string(k) + " " + modality;
-                    if (std::getenv("PHANTOM_MEASURE_LOG")) std::printf("ERR %s %.3f %.3f %.4f\n", modality, m.longMm - st["long_axis_mm"].get<double>(), m.shortMm - st["short_axis_mm"].get<double>(), tolerance);
+                    const std::string what =
+                        s["pseudonym"].get<std::string>() + " " + l["id"].get<std::string>() + " tp " + std::to_string(k) + " " + modality;
+                    if (std::getenv("PHANTOM_MEASURE_LOG"))
+                        std::printf("ERR %s %.3f %.3f %.4f\n", modality, m.longMm - st["long_axis_mm"].get<double>(),
+                                    m.shortMm - st["short_axis_mm"].get<double>(), tolerance);
                     EXPECT_NEAR(m.longMm, st["long_axis_mm"].get<double>(), tolerance) << what;
                     EXPECT_NEAR(m.shortMm, st["short_axis_mm"].get<double>(), tolerance) << what;
                     ++measured;

@@ -231,8 +231,8 @@ TEST(PhantomTruth, EnrolmentListMapsEveryPatient) {
     std::set<std::string> rows;
     while (std::getline(in, line)) rows.insert(line);
     for (const auto& s : t.result.plan.subjects) {
-        EXPECT_TRUE(rows.count(s.patientId + "," + s.pseudonym + "," + t.result.plan.sites[static_cast<std::size_t>(s.site)].code +
-                               "," + s.randomization.iso()));
+        EXPECT_TRUE(rows.count(s.patientId + "," + s.pseudonym + "," + t.result.plan.sites[static_cast<std::size_t>(s.site)].code + "," +
+                               s.randomization.iso()));
     }
 }
 

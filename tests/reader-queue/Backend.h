@@ -45,8 +45,7 @@ public:
         if (name_.empty()) return;
         try {
             Database::open(adminUrl_)->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     bool available() const { return !url_.empty(); }
     const std::string& url() const { return url_; }

@@ -27,7 +27,8 @@ inline std::string pseudonym(int s) {
 /// A baseline with one liver target of `mm` and one non-target; a follow-up measuring it.
 inline std::string baseline(const std::string& mm = "32.0") {
     return R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"},{"id":"NT01","role":"NON-TARGET","location":"LUNG"}],)"
-           R"("assessments":[{"id":"T01","result":")" + mm + R"("},{"id":"NT01","result":"PRESENT"}]})";
+           R"("assessments":[{"id":"T01","result":")" +
+           mm + R"("},{"id":"NT01","result":"PRESENT"}]})";
 }
 inline std::string followup(const std::string& mm, const std::string& nonTarget = "PRESENT", const std::string& extra = {}) {
     return R"({"assessments":[{"id":"T01","result":")" + mm + R"("},{"id":"NT01","result":")" + nonTarget + R"("})" + extra + "]}";
@@ -35,7 +36,8 @@ inline std::string followup(const std::string& mm, const std::string& nonTarget 
 /// A follow-up with an unequivocal new liver lesion.
 inline std::string followupWithNewLesion(const std::string& mm) {
     return R"({"lesions":[{"id":"NEW01","role":"NEW","location":"LIVER"}],)"
-           R"("assessments":[{"id":"T01","result":")" + mm + R"("},{"id":"NT01","result":"PRESENT"},{"id":"NEW01","result":"UNEQUIVOCAL"}]})";
+           R"("assessments":[{"id":"T01","result":")" +
+           mm + R"("},{"id":"NT01","result":"PRESENT"},{"id":"NEW01","result":"UNEQUIVOCAL"}]})";
 }
 
 /// SUBJ.csv with the randomization date of subjects RELUTH-01-001.. (a week before the first scan).
@@ -53,8 +55,8 @@ inline void makeStore(const fs::path& store, int subjects, int timepoints) {
         for (int t = 0; t < timepoints; ++t) {
             char date[32];
             std::snprintf(date, sizeof date, "2024%02d10", 1 + 2 * t);
-            const fs::path series = store / pseudonym(s) / (std::string(date) + "_1234567" + std::to_string(t)) /
-                                    ("CT_2_8765432" + std::to_string(t));
+            const fs::path series =
+                store / pseudonym(s) / (std::string(date) + "_1234567" + std::to_string(t)) / ("CT_2_8765432" + std::to_string(t));
             fs::create_directories(series);
             std::ofstream(series / "2.25.1.dcm") << "x";
         }

@@ -150,8 +150,7 @@ TEST_P(AuditTrail, ConcurrentAppendersNeitherCollideNorLoseEntries) {
     EXPECT_TRUE(verify().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AuditTrail, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, AuditTrail, ::testing::Values("sqlite", "postgresql"), [](const auto& info) { return info.param; });
 
 TEST(Migrations, ScriptsSplitIntoStatements) {
     auto db = rq::Database::open("sqlite::memory:");

@@ -115,29 +115,29 @@ TEST(Charter, BlindingCannotBeSwitchedOff) {
 }
 
 TEST(Charter, ReaderMayNotSeeTheArmOrSite) {
-    const auto f = findingsOf(reluthWith("\"reader_visible_fields\": [\"reading_id\"",
-                                         "\"reader_visible_fields\": [\"treatment_arm\""));
+    const auto f = findingsOf(reluthWith("\"reader_visible_fields\": [\"reading_id\"", "\"reader_visible_fields\": [\"treatment_arm\""));
     EXPECT_TRUE(hasFinding(f, "blinding.reader_visible_fields[0]", "not supported"));
     // the subject ID carries the site number: refused while the site is hidden
-    const auto g = findingsOf(reluthWith("\"reader_visible_fields\": [\"reading_id\"", "\"reader_visible_fields\": [\"subject_pseudonym\""));
+    const auto g =
+        findingsOf(reluthWith("\"reader_visible_fields\": [\"reading_id\"", "\"reader_visible_fields\": [\"subject_pseudonym\""));
     EXPECT_TRUE(hasFinding(g, "blinding.reader_visible_fields[0]", "site number"));
 }
 
 TEST(Charter, EveryReadingAndBlindingOptionIsHonouredOrRefused) {
     // the queue runs two independent reads and one adjudicator, in timepoint order: any other
     // value would be a promise the code does not keep, so the charter is refused naming it
-    EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"readers_per_subject\": 2", "\"readers_per_subject\": 1")), "reading.readers_per_subject",
-                           "only 2 is supported"));
-    EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"readers_per_subject\": 2", "\"readers_per_subject\": 3")), "reading.readers_per_subject",
-                           "only 2 is supported"));
+    EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"readers_per_subject\": 2", "\"readers_per_subject\": 1")),
+                           "reading.readers_per_subject", "only 2 is supported"));
+    EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"readers_per_subject\": 2", "\"readers_per_subject\": 3")),
+                           "reading.readers_per_subject", "only 2 is supported"));
     EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"adjudicators_per_subject\": 1", "\"adjudicators_per_subject\": 2")),
                            "reading.adjudicators_per_subject", "only 1 is supported"));
     EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"read_timepoints_in_order\": true", "\"read_timepoints_in_order\": false")),
                            "reading.read_timepoints_in_order", "must be true"));
     EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"paradigm\": \"2+1\"", "\"paradigm\": \"1+0\"")), "reading.paradigm", "says \"1+0\""));
     EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"hide_site\": true", "\"hide_site\": false")), "blinding.hide_site", "must be true"));
-    EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"hide_other_reader\": true", "\"hide_other_reader\": false")), "blinding.hide_other_reader",
-                           "must be true"));
+    EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"hide_other_reader\": true", "\"hide_other_reader\": false")),
+                           "blinding.hide_other_reader", "must be true"));
     // what a reader sees is exactly what the charter lists
     EXPECT_TRUE(hasFinding(findingsOf(reluthWith("\"days_from_baseline\"]", "\"days_from_baseline\", \"scan_date\"]")),
                            "blinding.reader_visible_fields[3]", "not supported"));
@@ -168,8 +168,8 @@ TEST(Charter, OverlappingVisitWindowsAreRejected) {
 }
 
 TEST(Charter, PrivateTagsAreValidated) {
-    const auto f = findingsOf(reluthWith("\"safe_private_tags\": []",
-                                         "\"safe_private_tags\": [{\"group\": \"0010\", \"creator\": \"X\", \"element\": \"1G\"}]"));
+    const auto f = findingsOf(
+        reluthWith("\"safe_private_tags\": []", "\"safe_private_tags\": [{\"group\": \"0010\", \"creator\": \"X\", \"element\": \"1G\"}]"));
     EXPECT_TRUE(hasFinding(f, "deidentification.safe_private_tags[0].group", "odd"));
     EXPECT_TRUE(hasFinding(f, "deidentification.safe_private_tags[0].element", "hexadecimal"));
 }

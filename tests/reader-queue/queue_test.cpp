@@ -109,7 +109,8 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     EXPECT_EQ(refusal([&] { queue->sign(r1, subject, 1, kPw, " "); }), "MEANING_REQUIRED");
     queue->sign(r1, subject, 1, kPw, "I am the author of this assessment");
     EXPECT_EQ(refusal([&] { queue->saveDraft(r1, subject, 1, "{}"); }), "LOCKED");
-    const auto signedRow = queue->db().query("SELECT signed_by, signed_hash, signature_meaning FROM reads WHERE subject = ? AND slot = 1 AND ordinal = 1", {subject});
+    const auto signedRow = queue->db().query(
+        "SELECT signed_by, signed_hash, signature_meaning FROM reads WHERE subject = ? AND slot = 1 AND ordinal = 1", {subject});
     EXPECT_EQ(signedRow[0][0], r1.user);
     EXPECT_EQ(signedRow[0][1], sha256Hex(baseline()));
     // week 8 opens for reader 1 only (reader 2 has not signed the baseline)
@@ -133,8 +134,8 @@ TEST_P(ReadingQueue, ASubjectIsReadInOrderBlindedAndSigned) {
     EXPECT_EQ(b.byReader.at(r1.user).at("signed"), 2);
     EXPECT_EQ(refusal([&] { queue->backlog(r1); }), "ROLE");
     EXPECT_GE(auditCount("refused.have a worklist"), 1u);
-    EXPECT_GE(auditCount("refused.qc"), 2u);          // the reader's QC and the reason-less rejection
-    EXPECT_GE(auditCount("refused.sign"), 3u);        // nothing to sign, no meaning, incomplete
+    EXPECT_GE(auditCount("refused.qc"), 2u);           // the reader's QC and the reason-less rejection
+    EXPECT_GE(auditCount("refused.sign"), 3u);         // nothing to sign, no meaning, incomplete
     EXPECT_GE(auditCount("refused.save a draft"), 2u); // another reader's subject, a locked read
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
@@ -147,7 +148,8 @@ TEST_P(ReadingQueue, ReopeningASignedReadNeedsAReasonAndAManager) {
     queue->assignReaders(manager);
     const std::string subject = "RELUTH-01-001";
     for (int t = 1; t <= 3; ++t) queue->qc(manager, subject, t, true, "");
-    const Session r = queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
+    const Session r =
+        queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
     for (int t = 1; t <= 2; ++t) {
         queue->saveDraft(r, subject, t, t == 1 ? baseline() : followup("31.0"));
         queue->sign(r, subject, t, kPw, "I am the author of this assessment");
@@ -160,7 +162,8 @@ TEST_P(ReadingQueue, ReopeningASignedReadNeedsAReasonAndAManager) {
     EXPECT_EQ(refusal([&] { queue->decideReopen(manager, subject, 1, 2, true, ""); }), "REASON_REQUIRED");
     queue->decideReopen(manager, subject, 1, 2, true, "slice reference checked");
     auto state = [&](int t) {
-        return queue->db().query("SELECT state FROM reads WHERE subject = ? AND slot = 1 AND ordinal = ?", {subject, std::to_string(t)})[0][0];
+        return queue->db().query("SELECT state FROM reads WHERE subject = ? AND slot = 1 AND ordinal = ?",
+                                 {subject, std::to_string(t)})[0][0];
     };
     EXPECT_EQ(state(2), "draft");
     EXPECT_EQ(state(3), "waiting"); // week 16 waits for week 8 again
@@ -179,7 +182,8 @@ TEST_P(ReadingQueue, PayloadsAreCheckedBeforeSigning) {
     queue->assignReaders(manager);
     const std::string subject = "RELUTH-01-001";
     for (int t = 1; t <= 2; ++t) queue->qc(manager, subject, t, true, "");
-    const Session r = queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
+    const Session r =
+        queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
     auto signRule = [&](int t, const std::string& payload) {
         queue->saveDraft(r, subject, t, payload);
         return refusal([&] { queue->sign(r, subject, t, kPw, "I am the author of this assessment"); });
@@ -219,9 +223,9 @@ TEST_P(ReadingQueue, AMalformedSubjectFileIsRefusedWholeNamingEveryBadRow) {
     const fs::path f = dir.path() / "SUBJ.csv";
     std::ofstream(f) << "STUDYID,USUBJID,RANDDT,DTHDT\n"
                         "RELUTH,RELUTH-01-001,2024-01-03,\n"
-                        "RELUTH,RELUTH-01-002,2024-02-30,\n"  // no such day
-                        "OTHER,RELUTH-01-003,2024-01-03,\n"   // another trial
-                        "RELUTH,RELUTH-01-001,2024-01-04,\n"  // twice
+                        "RELUTH,RELUTH-01-002,2024-02-30,\n" // no such day
+                        "OTHER,RELUTH-01-003,2024-01-03,\n"  // another trial
+                        "RELUTH,RELUTH-01-001,2024-01-04,\n" // twice
                         "RELUTH,RELUTH-01-004,2024-01-03,soon\n";
     try {
         queue->loadSubjectDates(manager, f);
@@ -229,7 +233,8 @@ TEST_P(ReadingQueue, AMalformedSubjectFileIsRefusedWholeNamingEveryBadRow) {
     } catch (const Refused& r) {
         EXPECT_EQ(r.rule, "BAD_CSV");
         const std::string m = r.what();
-        for (const char* where : {"SUBJ.csv:3:", "SUBJ.csv:4:", "SUBJ.csv:5:", "SUBJ.csv:6:"}) EXPECT_NE(m.find(where), std::string::npos) << m;
+        for (const char* where : {"SUBJ.csv:3:", "SUBJ.csv:4:", "SUBJ.csv:5:", "SUBJ.csv:6:"})
+            EXPECT_NE(m.find(where), std::string::npos) << m;
         EXPECT_NE(m.find("4 problems"), std::string::npos) << m;
     }
     // all or nothing: the good row was not loaded either
@@ -249,7 +254,8 @@ TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) 
     const Session adj1 = queue->login("adjudicator", kPw), adj2 = queue->login("adjudicator2", kPw);
     const std::string concordant = "RELUTH-01-001", discordant = "RELUTH-01-002";
     auto reader = [&](const std::string& subject, int slot) {
-        return queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = ?", {subject, std::to_string(slot)})[0][0], kPw);
+        return queue->login(
+            queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = ?", {subject, std::to_string(slot)})[0][0], kPw);
     };
     auto read = [&](const std::string& subject, int slot, const std::vector<std::string>& payloads) {
         const Session r = reader(subject, slot);
@@ -259,7 +265,8 @@ TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) 
         }
     };
     auto latest = [&](const std::string& subject) {
-        const auto rows = queue->db().query("SELECT state, through_ordinal, triggers FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
+        const auto rows = queue->db().query(
+            "SELECT state, through_ordinal, triggers FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
         return rows.empty() ? std::vector<std::string>{"none", "0", ""} : rows[0];
     };
     for (const auto& s : {concordant, discordant})
@@ -385,7 +392,7 @@ TEST_P(ReadingQueue, DiscordantReadsAreAdjudicatedAndTheAcceptedReadIsExported) 
     EXPECT_EQ(stages[1].count, 12); // twelve reads signed
     EXPECT_EQ(stages[2].count, 6);  // both reads signed on all six timepoints (was 0: SQLite compared 2 with '2')
     EXPECT_EQ(stages[3].count, 6);
-    EXPECT_EQ(stages[4].count, 1);  // one adjudication decided
+    EXPECT_EQ(stages[4].count, 1); // one adjudication decided
     EXPECT_EQ(queue->backlog(manager).adjudications.at("decided"), 1);
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
@@ -399,7 +406,8 @@ TEST_P(ReadingQueue, AReadCorrectedBeforeAdjudicationWithdrawsTheTask) {
     const std::string subject = pseudonym(1);
     for (int t = 1; t <= 3; ++t) queue->qc(manager, subject, t, true, "");
     auto reader = [&](int slot) {
-        return queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = ?", {subject, std::to_string(slot)})[0][0], kPw);
+        return queue->login(
+            queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = ?", {subject, std::to_string(slot)})[0][0], kPw);
     };
     const std::vector<std::vector<std::string>> reads = {{baseline("40.0"), followup("27.0"), followup("26.0")},
                                                          {baseline("40.0"), followup("27.0"), followupWithNewLesion("27.0")}};
@@ -409,7 +417,10 @@ TEST_P(ReadingQueue, AReadCorrectedBeforeAdjudicationWithdrawsTheTask) {
             queue->sign(reader(slot), subject, t, kPw, "I am the author of this assessment");
         }
     queue->closeSubject(manager, subject, "end of imaging follow-up");
-    auto round = [&] { return queue->db().query("SELECT state, COALESCE(adjudicator, '') FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject})[0]; };
+    auto round = [&] {
+        return queue->db().query("SELECT state, COALESCE(adjudicator, '') FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1",
+                                 {subject})[0];
+    };
     ASSERT_EQ(round()[0], "open");
     const Session adj = queue->login("adjudicator", kPw);
     ASSERT_TRUE(queue->claimAdjudication(adj).has_value());
@@ -433,9 +444,12 @@ TEST_P(ReadingQueue, EveryOperationChecksTheCallersRoleAndAuditsRefusals) {
     queue->importStore(manager, dir.path());
     queue->assignReaders(manager);
     const std::string subject = "RELUTH-01-001";
-    const Session assigned = queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
-    const Session outsider = queue->login(queue->db().query(
-        "SELECT name FROM users WHERE role = 'reader' AND name NOT IN (SELECT reader FROM assignments WHERE subject = ?)", {subject})[0][0], kPw);
+    const Session assigned =
+        queue->login(queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0], kPw);
+    const Session outsider = queue->login(
+        queue->db().query("SELECT name FROM users WHERE role = 'reader' AND name NOT IN (SELECT reader FROM assignments WHERE subject = ?)",
+                          {subject})[0][0],
+        kPw);
     const Session adjudicator = queue->login("adjudicator", kPw);
     const fs::path dates = subjectDates(dir.path(), 1);
     struct Op {
@@ -484,8 +498,7 @@ TEST_P(ReadingQueue, EveryOperationChecksTheCallersRoleAndAuditsRefusals) {
     EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ReadingQueue, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, ReadingQueue, ::testing::Values("sqlite", "postgresql"), [](const auto& info) { return info.param; });
 
 TEST(ReaderQueueTool, AManagerSetsUpATrialFromTheCommandLine) {
     testutil::TempDir dir("queue-cli");

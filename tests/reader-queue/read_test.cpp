@@ -61,9 +61,10 @@ TEST(ReadPayload, OneCodecRoundTripsAndNamesWhatIsNotAPayload) {
     EXPECT_FALSE(rq::Payload::parse("[1]", back, &error, &problems));
     EXPECT_EQ(error, "the read is a JSON object");
     problems.clear();
-    EXPECT_TRUE(rq::Payload::parse(R"({"lesions":[{"id":"T01","role":"target-ish","location":"liver"},{"role":"TARGET"}],)"
-                                   R"("assessments":[{"id":"T01","result":"abc","slice_thickness_mm":"thin"}],"measurements":[{"id":1,"a":[0,0]}]})",
-                                   back, &error, &problems));
+    EXPECT_TRUE(rq::Payload::parse(
+        R"({"lesions":[{"id":"T01","role":"target-ish","location":"liver"},{"role":"TARGET"}],)"
+        R"("assessments":[{"id":"T01","result":"abc","slice_thickness_mm":"thin"}],"measurements":[{"id":1,"a":[0,0]}]})",
+        back, &error, &problems));
     ASSERT_EQ(problems.size(), 5u);
     EXPECT_NE(problems[0].find("lesions[0].role"), std::string::npos) << problems[0];
     EXPECT_NE(problems[1].find("lesions[1].id is missing"), std::string::npos) << problems[1];
@@ -78,16 +79,16 @@ TEST(ReadPayload, TheEnginesReadMadeDirectlyEqualsTheSdtmRowsOfTheSameRead) {
     auto tp = [](int ordinal, const char* date, std::string payload) { return rq::TimepointRead{ordinal, date, std::move(payload)}; };
     const std::vector<std::vector<rq::TimepointRead>> reads{
         {tp(1, "20240110", baseline())},
-        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("20"))},                       // partial response
-        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("32", "ABSENT"))},             // stable
-        {tp(1, "20240110", baseline()), tp(2, "20240310", followupWithNewLesion("30"))},          // new lesion
-        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("45"))},                       // growth
-        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("TOO SMALL TO MEASURE"))},     // too small
+        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("20"))},                   // partial response
+        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("32", "ABSENT"))},         // stable
+        {tp(1, "20240110", baseline()), tp(2, "20240310", followupWithNewLesion("30"))},      // new lesion
+        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("45"))},                   // growth
+        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("TOO SMALL TO MEASURE"))}, // too small
         {tp(1, "20240110", baseline()), tp(2, "20240310", followup("32", "UNEQUIVOCAL PROGRESSION"))},
         {tp(1, "20240110", baseline()), tp(2, "20240310", followup("32")), tp(3, "20240505", followup("NOT DONE", "NOT EVALUABLE"))},
-        {tp(1, "20240110", baseline("8.0"))},                                                     // not measurable at baseline
-        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("-3"))},                       // negative
-        {tp(1, "20240110", baseline()), tp(2, "20240101", followup("30"))},                       // dated before the baseline
+        {tp(1, "20240110", baseline("8.0"))},                               // not measurable at baseline
+        {tp(1, "20240110", baseline()), tp(2, "20240310", followup("-3"))}, // negative
+        {tp(1, "20240110", baseline()), tp(2, "20240101", followup("30"))}, // dated before the baseline
     };
     for (std::size_t i = 0; i < reads.size(); ++i) EXPECT_EQ(direct(c, reads[i], dates), viaSdtm(c, reads[i], dates)) << "read " << i;
     // an unscheduled timepoint carries its own VISITNUM between scheduled visits

@@ -185,7 +185,8 @@ protected:
         const fs::path f = dir->path() / "SUBJ.csv";
         std::ofstream o(f);
         o << "STUDYID,USUBJID,RANDDT\n";
-        for (const auto& s : (*truth)["subjects"]) o << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
+        for (const auto& s : (*truth)["subjects"])
+            o << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
         return f;
     }
     /// Checks the registered timepoints of every subject against the phantom's plan.
@@ -193,14 +194,16 @@ protected:
         for (const auto& s : (*truth)["subjects"]) {
             const std::string subject = s["pseudonym"];
             const bool mr = s["has_mr"].get<bool>();
-            const auto rows = q.db().query("SELECT ordinal, visit_label, visit_num, study_date, "
-                                           "(SELECT COUNT(*) FROM timepoint_studies ts WHERE ts.subject = t.subject AND ts.ordinal = t.ordinal) "
-                                           "FROM timepoints t WHERE subject = ? ORDER BY ordinal",
-                                           {subject});
+            const auto rows =
+                q.db().query("SELECT ordinal, visit_label, visit_num, study_date, "
+                             "(SELECT COUNT(*) FROM timepoint_studies ts WHERE ts.subject = t.subject AND ts.ordinal = t.ordinal) "
+                             "FROM timepoints t WHERE subject = ? ORDER BY ordinal",
+                             {subject});
             // baseline, week 8, the unscheduled CT, week 16
             ASSERT_EQ(rows.size(), 4u) << subject;
             const auto& tps = s["timepoints"];
-            const std::vector<std::pair<std::string, std::string>> visits{{"BASELINE", "1"}, {"WEEK 8", "2"}, {"UNSCHEDULED", "2.1"}, {"WEEK 16", "3"}};
+            const std::vector<std::pair<std::string, std::string>> visits{
+                {"BASELINE", "1"}, {"WEEK 8", "2"}, {"UNSCHEDULED", "2.1"}, {"WEEK 16", "3"}};
             for (std::size_t i = 0; i < 4; ++i) {
                 EXPECT_EQ(rows[i][0], std::to_string(i + 1));
                 EXPECT_EQ(rows[i][1], visits[i].first) << subject << " T" << i + 1;
@@ -208,7 +211,8 @@ protected:
                 const bool unscheduled = i == 2;
                 // one study per timepoint, two (CT and MR two days later) for a subject with MR
                 EXPECT_EQ(rows[i][4], unscheduled || !mr ? "1" : "2") << subject << " T" << i + 1;
-                const std::string expectedDate = unscheduled ? compact(s["unscheduled"][0]["scan_date"]) : compact(tps[i < 2 ? i : i - 1]["scan_date"]);
+                const std::string expectedDate =
+                    unscheduled ? compact(s["unscheduled"][0]["scan_date"]) : compact(tps[i < 2 ? i : i - 1]["scan_date"]);
                 EXPECT_EQ(rows[i][3], expectedDate) << subject << " T" << i + 1 << ": dated by its earliest scan (the CT)";
             }
         }

@@ -100,10 +100,13 @@ TEST_P(Trial, AScriptedTrialRunsEndToEndAndTheAcceptedResultsAreTheEngines) {
     std::string out;
     // the images: four phantom subjects (partial response, stable, progression by growth, an
     // equivocal new lesion confirmed later), de-identified into the store
-    ASSERT_EQ(testutil::run(kBin + "phantom --out " + trial.string() + " --seed 5 --subjects 4 --timepoints 4 --slices 23 --thickness 10", &out), 0) << out;
+    ASSERT_EQ(
+        testutil::run(kBin + "phantom --out " + trial.string() + " --seed 5 --subjects 4 --timepoints 4 --slices 23 --thickness 10", &out),
+        0)
+        << out;
     ASSERT_EQ(testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + store.string() + " --quarantine " +
-                                (dir.path() / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() + " --charter " +
-                                kCharter.string(),
+                                (dir.path() / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
+                                " --charter " + kCharter.string(),
                             &out),
               0)
         << out;
@@ -153,7 +156,10 @@ TEST_P(Trial, AScriptedTrialRunsEndToEndAndTheAcceptedResultsAreTheEngines) {
                 EXPECT_EQ(item["timepoint"].get<int>(), round + 1); // in order
                 const fs::path payload = reads / subject / which / ("T" + t + ".json");
                 ASSERT_EQ(tool("--user " + user + " draft " + subject + " " + t + " " + payload.string(), &out), 0) << out;
-                ASSERT_EQ(tool("--user " + user + " sign " + subject + " " + t + " --meaning " + quoted("I am the author of this assessment"), &out), 0)
+                ASSERT_EQ(
+                    tool("--user " + user + " sign " + subject + " " + t + " --meaning " + quoted("I am the author of this assessment"),
+                         &out),
+                    0)
                     << subject << " T" << t << ": " << out;
             }
         }
@@ -189,7 +195,8 @@ TEST_P(Trial, AScriptedTrialRunsEndToEndAndTheAcceptedResultsAreTheEngines) {
         }
         ASSERT_TRUE(chosen.count(subject)) << c.dump(1);
         ASSERT_EQ(tool("--user adj decide " + subject + " " + std::to_string(chosen[subject]) + " --rationale " +
-                           quoted("the progression in the other read is not supported by the images") + " --meaning " + quoted("I am the adjudicator"),
+                           quoted("the progression in the other read is not supported by the images") + " --meaning " +
+                           quoted("I am the adjudicator"),
                        &out),
                   0)
             << out;
@@ -215,9 +222,9 @@ TEST_P(Trial, AScriptedTrialRunsEndToEndAndTheAcceptedResultsAreTheEngines) {
     EXPECT_EQ(chosenTotal, 2);
     const fs::path exp = dir.path() / "export";
     ASSERT_EQ(tool("--user mgr export " + exp.string(), &out), 0) << out;
-    ASSERT_EQ(testutil::run(kBin + "recist evaluate --tu " + (exp / "accepted/TU.csv").string() + " --tr " + (exp / "accepted/TR.csv").string() +
-                                " --subjects " + (exp / "SUBJ.csv").string() + " --config " + (exp / "config.json").string() + " --out " +
-                                (dir.path() / "engine-RS.csv").string(),
+    ASSERT_EQ(testutil::run(kBin + "recist evaluate --tu " + (exp / "accepted/TU.csv").string() + " --tr " +
+                                (exp / "accepted/TR.csv").string() + " --subjects " + (exp / "SUBJ.csv").string() + " --config " +
+                                (exp / "config.json").string() + " --out " + (dir.path() / "engine-RS.csv").string(),
                             &out),
               0)
         << out;
@@ -291,8 +298,8 @@ TEST_P(Trial, ConcurrentSignersAndClaimersNeitherDoubleNorLoseWork) {
     std::string script;
     int k = 0;
     for (const char* u : {"r1", "r1", "r2", "r2"})
-        script += "( for s in " + subjects + "; do " + tool.cmd(std::string("--user ") + u + " sign $s 1 --meaning 'I am the author'") + "; done ) > " +
-                  (dir.path() / ("sign" + std::to_string(k++))).string() + " 2>&1 &\n";
+        script += "( for s in " + subjects + "; do " + tool.cmd(std::string("--user ") + u + " sign $s 1 --meaning 'I am the author'") +
+                  "; done ) > " + (dir.path() / ("sign" + std::to_string(k++))).string() + " 2>&1 &\n";
     for (const char* u : {"adj1", "adj2", "adj3", "adj1", "adj2", "adj3"})
         script += "( while " + tool.cmd(std::string("--user ") + u + " claim") + "; do :; done ) > " +
                   (dir.path() / ("claim" + std::to_string(k++))).string() + " 2>&1 &\n";
@@ -357,7 +364,8 @@ TEST_P(Trial, AKilledSignatureLeavesADraftAndAKilledImportLeavesWholeSubjects) {
     EXPECT_TRUE(killed(tool(sign, &out, "RELUTH_QUEUE_CRASH_BEFORE_COMMIT=read.sign"))) << "the process was to be killed: " << out;
     {
         Queue q(Database::open(backend->url()));
-        const auto row = q.db().query("SELECT state, COALESCE(signed_at, ''), result FROM reads WHERE subject = ? AND slot = 1", {pseudonym(1)});
+        const auto row =
+            q.db().query("SELECT state, COALESCE(signed_at, ''), result FROM reads WHERE subject = ? AND slot = 1", {pseudonym(1)});
         EXPECT_EQ(row[0][0], "draft");
         EXPECT_EQ(row[0][1], "");
         EXPECT_EQ(row[0][2], "");
@@ -376,11 +384,13 @@ TEST_P(Trial, AKilledSignatureLeavesADraftAndAKilledImportLeavesWholeSubjects) {
     auto consistent = [&](const std::string& when) {
         Queue q(Database::open(backend->url()));
         // every registered subject has all its timepoints and studies, or is not there at all
-        for (const auto& r : q.db().query("SELECT s.pseudonym, COUNT(t.ordinal) FROM subjects s LEFT JOIN timepoints t ON t.subject = s.pseudonym "
-                                          "GROUP BY s.pseudonym")) {
+        for (const auto& r :
+             q.db().query("SELECT s.pseudonym, COUNT(t.ordinal) FROM subjects s LEFT JOIN timepoints t ON t.subject = s.pseudonym "
+                          "GROUP BY s.pseudonym")) {
             EXPECT_EQ(r[1], std::to_string(kTimepoints)) << when << ": " << r[0];
         }
-        EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM timepoint_studies")[0][0], q.db().query("SELECT COUNT(*) FROM timepoints")[0][0]) << when;
+        EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM timepoint_studies")[0][0], q.db().query("SELECT COUNT(*) FROM timepoints")[0][0])
+            << when;
         EXPECT_TRUE(rq::verifyChain(q.db().readAudit(), q.db().auditHead()).empty()) << when;
         return std::stoi(q.db().query("SELECT COUNT(*) FROM subjects")[0][0]);
     };

@@ -14,14 +14,12 @@ namespace {
 
 constexpr TimepointState kTpStates[] = {TimepointState::Registered, TimepointState::Accepted, TimepointState::Rejected};
 constexpr TimepointEvent kTpEvents[] = {TimepointEvent::QcAccept, TimepointEvent::QcReject, TimepointEvent::Resubmitted};
-constexpr ReadState kReadStates[] = {ReadState::Waiting, ReadState::Open, ReadState::Draft, ReadState::Signed,
-                                     ReadState::ReopenRequested};
-constexpr ReadEvent kReadEvents[] = {ReadEvent::Offer, ReadEvent::Save, ReadEvent::Sign, ReadEvent::RequestReopen,
+constexpr ReadState kReadStates[] = {ReadState::Waiting, ReadState::Open, ReadState::Draft, ReadState::Signed, ReadState::ReopenRequested};
+constexpr ReadEvent kReadEvents[] = {ReadEvent::Offer,         ReadEvent::Save,       ReadEvent::Sign,    ReadEvent::RequestReopen,
                                      ReadEvent::ApproveReopen, ReadEvent::DenyReopen, ReadEvent::Withdraw};
-constexpr AdjudicationState kAdjStates[] = {AdjudicationState::AwaitingReads, AdjudicationState::NotNeeded,
-                                            AdjudicationState::Open, AdjudicationState::Decided};
-constexpr AdjudicationEvent kAdjEvents[] = {AdjudicationEvent::ReadsComplete, AdjudicationEvent::ReadReopened,
-                                            AdjudicationEvent::Decide};
+constexpr AdjudicationState kAdjStates[] = {AdjudicationState::AwaitingReads, AdjudicationState::NotNeeded, AdjudicationState::Open,
+                                            AdjudicationState::Decided};
+constexpr AdjudicationEvent kAdjEvents[] = {AdjudicationEvent::ReadsComplete, AdjudicationEvent::ReadReopened, AdjudicationEvent::Decide};
 
 TimepointContext tpContext(TimepointEvent) {
     TimepointContext c;
@@ -191,9 +189,12 @@ TEST(AdjudicationWorkflow, WholeTable) {
     using S = AdjudicationState;
     using E = AdjudicationEvent;
     const std::map<std::pair<S, E>, S> allowed = {
-        {{S::AwaitingReads, E::ReadsComplete}, S::Open},  {{S::NotNeeded, E::ReadsComplete}, S::Open},
-        {{S::Open, E::ReadsComplete}, S::Open},           {{S::AwaitingReads, E::ReadReopened}, S::AwaitingReads},
-        {{S::NotNeeded, E::ReadReopened}, S::AwaitingReads}, {{S::Open, E::ReadReopened}, S::AwaitingReads},
+        {{S::AwaitingReads, E::ReadsComplete}, S::Open},
+        {{S::NotNeeded, E::ReadsComplete}, S::Open},
+        {{S::Open, E::ReadsComplete}, S::Open},
+        {{S::AwaitingReads, E::ReadReopened}, S::AwaitingReads},
+        {{S::NotNeeded, E::ReadReopened}, S::AwaitingReads},
+        {{S::Open, E::ReadReopened}, S::AwaitingReads},
         {{S::Open, E::Decide}, S::Decided},
     };
     for (S s : kAdjStates) {

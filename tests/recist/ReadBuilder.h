@@ -67,15 +67,22 @@ public:
             recist::Assessment a;
             if (!on.empty()) a.date = date(on);
             using K = recist::Assessment::Kind;
-            if (value == "TSTM") a.kind = K::TooSmall;
+            if (value == "TSTM")
+                a.kind = K::TooSmall;
             else if (value == "ND") {
                 a.kind = K::NotDone;
-            } else if (value == "MERGED") a.kind = K::Merged;
-            else if (value == "PRESENT") a.kind = roleOf(id) == recist::LesionRole::New ? K::Unequivocal : K::Present;
-            else if (value == "ABSENT") a.kind = K::Absent;
-            else if (value == "UNEQ") a.kind = K::Unequivocal;
-            else if (value == "EQ") a.kind = K::Equivocal;
-            else if (value == "NE") a.kind = K::NotEvaluable;
+            } else if (value == "MERGED")
+                a.kind = K::Merged;
+            else if (value == "PRESENT")
+                a.kind = roleOf(id) == recist::LesionRole::New ? K::Unequivocal : K::Present;
+            else if (value == "ABSENT")
+                a.kind = K::Absent;
+            else if (value == "UNEQ")
+                a.kind = K::Unequivocal;
+            else if (value == "EQ")
+                a.kind = K::Equivocal;
+            else if (value == "NE")
+                a.kind = K::NotEvaluable;
             else {
                 a.kind = K::Measured;
                 if (!recist::Length::parseMm(value, a.value)) throw std::invalid_argument("bad value " + value);

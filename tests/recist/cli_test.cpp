@@ -46,25 +46,23 @@ void writeTrial(const fs::path& d) {
                         "RELUTH,S1,T01,TARGET,LIVER,IA,RADIOLOGIST 1,BASELINE,1,2024-01-10\n"
                         "RELUTH,S1,NT01,NON-TARGET,BONE,IA,RADIOLOGIST 1,BASELINE,1,2024-01-10\n"
                         "RELUTH,S2,T01,TARGET,\"LYMPH NODE, AXILLARY\",IA,RADIOLOGIST 1,BASELINE,1,2024-01-12\n");
-    write(d / "TR.csv",
-          "STUDYID,USUBJID,TRLNKID,TRTESTCD,TRORRES,TRORRESU,TRSTAT,TRREASND,TREVAL,TREVALID,VISIT,VISITNUM,TRDTC\n"
-          "RELUTH,S1,T01,LDIAM,50,mm,,,IA,RADIOLOGIST 1,BASELINE,1,2024-01-10\n"
-          "RELUTH,S1,NT01,TUMSTATE,PRESENT,,,,IA,RADIOLOGIST 1,BASELINE,1,2024-01-10\n"
-          "RELUTH,S2,T01,SAXIS,20,mm,,\"a comment\nover two lines\",IA,RADIOLOGIST 1,BASELINE,1,2024-01-12\n"
-          "RELUTH,S1,T01,LDIAM,30,mm,,,IA,RADIOLOGIST 1,WEEK 8,2,2024-03-11\n"
-          "RELUTH,S1,NT01,TUMSTATE,PRESENT,,,,IA,RADIOLOGIST 1,WEEK 8,2,2024-03-11\n"
-          "RELUTH,S2,T01,SAXIS,12,mm,,,IA,RADIOLOGIST 1,WEEK 8,2,2024-03-13\n"
-          "RELUTH,S1,T01,LDIAM,40,mm,,,IA,RADIOLOGIST 1,WEEK 16,3,2024-05-06\n"
-          "RELUTH,S1,NT01,TUMSTATE,PRESENT,,,,IA,RADIOLOGIST 1,WEEK 16,3,2024-05-06\n");
+    write(d / "TR.csv", "STUDYID,USUBJID,TRLNKID,TRTESTCD,TRORRES,TRORRESU,TRSTAT,TRREASND,TREVAL,TREVALID,VISIT,VISITNUM,TRDTC\n"
+                        "RELUTH,S1,T01,LDIAM,50,mm,,,IA,RADIOLOGIST 1,BASELINE,1,2024-01-10\n"
+                        "RELUTH,S1,NT01,TUMSTATE,PRESENT,,,,IA,RADIOLOGIST 1,BASELINE,1,2024-01-10\n"
+                        "RELUTH,S2,T01,SAXIS,20,mm,,\"a comment\nover two lines\",IA,RADIOLOGIST 1,BASELINE,1,2024-01-12\n"
+                        "RELUTH,S1,T01,LDIAM,30,mm,,,IA,RADIOLOGIST 1,WEEK 8,2,2024-03-11\n"
+                        "RELUTH,S1,NT01,TUMSTATE,PRESENT,,,,IA,RADIOLOGIST 1,WEEK 8,2,2024-03-11\n"
+                        "RELUTH,S2,T01,SAXIS,12,mm,,,IA,RADIOLOGIST 1,WEEK 8,2,2024-03-13\n"
+                        "RELUTH,S1,T01,LDIAM,40,mm,,,IA,RADIOLOGIST 1,WEEK 16,3,2024-05-06\n"
+                        "RELUTH,S1,NT01,TUMSTATE,PRESENT,,,,IA,RADIOLOGIST 1,WEEK 16,3,2024-05-06\n");
     write(d / "SUBJ.csv", "STUDYID,USUBJID,RANDDT,DTHDT\nRELUTH,S1,2024-01-15,\nRELUTH,S2,2024-01-16,\n");
     write(d / "config.json", R"({"confirmation_required": false, "confirmation_min_days": 28,
  "sd_min_days_from_baseline": 42, "dcr_landmark_days": 183, "dcr_window_days": 28})");
 }
 
 std::string command(const fs::path& d, const std::string& extra = "") {
-    return std::string(RECIST_CLI) + " evaluate --tu " + (d / "TU.csv").string() + " --tr " + (d / "TR.csv").string() +
-           " --subjects " + (d / "SUBJ.csv").string() + " --config " + (d / "config.json").string() + " --out " +
-           (d / "RS.csv").string() + extra;
+    return std::string(RECIST_CLI) + " evaluate --tu " + (d / "TU.csv").string() + " --tr " + (d / "TR.csv").string() + " --subjects " +
+           (d / "SUBJ.csv").string() + " --config " + (d / "config.json").string() + " --out " + (d / "RS.csv").string() + extra;
 }
 
 } // namespace
@@ -81,8 +79,7 @@ TEST(Cli, WritesRsAndExplains) {
     EXPECT_NE(rs.find("RELUTH,S2,RADIOLOGIST 1,2,TRGRESP,PR,2024-03-13"), std::string::npos);
     // S1: baseline sum, 7 rows at each of 2 follow-ups, 4 subject rows; S2 (no non-target): 1 + 6 + 4.
     EXPECT_EQ(std::count(rs.begin(), rs.end(), '\n'), 1 + 19 + 11) << rs;
-    EXPECT_NE(r.output.find("PD: SOD 40.0 mm is +33.3 % and +10.0 mm over the nadir 30.0 mm (visit 2)"), std::string::npos)
-        << r.output;
+    EXPECT_NE(r.output.find("PD: SOD 40.0 mm is +33.3 % and +10.0 mm over the nadir 30.0 mm (visit 2)"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(dir.path() / "RS.csv.tmp"));
 }
 
@@ -119,8 +116,7 @@ TEST(StreamedReader, SameResultAndLinesWhateverTheBlockSize) {
     std::string tr = read(dir.path() / "TR.csv");
     tr += "RELUTH,S1,T01,LDIAM,x,mm,,,IA,RADIOLOGIST 1,WEEK 24,4,2024-07-01\n";
     write(dir.path() / "TR.csv", tr);
-    const std::string tuText = read(dir.path() / "TU.csv"), subj = read(dir.path() / "SUBJ.csv"),
-                      config = read(dir.path() / "config.json");
+    const std::string tuText = read(dir.path() / "TU.csv"), subj = read(dir.path() / "SUBJ.csv"), config = read(dir.path() / "config.json");
     recist::sdtm::Files whole;
     whole.tu = tuText;
     whole.tr = tr;

@@ -119,23 +119,21 @@ TEST_P(Table1, OverallResponse) {
     EXPECT_EQ(str(at(tableCase(row.target, row.nonTarget, "Y"), 1).overall), "PD");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Recist11, Table1,
-    ::testing::Values(
-        // Table 1 (targets, with and without non-targets)
-        TableRow{"CR", "CR", "CR"}, TableRow{"CR", "NON-CR/NON-PD", "PR"}, TableRow{"CR", "NE", "PR"},
-        TableRow{"CR", "PD", "PD"}, TableRow{"CR", "none", "CR"},
-        TableRow{"PR", "CR", "PR"}, TableRow{"PR", "NON-CR/NON-PD", "PR"}, TableRow{"PR", "NE", "PR"},
-        TableRow{"PR", "PD", "PD"}, TableRow{"PR", "none", "PR"},
-        TableRow{"SD", "CR", "SD"}, TableRow{"SD", "NON-CR/NON-PD", "SD"}, TableRow{"SD", "NE", "SD"},
-        TableRow{"SD", "PD", "PD"}, TableRow{"SD", "none", "SD"},
-        TableRow{"NE", "CR", "NE"}, TableRow{"NE", "NON-CR/NON-PD", "NE"}, TableRow{"NE", "NE", "NE"},
-        TableRow{"NE", "PD", "PD"}, TableRow{"NE", "none", "NE"},
-        TableRow{"PD", "CR", "PD"}, TableRow{"PD", "NON-CR/NON-PD", "PD"}, TableRow{"PD", "NE", "PD"},
-        TableRow{"PD", "PD", "PD"}, TableRow{"PD", "none", "PD"},
-        // Table 2 (non-target disease only)
-        TableRow{"none", "CR", "CR"}, TableRow{"none", "NON-CR/NON-PD", "NON-CR/NON-PD"},
-        TableRow{"none", "NE", "NE"}, TableRow{"none", "PD", "PD"}));
+INSTANTIATE_TEST_SUITE_P(Recist11, Table1,
+                         ::testing::Values(
+                             // Table 1 (targets, with and without non-targets)
+                             TableRow{"CR", "CR", "CR"}, TableRow{"CR", "NON-CR/NON-PD", "PR"}, TableRow{"CR", "NE", "PR"},
+                             TableRow{"CR", "PD", "PD"}, TableRow{"CR", "none", "CR"}, TableRow{"PR", "CR", "PR"},
+                             TableRow{"PR", "NON-CR/NON-PD", "PR"}, TableRow{"PR", "NE", "PR"}, TableRow{"PR", "PD", "PD"},
+                             TableRow{"PR", "none", "PR"}, TableRow{"SD", "CR", "SD"}, TableRow{"SD", "NON-CR/NON-PD", "SD"},
+                             TableRow{"SD", "NE", "SD"}, TableRow{"SD", "PD", "PD"}, TableRow{"SD", "none", "SD"},
+                             TableRow{"NE", "CR", "NE"}, TableRow{"NE", "NON-CR/NON-PD", "NE"}, TableRow{"NE", "NE", "NE"},
+                             TableRow{"NE", "PD", "PD"}, TableRow{"NE", "none", "NE"}, TableRow{"PD", "CR", "PD"},
+                             TableRow{"PD", "NON-CR/NON-PD", "PD"}, TableRow{"PD", "NE", "PD"}, TableRow{"PD", "PD", "PD"},
+                             TableRow{"PD", "none", "PD"},
+                             // Table 2 (non-target disease only)
+                             TableRow{"none", "CR", "CR"}, TableRow{"none", "NON-CR/NON-PD", "NON-CR/NON-PD"}, TableRow{"none", "NE", "NE"},
+                             TableRow{"none", "PD", "PD"}));
 
 // ---- Target response thresholds, both sides ---------------------------------------------
 
@@ -185,9 +183,9 @@ TEST(TargetResponse, ProgressionIsMeasuredFromTheNadir) {
 TEST(TargetResponse, NadirIncludesBaselineAndOnlyCompleteVisits) {
     ReadBuilder b;
     b.target("T01", "LIVER").target("T02", "LUNG");
-    b.visit(1, "2024-01-10", {{"T01", "30"}, {"T02", "20"}});  // 50
-    b.visit(2, "2024-03-11", {{"T01", "5"}, {"T02", "ND"}});   // incomplete, partial 5: never the nadir
-    b.visit(3, "2024-05-06", {{"T01", "40"}, {"T02", "20"}});  // 60 vs nadir 50: +20 %, +10 mm
+    b.visit(1, "2024-01-10", {{"T01", "30"}, {"T02", "20"}}); // 50
+    b.visit(2, "2024-03-11", {{"T01", "5"}, {"T02", "ND"}});  // incomplete, partial 5: never the nadir
+    b.visit(3, "2024-05-06", {{"T01", "40"}, {"T02", "20"}}); // 60 vs nadir 50: +20 %, +10 mm
     const auto r = b.evaluate();
     EXPECT_EQ(str(at(r, 1).target), "NE");
     EXPECT_EQ(str(at(r, 2).target), "PD");
@@ -332,8 +330,7 @@ TEST(NewLesions, ProgressionByTargetsIsNotBackdatedByAnUnrelatedLesion) {
 namespace {
 
 /// One target, baseline 100 mm; follow-ups at the given days from randomization (2024-01-15).
-recist::SubjectResult course(const std::vector<std::pair<int, std::string>>& followups, bool confirmation,
-                             int confirmationDays = 28) {
+recist::SubjectResult course(const std::vector<std::pair<int, std::string>>& followups, bool confirmation, int confirmationDays = 28) {
     ReadBuilder b;
     b.target("T01", "LIVER").visit(1, "2024-01-10", {{"T01", "100"}});
     double n = 2;
@@ -373,22 +370,22 @@ TEST(BestResponse, Table3WithConfirmation) {
         const char* best;
     };
     const Case cases[] = {
-        {{{56, kCR}, {112, kCR}}, "CR"},              // CR CR
-        {{{56, kCR}, {70, kCR}}, "SD"},               // CR then CR 14 days later: unconfirmed -> SD
-        {{{56, kCR}, {112, kSD}}, "SD"},              // CR SD (the 2nd after CR is PD by reappearance)
-        {{{56, kPR}, {112, kPR}}, "PR"},              // PR PR
-        {{{56, kPR}, {112, kCR}}, "PR"},              // PR CR
-        {{{56, kPR}, {112, kSD}}, "SD"},              // PR SD
-        {{{56, kPR}, {112, "130"}}, "SD"},            // PR PD, PR >= 42 days
-        {{{30, kPR}, {86, "130"}}, "PD"},             // PR at day 30 (< 42) then PD
-        {{{56, kPR}, {112, kNE}}, "SD"},              // PR NE
-        {{{30, kPR}, {86, kNE}}, "NE"},               // PR (< 42 days) NE
-        {{{56, kNE}, {112, kNE}}, "NE"},              // NE NE
-        {{{56, kPR}, {112, kNE}, {168, kPR}}, "PR"},  // PR NE PR confirms (§4.4.4)
-        {{{56, kPR}, {70, kPR}}, "SD"},               // 14 days apart: not confirmed
-        {{{56, kPR}, {84, kPR}}, "PR"},               // exactly 28 days
-        {{{56, kPR}, {83, kPR}}, "SD"},               // 27 days
-        {{{56, kPR}, {112, kSD}, {168, kPR}}, "SD"},  // PR SD PR: SD breaks the first, the last is unconfirmed
+        {{{56, kCR}, {112, kCR}}, "CR"},             // CR CR
+        {{{56, kCR}, {70, kCR}}, "SD"},              // CR then CR 14 days later: unconfirmed -> SD
+        {{{56, kCR}, {112, kSD}}, "SD"},             // CR SD (the 2nd after CR is PD by reappearance)
+        {{{56, kPR}, {112, kPR}}, "PR"},             // PR PR
+        {{{56, kPR}, {112, kCR}}, "PR"},             // PR CR
+        {{{56, kPR}, {112, kSD}}, "SD"},             // PR SD
+        {{{56, kPR}, {112, "130"}}, "SD"},           // PR PD, PR >= 42 days
+        {{{30, kPR}, {86, "130"}}, "PD"},            // PR at day 30 (< 42) then PD
+        {{{56, kPR}, {112, kNE}}, "SD"},             // PR NE
+        {{{30, kPR}, {86, kNE}}, "NE"},              // PR (< 42 days) NE
+        {{{56, kNE}, {112, kNE}}, "NE"},             // NE NE
+        {{{56, kPR}, {112, kNE}, {168, kPR}}, "PR"}, // PR NE PR confirms (§4.4.4)
+        {{{56, kPR}, {70, kPR}}, "SD"},              // 14 days apart: not confirmed
+        {{{56, kPR}, {84, kPR}}, "PR"},              // exactly 28 days
+        {{{56, kPR}, {83, kPR}}, "SD"},              // 27 days
+        {{{56, kPR}, {112, kSD}, {168, kPR}}, "SD"}, // PR SD PR: SD breaks the first, the last is unconfirmed
     };
     for (const Case& c : cases) {
         const auto r = course(c.followups, true);
@@ -505,12 +502,11 @@ TEST(Baseline, ThickSlicesNeedTwiceTheThickness) {
 TEST(Reasons, ProgressionNamesSumPercentAndNadir) {
     ReadBuilder b;
     b.target("T01", "LIVER").target("T02", "LUNG");
-    b.visit(1, "2024-01-10", {{"T01", "30"}, {"T02", "20"}});   // 50
-    b.visit(2, "2024-03-11", {{"T01", "25"}, {"T02", "17"}});   // 42: nadir
-    b.visit(3, "2024-05-06", {{"T01", "31"}, {"T02", "20"}});   // 51
+    b.visit(1, "2024-01-10", {{"T01", "30"}, {"T02", "20"}}); // 50
+    b.visit(2, "2024-03-11", {{"T01", "25"}, {"T02", "17"}}); // 42: nadir
+    b.visit(3, "2024-05-06", {{"T01", "31"}, {"T02", "20"}}); // 51
     const auto r = b.evaluate();
-    EXPECT_EQ(at(r, 2).targetReason.substr(0, 71),
-              "PD: SOD 51.0 mm is +21.4 % and +9.0 mm over the nadir 42.0 mm (visit 2)");
+    EXPECT_EQ(at(r, 2).targetReason.substr(0, 71), "PD: SOD 51.0 mm is +21.4 % and +9.0 mm over the nadir 42.0 mm (visit 2)");
     EXPECT_FALSE(r.bestReason.empty());
     EXPECT_FALSE(r.diseaseControlReason.empty());
     for (const auto& v : r.visits) {

@@ -44,9 +44,12 @@ recist::Read randomRead(std::mt19937& rng) {
         for (int i = 0; i < targets; ++i) {
             const int roll = pick(0, 19);
             std::string v;
-            if (roll == 0) v = "ND";
-            else if (roll == 1) v = "TSTM";
-            else if (roll == 2) v = "0";
+            if (roll == 0)
+                v = "ND";
+            else if (roll == 1)
+                v = "TSTM";
+            else if (roll == 2)
+                v = "0";
             else {
                 const int t = std::max(0, sizes[static_cast<std::size_t>(i)] * pick(40, 150) / 100);
                 v = std::to_string(t / 10) + "." + std::to_string(t % 10);
@@ -63,13 +66,12 @@ recist::Read randomRead(std::mt19937& rng) {
 }
 
 bool sameResult(const recist::SubjectResult& a, const recist::SubjectResult& b) {
-    if (a.visits.size() != b.visits.size() || a.best != b.best || a.progression != b.progression ||
-        a.diseaseControl != b.diseaseControl)
+    if (a.visits.size() != b.visits.size() || a.best != b.best || a.progression != b.progression || a.diseaseControl != b.diseaseControl)
         return false;
     for (std::size_t i = 0; i < a.visits.size(); ++i) {
         const auto &x = a.visits[i], &y = b.visits[i];
-        if (x.number != y.number || x.sum != y.sum || x.target != y.target || x.nonTarget != y.nonTarget ||
-            x.newLesion != y.newLesion || x.overall != y.overall || x.overallReason != y.overallReason)
+        if (x.number != y.number || x.sum != y.sum || x.target != y.target || x.nonTarget != y.nonTarget || x.newLesion != y.newLesion ||
+            x.overall != y.overall || x.overallReason != y.overallReason)
             return false;
     }
     return true;
@@ -101,8 +103,7 @@ TEST(Properties, ShrinkingATargetNeverMovesAResponseAwayFromCrOrPr) {
                 }
             }
             const auto after = recist::evaluate(shrunk, {});
-            EXPECT_TRUE(after.visits[v].target == Response::CR || after.visits[v].target == Response::PR)
-                << after.visits[v].targetReason;
+            EXPECT_TRUE(after.visits[v].target == Response::CR || after.visits[v].target == Response::PR) << after.visits[v].targetReason;
             ++checked;
         }
     }
@@ -141,8 +142,8 @@ TEST(Properties, OverallIsProgressionExactlyWhenAComponentIs) {
         const auto r = recist::evaluate(randomRead(rng), {});
         for (std::size_t v = 1; v < r.visits.size(); ++v) {
             const auto& x = r.visits[v];
-            const bool component = x.target == Response::PD || x.nonTarget == Response::PD ||
-                                   x.newLesion == recist::NewLesionIndicator::Yes;
+            const bool component =
+                x.target == Response::PD || x.nonTarget == Response::PD || x.newLesion == recist::NewLesionIndicator::Yes;
             EXPECT_EQ(x.overall == Response::PD, component) << x.overallReason;
         }
     }
@@ -154,7 +155,8 @@ TEST(Properties, BestResponseNeverBeatsEveryTimepoint) {
         switch (r) {
         case Response::CR: return 0;
         case Response::PR: return 1;
-        case Response::SD: case Response::NonCRNonPD: return 2;
+        case Response::SD:
+        case Response::NonCRNonPD: return 2;
         case Response::PD: return 3;
         case Response::NE: return 4;
         }
@@ -198,7 +200,9 @@ TEST(Properties, CsvRowOrderDoesNotMatter) {
         const std::string id = "S" + std::to_string(s);
         subj += "RELUTH," + id + ",2024-01-15,\n";
         for (const auto& l : read.lesions) {
-            const char* role = l.role == recist::LesionRole::Target ? "TARGET" : l.role == recist::LesionRole::NonTarget ? "NON-TARGET" : "NEW";
+            const char* role = l.role == recist::LesionRole::Target      ? "TARGET"
+                               : l.role == recist::LesionRole::NonTarget ? "NON-TARGET"
+                                                                         : "NEW";
             tuRows.push_back("RELUTH," + id + "," + l.id + "," + role + "," + l.location + ",IA,R1,V," + l.identifiedAt.text() + "," +
                              (l.identifiedOn ? l.identifiedOn->iso() : "2024-01-10") + "\n");
         }
@@ -211,7 +215,8 @@ TEST(Properties, CsvRowOrderDoesNotMatter) {
                 switch (a.kind) {
                 case K::Measured: value = std::to_string(a.value.um / 1000) + "." + std::to_string(a.value.um % 1000); break;
                 case K::TooSmall: value = "TOO SMALL TO MEASURE"; break;
-                case K::NotDone: case K::Merged: stat = "NOT DONE"; break;
+                case K::NotDone:
+                case K::Merged: stat = "NOT DONE"; break;
                 case K::Present: value = "PRESENT"; break;
                 case K::Absent: value = "ABSENT"; break;
                 case K::Unequivocal: value = l.role == recist::LesionRole::New ? "UNEQUIVOCAL" : "UNEQUIVOCAL PROGRESSION"; break;
@@ -231,7 +236,8 @@ TEST(Properties, CsvRowOrderDoesNotMatter) {
         f.tu = tuText;
         f.tr = trText;
         f.subj = subj;
-        const std::string config = R"({"confirmation_required": false, "confirmation_min_days": 28, "sd_min_days_from_baseline": 42, "dcr_landmark_days": 183, "dcr_window_days": 28})";
+        const std::string config =
+            R"({"confirmation_required": false, "confirmation_min_days": 28, "sd_min_days_from_baseline": 42, "dcr_landmark_days": 183, "dcr_window_days": 28})";
         f.config = config;
         const auto in = recist::sdtm::parse(f);
         EXPECT_TRUE(in.errors.empty()) << (in.errors.empty() ? "" : in.errors.front().format());

@@ -25,7 +25,8 @@ const std::string kTr = "STUDYID,USUBJID,TRLNKID,TRTESTCD,TRORRES,TRORRESU,TRSTA
                         "RELUTH,S1,NEW01,TUMSTATE,EQUIVOCAL,,,,IA,R1,WEEK 8,2,2024-03-11\n"
                         "RELUTH,S1,T01,LDIAM,,,NOT DONE,SCAN NOT PERFORMED,IA,R1,WEEK 16,3,\n";
 const std::string kSubj = "STUDYID,USUBJID,RANDDT,DTHDT\nRELUTH,S1,2024-01-15,2025-01-01\n";
-const std::string kConfig = R"({"confirmation_required": true, "confirmation_min_days": 28, "sd_min_days_from_baseline": 42, "dcr_landmark_days": 183, "dcr_window_days": 28})";
+const std::string kConfig =
+    R"({"confirmation_required": true, "confirmation_min_days": 28, "sd_min_days_from_baseline": 42, "dcr_landmark_days": 183, "dcr_window_days": 28})";
 
 recist::sdtm::Input parse(const std::string& tu, const std::string& tr, const std::string& subj, const std::string& config) {
     recist::sdtm::Files f;
@@ -99,8 +100,8 @@ TEST(Robustness, HugeFieldsAndNumbers) {
         tr.replace(tr.find(",30,mm"), 6, "," + value + ",mm");
         return parse(kTu, tr, kSubj, kConfig);
     };
-    for (const std::string& value : {huge, std::string(400, '9'), "1" + std::string(30, '0') + ".5",
-                                     "\"" + huge + "\"", "0." + std::string(500, '7'), std::string("\"unterminated")}) {
+    for (const std::string& value : {huge, std::string(400, '9'), "1" + std::string(30, '0') + ".5", "\"" + huge + "\"",
+                                     "0." + std::string(500, '7'), std::string("\"unterminated")}) {
         const auto in = withValue(value);
         ASSERT_FALSE(in.errors.empty()) << value.substr(0, 40);
         checkOutcome(in, "value " + value.substr(0, 20));
@@ -121,8 +122,12 @@ TEST(Robustness, RandomMutations) {
             const std::size_t pos = rng() % (target.size() + 1);
             switch (rng() % 3) {
             case 0: target.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
-            case 1: if (pos < target.size()) target.erase(pos, 1 + rng() % 8); break;
-            default: if (pos < target.size()) target[pos] = alphabet[rng() % alphabet.size()]; break;
+            case 1:
+                if (pos < target.size()) target.erase(pos, 1 + rng() % 8);
+                break;
+            default:
+                if (pos < target.size()) target[pos] = alphabet[rng() % alphabet.size()];
+                break;
             }
         }
         checkOutcome(parse(tu, tr, kSubj, kConfig), "mutation " + std::to_string(i));

@@ -13,27 +13,24 @@ const char* kConfig = R"({"confirmation_required": false, "confirmation_min_days
  "sd_min_days_from_baseline": 42, "dcr_landmark_days": 183, "dcr_window_days": 28})";
 
 const std::string kTuHeader = "STUDYID,USUBJID,TULNKID,TUORRES,TULOC,TUEVAL,TUEVALID,VISIT,VISITNUM,TUDTC\n";
-const std::string kTrHeader =
-    "STUDYID,USUBJID,TRLNKID,TRTESTCD,TRORRES,TRORRESU,TRSTAT,TRREASND,TREVAL,TREVALID,VISIT,VISITNUM,TRDTC\n";
+const std::string kTrHeader = "STUDYID,USUBJID,TRLNKID,TRTESTCD,TRORRES,TRORRESU,TRSTAT,TRREASND,TREVAL,TREVALID,VISIT,VISITNUM,TRDTC\n";
 const std::string kSubj = "STUDYID,USUBJID,RANDDT,DTHDT\nRELUTH,S1,2024-01-15,\n";
 
 std::string tu(const std::string& id, const std::string& role, const std::string& loc, const std::string& visit = "1",
                const std::string& date = "2024-01-10", const std::string& subject = "S1") {
-    return "RELUTH," + subject + "," + id + "," + role + "," + loc + ",INDEPENDENT ASSESSOR,RADIOLOGIST 1,V," + visit + "," +
-           date + "\n";
+    return "RELUTH," + subject + "," + id + "," + role + "," + loc + ",INDEPENDENT ASSESSOR,RADIOLOGIST 1,V," + visit + "," + date + "\n";
 }
 
-std::string tr(const std::string& id, const std::string& test, const std::string& value, const std::string& visit,
-               const std::string& date, const std::string& unit = "mm", const std::string& stat = "",
-               const std::string& reason = "", const std::string& subject = "S1") {
+std::string tr(const std::string& id, const std::string& test, const std::string& value, const std::string& visit, const std::string& date,
+               const std::string& unit = "mm", const std::string& stat = "", const std::string& reason = "",
+               const std::string& subject = "S1") {
     return "RELUTH," + subject + "," + id + "," + test + "," + value + "," + unit + "," + stat + "," + reason +
            ",INDEPENDENT ASSESSOR,RADIOLOGIST 1,V," + visit + "," + date + "\n";
 }
 
 /// A valid two-visit read: T01 liver, T02 node, NT01 bone.
 struct Case {
-    std::string tuText = kTuHeader + tu("T01", "TARGET", "LIVER") + tu("T02", "TARGET", "LYMPH NODE") +
-                         tu("NT01", "NON-TARGET", "BONE");
+    std::string tuText = kTuHeader + tu("T01", "TARGET", "LIVER") + tu("T02", "TARGET", "LYMPH NODE") + tu("NT01", "NON-TARGET", "BONE");
     std::string trText = kTrHeader + tr("T01", "LDIAM", "30", "1", "2024-01-10") + tr("T02", "SAXIS", "20", "1", "2024-01-10") +
                          tr("NT01", "TUMSTATE", "PRESENT", "1", "2024-01-10", "") + tr("T01", "LDIAM", "20", "2", "2024-03-11") +
                          tr("T02", "SAXIS", "12", "2", "2024-03-11") + tr("NT01", "TUMSTATE", "PRESENT", "2", "2024-03-11", "");
@@ -107,7 +104,8 @@ TEST(Sdtm, ValidCaseProducesTheContractRows) {
 TEST(Sdtm, ColumnsByNameQuotingCrlfAndBom) {
     Case c;
     // Reverse the TR columns, quote a field with a comma, CRLF line ends and a BOM.
-    std::string tr = "\xEF\xBB\xBFTRDTC,VISITNUM,VISIT,TREVALID,TREVAL,TRREASND,TRSTAT,TRORRESU,TRORRES,TRTESTCD,TRLNKID,USUBJID,STUDYID,EXTRA\r\n";
+    std::string tr =
+        "\xEF\xBB\xBFTRDTC,VISITNUM,VISIT,TREVALID,TREVAL,TRREASND,TRSTAT,TRORRESU,TRORRES,TRTESTCD,TRLNKID,USUBJID,STUDYID,EXTRA\r\n";
     tr += "2024-01-10,1,\"SCREENING, DAY 1\",RADIOLOGIST 1,INDEPENDENT ASSESSOR,,,mm,30,LDIAM,T01,S1,RELUTH,x\r\n";
     tr += "2024-01-10,1,V,RADIOLOGIST 1,INDEPENDENT ASSESSOR,,,mm,20,LPERP,T02,S1,RELUTH,\"a \"\"quoted\"\" value\"\r\n";
     tr += "2024-01-10,1,V,RADIOLOGIST 1,INDEPENDENT ASSESSOR,,,,PRESENT,TUMSTATE,NT01,S1,RELUTH,\r\n";
@@ -147,30 +145,60 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"BadDeathDate", [](Case& c) { replaceOnce(c.subjText, "2024-01-15,", "2024-01-15,2024-13-01"); }, {"BAD_DATE SUBJ.csv:2"}},
         RuleCase{"BadTuDate", [](Case& c) { replaceOnce(c.tuText, "2024-01-10", "2024-1-10"); }, {"BAD_DATE TU.csv:2"}},
         RuleCase{"BadVisitnum", [](Case& c) { replaceOnce(c.trText, ",V,2,", ",V,two,"); }, {"BAD_VISITNUM TR.csv:5"}},
-        RuleCase{"VisitOrder", [](Case& c) {
-                     c.trText += tr("T01", "LDIAM", "20", "3", "2024-02-01") + tr("T02", "SAXIS", "12", "3", "2024-02-01");
-                 }, {"VISIT_ORDER TR.csv:8"}},
-        RuleCase{"NonNumeric", [](Case& c) { replaceOnce(c.trText, ",20,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2", ",twenty,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2"); }, {"NON_NUMERIC TR.csv:5"}},
+        RuleCase{"VisitOrder",
+                 [](Case& c) { c.trText += tr("T01", "LDIAM", "20", "3", "2024-02-01") + tr("T02", "SAXIS", "12", "3", "2024-02-01"); },
+                 {"VISIT_ORDER TR.csv:8"}},
+        RuleCase{"NonNumeric",
+                 [](Case& c) {
+                     replaceOnce(c.trText, ",20,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2",
+                                 ",twenty,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2");
+                 },
+                 {"NON_NUMERIC TR.csv:5"}},
         RuleCase{"NegativeSize", [](Case& c) { replaceOnce(c.trText, ",12,mm", ",-12,mm"); }, {"NEGATIVE_SIZE TR.csv:6"}},
         RuleCase{"BadUnit", [](Case& c) { replaceOnce(c.trText, ",12,mm", ",12,cm"); }, {"BAD_UNIT TR.csv:6"}},
-        RuleCase{"BadTumstate", [](Case& c) { replaceOnce(c.trText, "PRESENT,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2", "GROWING,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2"); }, {"BAD_VALUE TR.csv:7"}},
+        RuleCase{"BadTumstate",
+                 [](Case& c) {
+                     replaceOnce(c.trText, "PRESENT,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2",
+                                 "GROWING,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2");
+                 },
+                 {"BAD_VALUE TR.csv:7"}},
         RuleCase{"BadTuorres", [](Case& c) { replaceOnce(c.tuText, "NON-TARGET", "NONTARGET"); }, {"BAD_VALUE TU.csv:4"}},
         RuleCase{"BadTrstat", [](Case& c) { replaceOnce(c.trText, ",12,mm,,", ",12,mm,DONE,"); }, {"BAD_VALUE TR.csv:6"}},
         RuleCase{"NodalTargetNeedsShortAxis", [](Case& c) { replaceOnce(c.trText, "SAXIS,12", "LDIAM,12"); }, {"TESTCD_MISMATCH TR.csv:6"}},
-        RuleCase{"NonNodalTargetNeedsLongAxis", [](Case& c) { replaceOnce(c.trText, "LDIAM,20,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2", "SAXIS,20,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2"); }, {"TESTCD_MISMATCH TR.csv:5"}},
-        RuleCase{"NonTargetNeedsTumstate", [](Case& c) { replaceOnce(c.trText, "TUMSTATE,PRESENT,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2", "LDIAM,PRESENT,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2"); }, {"TESTCD_MISMATCH TR.csv:7"}},
+        RuleCase{"NonNodalTargetNeedsLongAxis",
+                 [](Case& c) {
+                     replaceOnce(c.trText, "LDIAM,20,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2",
+                                 "SAXIS,20,mm,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2");
+                 },
+                 {"TESTCD_MISMATCH TR.csv:5"}},
+        RuleCase{"NonTargetNeedsTumstate",
+                 [](Case& c) {
+                     replaceOnce(c.trText, "TUMSTATE,PRESENT,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2",
+                                 "LDIAM,PRESENT,,,,INDEPENDENT ASSESSOR,RADIOLOGIST 1,V,2");
+                 },
+                 {"TESTCD_MISMATCH TR.csv:7"}},
         RuleCase{"UnknownLesion", [](Case& c) { c.trText += tr("T09", "LDIAM", "20", "2", "2024-03-11"); }, {"UNKNOWN_LESION TR.csv:8"}},
-        RuleCase{"UnknownSubjectInTr", [](Case& c) { c.trText += tr("T01", "LDIAM", "20", "2", "2024-03-11", "mm", "", "", "S9"); }, {"UNKNOWN_SUBJECT TR.csv:8"}},
-        RuleCase{"UnknownSubjectInTu", [](Case& c) { c.tuText += tu("T01", "TARGET", "LIVER", "1", "2024-01-10", "S9"); }, {"UNKNOWN_SUBJECT TU.csv:5"}},
-        RuleCase{"DuplicateMeasurement", [](Case& c) { c.trText += tr("T01", "LDIAM", "21", "2", "2024-03-11"); }, {"DUPLICATE_RECORD TR.csv:8"}},
+        RuleCase{"UnknownSubjectInTr",
+                 [](Case& c) { c.trText += tr("T01", "LDIAM", "20", "2", "2024-03-11", "mm", "", "", "S9"); },
+                 {"UNKNOWN_SUBJECT TR.csv:8"}},
+        RuleCase{"UnknownSubjectInTu",
+                 [](Case& c) { c.tuText += tu("T01", "TARGET", "LIVER", "1", "2024-01-10", "S9"); },
+                 {"UNKNOWN_SUBJECT TU.csv:5"}},
+        RuleCase{"DuplicateMeasurement",
+                 [](Case& c) { c.trText += tr("T01", "LDIAM", "21", "2", "2024-03-11"); },
+                 {"DUPLICATE_RECORD TR.csv:8"}},
         RuleCase{"DuplicateLesion", [](Case& c) { c.tuText += tu("T01", "TARGET", "LUNG"); }, {"DUPLICATE_RECORD TU.csv:5"}},
         RuleCase{"DuplicateSubject", [](Case& c) { c.subjText += "RELUTH,S1,2024-01-15,\n"; }, {"DUPLICATE_RECORD SUBJ.csv:3"}},
         RuleCase{"NodeNotMeasurable", [](Case& c) { replaceOnce(c.trText, "SAXIS,20", "SAXIS,14.9"); }, {"TGT_NOT_MEASURABLE TR.csv:3"}},
-        RuleCase{"TooSmallAtBaseline", [](Case& c) { replaceOnce(c.trText, "LDIAM,30,mm", "LDIAM,TOO SMALL TO MEASURE,mm"); }, {"TGT_NOT_MEASURABLE TR.csv:2"}},
-        RuleCase{"EveryBadRowIsReported", [](Case& c) {
+        RuleCase{"TooSmallAtBaseline",
+                 [](Case& c) { replaceOnce(c.trText, "LDIAM,30,mm", "LDIAM,TOO SMALL TO MEASURE,mm"); },
+                 {"TGT_NOT_MEASURABLE TR.csv:2"}},
+        RuleCase{"EveryBadRowIsReported",
+                 [](Case& c) {
                      replaceOnce(c.trText, ",12,mm", ",12,cm");
                      replaceOnce(c.trText, "2024-03-11", "2024-03-32");
-                 }, {"BAD_DATE TR.csv:5", "BAD_UNIT TR.csv:6"}}),
+                 },
+                 {"BAD_DATE TR.csv:5", "BAD_UNIT TR.csv:6"}}),
     [](const ::testing::TestParamInfo<RuleCase>& info) { return std::string(info.param.name); });
 
 TEST(Sdtm, MaxTargetsReportsTheSixthTuRow) {

@@ -51,16 +51,18 @@ inline const Phantom& phantom() {
     static Phantom ph;
     static const bool made = [] {
         std::string out;
-        const int rc = testutil::run(kBin + "phantom --out " + ph.root().string() + " --seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5", &out);
+        const int rc = testutil::run(
+            kBin + "phantom --out " + ph.root().string() + " --seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5", &out);
         EXPECT_EQ(rc, 0) << out;
         std::ifstream in(ph.root() / "ground-truth.json");
         ph.truth = nlohmann::json::parse(in);
         // the store the workstation reads: de-identified by our anonymizer
         const fs::path trial = ph.root();
-        const int rc2 = testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + (trial / "store").string() +
-                                          " --quarantine " + (trial / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
-                                          " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
-                                      &out);
+        const int rc2 =
+            testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + (trial / "store").string() +
+                              " --quarantine " + (trial / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
+                              " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
+                          &out);
         EXPECT_EQ(rc2, 0) << out;
         return rc == 0 && rc2 == 0;
     }();
@@ -133,7 +135,8 @@ struct TrialQueue {
             for (const auto& s : phantom().truth["subjects"])
                 subj << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
         }
-        cli = std::string("RELUTH_QUEUE_PASSWORD=") + kPassword + " RELUTH_QUEUE_NEW_PASSWORD=" + kPassword + " " + kBin + "reader-queue --db " + db + " ";
+        cli = std::string("RELUTH_QUEUE_PASSWORD=") + kPassword + " RELUTH_QUEUE_NEW_PASSWORD=" + kPassword + " " + kBin +
+              "reader-queue --db " + db + " ";
         std::string out;
         for (const std::string& c :
              {std::string("init --charter ") + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json --admin admin",

@@ -115,10 +115,11 @@ QStringList visibleTexts(QWidget& root) {
 /// What must never reach a reader, with the text that showed it.
 QStringList blindingLeaks(const QStringList& texts, const std::string& pseudonym, const QStringList& otherNames) {
     // calendar dates in any common spelling: 2024-07-01, 20240701, 01/07/2024, 1 Jul 2024
-    static const QRegularExpression date(R"((?<!\d)(19|20)\d\d-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?!\d)|\b\d{1,2}[/.]\d{1,2}[/.](19|20)\d\d\b|)"
-                                         R"(\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* (19|20)\d\d\b)");
-    const QString subject = QString::fromStdString(pseudonym);     // RELUTH-03-001
-    const QString site = subject.section('-', 1, 1);               // 03
+    static const QRegularExpression date(
+        R"((?<!\d)(19|20)\d\d-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?!\d)|\b\d{1,2}[/.]\d{1,2}[/.](19|20)\d\d\b|)"
+        R"(\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* (19|20)\d\d\b)");
+    const QString subject = QString::fromStdString(pseudonym); // RELUTH-03-001
+    const QString site = subject.section('-', 1, 1);           // 03
     static const QRegularExpression siteWord(R"(\bsite\b)", QRegularExpression::CaseInsensitiveOption);
     QStringList leaks;
     for (const QString& t : texts) {
@@ -277,7 +278,8 @@ TEST(ViewerBlindingGui, NoTextAReaderCanSeeHoldsADateTheSiteTheSubjectIdOrAnothe
     QTest::mouseRelease(surface, Qt::LeftButton, {}, w.current()->view()->widgetPointOfPatient(b).toPoint());
     for (int i = 0; i < 10; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
     ASSERT_TRUE(panel->resultsText().contains("Disease control")) << panel->resultsText().toStdString();
-    ASSERT_TRUE(panel->resultsText().contains("from baseline")) << "the landmark is told in days from baseline: " << panel->resultsText().toStdString();
+    ASSERT_TRUE(panel->resultsText().contains("from baseline"))
+        << "the landmark is told in days from baseline: " << panel->resultsText().toStdString();
 
     QStringList texts = visibleTexts(w);
     texts << panel->resultsText() << panel->problemsText();

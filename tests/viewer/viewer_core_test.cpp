@@ -94,7 +94,8 @@ TEST(ViewerCore, FindsTheSeriesAndPlacesTheSlicesByPosition) {
     EXPECT_NEAR(g.origin[2], -125.0, 1e-6); // the lowest slice first (ascending along the normal)
     EXPECT_NEAR(g.normal[2], 1.0, 1e-9);
     for (int z = 1; z < g.nz; ++z)
-        EXPECT_LT(ct->slices[g.order[static_cast<std::size_t>(z - 1)]].position[2], ct->slices[g.order[static_cast<std::size_t>(z)]].position[2]);
+        EXPECT_LT(ct->slices[g.order[static_cast<std::size_t>(z - 1)]].position[2],
+                  ct->slices[g.order[static_cast<std::size_t>(z)]].position[2]);
     // the corrupt and non-image files the phantom plants are skipped with a reason
     bool truncatedSkippedOrSeparate = false;
     for (const auto& [path, why] : scan.skipped) truncatedSkippedOrSeparate |= !why.empty();
@@ -132,8 +133,10 @@ TEST(ViewerCore, TheFastHeaderReaderAgreesWithDcmtk) {
         EXPECT_EQ(a.frames, b.frames) << f;
         EXPECT_EQ(a.hasPosition, b.hasPosition) << f;
         EXPECT_EQ(a.hasOrientation, b.hasOrientation) << f;
-        for (int i = 0; i < 3 && a.hasPosition; ++i) EXPECT_NEAR(a.position[static_cast<std::size_t>(i)], b.position[static_cast<std::size_t>(i)], 1e-6) << f;
-        for (int i = 0; i < 6 && a.hasOrientation; ++i) EXPECT_NEAR(a.orientation[static_cast<std::size_t>(i)], b.orientation[static_cast<std::size_t>(i)], 1e-9) << f;
+        for (int i = 0; i < 3 && a.hasPosition; ++i)
+            EXPECT_NEAR(a.position[static_cast<std::size_t>(i)], b.position[static_cast<std::size_t>(i)], 1e-6) << f;
+        for (int i = 0; i < 6 && a.hasOrientation; ++i)
+            EXPECT_NEAR(a.orientation[static_cast<std::size_t>(i)], b.orientation[static_cast<std::size_t>(i)], 1e-9) << f;
         EXPECT_NEAR(a.slope, b.slope, 1e-9) << f;
         EXPECT_EQ(a.timepointId, b.timepointId) << f;
         EXPECT_EQ(a.identityRemoved, b.identityRemoved) << f;
@@ -209,7 +212,7 @@ TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
         for (const auto& [path, why] : scan.skipped) ADD_FAILURE() << path << ": " << why;
         return scan.series.empty() ? std::string("no series") : vc::analyze(scan.series[0]).problem;
     };
-    {   // a slice missing in the middle
+    { // a slice missing in the middle
         const fs::path d = copyOfCt(dir.path() / "missing");
         const auto files = sortedFiles(d);
         const auto scan = vc::scanFolder(d);
@@ -218,7 +221,7 @@ TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
         fs::remove(scan.series[0].slices[g.order[10]].path);
         EXPECT_NE(problem(d).find("missing slices: a gap of 20.000 mm"), std::string::npos) << problem(d);
     }
-    {   // one slice shifted sideways (gantry tilt looks the same)
+    { // one slice shifted sideways (gantry tilt looks the same)
         const fs::path d = copyOfCt(dir.path() / "tilt");
         const fs::path f = sortedFiles(d)[5];
         edit(f, [](DcmDataset& ds) {
@@ -226,11 +229,12 @@ TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
             ds.findAndGetFloat64(DCM_ImagePositionPatient, x, 0);
             ds.findAndGetFloat64(DCM_ImagePositionPatient, y, 1);
             ds.findAndGetFloat64(DCM_ImagePositionPatient, z, 2);
-            ds.putAndInsertString(DCM_ImagePositionPatient, (std::to_string(x) + "\\" + std::to_string(y + 3.5) + "\\" + std::to_string(z)).c_str());
+            ds.putAndInsertString(DCM_ImagePositionPatient,
+                                  (std::to_string(x) + "\\" + std::to_string(y + 3.5) + "\\" + std::to_string(z)).c_str());
         });
         EXPECT_NE(problem(d).find("gantry tilt or shifted slices"), std::string::npos) << problem(d);
     }
-    {   // uneven spacing
+    { // uneven spacing
         const fs::path d = copyOfCt(dir.path() / "uneven");
         const auto scan = vc::scanFolder(d);
         const auto g = vc::analyze(scan.series[0]);
@@ -239,16 +243,17 @@ TEST(ViewerCore, SeriesThatAreNotVolumesSayWhy) {
             ds.findAndGetFloat64(DCM_ImagePositionPatient, x, 0);
             ds.findAndGetFloat64(DCM_ImagePositionPatient, y, 1);
             ds.findAndGetFloat64(DCM_ImagePositionPatient, z, 2);
-            ds.putAndInsertString(DCM_ImagePositionPatient, (std::to_string(x) + "\\" + std::to_string(y) + "\\" + std::to_string(z + 3)).c_str());
+            ds.putAndInsertString(DCM_ImagePositionPatient,
+                                  (std::to_string(x) + "\\" + std::to_string(y) + "\\" + std::to_string(z + 3)).c_str());
         });
         EXPECT_NE(problem(d).find("uneven slice spacing"), std::string::npos) << problem(d);
     }
-    {   // mixed sizes
+    { // mixed sizes
         const fs::path d = copyOfCt(dir.path() / "sizes");
         edit(sortedFiles(d)[3], [](DcmDataset& ds) { ds.putAndInsertUint16(DCM_Rows, 256); });
         EXPECT_NE(problem(d).find("mixed image sizes"), std::string::npos) << problem(d);
     }
-    {   // a different orientation
+    { // a different orientation
         const fs::path d = copyOfCt(dir.path() / "orientation");
         edit(sortedFiles(d)[3], [](DcmDataset& ds) { ds.putAndInsertString(DCM_ImageOrientationPatient, "1\\0\\0\\0\\0\\-1"); });
         EXPECT_NE(problem(d).find("different orientations"), std::string::npos) << problem(d);
@@ -349,7 +354,8 @@ vc::Volume tinyVolume(std::array<double, 3> row, std::array<double, 3> column, s
 
 std::array<double, 3> voxelPosition(const vc::Geometry& g, int i, int j, int k) {
     std::array<double, 3> p{};
-    for (std::size_t a = 0; a < 3; ++a) p[a] = g.origin[a] + i * g.spacing[0] * g.row[a] + j * g.spacing[1] * g.column[a] + k * g.spacing[2] * g.normal[a];
+    for (std::size_t a = 0; a < 3; ++a)
+        p[a] = g.origin[a] + i * g.spacing[0] * g.row[a] + j * g.spacing[1] * g.column[a] + k * g.spacing[2] * g.normal[a];
     return p;
 }
 
@@ -376,14 +382,22 @@ void checkPlanes(const vc::Volume& v) {
                 }
         // patient's left to the right everywhere but sagittal (posterior to the right); feet down
         const auto labels = vc::edgeLabels(f);
-        if (plane == vc::Plane::Axial) { EXPECT_EQ(labels, (std::array<std::string, 4>{"R", "L", "A", "P"})); }
-        if (plane == vc::Plane::Coronal) { EXPECT_EQ(labels, (std::array<std::string, 4>{"R", "L", "S", "I"})); }
-        if (plane == vc::Plane::Sagittal) { EXPECT_EQ(labels, (std::array<std::string, 4>{"A", "P", "S", "I"})); }
+        if (plane == vc::Plane::Axial) {
+            EXPECT_EQ(labels, (std::array<std::string, 4>{"R", "L", "A", "P"}));
+        }
+        if (plane == vc::Plane::Coronal) {
+            EXPECT_EQ(labels, (std::array<std::string, 4>{"R", "L", "S", "I"}));
+        }
+        if (plane == vc::Plane::Sagittal) {
+            EXPECT_EQ(labels, (std::array<std::string, 4>{"A", "P", "S", "I"}));
+        }
         // slices run head to feet, front to back, right to left
         if (f.count > 1) {
             const double step = f.position(1) - f.position(0);
-            if (plane == vc::Plane::Axial) EXPECT_LT(step, 0);
-            else EXPECT_GT(step, 0);
+            if (plane == vc::Plane::Axial)
+                EXPECT_LT(step, 0);
+            else
+                EXPECT_GT(step, 0);
             EXPECT_EQ(f.nearest(f.position(1) + 0.1 * step), 1);
             EXPECT_EQ(f.nearest(f.position(0) - 100 * step), 0); // clamped
         }
@@ -393,10 +407,10 @@ void checkPlanes(const vc::Volume& v) {
 } // namespace
 
 TEST(ViewerDisplay, PlanesFollowTheDirectionCosinesNotTheStorageOrder) {
-    checkPlanes(tinyVolume({1, 0, 0}, {0, 1, 0}, {0, 0, 1}));    // the usual axial CT
-    checkPlanes(tinyVolume({-1, 0, 0}, {0, -1, 0}, {0, 0, 1}));  // rows and columns stored the other way
-    checkPlanes(tinyVolume({0, 1, 0}, {0, 0, -1}, {1, 0, 0}));   // a sagittal acquisition (MR)
-    checkPlanes(tinyVolume({1, 0, 0}, {0, 0, -1}, {0, 1, 0}));   // a coronal acquisition
+    checkPlanes(tinyVolume({1, 0, 0}, {0, 1, 0}, {0, 0, 1}));   // the usual axial CT
+    checkPlanes(tinyVolume({-1, 0, 0}, {0, -1, 0}, {0, 0, 1})); // rows and columns stored the other way
+    checkPlanes(tinyVolume({0, 1, 0}, {0, 0, -1}, {1, 0, 0}));  // a sagittal acquisition (MR)
+    checkPlanes(tinyVolume({1, 0, 0}, {0, 0, -1}, {0, 1, 0}));  // a coronal acquisition
 }
 
 TEST(ViewerDisplay, ObliqueDirectionsGetTwoLetters) {
@@ -443,7 +457,8 @@ TEST(ViewerDisplay, NonCtImagesGetAWindowFromTheirOwnValues) {
     vc::Volume v;
     v.geometry = geometryOf(100, 10, 1, {0, 0, 0});
     v.voxels.resize(1000);
-    for (int i = 0; i < 1000; ++i) v.voxels[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(i % 100 == 0 ? 30000 : i / 2); // 0..499, a few outliers
+    for (int i = 0; i < 1000; ++i)
+        v.voxels[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(i % 100 == 0 ? 30000 : i / 2); // 0..499, a few outliers
     const vc::WindowLevel wl = vc::automaticWindow(v, 0);
     // 1st to 99th percentile: the outliers (1 %) do not stretch the window
     EXPECT_GT(wl.window, 400);

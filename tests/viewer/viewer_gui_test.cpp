@@ -191,7 +191,8 @@ TEST(ViewerGui, AFolderOfFilesNotDeidentifiedNeverShowsTheirPatientId) {
     ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
     const QString text = w.current()->view()->overlayText() + w.prior()->view()->overlayText() + w.windowTitle();
     EXPECT_TRUE(text.startsWith("Not de-identified 1")) << text.toStdString();
-    for (const auto& phi : subject["phi"]) EXPECT_FALSE(text.contains(QString::fromStdString(phi.get<std::string>()), Qt::CaseInsensitive)) << phi;
+    for (const auto& phi : subject["phi"])
+        EXPECT_FALSE(text.contains(QString::fromStdString(phi.get<std::string>()), Qt::CaseInsensitive)) << phi;
     // the de-identified store shows the pseudonym
     w.openStore(QString::fromStdString((phantom().root() / "store").string()));
     EXPECT_EQ(w.subjects(), QStringList{"RELUTH-03-001"});
@@ -203,7 +204,8 @@ TEST(ViewerGui, OnlyThePseudonymAndTimepointAreShownNeverOtherHeaderText) {
     const QString text = p.view().overlayText();
     EXPECT_TRUE(text.startsWith("RELUTH-03-001  V1 BASELINE")) << text.toStdString();
     // the phantom's files are full of PHI (these are the site's files, not the store's)
-    for (const auto& phi : subject["phi"]) EXPECT_FALSE(text.contains(QString::fromStdString(phi.get<std::string>()), Qt::CaseInsensitive)) << phi;
+    for (const auto& phi : subject["phi"])
+        EXPECT_FALSE(text.contains(QString::fromStdString(phi.get<std::string>()), Qt::CaseInsensitive)) << phi;
     for (const auto& s : subject["timepoints"][0]["series"])
         EXPECT_FALSE(text.contains(QString::fromStdString(s["description"].get<std::string>()), Qt::CaseInsensitive));
     // nor in the series picker: number, modality, images and thickness only
@@ -362,7 +364,8 @@ TEST(ViewerGui, MouseAndKeysScrollWindowZoomAndFit) {
     // Ctrl+wheel zooms about the cursor too
     const double before = v.zoom();
     ASSERT_TRUE(v.pixelAt(centre + QPoint(50, -30), ua, va));
-    QWheelEvent zoomWheel(QPointF(centre + QPoint(50, -30)), QPointF(), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::ControlModifier, Qt::NoScrollPhase, false);
+    QWheelEvent zoomWheel(QPointF(centre + QPoint(50, -30)), QPointF(), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::ControlModifier,
+                          Qt::NoScrollPhase, false);
     QApplication::sendEvent(&v, &zoomWheel);
     EXPECT_GT(v.zoom(), before);
     ASSERT_TRUE(v.pixelAt(centre + QPoint(50, -30), ub, vb));
@@ -414,7 +417,8 @@ TEST(ViewerGui, PriorAndCurrentScrollAndWindowTogetherUntilUnlinked) {
     EXPECT_EQ(current.windowLevel().window, 1500);
     EXPECT_EQ(current.windowLevel().level, -600);
     for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10); // the frames are drawn
-    if (QScreen* screen = w.screen()) screen->grabWindow(w.winId()).save(QString::fromStdString((shotDir() / "comparison-linked.png").string()));
+    if (QScreen* screen = w.screen())
+        screen->grabWindow(w.winId()).save(QString::fromStdString((shotDir() / "comparison-linked.png").string()));
     // L unlinks: scrolling one no longer moves the other
     QTest::keyClick(&current, Qt::Key_L);
     EXPECT_FALSE(w.linked());
@@ -484,7 +488,8 @@ TEST(ViewerGui, ACaliperAcrossAGroundTruthLesionMeasuresItsLongAxis) {
     for (int dy = -3; dy <= 3; ++dy)
         for (int dx = -3; dx <= 3; ++dx) {
             const QColor c = frame.pixelColor(static_cast<int>(mid.x()) + dx, static_cast<int>(mid.y()) + dy);
-            yellow += (c.red() > 200 && c.green() > 150 && c.blue() < 120) || (c.green() > 200 && c.red() < 150 && c.blue() < 150); // yellow, or green when selected
+            yellow += (c.red() > 200 && c.green() > 150 && c.blue() < 120) ||
+                      (c.green() > 200 && c.red() < 150 && c.blue() < 150); // yellow, or green when selected
         }
     EXPECT_GT(yellow, 0) << "no measurement line on the screen";
 
@@ -583,7 +588,8 @@ TEST(ViewerGui, AReaderSignsInAgainstTheQueueAndLandsOnTheirWorklist) {
     ASSERT_TRUE(w.openFirstHomeItem());
     ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
     EXPECT_EQ(w.current()->timepoint(), 0); // the baseline: the read that is due
-    EXPECT_TRUE(w.current()->view()->overlayText().startsWith(readingId + "  V1 BASELINE")) << w.current()->view()->overlayText().toStdString();
+    EXPECT_TRUE(w.current()->view()->overlayText().startsWith(readingId + "  V1 BASELINE"))
+        << w.current()->view()->overlayText().toStdString();
     // nothing later is put beside the baseline, nor offered: the week-8 scan is not listed
     EXPECT_EQ(w.current()->timepointPicker()->count(), 1);
     EXPECT_FALSE(w.openSubject("RELUTH-03-001", 1) && w.current()->timepoint() == 1);
@@ -605,7 +611,7 @@ TEST(ViewerGui, TheMiddleSliceShowsWhileTheRestLoads) {
     EXPECT_FALSE(v.complete());
     const int k = v.slice();
     EXPECT_NEAR(v.slicePosition(), g.origin[2] + z * g.spacing[2], 1e-6); // the loaded slice is the one shown
-    v.setSlice(k + 1);                                                       // not loaded yet: stays
+    v.setSlice(k + 1);                                                    // not loaded yet: stays
     EXPECT_EQ(v.slice(), k);
     EXPECT_TRUE(v.overlayText().contains("(loading)"));
     const QImage partial = v.grabFrame();

@@ -37,7 +37,8 @@ void answerDecision(std::vector<std::pair<QString, QString>> attempts, bool canc
             QTimer::singleShot(20, *step);
             return;
         }
-        if (errors && !dialog->findChild<QLabel*>("decisionError")->text().isEmpty()) *errors << dialog->findChild<QLabel*>("decisionError")->text();
+        if (errors && !dialog->findChild<QLabel*>("decisionError")->text().isEmpty())
+            *errors << dialog->findChild<QLabel*>("decisionError")->text();
         if (cancel || left->empty()) {
             dialog->reject();
             return;
@@ -118,7 +119,8 @@ TEST(ViewerQuarantineGui, TheDataManagerReleasesAndDiscardsWithAReasonAndReaders
     EXPECT_EQ(filesIn(quarantine), quarantined);
     // no reason, then a wrong password, are refused in the dialog; then the release goes through
     QStringList errors;
-    answerDecision({{"", kPassword}, {"needed by the readers", "wrong-password"}, {"screen capture without identifying text", kPassword}}, false, &errors);
+    answerDecision({{"", kPassword}, {"needed by the readers", "wrong-password"}, {"screen capture without identifying text", kPassword}},
+                   false, &errors);
     ASSERT_TRUE(w.askDecideQuarantined(true));
     ASSERT_EQ(errors.size(), 2) << errors.join(" | ").toStdString();
     EXPECT_TRUE(errors[0].contains("reason")) << errors[0].toStdString();
@@ -140,8 +142,9 @@ TEST(ViewerQuarantineGui, ACtWithArmWordsOnlyInItsTextIsDeliveredAndOpens) {
     std::string out;
     const std::string script = "/usr/bin/python3 " + std::string(RELUTH_SOURCE_DIR) + "/tests/anonymizer/adversarial_corpus.py";
     ASSERT_EQ(testutil::run(script + " generate --out " + (dir.path() / "c").string() + " 2>/dev/null", &out), 0) << out;
-    ASSERT_EQ(testutil::run(kBin + "anonymize --in '" + (dir.path() / "c/incoming").string() + "' --out " + (dir.path() / "store").string() +
-                                " --quarantine " + (dir.path() / "q").string() + " --enrolment " + (dir.path() / "c/enrolment.csv").string(),
+    ASSERT_EQ(testutil::run(kBin + "anonymize --in '" + (dir.path() / "c/incoming").string() + "' --out " +
+                                (dir.path() / "store").string() + " --quarantine " + (dir.path() / "q").string() + " --enrolment " +
+                                (dir.path() / "c/enrolment.csv").string(),
                             &out),
               0)
         << out;

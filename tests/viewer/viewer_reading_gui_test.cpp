@@ -190,7 +190,8 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
         // the live results: this timepoint's sum and, after baseline, the response with its reason
         EXPECT_EQ(panel->plot()->pointCount(), tp + 1);
         if (tp > 0) {
-            EXPECT_TRUE(panel->resultsText().contains(QString::fromStdString(subject["timepoints"][tp]["expected"]["overall_response"].get<std::string>())));
+            EXPECT_TRUE(panel->resultsText().contains(
+                QString::fromStdString(subject["timepoints"][tp]["expected"]["overall_response"].get<std::string>())));
             EXPECT_TRUE(panel->plot()->lines().join(" ").contains("-30 %"));
         }
         screenshot(w, "reading-tp" + std::to_string(tp + 1) + ".png");
@@ -346,8 +347,14 @@ std::string payload(int timepoint, double t01, bool newLesion) {
     std::snprintf(mm, sizeof mm, "%.1f", t01);
     p["assessments"] = {{{"id", "T01"}, {"result", mm}, {"measurement", 1}}, {{"id", "NT01"}, {"result", "PRESENT"}}};
     if (newLesion) p["assessments"].push_back({{"id", "NEW01"}, {"result", "UNEQUIVOCAL"}});
-    p["measurements"] = {{{"id", 1}, {"lesion", "T01"}, {"kind", "LONG_AXIS"}, {"series_uid", img.series}, {"sop_instance_uid", img.sop},
-                          {"slice", 24}, {"a", {-60.0, -20.0, img.z}}, {"b", {-60.0 + t01, -20.0, img.z}}}};
+    p["measurements"] = {{{"id", 1},
+                          {"lesion", "T01"},
+                          {"kind", "LONG_AXIS"},
+                          {"series_uid", img.series},
+                          {"sop_instance_uid", img.sop},
+                          {"slice", 24},
+                          {"a", {-60.0, -20.0, img.z}},
+                          {"b", {-60.0 + t01, -20.0, img.z}}}};
     return p.dump();
 }
 
@@ -407,8 +414,10 @@ TEST(ViewerReadingGui, AnAdjudicatorComparesTwoDiscordantReadsChoosesOneWithARat
     EXPECT_TRUE(everything.contains("Reader 1") && everything.contains("Reader 2"));
     EXPECT_FALSE(everything.contains("reader1") || everything.contains("reader2"));
     // the images: the same timepoint on both sides, each with its own reader's calipers
-    ASSERT_TRUE(waitFor([&] { return w.idle() && w.prior()->view()->complete() && w.current()->view()->complete() &&
-                                     !w.prior()->seriesUid().empty() && !w.current()->seriesUid().empty(); }));
+    ASSERT_TRUE(waitFor([&] {
+        return w.idle() && w.prior()->view()->complete() && w.current()->view()->complete() && !w.prior()->seriesUid().empty() &&
+               !w.current()->seriesUid().empty();
+    }));
     QApplication::processEvents();
     EXPECT_EQ(w.prior()->timepoint(), 1);
     EXPECT_EQ(w.current()->timepoint(), 1);
@@ -420,7 +429,8 @@ TEST(ViewerReadingGui, AnAdjudicatorComparesTwoDiscordantReadsChoosesOneWithARat
     // the baseline's images on request, both sides
     panel->timepointPicker()->setCurrentIndex(0);
     emit panel->timepointPicker()->activated(0);
-    ASSERT_TRUE(waitFor([&] { return w.idle() && w.prior()->timepoint() == 0 && w.current()->timepoint() == 0 && w.current()->view()->complete(); }));
+    ASSERT_TRUE(waitFor(
+        [&] { return w.idle() && w.prior()->timepoint() == 0 && w.current()->timepoint() == 0 && w.current()->view()->complete(); }));
     panel->timepointPicker()->setCurrentIndex(1);
     emit panel->timepointPicker()->activated(1);
     ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->timepoint() == 1 && w.current()->view()->complete(); }));
@@ -487,7 +497,8 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
     QTableWidget* backlog = d->table("backlog");
     std::map<std::string, int> shownReads;
     for (int r = 0; r < backlog->rowCount(); ++r)
-        if (backlog->item(r, 0)->text() == "reads") shownReads[backlog->item(r, 1)->text().toStdString()] = backlog->item(r, 2)->text().toInt();
+        if (backlog->item(r, 0)->text() == "reads")
+            shownReads[backlog->item(r, 1)->text().toStdString()] = backlog->item(r, 2)->text().toInt();
     EXPECT_EQ(shownReads, b.reads);
     EXPECT_EQ(b.reads.at("signed"), 3);
     EXPECT_EQ(b.reads.at("draft"), 1);

@@ -250,7 +250,11 @@ TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
     const fs::path sr = dir.path() / "report.dcm";
     std::string error;
     ASSERT_TRUE(vr::writeMeasurementReport(in, sr, &error)) << error;
-    const std::string check = [&] { std::string t; testutil::run("dciodvfy '" + sr.string() + "'", &t); return t; }();
+    const std::string check = [&] {
+        std::string t;
+        testutil::run("dciodvfy '" + sr.string() + "'", &t);
+        return t;
+    }();
     EXPECT_EQ(check.find("Error"), std::string::npos) << check;
     EXPECT_NE(check.find("EnhancedSR"), std::string::npos) << check;
     std::string dump;
@@ -258,8 +262,8 @@ TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
     EXPECT_NE(dump.find("Imaging Measurement Report"), std::string::npos) << dump;
     EXPECT_NE(dump.find("\"T01\""), std::string::npos) << dump;
     EXPECT_NE(dump.find("\"" + vr::trackingUid("RELUTH-01-001", "Reader 1", "T01") + "\""), std::string::npos) << dump;
-    EXPECT_NE(dump.find("Long Axis") , std::string::npos) << dump;
-    EXPECT_NE(dump.find("40.0"), std::string::npos) << dump;     // the liver target
+    EXPECT_NE(dump.find("Long Axis"), std::string::npos) << dump;
+    EXPECT_NE(dump.find("40.0"), std::string::npos) << dump;       // the liver target
     EXPECT_NE(dump.find("Short Axis"), std::string::npos) << dump; // the node
     std::string elements;
     ASSERT_EQ(testutil::run("dcmdump '" + sr.string() + "'", &elements), 0) << elements;

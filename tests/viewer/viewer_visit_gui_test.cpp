@@ -37,9 +37,9 @@ const VisitTrial& visitTrial() {
                                 &out),
                   0)
             << out;
-        EXPECT_EQ(testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + t.store().string() + " --quarantine " +
-                                    (t.dir.path() / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
-                                    " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
+        EXPECT_EQ(testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + t.store().string() +
+                                    " --quarantine " + (t.dir.path() / "quarantine").string() + " --enrolment " +
+                                    (trial / "enrolment.csv").string() + " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
                                 &out),
                   0)
             << out;

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     }
     QString store = cli.value("store");
     if (store.isEmpty() && !cli.isSet("folder") && QDir("demo-trial/store").exists()) store = "demo-trial/store";
-    if (cli.isSet("folder")) w.openFolder(cli.value("folder"));
+    if (cli.isSet("folder"))
+        w.openFolder(cli.value("folder"));
     else if (!store.isEmpty()) {
         if (!QDir(store).exists()) {
             std::fprintf(stderr, "reluth-workstation: the store %s does not exist\n", qPrintable(store));
@@ -109,8 +110,10 @@ int main(int argc, char** argv) {
         if (cli.isSet("screenshot")) return 2;
     }
     // a reading room's screen is the workstation's: maximized unless a size is asked for
-    if (cli.isSet("size")) w.show();
-    else w.showMaximized();
+    if (cli.isSet("size"))
+        w.show();
+    else
+        w.showMaximized();
 
     // options that act once the images are in
     const QString plane = cli.value("plane");
@@ -134,8 +137,10 @@ int main(int argc, char** argv) {
         }
         if (!applied) {
             applied = true;
-            if (plane == "coronal") w.setPlane(vc::Plane::Coronal);
-            else if (plane == "sagittal") w.setPlane(vc::Plane::Sagittal);
+            if (plane == "coronal")
+                w.setPlane(vc::Plane::Coronal);
+            else if (plane == "sagittal")
+                w.setPlane(vc::Plane::Sagittal);
             if (preset > 0) w.applyPreset(preset - 1);
             if (hasPosition) w.current()->view()->setSlicePosition(position);
             if (screenshot.isEmpty()) poll->stop();

@@ -160,10 +160,14 @@ int main(int argc, char** argv) {
     std::printf("series %s: %zu voxels (%.0f MB as 16-bit), median of %d runs, warm page cache\n", dir.c_str(), voxels, voxelMb, runs);
     std::printf("%-28s %12s %12s %14s\n", "reader", "first image", "full volume", "peak memory");
     for (const char* w : {"ours", "gdcm", "itk"}) {
-        const char* label = std::strcmp(w, "ours") == 0 ? "viewer core (2 threads)" : std::strcmp(w, "gdcm") == 0 ? "plain GDCM read loop" : "ITK ImageSeriesReader";
-        std::printf("%-28s %10.3f s %10.3f s %8.0f MB (%.2fx voxels)\n", label, col(w, 0), col(w, 1), col(w, 2) / 1024, col(w, 2) / 1024 / voxelMb);
+        const char* label = std::strcmp(w, "ours") == 0   ? "viewer core (2 threads)"
+                            : std::strcmp(w, "gdcm") == 0 ? "plain GDCM read loop"
+                                                          : "ITK ImageSeriesReader";
+        std::printf("%-28s %10.3f s %10.3f s %8.0f MB (%.2fx voxels)\n", label, col(w, 0), col(w, 1), col(w, 2) / 1024,
+                    col(w, 2) / 1024 / voxelMb);
     }
-    std::printf("goals: first image < 0.1 s: %.3f s; full volume <= 1.5x GDCM: %.2fx; >= 3x faster than ITK: %.1fx; peak < 1.3x voxels: %.2fx\n",
-                col("ours", 0), col("ours", 1) / col("gdcm", 1), col("itk", 1) / col("ours", 1), col("ours", 2) / 1024 / voxelMb);
+    std::printf(
+        "goals: first image < 0.1 s: %.3f s; full volume <= 1.5x GDCM: %.2fx; >= 3x faster than ITK: %.1fx; peak < 1.3x voxels: %.2fx\n",
+        col("ours", 0), col("ours", 1) / col("gdcm", 1), col("itk", 1) / col("ours", 1), col("ours", 2) / 1024 / voxelMb);
     return 0;
 }

@@ -66,9 +66,9 @@ int main(int argc, char** argv) {
     {
         namespace po = boost::program_options;
         po::options_description opts("usage: viewer-slice-bench SERIES_DIR [options]");
-        opts.add_options()("help,h", "this help")("series", po::value(&seriesDir)->required(), "the series folder")
-            ("size", po::value(&size), "view size in pixels (1024)")("frames", po::value(&frames), "slice changes to time (400)")
-            ("frame-png", po::value(&framePngText), "save one frame as PNG");
+        opts.add_options()("help,h", "this help")("series", po::value(&seriesDir)->required(),
+                                                  "the series folder")("size", po::value(&size), "view size in pixels (1024)")(
+            "frames", po::value(&frames), "slice changes to time (400)")("frame-png", po::value(&framePngText), "save one frame as PNG");
         po::positional_options_description pos;
         pos.add("series", 1);
         try {
@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
         std::vector<std::uint8_t> outc(static_cast<std::size_t>(c.width) * static_cast<std::size_t>(c.height));
         const auto t1 = Clock::now();
         for (int i = 0; i < 200; ++i) vc::renderSlice(*volume, c, i % c.count, grey, outc.data());
-        std::printf("windowing one %dx%d coronal reformat on the CPU: %.3f ms\n", c.width, c.height, seconds(t1, Clock::now()) / 200 * 1000);
+        std::printf("windowing one %dx%d coronal reformat on the CPU: %.3f ms\n", c.width, c.height,
+                    seconds(t1, Clock::now()) / 200 * 1000);
     }
 
     // the view sits in a window as in the workstation (a child widget, composed by Qt)
@@ -141,8 +142,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     const int w = static_cast<int>(view.width() * view.devicePixelRatioF()), h = static_cast<int>(view.height() * view.devicePixelRatioF());
-    std::printf("viewport %dx%d device pixels, %d slices, OpenGL: %s\n", w, h, view.sliceCount(),
-                qPrintable(view.renderer()));
+    std::printf("viewport %dx%d device pixels, %d slices, OpenGL: %s\n", w, h, view.sliceCount(), qPrintable(view.renderer()));
 
     // three rounds (the machine is shared: the median is what a reader gets)
     std::vector<Rate> rounds;

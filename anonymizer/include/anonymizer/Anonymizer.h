@@ -38,7 +38,7 @@ struct EnrolledPatient {
 /// columns ignored, except an optional randomization_date used to label time points).
 class Enrolment {
 public:
-    static Enrolment load(const std::filesystem::path& csv);              ///< throws Error file:line
+    static Enrolment load(const std::filesystem::path& csv); ///< throws Error file:line
     static Enrolment parse(const std::string& text, const std::string& fileName);
     const EnrolledPatient* find(std::string_view originalId) const;
     std::size_t size() const { return patients_.size(); }
@@ -77,14 +77,17 @@ private:
     std::string secret_;
     std::mutex mutex_;
     std::map<std::string, std::string> uids_;
-    struct SubjectKey { std::string pseudonym; int shift = 0; std::string readingId; };
+    struct SubjectKey {
+        std::string pseudonym;
+        int shift = 0;
+        std::string readingId;
+    };
     std::map<std::string, SubjectKey> subjects_;
 };
 
 /// Counts of what was done to one file.
 struct Actions {
-    int removed = 0, emptied = 0, dummies = 0, uids = 0, cleaned = 0, shifted = 0, privateRemoved = 0,
-        armCleaned = 0, phiCleaned = 0;
+    int removed = 0, emptied = 0, dummies = 0, uids = 0, cleaned = 0, shifted = 0, privateRemoved = 0, armCleaned = 0, phiCleaned = 0;
 };
 
 /// Pending: written, leak-scanned, waiting in a temporary file for commit() (batched durability).
@@ -98,12 +101,12 @@ using QuarantineReason = store::QuarantineReason;
 struct FileResult {
     Outcome outcome = Outcome::Quarantined;
     std::filesystem::path input;
-    std::filesystem::path output;            ///< in the store or in quarantine
-    std::string inputHash;                   ///< SHA-256 of the input bytes (hex), as sha256sum prints it
+    std::filesystem::path output; ///< in the store or in quarantine
+    std::string inputHash;        ///< SHA-256 of the input bytes (hex), as sha256sum prints it
     std::uint64_t bytes = 0;
     Actions actions;
     std::vector<QuarantineReason> reasons;
-    bool fastPath = false;                   ///< header rewritten, pixel bytes copied verbatim
+    bool fastPath = false; ///< header rewritten, pixel bytes copied verbatim
     // while Pending
     std::filesystem::path temporary;
     std::filesystem::path relative;
@@ -141,8 +144,7 @@ public:
 
     /// De-identifies one file: the store gets it (atomically, leak-scanned) or the quarantine
     /// gets its original bytes and a reason file. Never throws for bad input.
-    FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName,
-                       SeriesVerdicts& verdicts);
+    FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName, SeriesVerdicts& verdicts);
     /// The same pipeline with some quarantine rules overridden by the data manager's release
     /// (categories: arm-series, burned-in, secondary-capture, modality); de-identification,
     /// the allow-list and the leak scan always apply.

@@ -12,20 +12,20 @@ namespace anon {
 
 /// What to do with one attribute.
 enum class Action : std::uint8_t {
-    Keep,       ///< K (or not listed)
-    Remove,     ///< X
-    Zero,       ///< Z: zero-length value (sequence: no items)
-    Dummy,      ///< D: a dummy value of the VR (sequence: items kept, de-identified recursively)
-    Uid,        ///< U: remapped UID
-    Recurse,    ///< U* on a sequence: items kept, their UIDs remapped (and actions applied inside)
-    Clean,      ///< C under Clean Descriptors / Structured Content / Patient Characteristics
-    Shift,      ///< C under Retain Longitudinal Temporal Information with Modified Dates
+    Keep,    ///< K (or not listed)
+    Remove,  ///< X
+    Zero,    ///< Z: zero-length value (sequence: no items)
+    Dummy,   ///< D: a dummy value of the VR (sequence: items kept, de-identified recursively)
+    Uid,     ///< U: remapped UID
+    Recurse, ///< U* on a sequence: items kept, their UIDs remapped (and actions applied inside)
+    Clean,   ///< C under Clean Descriptors / Structured Content / Patient Characteristics
+    Shift,   ///< C under Retain Longitudinal Temporal Information with Modified Dates
 };
 const char* actionName(Action a);
 
 struct ProfileOptions {
-    bool fullDates = true;            ///< Retain Longitudinal Temporal Information, Full Dates
-    bool modifiedDates = false;       ///< ... Modified Dates (whole-day shift per subject)
+    bool fullDates = true;      ///< Retain Longitudinal Temporal Information, Full Dates
+    bool modifiedDates = false; ///< ... Modified Dates (whole-day shift per subject)
     bool cleanDescriptors = true;
     bool cleanStructuredContent = true;
     bool retainPatientCharacteristics = false;
@@ -34,9 +34,9 @@ struct ProfileOptions {
 struct ProfileRow {
     std::uint16_t group = 0, element = 0;
     std::uint16_t groupMask = 0xFFFF, elementMask = 0xFFFF; ///< 50xx / 60xx / xxxx wildcards
-    bool privateRows = false;                                ///< the (GGGG,EEEE) odd-group row
-    std::string basic;                                       ///< "X", "X/Z/D", "X/Z/U*"...
-    std::vector<std::pair<std::string, char>> options;       ///< ("desc", 'C')...
+    bool privateRows = false;                               ///< the (GGGG,EEEE) odd-group row
+    std::string basic;                                      ///< "X", "X/Z/D", "X/Z/U*"...
+    std::vector<std::pair<std::string, char>> options;      ///< ("desc", 'C')...
     std::string name;
 };
 
@@ -65,7 +65,7 @@ public:
 
 private:
     std::vector<ProfileRow> rows_;
-    std::vector<std::uint32_t> exactKeys_;   // sorted (group << 16 | element)
+    std::vector<std::uint32_t> exactKeys_; // sorted (group << 16 | element)
     std::vector<std::size_t> exactIndex_;
     std::vector<std::size_t> wildcard_;
     std::string version_, edition_, declaredRows_;

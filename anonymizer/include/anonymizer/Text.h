@@ -23,8 +23,8 @@ enum class Charset { Ascii, Latin1, Utf8 };
 Charset charsetFromDicom(std::string_view specificCharacterSet);
 
 struct Token {
-    std::string text;         ///< folded
-    std::size_t begin = 0;    ///< byte range in the original value
+    std::string text;      ///< folded
+    std::size_t begin = 0; ///< byte range in the original value
     std::size_t end = 0;
 };
 
@@ -53,8 +53,8 @@ public:
     std::size_t size() const { return phrases_.size(); }
 
     struct Hit {
-        std::size_t phrase = 0;   ///< index in phrases()
-        std::size_t begin = 0;    ///< byte range in the value
+        std::size_t phrase = 0; ///< index in phrases()
+        std::size_t begin = 0;  ///< byte range in the value
         std::size_t end = 0;
     };
     std::vector<Hit> find(std::string_view value, Charset cs) const;

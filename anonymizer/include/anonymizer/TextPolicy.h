@@ -24,7 +24,7 @@ struct TextPolicyError : std::runtime_error {
 struct AllowRule {
     enum class Kind { Code, Vocabulary, Empty, Written, Binary };
     Kind kind = Kind::Code;
-    std::set<std::string> values;  ///< Code: the values allowed as they are
+    std::set<std::string> values;    ///< Code: the values allowed as they are
     std::vector<std::string> shapes; ///< Code: @digits @age @orientation @kernel @codevalue
     std::string name;
 };

@@ -26,12 +26,12 @@ int main(int argc, char** argv) {
         const charter::Charter c = charter::loadCharter(argv[1]);
         const auto& v = c.visits;
         std::printf("%s: valid charter %s (format %d)\n", argv[1], c.version.c_str(), c.format);
-        std::printf("  trial           %s - %s (%s), sponsor %s, %d subjects planned\n", c.trial.studyId.c_str(),
-                    c.trial.title.c_str(), c.trial.registryId.c_str(), c.trial.sponsor.c_str(), c.trial.plannedSubjects);
+        std::printf("  trial           %s - %s (%s), sponsor %s, %d subjects planned\n", c.trial.studyId.c_str(), c.trial.title.c_str(),
+                    c.trial.registryId.c_str(), c.trial.sponsor.c_str(), c.trial.plannedSubjects);
         std::printf("  visits          %s (visit %d, up to %d days before randomization), then %d follow-ups every %d days "
                     "(+-%d): %s ... %s\n",
-                    v.baselineLabel.c_str(), v.baselineVisit, v.baselineWindowBeforeRandomizationDays, v.followups,
-                    v.intervalDays, v.windowDays, v.labelOfFollowup(1).c_str(), v.labelOfFollowup(v.followups).c_str());
+                    v.baselineLabel.c_str(), v.baselineVisit, v.baselineWindowBeforeRandomizationDays, v.followups, v.intervalDays,
+                    v.windowDays, v.labelOfFollowup(1).c_str(), v.labelOfFollowup(v.followups).c_str());
         std::printf("  recist          confirmation %s (>= %d days), SD >= %d days, disease control at day %d +- %d\n",
                     yesNo(c.recist.confirmationRequired), c.recist.confirmationMinDays, c.recist.sdMinDaysFromBaseline,
                     c.recist.dcrLandmarkDays, c.recist.dcrWindowDays);
@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
                     "%s; %zu arm words (%s); quarantine: radiopharmaceuticals %s, burned-in %s, secondary capture %s; "
                     "modalities %s\n",
                     d.profile.c_str(), d.dicomEdition.c_str(),
-                    d.temporal == charter::TemporalOption::FullDates ? "kept" : "shifted per subject",
-                    yesNo(d.cleanDescriptors), d.retainPatientCharacteristics ? "kept" : "removed", d.armWords.size(),
+                    d.temporal == charter::TemporalOption::FullDates ? "kept" : "shifted per subject", yesNo(d.cleanDescriptors),
+                    d.retainPatientCharacteristics ? "kept" : "removed", d.armWords.size(),
                     d.armTextAction == charter::ArmTextAction::Clean ? "cleaned" : "element removed",
                     joined(d.quarantine.radiopharmaceuticalWords).c_str(), yesNo(d.quarantine.burnedInAnnotation),
                     yesNo(d.quarantine.secondaryCapture), joined(d.quarantine.allowedModalities).c_str());

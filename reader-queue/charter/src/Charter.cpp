@@ -16,9 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-}
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 
 /// Walks one JSON object, remembering which keys were read so unknown ones can be reported.
 class ObjectReader {
@@ -52,8 +50,7 @@ public:
         if (!v->is_number_integer()) return fail(key, "must be an integer");
         const auto n = v->get<long long>();
         if (n < min || n > max) {
-            return fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                                 " (is " + std::to_string(n) + ")");
+            return fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (is " + std::to_string(n) + ")");
         }
         out = static_cast<int>(n);
     }
@@ -125,9 +122,7 @@ public:
         }
         return {&array[i], p, m_findings};
     }
-    void fail(const std::string& key, const std::string& message) {
-        m_findings.push_back({join(m_path, key), message});
-    }
+    void fail(const std::string& key, const std::string& message) { m_findings.push_back({join(m_path, key), message}); }
 
 private:
     const json* get(const std::string& key) {
@@ -198,12 +193,13 @@ void readReading(ObjectReader o, ReadingParadigm& r) {
     o.integer("adjudicators_per_subject", r.adjudicatorsPerSubject, 0, 3);
     o.boolean("read_timepoints_in_order", r.readTimepointsInOrder);
     if (o.has("read_turnaround_days")) o.integer("read_turnaround_days", r.readTurnaroundDays, 1, kMaxDays); // optional
-    if (o.has("window_presets")) { // optional
+    if (o.has("window_presets")) {                                                                           // optional
         o.textList("window_presets", r.windowPresets, false);
         static const std::set<std::string> known{"soft_tissue", "liver", "lung", "bone", "brain"};
         for (std::size_t i = 0; i < r.windowPresets.size(); ++i)
             if (!known.count(r.windowPresets[i]))
-                o.fail("window_presets[" + std::to_string(i) + "]", "\"" + r.windowPresets[i] + "\" is not a preset (soft_tissue, liver, lung, bone, brain)");
+                o.fail("window_presets[" + std::to_string(i) + "]",
+                       "\"" + r.windowPresets[i] + "\" is not a preset (soft_tissue, liver, lung, bone, brain)");
     }
     ObjectReader t = o.object("adjudication_triggers");
     t.boolean("different_timepoint_response", r.triggers.differentTimepointResponse);
@@ -212,8 +208,7 @@ void readReading(ObjectReader o, ReadingParadigm& r) {
     t.boolean("progression_in_one_read_only", r.triggers.progressionInOneReadOnly);
     t.boolean("different_disease_control_at_landmark", r.triggers.differentDiseaseControlAtLandmark);
     t.rejectUnknown();
-    const std::string expected =
-        std::to_string(r.readersPerSubject) + "+" + std::to_string(r.adjudicatorsPerSubject);
+    const std::string expected = std::to_string(r.readersPerSubject) + "+" + std::to_string(r.adjudicatorsPerSubject);
     if (o.valid() && !r.paradigm.empty() && r.paradigm != expected) {
         o.fail("paradigm", "says \"" + r.paradigm + "\" but readers_per_subject + adjudicators_per_subject is " + expected);
     }
@@ -226,7 +221,8 @@ void readReading(ObjectReader o, ReadingParadigm& r) {
         o.fail("readers_per_subject", "is " + std::to_string(r.readersPerSubject) +
                                           ": only 2 is supported (two independent reads, adjudicated when they disagree)");
     if (o.valid() && r.adjudicatorsPerSubject != 1)
-        o.fail("adjudicators_per_subject", "is " + std::to_string(r.adjudicatorsPerSubject) + ": only 1 is supported (each adjudication goes to one adjudicator)");
+        o.fail("adjudicators_per_subject",
+               "is " + std::to_string(r.adjudicatorsPerSubject) + ": only 1 is supported (each adjudication goes to one adjudicator)");
     if (o.valid() && !r.readTimepointsInOrder)
         o.fail("read_timepoints_in_order", "must be true: the queue offers a reader's timepoints in order and nothing else is supported");
     o.rejectUnknown();
@@ -279,9 +275,11 @@ void readDeid(ObjectReader o, Deidentification& d) {
     // tables miss attributes that leak: Station AE Title, Network ID, Reason For Visit, ...)
     if (!d.dicomEdition.empty()) {
         const std::string& e = d.dicomEdition;
-        const bool form = e.size() == 5 && std::isdigit(static_cast<unsigned char>(e[0])) && std::isdigit(static_cast<unsigned char>(e[1])) &&
-                          std::isdigit(static_cast<unsigned char>(e[2])) && std::isdigit(static_cast<unsigned char>(e[3])) && e[4] >= 'a' && e[4] <= 'e';
-        if (!form) o.fail("dicom_edition", "must name an edition of the DICOM standard such as 2024b (is '" + e + "')");
+        const bool form = e.size() == 5 && std::isdigit(static_cast<unsigned char>(e[0])) &&
+                          std::isdigit(static_cast<unsigned char>(e[1])) && std::isdigit(static_cast<unsigned char>(e[2])) &&
+                          std::isdigit(static_cast<unsigned char>(e[3])) && e[4] >= 'a' && e[4] <= 'e';
+        if (!form)
+            o.fail("dicom_edition", "must name an edition of the DICOM standard such as 2024b (is '" + e + "')");
         else if (e < std::string(kMinimumDicomEdition))
             o.fail("dicom_edition", "edition " + e + " is older than " + kMinimumDicomEdition +
                                         ": its de-identification table misses attributes the current one lists");
@@ -308,11 +306,12 @@ void readDeid(ObjectReader o, Deidentification& d) {
     q.boolean("secondary_capture", d.quarantine.secondaryCapture);
     q.textList("allowed_modalities", d.quarantine.allowedModalities, false);
     q.rejectUnknown();
-    if (o.has("vocabulary_additions")) o.textList("vocabulary_additions", d.vocabularyAdditions, true);     // optional
-    if (o.has("vocabulary_attributes")) o.textList("vocabulary_attributes", d.vocabularyAttributes, true);  // optional
+    if (o.has("vocabulary_additions")) o.textList("vocabulary_additions", d.vocabularyAdditions, true);    // optional
+    if (o.has("vocabulary_attributes")) o.textList("vocabulary_attributes", d.vocabularyAttributes, true); // optional
     for (const std::string& t : d.vocabularyAttributes) {
-        const bool form = t.size() == 11 && t[0] == '(' && t[5] == ',' && t[10] == ')' &&
-                          std::all_of(t.begin() + 1, t.end() - 1, [](char c) { return c == ',' || std::isxdigit(static_cast<unsigned char>(c)); });
+        const bool form =
+            t.size() == 11 && t[0] == '(' && t[5] == ',' && t[10] == ')' &&
+            std::all_of(t.begin() + 1, t.end() - 1, [](char c) { return c == ',' || std::isxdigit(static_cast<unsigned char>(c)); });
         if (!form) o.fail("vocabulary_attributes", "'" + t + "' is not a tag written (gggg,eeee)");
     }
     if (const json* tags = o.array("safe_private_tags")) {
@@ -358,8 +357,7 @@ std::string VisitSchedule::labelOfFollowup(int n) const {
 CharterError::CharterError(std::string source, std::vector<Finding> findings)
     : std::runtime_error([&] {
           std::ostringstream os;
-          os << source << ": invalid trial charter (" << findings.size() << " problem"
-             << (findings.size() == 1 ? "" : "s") << ")";
+          os << source << ": invalid trial charter (" << findings.size() << " problem" << (findings.size() == 1 ? "" : "s") << ")";
           for (const Finding& f : findings) os << "\n  " << f.field << ": " << f.message;
           return os.str();
       }()),
@@ -373,8 +371,7 @@ Charter parseCharter(std::string_view text, std::string_view sourceName) {
         // nlohmann reports the byte offset; turn it into a line number a person can find.
         const std::size_t offset = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
         const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
-        throw CharterError(std::string(sourceName),
-                           {{"(file)", "not valid JSON near line " + std::to_string(line) + ": " + e.what()}});
+        throw CharterError(std::string(sourceName), {{"(file)", "not valid JSON near line " + std::to_string(line) + ": " + e.what()}});
     }
     std::vector<Finding> findings;
     if (!root.is_object()) {
@@ -384,8 +381,8 @@ Charter parseCharter(std::string_view text, std::string_view sourceName) {
     ObjectReader top(&root, "", findings);
     top.integer("charter_format", c.format, 1, 1000);
     if (c.format > kCharterFormat) {
-        top.fail("charter_format", "is " + std::to_string(c.format) + " but this program reads format " +
-                                       std::to_string(kCharterFormat) + " at most");
+        top.fail("charter_format",
+                 "is " + std::to_string(c.format) + " but this program reads format " + std::to_string(kCharterFormat) + " at most");
     }
     top.text("charter_version", c.version);
     readTrial(top.object("trial"), c.trial);

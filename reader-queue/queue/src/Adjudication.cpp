@@ -116,7 +116,8 @@ void Queue::evaluateAdjudication(const std::string& subject) {
                   "VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))",
                   {subject, std::to_string(round), state, std::to_string(through), final ? "1" : "0", triggers.dump(), now,
                    t.state == workflow::AdjudicationState::Open ? now : std::string()});
-        record("system", "adjudication.evaluate", object, {}, state + " through T" + std::to_string(through) + (final ? " (final)" : ""), summary);
+        record("system", "adjudication.evaluate", object, {}, state + " through T" + std::to_string(through) + (final ? " (final)" : ""),
+               summary);
         return;
     }
     const bool changed = latest[0][1] != state || std::stoi(latest[0][2]) != through || latest[0][3] != triggers.dump() ||
@@ -134,9 +135,7 @@ void Queue::evaluateAdjudication(const std::string& subject) {
 
 namespace {
 
-Queue::AdjudicationItem itemOf(const std::vector<std::string>& r) {
-    return {r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4], r[5]};
-}
+Queue::AdjudicationItem itemOf(const std::vector<std::string>& r) { return {r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4], r[5]}; }
 const char* kItemColumns = "subject, round, through_ordinal, state, COALESCE(adjudicator, ''), triggers";
 
 } // namespace
@@ -159,7 +158,8 @@ std::optional<Queue::AdjudicationItem> Queue::claimAdjudication(const Session& a
         std::string sql = std::string("SELECT ") + kItemColumns + " FROM adjudications WHERE state = 'open' AND adjudicator IS NULL";
         std::vector<std::string> params;
         if (!subject.empty()) {
-            const auto mine = db_->query(std::string("SELECT ") + kItemColumns + " FROM adjudications WHERE subject = ? AND state = 'open' AND adjudicator = ?",
+            const auto mine = db_->query(std::string("SELECT ") + kItemColumns +
+                                             " FROM adjudications WHERE subject = ? AND state = 'open' AND adjudicator = ?",
                                          {subject, adjudicator.user});
             if (!mine.empty()) {
                 claimed = itemOf(mine[0]);
@@ -228,13 +228,15 @@ void Queue::decide(const Session& adjudicator, const std::string& subject, int c
         if (!t.ok) throw Refused(t.rule, t.message);
         // the signature covers the choice, the rationale and both reads as signed
         std::string what = subject + "\n" + rows[0][0] + "\n" + rows[0][3] + "\n" + std::to_string(chosenReader) + "\n" + rationale;
-        for (const auto& h : db_->query("SELECT slot, ordinal, signed_hash FROM reads WHERE subject = ? AND ordinal <= ? ORDER BY slot, ordinal",
-                                        {subject, rows[0][3]}))
+        for (const auto& h :
+             db_->query("SELECT slot, ordinal, signed_hash FROM reads WHERE subject = ? AND ordinal <= ? ORDER BY slot, ordinal",
+                        {subject, rows[0][3]}))
             what += "\n" + h[0] + "/" + h[1] + ":" + h[2];
         const std::string hash = sha256Hex(what);
-        db_->exec("UPDATE adjudications SET state = ?, chosen_slot = ?, rationale = ?, signature_meaning = ?, signed_hash = ?, decided_at = ? "
-                  "WHERE subject = ? AND round = ?",
-                  {adjStateKey(t.state), std::to_string(chosenReader), rationale, meaning, hash, utcNow(), subject, rows[0][0]});
+        db_->exec(
+            "UPDATE adjudications SET state = ?, chosen_slot = ?, rationale = ?, signature_meaning = ?, signed_hash = ?, decided_at = ? "
+            "WHERE subject = ? AND round = ?",
+            {adjStateKey(t.state), std::to_string(chosenReader), rationale, meaning, hash, utcNow(), subject, rows[0][0]});
         record(adjudicator.user, "adjudication.decide", "adjudication:" + subject + "/" + rows[0][0], rows[0][1],
                "Reader " + std::to_string(chosenReader) + " sha256:" + hash, rationale);
     });

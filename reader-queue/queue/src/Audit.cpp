@@ -25,8 +25,8 @@ std::string utcNow() {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     return buf;
 }
 
@@ -55,7 +55,8 @@ std::vector<AuditProblem> verifyChain(const std::vector<AuditEntry>& entries, co
             if (e.seq > expected)
                 out.push_back({e.seq, "missing", "entries " + std::to_string(expected) + ".." + std::to_string(e.seq - 1) + " are gone"});
             else
-                out.push_back({e.seq, "reordered", "entry " + std::to_string(e.seq) + " stands after entry " + std::to_string(expected - 1)});
+                out.push_back(
+                    {e.seq, "reordered", "entry " + std::to_string(e.seq) + " stands after entry " + std::to_string(expected - 1)});
         } else if (e.prevHash != prev) {
             out.push_back({e.seq, "reordered", "entry " + std::to_string(e.seq) + " does not follow the entry before it"});
         }
@@ -65,8 +66,9 @@ std::vector<AuditProblem> verifyChain(const std::vector<AuditEntry>& entries, co
     }
     const std::int64_t last = entries.empty() ? 0 : entries.back().seq;
     if (head.seq != last || head.hash != prev)
-        out.push_back({0, "head", "the trail ends at entry " + std::to_string(last) + " but the recorded head is entry " +
-                                      std::to_string(head.seq) + (head.seq > last ? ": entries were deleted at the end" : "")});
+        out.push_back({0, "head",
+                       "the trail ends at entry " + std::to_string(last) + " but the recorded head is entry " + std::to_string(head.seq) +
+                           (head.seq > last ? ": entries were deleted at the end" : "")});
     return out;
 }
 

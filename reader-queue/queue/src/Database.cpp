@@ -203,8 +203,8 @@ AuditEntry Database::appendAudit(AuditEntry e) {
 }
 
 std::vector<AuditEntry> Database::readAudit() {
-    QSqlQuery q = run(impl_->db(),
-                      "SELECT seq, time, usr, action, object, old_value, new_value, reason, prev_hash, hash FROM audit ORDER BY seq");
+    QSqlQuery q =
+        run(impl_->db(), "SELECT seq, time, usr, action, object, old_value, new_value, reason, prev_hash, hash FROM audit ORDER BY seq");
     std::vector<AuditEntry> out;
     while (q.next()) {
         AuditEntry e;

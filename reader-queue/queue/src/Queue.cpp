@@ -67,7 +67,9 @@ std::string timePointIdInFiles(const fs::path& studyFolder) {
 /// them); never one another subject already has.
 std::string uniqueReadingId(rq::Database& db, std::string id) {
     static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    auto taken = [&](const std::string& x) { return x.empty() || !db.query("SELECT pseudonym FROM subjects WHERE reading_id = ?", {x}).empty(); };
+    auto taken = [&](const std::string& x) {
+        return x.empty() || !db.query("SELECT pseudonym FROM subjects WHERE reading_id = ?", {x}).empty();
+    };
     while (taken(id)) {
         unsigned char b[7];
         randombytes_buf(b, sizeof b);
@@ -76,7 +78,6 @@ std::string uniqueReadingId(rq::Database& db, std::string id) {
     }
     return id;
 }
-
 
 constexpr int kMaxFailedLogins = 5;
 
@@ -155,7 +156,8 @@ void Queue::loadTrial(const std::string& text, const std::string& source) {
         if (rows.empty()) {
             db_->exec("INSERT INTO trial (id, study_id, charter_version, charter, loaded_at) VALUES (1, ?, ?, ?, ?)",
                       {charter_.trial.studyId, charter_.version, text, utcNow()});
-            record("system", "trial.create", "trial:" + charter_.trial.studyId, {}, "charter " + charter_.version + " sha256:" + sha256Hex(text));
+            record("system", "trial.create", "trial:" + charter_.trial.studyId, {},
+                   "charter " + charter_.version + " sha256:" + sha256Hex(text));
         } else if (rows[0][0] != charter_.trial.studyId || rows[0][1] != charter_.version) {
             throw Refused("CHARTER_MISMATCH", "the database holds trial " + rows[0][0] + " under charter " + rows[0][1] + "; " + source +
                                                   " is " + charter_.trial.studyId + " charter " + charter_.version);
@@ -165,14 +167,12 @@ void Queue::loadTrial(const std::string& text, const std::string& source) {
 
 void Queue::refuse(const Session& s, const std::string& operation, const std::string& object, const std::string& rule,
                    const std::string& message) {
-    db_->write([&] {
-        record(s.user, "refused." + operation, object, {}, rule, message);
-    });
+    db_->write([&] { record(s.user, "refused." + operation, object, {}, rule, message); });
     throw Refused(rule, message);
 }
 
-void Queue::record(const std::string& user, const std::string& action, const std::string& object,
-                   const std::string& oldValue, const std::string& newValue, const std::string& reason) {
+void Queue::record(const std::string& user, const std::string& action, const std::string& object, const std::string& oldValue,
+                   const std::string& newValue, const std::string& reason) {
     AuditEntry e;
     e.user = user;
     e.action = action;
@@ -188,9 +188,7 @@ void Queue::audited(const Session& s, const std::string& operation, const std::s
         db_->write(f);
     } catch (const Refused& r) {
         // the change was rolled back; the refusal itself is recorded
-        db_->write([&] {
-            record(s.user, "refused." + operation, object, {}, r.rule, r.what());
-        });
+        db_->write([&] { record(s.user, "refused." + operation, object, {}, r.rule, r.what()); });
         throw;
     }
 }
@@ -217,10 +215,8 @@ void Queue::addUser(const Session* by, const std::string& name, Role role, const
                               crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
         throw DbError("out of memory hashing the password");
     db_->write([&] {
-        if (!db_->query("SELECT name FROM users WHERE name = ?", {name}).empty())
-            throw Refused("USER_EXISTS", "user " + name + " exists");
-        db_->exec("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                  {name, roleKey(role), hash, utcNow()});
+        if (!db_->query("SELECT name FROM users WHERE name = ?", {name}).empty()) throw Refused("USER_EXISTS", "user " + name + " exists");
+        db_->exec("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)", {name, roleKey(role), hash, utcNow()});
         record(by ? by->user : name, "user.add", "user:" + name, {}, roleKey(role));
     });
 }
@@ -239,7 +235,8 @@ Session Queue::login(const std::string& name, const std::string& password) {
         throw Refused(rule, message);
     };
     if (rows.empty()) fail("LOGIN_FAILED", "unknown user or wrong password", false);
-    if (rows[0][3] == "1") fail("LOCKED", "the account is locked after " + std::to_string(kMaxFailedLogins) + " failed logins: ask an administrator", false);
+    if (rows[0][3] == "1")
+        fail("LOCKED", "the account is locked after " + std::to_string(kMaxFailedLogins) + " failed logins: ask an administrator", false);
     if (crypto_pwhash_str_verify(rows[0][1].c_str(), password.c_str(), password.size()) != 0)
         fail("LOGIN_FAILED", "unknown user or wrong password", true);
     db_->write([&] {
@@ -275,7 +272,8 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& storeD
                           {pseudonym, utcNow(), uniqueReadingId(*db_, readingIdInFiles(s.path))});
                 ++result.subjects;
             } else if (knownSubject[0][0].empty()) { // registered before reading IDs existed
-                db_->exec("UPDATE subjects SET reading_id = ? WHERE pseudonym = ?", {uniqueReadingId(*db_, readingIdInFiles(s.path)), pseudonym});
+                db_->exec("UPDATE subjects SET reading_id = ? WHERE pseudonym = ?",
+                          {uniqueReadingId(*db_, readingIdInFiles(s.path)), pseudonym});
             }
             // the visits: reader-queue/store assigns studies to the charter's timepoints
             std::vector<std::string> notes;
@@ -286,7 +284,8 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& storeD
                 std::string date, visitId;
             };
             std::vector<Registered> known;
-            for (const auto& k : db_->query("SELECT ordinal, study_date, visit_id FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym}))
+            for (const auto& k :
+                 db_->query("SELECT ordinal, study_date, visit_id FROM timepoints WHERE subject = ? ORDER BY ordinal", {pseudonym}))
                 known.push_back({std::stoi(k[0]), k[1], k[2]});
             std::map<std::string, int> ordinalOfFolder;
             for (const auto& f : db_->query("SELECT store_path, ordinal FROM timepoint_studies WHERE subject = ?", {pseudonym}))
@@ -300,19 +299,23 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& storeD
                     if (auto it = ordinalOfFolder.find(f); it != ordinalOfFolder.end()) tp = it->second;
                 if (tp == 0)
                     for (const Registered& k : known)
-                        if ((!k.visitId.empty() && k.visitId == a.visit.id && a.visit.scheduled()) || (k.visitId.empty() && k.date == a.date)) tp = k.ordinal;
+                        if ((!k.visitId.empty() && k.visitId == a.visit.id && a.visit.scheduled()) ||
+                            (k.visitId.empty() && k.date == a.date))
+                            tp = k.ordinal;
                 std::vector<std::string> fresh;
                 for (const std::string& f : a.folders)
                     if (!ordinalOfFolder.count(f)) fresh.push_back(f);
                 if (fresh.empty()) continue;
                 if (tp == 0) {
                     if (!known.empty() && a.date < known.back().date) {
-                        result.problems.push_back(pseudonym + ": studies of " + a.date + " (" + a.visit.label + ") are dated before the last registered timepoint (" +
-                                                  known.back().date + "): not registered");
+                        result.problems.push_back(pseudonym + ": studies of " + a.date + " (" + a.visit.label +
+                                                  ") are dated before the last registered timepoint (" + known.back().date +
+                                                  "): not registered");
                         continue;
                     }
                     tp = ++ordinal;
-                    db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, series_count, state, registered_at, visit_id, visit_num, visit_label) "
+                    db_->exec("INSERT INTO timepoints (subject, ordinal, study_date, series_count, state, registered_at, visit_id, "
+                              "visit_num, visit_label) "
                               "VALUES (?, ?, ?, 0, 'registered', ?, ?, ?, ?)",
                               {pseudonym, std::to_string(tp), a.date, utcNow(), a.visit.id, a.visit.visitNum, a.visit.label});
                     for (const auto& as : db_->query("SELECT slot, reader FROM assignments WHERE subject = ?", {pseudonym}))
@@ -323,13 +326,15 @@ Queue::ImportResult Queue::importStore(const Session& by, const fs::path& storeD
                 } else {
                     // a study of a registered visit that arrived later: the timepoint grows; once
                     // reading has begun the manager is told (the readers' images changed)
-                    const auto started = db_->query("SELECT COUNT(*) FROM reads WHERE subject = ? AND ordinal = ? AND state NOT IN ('waiting', 'open')",
-                                                    {pseudonym, std::to_string(tp)});
+                    const auto started =
+                        db_->query("SELECT COUNT(*) FROM reads WHERE subject = ? AND ordinal = ? AND state NOT IN ('waiting', 'open')",
+                                   {pseudonym, std::to_string(tp)});
                     if (!started.empty() && started[0][0] != "0")
                         result.problems.push_back(pseudonym + ": a study of timepoint " + std::to_string(tp) + " (" + a.visit.label +
                                                   ") arrived after reading began: its readers should review it");
                     if (a.date < known[static_cast<std::size_t>(tp - 1)].date)
-                        db_->exec("UPDATE timepoints SET study_date = ? WHERE subject = ? AND ordinal = ?", {a.date, pseudonym, std::to_string(tp)});
+                        db_->exec("UPDATE timepoints SET study_date = ? WHERE subject = ? AND ordinal = ?",
+                                  {a.date, pseudonym, std::to_string(tp)});
                 }
                 int series = 0;
                 std::string paths;
@@ -365,8 +370,7 @@ void Queue::qc(const Session& by, const std::string& subject, int ordinal, bool 
         if (!t.ok) throw Refused(t.rule, t.message);
         db_->exec("UPDATE timepoints SET state = ?, qc_reason = ?, qc_at = ? WHERE subject = ? AND ordinal = ?",
                   {tpStateKey(t.state), reason, utcNow(), subject, std::to_string(ordinal)});
-        record(by.user, accept ? "timepoint.qc_accept" : "timepoint.qc_reject", object,
-               rows[0][0], tpStateKey(t.state), reason);
+        record(by.user, accept ? "timepoint.qc_accept" : "timepoint.qc_reject", object, rows[0][0], tpStateKey(t.state), reason);
         refreshOffers(subject);
     });
 }
@@ -385,7 +389,8 @@ int Queue::assignReaders(const Session& by) {
         for (const auto& r : readers) load[r[0]] = 0;
         for (const auto& a : db_->query("SELECT reader, COUNT(*) FROM assignments GROUP BY reader"))
             if (load.count(a[0])) load[a[0]] = std::stoi(a[1]);
-        const auto todo = db_->query("SELECT pseudonym FROM subjects WHERE pseudonym NOT IN (SELECT subject FROM assignments) ORDER BY pseudonym");
+        const auto todo =
+            db_->query("SELECT pseudonym FROM subjects WHERE pseudonym NOT IN (SELECT subject FROM assignments) ORDER BY pseudonym");
         for (const auto& s : todo) {
             std::vector<std::pair<int, std::string>> order;
             for (const auto& [name, n] : load) order.emplace_back(n, name);
@@ -440,14 +445,14 @@ std::map<std::string, std::string> Queue::readingIds(const Session& who) {
     std::vector<std::vector<std::string>> rows;
     switch (who.role) {
     case Role::Reader:
-        rows = db_->query("SELECT s.pseudonym, s.reading_id FROM subjects s JOIN assignments a ON a.subject = s.pseudonym WHERE a.reader = ?",
-                          {who.user});
+        rows =
+            db_->query("SELECT s.pseudonym, s.reading_id FROM subjects s JOIN assignments a ON a.subject = s.pseudonym WHERE a.reader = ?",
+                       {who.user});
         break;
     case Role::Adjudicator:
         rows = db_->query("SELECT DISTINCT s.pseudonym, s.reading_id FROM subjects s JOIN adjudications j ON j.subject = s.pseudonym", {});
         break;
-    default:
-        rows = db_->query("SELECT pseudonym, reading_id FROM subjects", {});
+    default: rows = db_->query("SELECT pseudonym, reading_id FROM subjects", {});
     }
     std::map<std::string, std::string> out;
     for (const auto& r : rows) out[r[0]] = r[1];
@@ -457,18 +462,17 @@ std::map<std::string, std::string> Queue::readingIds(const Session& who) {
 std::vector<Queue::ReadItem> Queue::worklist(const Session& reader, int limit) {
     require(reader, {Role::Reader}, "have a worklist");
     std::vector<ReadItem> out;
-    for (const auto& r : db_->query(
-             "SELECT subject, slot, ordinal, study_date, state, due_date FROM reads "
-             "WHERE reader = ? AND state IN ('open', 'draft', 'reopen_requested') ORDER BY subject, ordinal LIMIT ?",
-             {reader.user, std::to_string(std::max(1, limit))}))
+    for (const auto& r : db_->query("SELECT subject, slot, ordinal, study_date, state, due_date FROM reads "
+                                    "WHERE reader = ? AND state IN ('open', 'draft', 'reopen_requested') ORDER BY subject, ordinal LIMIT ?",
+                                    {reader.user, std::to_string(std::max(1, limit))}))
         out.push_back({r[0], std::stoi(r[1]), std::stoi(r[2]), r[3], r[4], r[5]});
     return out;
 }
 
-
 int Queue::ownSlot(const Session& reader, const std::string& subject, const std::string& operation) {
     const int slot = slotOf(*db_, subject, reader.user);
-    if (reader.role != Role::Reader || slot == 0) refuse(reader, operation, "subject:" + subject, "ROLE", "this subject's reads are not yours");
+    if (reader.role != Role::Reader || slot == 0)
+        refuse(reader, operation, "subject:" + subject, "ROLE", "this subject's reads are not yours");
     return slot;
 }
 
@@ -495,8 +499,7 @@ void Queue::saveDraft(const Session& reader, const std::string& subject, int ord
     });
 }
 
-void Queue::sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,
-                 const std::string& meaning) {
+void Queue::sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password, const std::string& meaning) {
     const int slot = ownSlot(reader, subject, "sign");
     const std::string object = readObject(subject, slot, ordinal);
     // the signature is the password again (a failed one counts like a failed login)
@@ -530,8 +533,8 @@ void Queue::sign(const Session& reader, const std::string& subject, int ordinal,
         const std::string signedHash = sha256Hex(rows[0][1]);
         db_->exec("UPDATE reads SET state = ?, signed_by = ?, signed_at = ?, signature_meaning = ?, signed_hash = ?, result = ? "
                   "WHERE subject = ? AND slot = ? AND ordinal = ?",
-                  {readStateKey(t.state), reader.user, utcNow(), meaning, signedHash, resultJson(*ev.result), subject,
-                   std::to_string(slot), std::to_string(ordinal)});
+                  {readStateKey(t.state), reader.user, utcNow(), meaning, signedHash, resultJson(*ev.result), subject, std::to_string(slot),
+                   std::to_string(ordinal)});
         record(reader.user, "read.sign", object, rows[0][0], "signed sha256:" + signedHash, meaning);
         refreshOffers(subject);
         evaluateAdjudication(subject);
@@ -575,10 +578,10 @@ void Queue::decideReopen(const Session& manager, const std::string& subject, int
         if (!t.ok) throw Refused(t.rule, t.message);
         db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
                   {readStateKey(t.state), subject, std::to_string(slot), std::to_string(ordinal)});
-        record(manager.user, approve ? "read.reopen_approve" : "read.reopen_deny", object,
-               rows[0][0], readStateKey(t.state), reason);
+        record(manager.user, approve ? "read.reopen_approve" : "read.reopen_deny", object, rows[0][0], readStateKey(t.state), reason);
         if (!approve) return;
-        db_->exec("UPDATE reads SET result = '' WHERE subject = ? AND slot = ? AND ordinal = ?", {subject, std::to_string(slot), std::to_string(ordinal)});
+        db_->exec("UPDATE reads SET result = '' WHERE subject = ? AND slot = ? AND ordinal = ?",
+                  {subject, std::to_string(slot), std::to_string(ordinal)});
         // the subject's current adjudication waits for the reads again
         const auto round = db_->query("SELECT round, state FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
         if (!round.empty() && round[0][1] != "decided" && round[0][1] != "awaiting_reads") {
@@ -601,8 +604,8 @@ void Queue::decideReopen(const Session& manager, const std::string& subject, int
             if (!back.ok) throw Refused(back.rule, back.message);
             db_->exec("UPDATE reads SET state = ? WHERE subject = ? AND slot = ? AND ordinal = ?",
                       {readStateKey(back.state), subject, std::to_string(slot), later[0]});
-            record(manager.user, "read.withdraw", readObject(subject, slot, std::stoi(later[0])),
-                   later[1], readStateKey(back.state), "timepoint " + std::to_string(ordinal) + " reopened: " + reason);
+            record(manager.user, "read.withdraw", readObject(subject, slot, std::stoi(later[0])), later[1], readStateKey(back.state),
+                   "timepoint " + std::to_string(ordinal) + " reopened: " + reason);
         }
     });
 }

@@ -139,23 +139,27 @@ int Queue::loadSubjectDates(const Session& manager, const fs::path& csv) {
         const std::string where = name + ":" + std::to_string(lines[r]) + ": ";
         auto get = [&](const char* c) -> std::string {
             const auto it = col.find(c);
-            return it == col.end() || static_cast<std::size_t>(it->second) >= rec.size() ? std::string() : rec[static_cast<std::size_t>(it->second)];
+            return it == col.end() || static_cast<std::size_t>(it->second) >= rec.size() ? std::string()
+                                                                                         : rec[static_cast<std::size_t>(it->second)];
         };
         Row row{get("USUBJID"), get("RANDDT"), get("DTHDT")};
         recist::Date d;
         if (col.count("STUDYID") && get("STUDYID") != charter_.trial.studyId)
             problems.push_back(where + "STUDYID " + get("STUDYID") + " is not this trial's (" + charter_.trial.studyId + ")");
-        if (row.subject.empty()) problems.push_back(where + "empty USUBJID");
-        else if (!seen.insert(row.subject).second) problems.push_back(where + row.subject + " appears twice");
+        if (row.subject.empty())
+            problems.push_back(where + "empty USUBJID");
+        else if (!seen.insert(row.subject).second)
+            problems.push_back(where + row.subject + " appears twice");
         if (!recist::Date::parse(row.rand, d)) problems.push_back(where + "RANDDT '" + row.rand + "' is not a YYYY-MM-DD date");
-        if (!row.death.empty() && !recist::Date::parse(row.death, d)) problems.push_back(where + "DTHDT '" + row.death + "' is not a YYYY-MM-DD date");
+        if (!row.death.empty() && !recist::Date::parse(row.death, d))
+            problems.push_back(where + "DTHDT '" + row.death + "' is not a YYYY-MM-DD date");
         rows.push_back(std::move(row));
     }
     if (!problems.empty()) {
         std::string all;
         for (const auto& p : problems) all += "\n  " + p;
-        refuse(manager, "load subject dates", "file:" + name, "BAD_CSV", name + ": nothing loaded (" + std::to_string(problems.size()) + " problem" +
-                                                                             (problems.size() == 1 ? "" : "s") + "):" + all);
+        refuse(manager, "load subject dates", "file:" + name, "BAD_CSV",
+               name + ": nothing loaded (" + std::to_string(problems.size()) + " problem" + (problems.size() == 1 ? "" : "s") + "):" + all);
     }
     int changed = 0;
     db_->write([&] {
@@ -184,7 +188,8 @@ void Queue::closeSubject(const Session& manager, const std::string& subject, con
         const auto rows = db_->query("SELECT reading_closed_at FROM subjects WHERE pseudonym = ?", {subject});
         if (rows.empty()) throw Refused("NO_SUBJECT", subject + " is not registered");
         if (!rows[0][0].empty()) throw Refused("CLOSED", subject + "'s reading was closed on " + rows[0][0]);
-        if (reason.find_first_not_of(" \t") == std::string::npos) throw Refused("REASON_REQUIRED", "closing a subject's reading needs a reason");
+        if (reason.find_first_not_of(" \t") == std::string::npos)
+            throw Refused("REASON_REQUIRED", "closing a subject's reading needs a reason");
         db_->exec("UPDATE subjects SET reading_closed_at = ?, close_reason = ? WHERE pseudonym = ?", {utcNow(), reason, subject});
         record(manager.user, "subject.close", "subject:" + subject, {}, "closed", reason);
         evaluateAdjudication(subject);
@@ -202,7 +207,8 @@ std::vector<Queue::VisibleTimepoint> Queue::visibleTimepoints(const Session& who
             if (r[1] != "signed") break; // the one they read next, nothing after it
         }
     } else if (who.role == Role::Adjudicator) {
-        const auto r = db_->query("SELECT COALESCE(MAX(through_ordinal), 0) FROM adjudications WHERE subject = ? AND adjudicator = ?", {subject, who.user});
+        const auto r = db_->query("SELECT COALESCE(MAX(through_ordinal), 0) FROM adjudications WHERE subject = ? AND adjudicator = ?",
+                                  {subject, who.user});
         through = r.empty() ? 0 : std::stoi(r[0][0]);
         if (through == 0) refuse(who, "see a subject's images", "subject:" + subject, "ROLE", "this subject's adjudication is not yours");
     } else if (who.role == Role::Manager || who.role == Role::Administrator || who.role == Role::DataManager) {
@@ -211,12 +217,15 @@ std::vector<Queue::VisibleTimepoint> Queue::visibleTimepoints(const Session& who
         refuse(who, "see a subject's images", "subject:" + subject, "ROLE", "this role sees no images");
     }
     std::vector<VisibleTimepoint> out;
-    for (const auto& t : db_->query("SELECT ordinal, visit_label, visit_num, study_date, visit_id FROM timepoints WHERE subject = ? AND ordinal <= ? ORDER BY ordinal",
+    for (const auto& t : db_->query("SELECT ordinal, visit_label, visit_num, study_date, visit_id FROM timepoints WHERE subject = ? AND "
+                                    "ordinal <= ? ORDER BY ordinal",
                                     {subject, std::to_string(through)})) {
         const int ordinal = std::stoi(t[0]);
-        VisibleTimepoint v{ordinal, t[1].empty() ? visitLabelOf(charter_, ordinal) : t[1], t[2].empty() ? visitNumOf(charter_, ordinal) : t[2], t[4], t[3], {}};
-        for (const auto& f : db_->query("SELECT store_path FROM timepoint_studies WHERE subject = ? AND ordinal = ? ORDER BY store_path",
-                                        {subject, t[0]}))
+        VisibleTimepoint v{
+            ordinal, t[1].empty() ? visitLabelOf(charter_, ordinal) : t[1], t[2].empty() ? visitNumOf(charter_, ordinal) : t[2], t[4], t[3],
+            {}};
+        for (const auto& f :
+             db_->query("SELECT store_path FROM timepoint_studies WHERE subject = ? AND ordinal = ? ORDER BY store_path", {subject, t[0]}))
             v.folders.push_back(f[0]);
         out.push_back(std::move(v));
     }
@@ -253,8 +262,9 @@ std::vector<Queue::Stage> Queue::turnaround(const Session& manager) {
     std::vector<double> qc, read, both, adjudicated, total;
     for (const auto& r : db_->query("SELECT registered_at, qc_at FROM timepoints WHERE qc_at IS NOT NULL"))
         if (const double h = hours(r[0], r[1]); h >= 0) qc.push_back(h);
-    for (const auto& r : db_->query("SELECT t.qc_at, r.signed_at FROM reads r JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
-                                    "WHERE r.state = 'signed' AND t.qc_at IS NOT NULL"))
+    for (const auto& r :
+         db_->query("SELECT t.qc_at, r.signed_at FROM reads r JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
+                    "WHERE r.state = 'signed' AND t.qc_at IS NOT NULL"))
         if (const double h = hours(r[0], r[1]); h >= 0) read.push_back(h);
     for (const auto& r : db_->query("SELECT t.qc_at, MAX(r.signed_at), t.registered_at FROM reads r "
                                     "JOIN timepoints t ON t.subject = r.subject AND t.ordinal = r.ordinal "
@@ -278,8 +288,10 @@ std::vector<Queue::ReaderStats> Queue::readers(const Session& manager) {
     for (const auto& r : db_->query("SELECT reader, COUNT(*) FROM assignments GROUP BY reader")) by[r[0]].subjects = std::stoi(r[1]);
     for (const auto& r : db_->query("SELECT reader, state, COUNT(*) FROM reads GROUP BY reader, state")) {
         ReaderStats& s = by[r[0]];
-        if (r[1] == "signed") s.signedReads += std::stoi(r[2]);
-        else if (r[1] != "waiting") s.pendingReads += std::stoi(r[2]);
+        if (r[1] == "signed")
+            s.signedReads += std::stoi(r[2]);
+        else if (r[1] != "waiting")
+            s.pendingReads += std::stoi(r[2]);
     }
     // per subject: evaluated at all, ever adjudicated (open or decided), and the latest decision
     std::map<std::string, std::pair<bool, int>> subjects; // subject -> (adjudicated, chosen slot of the latest decision)
@@ -323,8 +335,10 @@ Queue::Acceptance Queue::acceptanceOf(const std::string& subject) {
     Acceptance a;
     // An interim "not needed" (the per-timepoint triggers only, while the subject is still being
     // read) accepts nothing: the per-subject triggers can still fire when the reading closes.
-    const auto latest = db_->query("SELECT state, through_ordinal, final FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
-    const auto decided = db_->query("SELECT chosen_slot FROM adjudications WHERE subject = ? AND state = 'decided' ORDER BY round DESC LIMIT 1", {subject});
+    const auto latest =
+        db_->query("SELECT state, through_ordinal, final FROM adjudications WHERE subject = ? ORDER BY round DESC LIMIT 1", {subject});
+    const auto decided =
+        db_->query("SELECT chosen_slot FROM adjudications WHERE subject = ? AND state = 'decided' ORDER BY round DESC LIMIT 1", {subject});
     if (!latest.empty() && (latest[0][0] == "decided" || (latest[0][0] == "not_needed" && latest[0][2] == "1"))) {
         a.slot = decided.empty() ? 1 : std::stoi(decided[0][0]);
         a.through = std::stoi(latest[0][1]);
@@ -340,7 +354,8 @@ std::vector<Queue::AcceptedRead> Queue::acceptedResults(const Session& manager) 
         const Acceptance a = acceptanceOf(s[0]);
         if (a.slot == 0) continue;
         const auto tps = signedTimepoints(s[0], a.slot, a.through);
-        const Evaluation ev = evaluateRead(charter_, s[0], a.adjudicated ? "ADJUDICATOR" : "RADIOLOGIST " + std::to_string(a.slot), {s[1], s[2]}, tps);
+        const Evaluation ev =
+            evaluateRead(charter_, s[0], a.adjudicated ? "ADJUDICATOR" : "RADIOLOGIST " + std::to_string(a.slot), {s[1], s[2]}, tps);
         if (ev.result) out.push_back({s[0], a.adjudicated, *ev.result});
     }
     return out;
@@ -352,7 +367,8 @@ std::vector<Queue::BacklogPoint> Queue::backlogHistory(const Session& manager) {
     std::vector<std::pair<std::string, std::array<int, 3>>> events;
     for (const auto& r : db_->query("SELECT qc_at FROM timepoints WHERE state = 'accepted' AND qc_at IS NOT NULL"))
         events.push_back({r[0], {readersPerSubject_, 0, 0}});
-    for (const auto& r : db_->query("SELECT signed_at FROM reads WHERE state = 'signed' AND signed_at IS NOT NULL")) events.push_back({r[0], {0, 1, 0}});
+    for (const auto& r : db_->query("SELECT signed_at FROM reads WHERE state = 'signed' AND signed_at IS NOT NULL"))
+        events.push_back({r[0], {0, 1, 0}});
     for (const auto& r : db_->query("SELECT opened_at, COALESCE(decided_at, '') FROM adjudications WHERE opened_at IS NOT NULL")) {
         events.push_back({r[0], {0, 0, 1}});
         if (!r[1].empty()) events.push_back({r[1], {0, 0, -1}});
@@ -365,8 +381,10 @@ std::vector<Queue::BacklogPoint> Queue::backlogHistory(const Session& manager) {
         p.readsDue += d[0];
         p.readsSigned += d[1];
         p.adjudicationsOpen += d[2];
-        if (!out.empty() && out.back().at == at) out.back() = p;
-        else out.push_back(p);
+        if (!out.empty() && out.back().at == at)
+            out.back() = p;
+        else
+            out.push_back(p);
     }
     return out;
 }
@@ -378,7 +396,8 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
     if (ec) throw Refused("NO_FOLDER", dir.string() + ": " + ec.message());
     std::string tu = tuHeader(), tr = trHeader(), rs = "STUDYID,USUBJID,RSEVALID,VISITNUM,RSTESTCD,RSORRES,RSDTC,RSACPTFL\n";
     std::string atu = tuHeader(), atr = trHeader(), subj = subjectsHeader();
-    std::string adj = "STUDYID,USUBJID,ROUND,THROUGH_VISITNUM,STATE,FINAL,TRIGGERS,CHOSEN,ADJUDICATOR,RATIONALE,SIGNATURE_MEANING,DECIDED_AT\n";
+    std::string adj =
+        "STUDYID,USUBJID,ROUND,THROUGH_VISITNUM,STATE,FINAL,TRIGGERS,CHOSEN,ADJUDICATOR,RATIONALE,SIGNATURE_MEANING,DECIDED_AT\n";
     std::vector<recist::SubjectResult> accepted;
     int exported = 0;
     const auto subjects = db_->query("SELECT pseudonym, randomization_date, death_date FROM subjects ORDER BY pseudonym");
@@ -417,17 +436,19 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
                 if (!decided.empty()) rs += rsRowsWithFlag(recist::sdtm::writeRs({*ev.result}), "Y");
             }
         }
-        for (const auto& a : db_->query("SELECT round, through_ordinal, state, final, triggers, COALESCE(chosen_slot, 0), COALESCE(adjudicator, ''), "
-                                        "rationale, COALESCE(signature_meaning, ''), COALESCE(decided_at, '') FROM adjudications WHERE subject = ? ORDER BY round",
-                                        {subject})) {
+        for (const auto& a : db_->query(
+                 "SELECT round, through_ordinal, state, final, triggers, COALESCE(chosen_slot, 0), COALESCE(adjudicator, ''), "
+                 "rationale, COALESCE(signature_meaning, ''), COALESCE(decided_at, '') FROM adjudications WHERE subject = ? ORDER BY round",
+                 {subject})) {
             std::string triggers;
             try {
-                for (const auto& t : nlohmann::json::parse(a[4])) triggers += (triggers.empty() ? "" : "; ") + t.value("detail", std::string());
-            } catch (const nlohmann::json::exception&) {
-            }
-            adj += quoteCsv(charter_.trial.studyId) + "," + quoteCsv(subject) + "," + a[0] + "," + visitNumAt(subject, std::stoi(a[1])) + "," + a[2] +
-                   "," + (a[3] == "1" ? "Y" : "N") + "," + quoteCsv(triggers) + "," + (a[5] == "0" ? "" : "RADIOLOGIST " + a[5]) + "," + quoteCsv(a[6]) +
-                   "," + quoteCsv(a[7]) + "," + quoteCsv(a[8]) + "," + a[9] + "\n";
+                for (const auto& t : nlohmann::json::parse(a[4]))
+                    triggers += (triggers.empty() ? "" : "; ") + t.value("detail", std::string());
+            } catch (const nlohmann::json::exception&) {}
+            adj += quoteCsv(charter_.trial.studyId) + "," + quoteCsv(subject) + "," + a[0] + "," + visitNumAt(subject, std::stoi(a[1])) +
+                   "," + a[2] + "," + (a[3] == "1" ? "Y" : "N") + "," + quoteCsv(triggers) + "," +
+                   (a[5] == "0" ? "" : "RADIOLOGIST " + a[5]) + "," + quoteCsv(a[6]) + "," + quoteCsv(a[7]) + "," + quoteCsv(a[8]) + "," +
+                   a[9] + "\n";
         }
         exported += any ? 1 : 0;
     }

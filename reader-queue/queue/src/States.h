@@ -60,7 +60,6 @@ inline std::string readObject(const std::string& subject, int slot, int ordinal)
     return "read:" + subject + "/R" + std::to_string(slot) + "/T" + std::to_string(ordinal);
 }
 
-
 /// The caller's slot on the subject, or 0 when the subject is not assigned to them.
 inline int slotOf(Database& db, const std::string& subject, const std::string& reader) {
     const auto rows = db.query("SELECT slot FROM assignments WHERE subject = ? AND reader = ?", {subject, reader});

@@ -70,7 +70,8 @@ bool Payload::parse(const std::string& text, Payload& out, std::string* error, s
         return {};
     };
     if (j.contains("lesions")) {
-        if (!j["lesions"].is_array()) bad("lesions must be a list");
+        if (!j["lesions"].is_array())
+            bad("lesions must be a list");
         else
             for (std::size_t i = 0; i < j["lesions"].size(); ++i) {
                 const json& l = j["lesions"][i];
@@ -80,7 +81,8 @@ bool Payload::parse(const std::string& text, Payload& out, std::string* error, s
                     continue;
                 }
                 bool ok = true;
-                LesionEntry e{field(l, "id", at, true, ok), upper(field(l, "role", at, true, ok)), upper(field(l, "location", at, true, ok))};
+                LesionEntry e{field(l, "id", at, true, ok), upper(field(l, "role", at, true, ok)),
+                              upper(field(l, "location", at, true, ok))};
                 if (ok && e.role != "TARGET" && e.role != "NON-TARGET" && e.role != "NEW")
                     bad(at + ".role is TARGET, NON-TARGET or NEW (not '" + e.role + "')"), ok = false;
                 if (ok && (e.id.empty() || e.location.empty())) bad(at + " needs an id and a location"), ok = false;
@@ -88,7 +90,8 @@ bool Payload::parse(const std::string& text, Payload& out, std::string* error, s
             }
     }
     if (j.contains("assessments")) {
-        if (!j["assessments"].is_array()) bad("assessments must be a list");
+        if (!j["assessments"].is_array())
+            bad("assessments must be a list");
         else
             for (std::size_t i = 0; i < j["assessments"].size(); ++i) {
                 const json& a = j["assessments"][i];
@@ -98,21 +101,25 @@ bool Payload::parse(const std::string& text, Payload& out, std::string* error, s
                     continue;
                 }
                 bool ok = true;
-                AnswerEntry e{field(a, "id", at, true, ok), upper(field(a, "result", at, true, ok)), upper(field(a, "reason", at, false, ok))};
+                AnswerEntry e{field(a, "id", at, true, ok), upper(field(a, "result", at, true, ok)),
+                              upper(field(a, "reason", at, false, ok))};
                 if (a.contains("slice_thickness_mm")) {
                     const json& t = a["slice_thickness_mm"];
                     char* end = nullptr;
                     const std::string s = t.is_string() ? t.get<std::string>() : std::string();
                     const double v = t.is_number() ? t.get<double>() : std::strtod(s.c_str(), &end);
-                    if ((t.is_number() || (!s.empty() && end && *end == '\0')) && std::isfinite(v) && v >= 0) e.sliceThickness = v;
-                    else bad(at + ".slice_thickness_mm must be a number of mm");
+                    if ((t.is_number() || (!s.empty() && end && *end == '\0')) && std::isfinite(v) && v >= 0)
+                        e.sliceThickness = v;
+                    else
+                        bad(at + ".slice_thickness_mm must be a number of mm");
                 }
                 if (a.contains("measurement") && a["measurement"].is_number_integer()) e.measurement = a["measurement"].get<int>();
                 if (ok) out.answers.push_back(std::move(e));
             }
     }
     if (j.contains("measurements")) {
-        if (!j["measurements"].is_array()) bad("measurements must be a list");
+        if (!j["measurements"].is_array())
+            bad("measurements must be a list");
         else
             for (std::size_t i = 0; i < j["measurements"].size(); ++i) {
                 const json& m = j["measurements"][i];
@@ -130,7 +137,8 @@ bool Payload::parse(const std::string& text, Payload& out, std::string* error, s
                 v.sopUid = field(m, "sop_instance_uid", at, false, ok);
                 if (m.contains("slice") && m["slice"].is_number_integer()) v.slice = m["slice"].get<int>();
                 if (!pointOf(m.value("a", json()), v.a) || !pointOf(m.value("b", json()), v.b) ||
-                    (v.kind == Caliper::Kind::Bidimensional && (!pointOf(m.value("c", json()), v.c) || !pointOf(m.value("d", json()), v.d)))) {
+                    (v.kind == Caliper::Kind::Bidimensional &&
+                     (!pointOf(m.value("c", json()), v.c) || !pointOf(m.value("d", json()), v.d)))) {
                     bad(at + " needs its end points (a, b; c, d when bidimensional) as [x, y, z] in mm");
                     continue;
                 }
@@ -168,7 +176,8 @@ std::string Payload::toJson() const {
         }
         measuresJ.push_back(std::move(o));
     }
-    return json{{"lesions", lesionsJ}, {"assessments", answersJ}, {"measurements", measuresJ}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    return json{{"lesions", lesionsJ}, {"assessments", answersJ}, {"measurements", measuresJ}}.dump(-1, ' ', false,
+                                                                                                    json::error_handler_t::replace);
 }
 
 const AnswerEntry* Payload::answer(const std::string& id) const {

@@ -32,7 +32,6 @@ void row(std::string& out, std::initializer_list<std::string> values) {
     out += '\n';
 }
 
-
 using ParsedLesion = LesionEntry;
 using ParsedAnswer = AnswerEntry;
 using ParsedTimepoint = Payload;
@@ -98,8 +97,10 @@ std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps) {
         for (const ParsedLesion& l : now.lesions) {
             const bool fragment = l.role == "TARGET" && (l.id.find('.') != std::string::npos || l.id.find('/') != std::string::npos);
             if (l.role != "NEW" && !fragment)
-                problems.push_back({"BAD_PAYLOAD", where + ": " + l.id + " is " + l.role +
-                                                       ": after baseline a lesion is NEW, or a TARGET split fragment (T01.1) or coalesced target (T01/T02)"});
+                problems.push_back(
+                    {"BAD_PAYLOAD",
+                     where + ": " + l.id + " is " + l.role +
+                         ": after baseline a lesion is NEW, or a TARGET split fragment (T01.1) or coalesced target (T01/T02)"});
         }
     }
     // Which lesions must be answered now: every lesion identified so far, except a target whose
@@ -112,7 +113,8 @@ std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps) {
     for (const Known& kl : c.lesions) {
         const std::string& id = kl.lesion.id;
         if (mergedEarlier.count(id)) continue;
-        const bool split = std::any_of(c.lesions.begin(), c.lesions.end(), [&](const Known& o) { return o.lesion.id.rfind(id + ".", 0) == 0; });
+        const bool split =
+            std::any_of(c.lesions.begin(), c.lesions.end(), [&](const Known& o) { return o.lesion.id.rfind(id + ".", 0) == 0; });
         if (split) continue;
         if (!answered.count(id)) missing.push_back(id);
     }
@@ -123,10 +125,12 @@ std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps) {
     }
     // a caliper that measures no lesion is a stray stroke or a forgotten answer: it is deleted
     // or given to a lesion before the timepoint is signed
-    const int stray = static_cast<int>(std::count_if(now.measurements.begin(), now.measurements.end(), [](const Caliper& m) { return m.label.empty(); }));
+    const int stray =
+        static_cast<int>(std::count_if(now.measurements.begin(), now.measurements.end(), [](const Caliper& m) { return m.label.empty(); }));
     if (stray > 0)
-        problems.push_back({"UNASSIGNED_CALIPER", where + ": " + (stray == 1 ? std::string("a caliper measures") : std::to_string(stray) + " calipers measure") +
-                                                      " no lesion: select it, then give it to a lesion (U) or delete it (Delete)"});
+        problems.push_back({"UNASSIGNED_CALIPER",
+                            where + ": " + (stray == 1 ? std::string("a caliper measures") : std::to_string(stray) + " calipers measure") +
+                                " no lesion: select it, then give it to a lesion (U) or delete it (Delete)"});
     for (const ParsedAnswer& a : now.answers) {
         const ParsedLesion* l = findLesion(c, a.id);
         if (!l) continue;
@@ -145,8 +149,12 @@ std::vector<ReadProblem> checkTimepoint(const std::vector<TimepointRead>& tps) {
 }
 
 namespace {
-std::string numOf(const charter::Charter& c, const TimepointRead& tp) { return tp.visitNum.empty() ? visitNumOf(c, tp.ordinal) : tp.visitNum; }
-std::string labelOf(const charter::Charter& c, const TimepointRead& tp) { return tp.visit.empty() ? visitLabelOf(c, tp.ordinal) : tp.visit; }
+std::string numOf(const charter::Charter& c, const TimepointRead& tp) {
+    return tp.visitNum.empty() ? visitNumOf(c, tp.ordinal) : tp.visitNum;
+}
+std::string labelOf(const charter::Charter& c, const TimepointRead& tp) {
+    return tp.visit.empty() ? visitLabelOf(c, tp.ordinal) : tp.visit;
+}
 } // namespace
 
 std::string visitNumOf(const charter::Charter& c, int ordinal) {
@@ -156,7 +164,9 @@ std::string visitLabelOf(const charter::Charter& c, int ordinal) {
     return ordinal <= 1 ? c.visits.baselineLabel : c.visits.labelOfFollowup(ordinal - 1);
 }
 
-std::string tuHeader() { return "STUDYID,DOMAIN,USUBJID,TUSEQ,TULNKID,TUTESTCD,TUTEST,TUORRES,TULOC,TUEVAL,TUEVALID,VISITNUM,VISIT,TUDTC\n"; }
+std::string tuHeader() {
+    return "STUDYID,DOMAIN,USUBJID,TUSEQ,TULNKID,TUTESTCD,TUTEST,TUORRES,TULOC,TUEVAL,TUEVALID,VISITNUM,VISIT,TUDTC\n";
+}
 std::string trHeader() {
     return "STUDYID,DOMAIN,USUBJID,TRSEQ,TRLNKID,TRTESTCD,TRTEST,TRORRES,TRORRESU,TRSTAT,TRREASND,TREVAL,TREVALID,TRACPTFL,"
            "VISITNUM,VISIT,TRDTC\n";
@@ -170,8 +180,8 @@ struct Rows {
     std::vector<std::string> tuOrigin, trOrigin; ///< index = line - 2
 };
 
-Rows rowsOf(const charter::Charter& ch, const std::string& subject, const std::string& evaluator,
-            const std::vector<TimepointRead>& tps, const std::string& accepted, std::vector<ReadProblem>& problems) {
+Rows rowsOf(const charter::Charter& ch, const std::string& subject, const std::string& evaluator, const std::vector<TimepointRead>& tps,
+            const std::string& accepted, std::vector<ReadProblem>& problems) {
     Rows r;
     const Conversion c = convert(tps, problems);
     int tuSeq = 0, trSeq = 0;
@@ -208,8 +218,8 @@ Rows rowsOf(const charter::Charter& ch, const std::string& subject, const std::s
 
 } // namespace
 
-SdtmText toSdtm(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
-                const std::vector<TimepointRead>& tps, const std::string& accepted) {
+SdtmText toSdtm(const charter::Charter& c, const std::string& subject, const std::string& evaluator, const std::vector<TimepointRead>& tps,
+                const std::string& accepted) {
     std::vector<ReadProblem> ignored;
     Rows r = rowsOf(c, subject, evaluator, tps, accepted, ignored);
     return {std::move(r.tu), std::move(r.tr)};
@@ -232,7 +242,8 @@ std::string engineConfig(const charter::Charter& c) {
 }
 
 std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::string& subject, const std::string& evaluator,
-                                      const SubjectDates& dates, const std::vector<TimepointRead>& tps, std::vector<ReadProblem>& problems) {
+                                       const SubjectDates& dates, const std::vector<TimepointRead>& tps,
+                                       std::vector<ReadProblem>& problems) {
     using K = recist::Assessment::Kind;
     const std::size_t before = problems.size();
     const Conversion conv = convert(tps, problems);
@@ -244,8 +255,10 @@ std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::st
     if (!recist::Date::parse(dates.randomization, r.randomization))
         problems.push_back({"BAD_DATE", "the randomization date '" + dates.randomization + "' is not a YYYY-MM-DD date"});
     if (recist::Date d; !dates.death.empty()) {
-        if (recist::Date::parse(dates.death, d)) r.death = d;
-        else problems.push_back({"BAD_DATE", "the death date '" + dates.death + "' is not a YYYY-MM-DD date"});
+        if (recist::Date::parse(dates.death, d))
+            r.death = d;
+        else
+            problems.push_back({"BAD_DATE", "the death date '" + dates.death + "' is not a YYYY-MM-DD date"});
     }
     for (std::size_t i = 0; i < tps.size(); ++i) {
         const TimepointRead& tp = tps[i];
@@ -256,19 +269,24 @@ std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::st
             continue;
         }
         std::optional<recist::Date> date;
-        if (recist::Date d; recist::Date::parse(iso(tp.studyDate), d)) date = d;
-        else problems.push_back({"BAD_DATE", where + ": the scan date '" + tp.studyDate + "' is not a date"});
+        if (recist::Date d; recist::Date::parse(iso(tp.studyDate), d))
+            date = d;
+        else
+            problems.push_back({"BAD_DATE", where + ": the scan date '" + tp.studyDate + "' is not a date"});
         for (const LesionEntry& e : conv.parsed[i].lesions) {
             recist::Lesion l;
             l.id = e.id;
-            l.role = e.role == "TARGET" ? recist::LesionRole::Target : e.role == "NON-TARGET" ? recist::LesionRole::NonTarget : recist::LesionRole::New;
+            l.role = e.role == "TARGET"       ? recist::LesionRole::Target
+                     : e.role == "NON-TARGET" ? recist::LesionRole::NonTarget
+                                              : recist::LesionRole::New;
             l.location = e.location;
             l.nodal = isNodal(e.location);
             l.identifiedAt = vn;
             l.identifiedOn = date;
             if (std::any_of(r.lesions.begin(), r.lesions.end(), [&](const recist::Lesion& o) { return o.id == l.id; }))
                 problems.push_back({"DUPLICATE_RECORD", where + ", lesion " + l.id + ": identified twice"});
-            else r.lesions.push_back(std::move(l));
+            else
+                r.lesions.push_back(std::move(l));
         }
         recist::Visit* visit = nullptr;
         for (recist::Visit& v : r.visits)
@@ -287,11 +305,13 @@ std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::st
             }
             recist::Assessment a;
             a.date = date;
-            if (an.sliceThickness > 0) a.sliceThickness = recist::Length{static_cast<std::int64_t>(std::llround(an.sliceThickness * 1000.0))};
+            if (an.sliceThickness > 0)
+                a.sliceThickness = recist::Length{static_cast<std::int64_t>(std::llround(an.sliceThickness * 1000.0))};
             if (an.result == "NOT DONE") {
                 a.kind = an.reason == "TUMOR MERGED" ? K::Merged : K::NotDone;
             } else if (lesion->role == recist::LesionRole::Target) {
-                if (an.result == "TOO SMALL TO MEASURE") a.kind = K::TooSmall;
+                if (an.result == "TOO SMALL TO MEASURE")
+                    a.kind = K::TooSmall;
                 else if (!recist::Length::parseMm(an.result, a.value))
                     problems.push_back({"NON_NUMERIC", at + "'" + an.result + "' is neither a number nor TOO SMALL TO MEASURE"});
                 else {
@@ -301,13 +321,20 @@ std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::st
             } else {
                 const bool isNew = lesion->role == recist::LesionRole::New;
                 const std::string& res = an.result;
-                if (res == "PRESENT") a.kind = isNew ? K::Unequivocal : K::Present;
-                else if (res == "ABSENT") a.kind = K::Absent;
-                else if (res == "NOT EVALUABLE") a.kind = K::NotEvaluable;
-                else if (!isNew && res == "UNEQUIVOCAL PROGRESSION") a.kind = K::Unequivocal;
-                else if (isNew && res == "UNEQUIVOCAL") a.kind = K::Unequivocal;
-                else if (isNew && res == "EQUIVOCAL") a.kind = K::Equivocal;
-                else problems.push_back({"BAD_VALUE", at + "'" + res + "' is not a state of a " + (isNew ? "new lesion" : "non-target")});
+                if (res == "PRESENT")
+                    a.kind = isNew ? K::Unequivocal : K::Present;
+                else if (res == "ABSENT")
+                    a.kind = K::Absent;
+                else if (res == "NOT EVALUABLE")
+                    a.kind = K::NotEvaluable;
+                else if (!isNew && res == "UNEQUIVOCAL PROGRESSION")
+                    a.kind = K::Unequivocal;
+                else if (isNew && res == "UNEQUIVOCAL")
+                    a.kind = K::Unequivocal;
+                else if (isNew && res == "EQUIVOCAL")
+                    a.kind = K::Equivocal;
+                else
+                    problems.push_back({"BAD_VALUE", at + "'" + res + "' is not a state of a " + (isNew ? "new lesion" : "non-target")});
             }
             if (!visit->add(an.id, a)) problems.push_back({"DUPLICATE_RECORD", at + "recorded twice"});
         }
@@ -322,8 +349,10 @@ std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::st
             if (a.date && (!d || *a.date < *d)) d = a.date;
         if (!d) continue;
         if (latest && *d < *latest)
-            problems.push_back({"VISIT_ORDER", "visit " + v.number.text() + " is dated " + d->iso() + ", before visit " + latestVisit.text() + " (" + latest->iso() + ")"});
-        else latest = d, latestVisit = v.number;
+            problems.push_back({"VISIT_ORDER", "visit " + v.number.text() + " is dated " + d->iso() + ", before visit " +
+                                                   latestVisit.text() + " (" + latest->iso() + ")"});
+        else
+            latest = d, latestVisit = v.number;
     }
     const std::string base = "timepoint 1 (" + (tps.empty() ? visitLabelOf(ch, 1) : labelOf(ch, tps.front())) + "), lesion ";
     for (const recist::Finding& f : recist::validateBaseline(r)) problems.push_back({f.rule, base + f.lesionId + ": " + f.message});
@@ -331,11 +360,12 @@ std::optional<recist::Read> engineRead(const charter::Charter& ch, const std::st
     return r;
 }
 
-Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
-                        const SubjectDates& dates, const std::vector<TimepointRead>& tps, recist::ReasonDates reasonDates) {
+Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator, const SubjectDates& dates,
+                        const std::vector<TimepointRead>& tps, recist::ReasonDates reasonDates) {
     Evaluation ev;
     if (dates.randomization.empty()) {
-        ev.problems.push_back({"NO_RANDOMIZATION_DATE", "the subject has no randomization date yet: the trial manager loads it (reader-queue subjects)"});
+        ev.problems.push_back(
+            {"NO_RANDOMIZATION_DATE", "the subject has no randomization date yet: the trial manager loads it (reader-queue subjects)"});
         return ev;
     }
     // the engine's typed read, straight from the payloads (no SDTM text on every edit)
@@ -381,26 +411,28 @@ std::vector<ReadProblem> adjudicationTriggers(const charter::AdjudicationTrigger
             if (!a.overall) continue;
             for (const recist::VisitResult& b : r2.visits)
                 if (b.number == a.number && b.overall && *b.overall != *a.overall)
-                    out.push_back({"different_timepoint_response", "visit " + a.number.text() + ": Reader 1 " + str(*a.overall) +
-                                                                       ", Reader 2 " + str(*b.overall)});
+                    out.push_back({"different_timepoint_response",
+                                   "visit " + a.number.text() + ": Reader 1 " + str(*a.overall) + ", Reader 2 " + str(*b.overall)});
         }
     }
     if (!subjectLevel) return out;
     if (t.differentBestOverallResponse && r1.best != r2.best)
-        out.push_back({"different_best_overall_response", "best overall response: Reader 1 " + str(r1.best) + ", Reader 2 " + str(r2.best)});
+        out.push_back(
+            {"different_best_overall_response", "best overall response: Reader 1 " + str(r1.best) + ", Reader 2 " + str(r2.best)});
     if (r1.progression && r2.progression) {
         const int days = std::abs(*r1.progression - *r2.progression);
         if (days > t.progressionDateDifferenceDays)
-            out.push_back({"progression_date_difference", "progression dates " + std::to_string(days) + " days apart (Reader 1 " +
-                                                              r1.progression->iso() + ", Reader 2 " + r2.progression->iso() + "; charter: more than " +
-                                                              std::to_string(t.progressionDateDifferenceDays) + ")"});
+            out.push_back({"progression_date_difference",
+                           "progression dates " + std::to_string(days) + " days apart (Reader 1 " + r1.progression->iso() + ", Reader 2 " +
+                               r2.progression->iso() + "; charter: more than " + std::to_string(t.progressionDateDifferenceDays) + ")"});
     } else if (t.progressionInOneReadOnly && (r1.progression || r2.progression)) {
         out.push_back({"progression_in_one_read_only", std::string("progression in Reader ") + (r1.progression ? "1" : "2") +
-                                                            "'s read only (" + (r1.progression ? r1.progression : r2.progression)->iso() + ")"});
+                                                           "'s read only (" + (r1.progression ? r1.progression : r2.progression)->iso() +
+                                                           ")"});
     }
     if (t.differentDiseaseControlAtLandmark && r1.diseaseControl != r2.diseaseControl)
-        out.push_back({"different_disease_control_at_landmark", "disease control at the landmark: Reader 1 " + str(r1.diseaseControl) +
-                                                                     ", Reader 2 " + str(r2.diseaseControl)});
+        out.push_back({"different_disease_control_at_landmark",
+                       "disease control at the landmark: Reader 1 " + str(r1.diseaseControl) + ", Reader 2 " + str(r2.diseaseControl)});
     return out;
 }
 

@@ -86,8 +86,10 @@ std::vector<Assessment> assessments(const charter::VisitSchedule& s, std::vector
     if (recist::Date r; !randomization.empty() && recist::Date::parse(randomization, r)) rand = r;
     std::vector<std::pair<StudyRef, recist::Date>> dated;
     for (StudyRef& st : studies) {
-        if (auto d = dateOf(st.date)) dated.push_back({std::move(st), *d});
-        else note(st.folder + ": the study has no date; it belongs to no timepoint");
+        if (auto d = dateOf(st.date))
+            dated.push_back({std::move(st), *d});
+        else
+            note(st.folder + ": the study has no date; it belongs to no timepoint");
     }
     std::stable_sort(dated.begin(), dated.end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second < b.second : a.first.folder < b.first.folder;
@@ -97,8 +99,10 @@ std::vector<Assessment> assessments(const charter::VisitSchedule& s, std::vector
     bool all = true;
     for (const auto& [st, d] : dated) {
         std::optional<Visit> v;
-        if (rand) v = visitOfDay(s, d - *rand);
-        else v = visitOfId(s, st.timePointId);
+        if (rand)
+            v = visitOfDay(s, d - *rand);
+        else
+            v = visitOfId(s, st.timePointId);
         all = all && v.has_value();
         visits.push_back(v);
     }

@@ -89,12 +89,15 @@ Transition<TimepointState> next(TimepointState s, TimepointEvent e, const Timepo
     switch (e) {
     case TimepointEvent::QcAccept:
     case TimepointEvent::QcReject:
-        if (c.actor != Role::Manager) return bad(s, "ROLE", std::string("QC is a trial manager's decision, not a ") + roleName(c.actor) + "'s");
-        if (s != S::Registered) return bad(s, "QC_DONE", std::string("the timepoint is already ") + name(s) + ": QC happens once per delivery");
+        if (c.actor != Role::Manager)
+            return bad(s, "ROLE", std::string("QC is a trial manager's decision, not a ") + roleName(c.actor) + "'s");
+        if (s != S::Registered)
+            return bad(s, "QC_DONE", std::string("the timepoint is already ") + name(s) + ": QC happens once per delivery");
         if (e == TimepointEvent::QcReject && blank(c.reason)) return bad(s, "REASON_REQUIRED", "rejecting a timepoint needs a reason");
         return Transition<S>::to(e == TimepointEvent::QcAccept ? S::Accepted : S::Rejected);
     case TimepointEvent::Resubmitted:
-        if (s != S::Rejected) return bad(s, "NOT_REJECTED", std::string("only a rejected timepoint takes a new delivery; this one is ") + name(s));
+        if (s != S::Rejected)
+            return bad(s, "NOT_REJECTED", std::string("only a rejected timepoint takes a new delivery; this one is ") + name(s));
         if (c.anyReadSigned) return bad(s, "READ_SIGNED", "a reader signed this timepoint: a new delivery needs its read reopened first");
         return Transition<S>::to(S::Registered);
     }
@@ -105,8 +108,9 @@ Transition<ReadState> next(ReadState s, ReadEvent e, const ReadContext& c) {
     using S = ReadState;
     const bool reader = c.actor == Role::Reader && c.actorIsAssignedReader;
     auto notYours = [&] {
-        return bad(s, "ROLE", c.actor == Role::Reader ? std::string("this read belongs to another reader")
-                                                      : std::string("only the assigned reader acts on a read, not a ") + roleName(c.actor));
+        return bad(s, "ROLE",
+                   c.actor == Role::Reader ? std::string("this read belongs to another reader")
+                                           : std::string("only the assigned reader acts on a read, not a ") + roleName(c.actor));
     };
     switch (e) {
     case ReadEvent::Offer:
@@ -139,7 +143,8 @@ Transition<ReadState> next(ReadState s, ReadEvent e, const ReadContext& c) {
         if (blank(c.reason)) return bad(s, "REASON_REQUIRED", "approving or denying a reopen needs a reason");
         return Transition<S>::to(e == ReadEvent::ApproveReopen ? S::Draft : S::Signed);
     case ReadEvent::Withdraw:
-        if (c.actor != Role::Manager) return bad(s, "ROLE", std::string("a trial manager withdraws a timepoint, not a ") + roleName(c.actor));
+        if (c.actor != Role::Manager)
+            return bad(s, "ROLE", std::string("a trial manager withdraws a timepoint, not a ") + roleName(c.actor));
         if (s == S::Signed || s == S::ReopenRequested) return bad(s, "READ_SIGNED", "a signed read is not withdrawn: reopen it first");
         if (s == S::Waiting) return bad(s, "NOT_OFFERED", "the read was not offered");
         return Transition<S>::to(S::Waiting);

@@ -92,8 +92,10 @@ private:
                     fields.emplace_back(fieldStart, static_cast<std::size_t>(c - fieldStart));
                     fieldStart = c + 1;
                 }
-                if (mn) nl = q + __builtin_ctz(mn);
-                else q += 16;
+                if (mn)
+                    nl = q + __builtin_ctz(mn);
+                else
+                    q += 16;
             } else {
                 for (; q < end; ++q) {
                     if (*q == '\n') break;
@@ -136,8 +138,10 @@ private:
             ++p;
         }
         std::string_view field(start, static_cast<std::size_t>(p - start));
-        if (p < end) ++p; // closing quote (an unterminated field takes the rest)
-        else m_unterminated = true;
+        if (p < end)
+            ++p; // closing quote (an unterminated field takes the rest)
+        else
+            m_unterminated = true;
         if (escaped) {
             std::string& s = m_storage.emplace_back();
             for (std::size_t i = 0; i < field.size(); ++i) {

@@ -14,10 +14,10 @@ namespace recist {
 
 /// A problem with a read, naming the contract's rule code.
 struct Finding {
-    std::string rule;     ///< TGT_MAX_TOTAL, TGT_MAX_PER_ORGAN, TGT_NOT_MEASURABLE
+    std::string rule; ///< TGT_MAX_TOTAL, TGT_MAX_PER_ORGAN, TGT_NOT_MEASURABLE
     std::string lesionId;
-    int sourceLine = 0;   ///< line of the record that shows the problem (0 if not from a file)
-    bool inTr = false;    ///< sourceLine is a TR line (else TU)
+    int sourceLine = 0; ///< line of the record that shows the problem (0 if not from a file)
+    bool inTr = false;  ///< sourceLine is a TR line (else TU)
     std::string message;
 };
 
@@ -33,11 +33,11 @@ std::string_view toString(DiseaseControl d);
 
 struct VisitResult {
     VisitNum number;
-    std::optional<Date> date;     ///< earliest assessment date of the visit
+    std::optional<Date> date; ///< earliest assessment date of the visit
     bool baseline = false;
-    bool complete = false;        ///< every baseline target accounted for
-    std::optional<Length> sum;    ///< sum of diameters (complete visits and baseline)
-    std::optional<Length> nadir;  ///< smallest earlier sum (baseline included)
+    bool complete = false;       ///< every baseline target accounted for
+    std::optional<Length> sum;   ///< sum of diameters (complete visits and baseline)
+    std::optional<Length> nadir; ///< smallest earlier sum (baseline included)
     std::optional<Response> target, nonTarget, overall;
     std::optional<NewLesionIndicator> newLesion;
     std::string targetReason, nonTargetReason, newLesionReason, overallReason;

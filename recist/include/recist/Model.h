@@ -17,33 +17,33 @@ namespace recist {
 enum class LesionRole { Target, NonTarget, New };
 
 struct Lesion {
-    std::string id;       ///< SDTM TULNKID: T01, NT01, NEW01; split fragment T01.1; coalesced T01/T02
+    std::string id; ///< SDTM TULNKID: T01, NT01, NEW01; split fragment T01.1; coalesced T01/T02
     LesionRole role = LesionRole::Target;
-    std::string location; ///< SDTM TULOC
-    bool nodal = false;   ///< location names a lymph node (all nodes are one organ)
-    VisitNum identifiedAt;          ///< visit where the reader first recorded it
+    std::string location;             ///< SDTM TULOC
+    bool nodal = false;               ///< location names a lymph node (all nodes are one organ)
+    VisitNum identifiedAt;            ///< visit where the reader first recorded it
     std::optional<Date> identifiedOn; ///< TUDTC: first-detection date (new lesions: used for PD dating)
-    int sourceLine = 0;   ///< TU line, for messages (0 when not from a file)
+    int sourceLine = 0;               ///< TU line, for messages (0 when not from a file)
 };
 
 /// What the reader recorded for one lesion at one visit (32 bytes: a trial holds millions).
 struct Assessment {
     enum class Kind : std::uint8_t {
-        Measured,        ///< value holds the diameter (0 = disappeared)
-        TooSmall,        ///< "too small to measure": counts 5 mm (RECIST 1.1 §4.3.2)
-        NotDone,         ///< TRSTAT NOT DONE: not assessed
-        Merged,          ///< NOT DONE with reason TUMOR MERGED (parent of a coalesced lesion)
-        Present,         ///< non-target / new lesion states
+        Measured, ///< value holds the diameter (0 = disappeared)
+        TooSmall, ///< "too small to measure": counts 5 mm (RECIST 1.1 §4.3.2)
+        NotDone,  ///< TRSTAT NOT DONE: not assessed
+        Merged,   ///< NOT DONE with reason TUMOR MERGED (parent of a coalesced lesion)
+        Present,  ///< non-target / new lesion states
         Absent,
-        Unequivocal,     ///< non-target unequivocal progression, or an unequivocal new lesion
-        Equivocal,       ///< new lesion not yet certain
+        Unequivocal, ///< non-target unequivocal progression, or an unequivocal new lesion
+        Equivocal,   ///< new lesion not yet certain
         NotEvaluable,
     };
     Kind kind = Kind::NotDone;
-    int sourceLine = 0;          ///< TR line, for messages (0 when not from a file)
-    Length value;                ///< Measured only
-    std::optional<Date> date;    ///< TRDTC (empty when the scan was not done)
-    Length sliceThickness;       ///< 0 = unknown; when known (viewer) the measurability rule uses it
+    int sourceLine = 0;       ///< TR line, for messages (0 when not from a file)
+    Length value;             ///< Measured only
+    std::optional<Date> date; ///< TRDTC (empty when the scan was not done)
+    Length sliceThickness;    ///< 0 = unknown; when known (viewer) the measurability rule uses it
 };
 
 /// One visit of one read: the assessments by lesion id. A visit holds a handful of lesions,

@@ -14,16 +14,15 @@
 namespace {
 
 void usage(std::FILE* to) {
-    std::fprintf(to,
-                 "usage: phantom --out DIR [--seed N] [--subjects N] [--timepoints K] [--slices S]\n"
-                 "               [--thickness MM] [--threads N] [--mr-offset-days D] [--unscheduled]\n"
-                 "  --mr-offset-days D  each visit's MR D days (0-6) after its CT: one visit, two scan days\n"
-                 "  --unscheduled       an unscheduled CT 4 weeks after follow-up 1 (its own timepoint)\n"
-                 "       phantom --describe DIR    print a generated trial's contents and expected course\n"
-                 "Writes a synthetic trial of DICOM files (CT, some MR, NM post-therapy scans, a\n"
-                 "burned-in secondary capture, a corrupt file) with DIR/ground-truth.json and\n"
-                 "DIR/enrolment.csv. Same seed, same bytes. Defaults: seed 1, 4 subjects,\n"
-                 "3 timepoints, 120 slices of 2.5 mm.\n");
+    std::fprintf(to, "usage: phantom --out DIR [--seed N] [--subjects N] [--timepoints K] [--slices S]\n"
+                     "               [--thickness MM] [--threads N] [--mr-offset-days D] [--unscheduled]\n"
+                     "  --mr-offset-days D  each visit's MR D days (0-6) after its CT: one visit, two scan days\n"
+                     "  --unscheduled       an unscheduled CT 4 weeks after follow-up 1 (its own timepoint)\n"
+                     "       phantom --describe DIR    print a generated trial's contents and expected course\n"
+                     "Writes a synthetic trial of DICOM files (CT, some MR, NM post-therapy scans, a\n"
+                     "burned-in secondary capture, a corrupt file) with DIR/ground-truth.json and\n"
+                     "DIR/enrolment.csv. Same seed, same bytes. Defaults: seed 1, 4 subjects,\n"
+                     "3 timepoints, 120 slices of 2.5 mm.\n");
 }
 
 bool number(const char* text, long long lo, long long hi, long long& out) {
@@ -39,8 +38,7 @@ bool number(const char* text, long long lo, long long hi, long long& out) {
 int describe(const std::filesystem::path& dir) {
     std::ifstream in(dir / "ground-truth.json");
     if (!in) {
-        std::fprintf(stderr, "phantom: %s has no ground-truth.json (not a generated trial, or generation did not finish)\n",
-                     dir.c_str());
+        std::fprintf(stderr, "phantom: %s has no ground-truth.json (not a generated trial, or generation did not finish)\n", dir.c_str());
         return 1;
     }
     nlohmann::json t;
@@ -51,8 +49,8 @@ int describe(const std::filesystem::path& dir) {
         return 1;
     }
     std::printf("Synthetic trial %s (seed %llu): %zu subjects, site drops in %s/incoming\n",
-                t["trial"]["study_id"].get<std::string>().c_str(), t["generator"]["seed"].get<unsigned long long>(),
-                t["subjects"].size(), dir.c_str());
+                t["trial"]["study_id"].get<std::string>().c_str(), t["generator"]["seed"].get<unsigned long long>(), t["subjects"].size(),
+                dir.c_str());
     for (const auto& s : t["subjects"]) {
         std::printf("\n%s  site %s  %s  randomized %s  course: %s%s\n", s["pseudonym"].get<std::string>().c_str(),
                     s["site"].get<std::string>().c_str(), s["arm"].get<std::string>().c_str(),
@@ -64,16 +62,15 @@ int describe(const std::filesystem::path& dir) {
                         tp["scan_date"].get<std::string>().c_str(), tp["day_from_randomization"].get<int>(),
                         e["sum_of_diameters_mm"].get<double>());
             if (e.contains("overall_response")) {
-                std::printf(" (%+6.1f %%)  target %-2s  non-target %s  new %-9s  overall %s",
-                            e["pct_change_from_baseline"].get<double>(), e["target_response"].get<std::string>().c_str(),
-                            e["non_target_response"].get<std::string>().c_str(), e["new_lesion"].get<std::string>().c_str(),
-                            e["overall_response"].get<std::string>().c_str());
+                std::printf(" (%+6.1f %%)  target %-2s  non-target %s  new %-9s  overall %s", e["pct_change_from_baseline"].get<double>(),
+                            e["target_response"].get<std::string>().c_str(), e["non_target_response"].get<std::string>().c_str(),
+                            e["new_lesion"].get<std::string>().c_str(), e["overall_response"].get<std::string>().c_str());
             }
             std::printf("\n");
         }
         const std::string pd = s["expected"]["progression_date"];
-        std::printf("  best overall response %s, progression %s\n",
-                    s["expected"]["best_overall_response"].get<std::string>().c_str(), pd.empty() ? "none" : pd.c_str());
+        std::printf("  best overall response %s, progression %s\n", s["expected"]["best_overall_response"].get<std::string>().c_str(),
+                    pd.empty() ? "none" : pd.c_str());
     }
     std::printf("\nTo be quarantined by the anonymizer:\n");
     for (const auto& q : t["quarantine"]) {
@@ -106,14 +103,27 @@ int main(int argc, char** argv) {
         if (a == "--describe") return describe(v);
         long long n = 0;
         bool ok = true;
-        if (a == "--out") o.out = v;
-        else if (a == "--seed") { ok = number(v, 0, 9007199254740991ll, n); o.seed = static_cast<std::uint64_t>(n); }
-        else if (a == "--subjects") { ok = number(v, 1, 10000, n); o.subjects = static_cast<int>(n); }
-        else if (a == "--timepoints") { ok = number(v, 1, 20, n); o.timepoints = static_cast<int>(n); }
-        else if (a == "--slices") { ok = number(v, 2, 2000, n); o.slices = static_cast<int>(n); }
-        else if (a == "--threads") { ok = number(v, 0, 256, n); o.threads = static_cast<int>(n); }
-        else if (a == "--mr-offset-days") { ok = number(v, 0, 6, n); o.mrOffsetDays = static_cast<int>(n); }
-        else if (a == "--thickness") {
+        if (a == "--out")
+            o.out = v;
+        else if (a == "--seed") {
+            ok = number(v, 0, 9007199254740991ll, n);
+            o.seed = static_cast<std::uint64_t>(n);
+        } else if (a == "--subjects") {
+            ok = number(v, 1, 10000, n);
+            o.subjects = static_cast<int>(n);
+        } else if (a == "--timepoints") {
+            ok = number(v, 1, 20, n);
+            o.timepoints = static_cast<int>(n);
+        } else if (a == "--slices") {
+            ok = number(v, 2, 2000, n);
+            o.slices = static_cast<int>(n);
+        } else if (a == "--threads") {
+            ok = number(v, 0, 256, n);
+            o.threads = static_cast<int>(n);
+        } else if (a == "--mr-offset-days") {
+            ok = number(v, 0, 6, n);
+            o.mrOffsetDays = static_cast<int>(n);
+        } else if (a == "--thickness") {
             char* end = nullptr;
             o.sliceThicknessMm = std::strtod(v, &end);
             ok = end && !*end && end != v;
@@ -136,8 +146,8 @@ int main(int argc, char** argv) {
         const auto t0 = std::chrono::steady_clock::now();
         const phantom::GenerateResult r = phantom::generateTrial(o);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::printf("phantom: %d subjects x %d timepoints, %zu files, %.1f MB in %.2f s -> %s\n", o.subjects,
-                    o.timepoints, r.files, r.bytes / 1e6, s, o.out.c_str());
+        std::printf("phantom: %d subjects x %d timepoints, %zu files, %.1f MB in %.2f s -> %s\n", o.subjects, o.timepoints, r.files,
+                    r.bytes / 1e6, s, o.out.c_str());
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "phantom: %s\n", e.what());

@@ -149,14 +149,14 @@ std::vector<Shape> sliceShapes(const TrialPlan& plan, const Subject& subject, in
         const double c = st.ccTenthsMm / 20.0;
         const double f = profile(z, l.centerMm.z, c);
         if (f <= 0) continue;
-        s.push_back(ellipse(l.centerMm.x, l.centerMm.y, st.longTenthsMm / 20.0 * f, st.shortTenthsMm / 20.0 * f,
-                            l.angleDeg, lesionTissue(l.site)));
+        s.push_back(
+            ellipse(l.centerMm.x, l.centerMm.y, st.longTenthsMm / 20.0 * f, st.shortTenthsMm / 20.0 * f, l.angleDeg, lesionTissue(l.site)));
     }
     return s;
 }
 
-void rasterize(const std::vector<Shape>& shapes, const RasterGeometry& g, const TissueValues& values,
-               double noiseSigma, std::uint64_t noiseKey, int minValue, int maxValue, std::uint16_t* out) {
+void rasterize(const std::vector<Shape>& shapes, const RasterGeometry& g, const TissueValues& values, double noiseSigma,
+               std::uint64_t noiseKey, int minValue, int maxValue, std::uint16_t* out) {
     std::vector<std::int32_t> row(static_cast<std::size_t>(g.columns));
     const auto& gauss = gaussTable();
     const std::int32_t sigma16 = static_cast<std::int32_t>(std::lround(noiseSigma * 16.0)); // gauss is x16

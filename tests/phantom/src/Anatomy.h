@@ -12,8 +12,24 @@
 namespace phantom {
 
 enum class Tissue : std::uint8_t {
-    Air, Table, Fat, Muscle, Liver, Spleen, Kidney, Lung, Heart, Blood, Bone, Marrow, Csf, Marker,
-    LiverLesion, LungLesion, Node, Count
+    Air,
+    Table,
+    Fat,
+    Muscle,
+    Liver,
+    Spleen,
+    Kidney,
+    Lung,
+    Heart,
+    Blood,
+    Bone,
+    Marrow,
+    Csf,
+    Marker,
+    LiverLesion,
+    LungLesion,
+    Node,
+    Count
 };
 
 struct Shape {
@@ -40,7 +56,7 @@ struct RasterGeometry {
 
 /// Paints shapes into out (rows x columns), adds noise (sigma in stored units) from a
 /// deterministic stream keyed by noiseKey, and clamps to [minValue, maxValue].
-void rasterize(const std::vector<Shape>& shapes, const RasterGeometry& g, const TissueValues& values,
-               double noiseSigma, std::uint64_t noiseKey, int minValue, int maxValue, std::uint16_t* out);
+void rasterize(const std::vector<Shape>& shapes, const RasterGeometry& g, const TissueValues& values, double noiseSigma,
+               std::uint64_t noiseKey, int minValue, int maxValue, std::uint16_t* out);
 
 } // namespace phantom

@@ -199,9 +199,8 @@ void addImagePlane(DcmDataset& d, const SeriesPlan& se) {
     }
 }
 
-void writeSlice(const TrialPlan& plan, const Subject& s, int timepoint, const SeriesPlan& se, const DcmDataset& templ,
-                int slice, const std::filesystem::path& file, std::vector<std::uint16_t>& pixels,
-                const std::string& sopUid) {
+void writeSlice(const TrialPlan& plan, const Subject& s, int timepoint, const SeriesPlan& se, const DcmDataset& templ, int slice,
+                const std::filesystem::path& file, std::vector<std::uint16_t>& pixels, const std::string& sopUid) {
     const double z = se.zOfSlice(slice);
     const bool ct = se.modality == "CT";
     RasterGeometry g{se.rows, se.columns, se.originXMm, se.originYMm, se.pixelSpacingMm[1], se.pixelSpacingMm[0]};
@@ -221,13 +220,11 @@ void writeSlice(const TrialPlan& plan, const Subject& s, int timepoint, const Se
     put(d, DCM_ImagePositionPatient, ds(se.originXMm) + "\\" + ds(se.originYMm) + "\\" + ds(z));
     put(d, DCM_SliceLocation, ds(z));
     check(d.putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size())), "PixelData");
-    put(*file_format.getMetaInfo(), DCM_SourceApplicationEntityTitle,
-        plan.sites[static_cast<std::size_t>(s.site)].aeTitle);
+    put(*file_format.getMetaInfo(), DCM_SourceApplicationEntityTitle, plan.sites[static_cast<std::size_t>(s.site)].aeTitle);
     check(file_format.saveFile(file.c_str(), EXS_LittleEndianExplicit), "write " + file.string());
 }
 
-void writeNm(const TrialPlan& plan, const Subject& s, const StudyPlan& st, const SeriesPlan& se,
-             const std::filesystem::path& file) {
+void writeNm(const TrialPlan& plan, const Subject& s, const StudyPlan& st, const SeriesPlan& se, const std::filesystem::path& file) {
     const DcmDataset templ = seriesTemplate(plan, s, st, se);
     DcmFileFormat ff(const_cast<DcmDataset*>(&templ)); // deep copy
     DcmDataset& d = *ff.getDataset();
@@ -253,7 +250,7 @@ void writeNm(const TrialPlan& plan, const Subject& s, const StudyPlan& st, const
         for (int c = 0; c < se.columns; ++c) {
             const double x = (c - se.columns / 2.0) * se.pixelSpacingMm[1], z = (se.rows / 2.0 - r) * se.pixelSpacingMm[0];
             double v = (std::abs(x) < 165 && std::abs(z) < 450) ? 8 : 1;
-            if (std::hypot((x + 55) / 80, (z + 30) / 60) < 1) v = 25;                       // liver
+            if (std::hypot((x + 55) / 80, (z + 30) / 60) < 1) v = 25; // liver
             for (const Lesion& l : s.lesions) {
                 const double rr = std::max(8.0, l.states.front().longTenthsMm / 20.0);
                 if (std::hypot(x - l.centerMm.x, z - l.centerMm.z) < rr) v = 400;
@@ -265,15 +262,13 @@ void writeNm(const TrialPlan& plan, const Subject& s, const StudyPlan& st, const
     check(ff.saveFile(file.c_str(), EXS_LittleEndianExplicit), "write " + file.string());
 }
 
-void writeBurnedIn(const TrialPlan& plan, const Subject& s, const StudyPlan& st, const SeriesPlan& se,
-                   const std::filesystem::path& file) {
+void writeBurnedIn(const TrialPlan& plan, const Subject& s, const StudyPlan& st, const SeriesPlan& se, const std::filesystem::path& file) {
     // A screen capture of the baseline CT at the first target, with the patient banner burned in.
     const SeriesPlan& ct = st.series.front();
     const Lesion& target = s.lesions.front();
     std::vector<std::uint16_t> hu(static_cast<std::size_t>(ct.rows * ct.columns));
     RasterGeometry g{ct.rows, ct.columns, ct.originXMm, ct.originYMm, ct.pixelSpacingMm[1], ct.pixelSpacingMm[0]};
-    rasterize(sliceShapes(plan, s, 0, target.centerMm.z), g, ctValues(), 6.0, mix(plan.options.seed, se.uid), 0, 4095,
-              hu.data());
+    rasterize(sliceShapes(plan, s, 0, target.centerMm.z), g, ctValues(), 6.0, mix(plan.options.seed, se.uid), 0, 4095, hu.data());
     std::vector<std::uint8_t> img(static_cast<std::size_t>(se.rows * se.columns));
     for (std::size_t i = 0; i < img.size(); ++i) {
         const double v = (static_cast<double>(hu[i]) - 1024.0 - (40 - 200)) / 400.0 * 255.0; // W400 L40
@@ -284,7 +279,8 @@ void writeBurnedIn(const TrialPlan& plan, const Subject& s, const StudyPlan& st,
     const std::string bd = s.birthDate.substr(6, 2) + "/" + s.birthDate.substr(4, 2) + "/" + s.birthDate.substr(0, 4);
     burnText(img.data(), se.columns, se.rows, 8, 8, name, 2, 255);
     burnText(img.data(), se.columns, se.rows, 8, 26, "NE LE " + bd + "  IPP " + s.patientId, 2, 255);
-    burnText(img.data(), se.columns, se.rows, 8, se.rows - 24, st.date.iso() + " " + plan.sites[static_cast<std::size_t>(s.site)].stationName, 2, 255);
+    burnText(img.data(), se.columns, se.rows, 8, se.rows - 24,
+             st.date.iso() + " " + plan.sites[static_cast<std::size_t>(s.site)].stationName, 2, 255);
 
     const DcmDataset templ = seriesTemplate(plan, s, st, se);
     DcmFileFormat ff(const_cast<DcmDataset*>(&templ)); // deep copy

@@ -69,12 +69,8 @@ Json slicePosition(const SeriesPlan& se, const Vec3& c) {
 }
 
 Json seriesJson(const StudyPlan& st, const SeriesPlan& se) {
-    Json j{{"modality", se.modality},
-           {"series_number", se.number},
-           {"description", se.description},
-           {"study_uid", st.uid},
-           {"series_uid", se.uid},
-           {"dir", se.dir.generic_string()},
+    Json j{{"modality", se.modality}, {"series_number", se.number}, {"description", se.description},
+           {"study_uid", st.uid},     {"series_uid", se.uid},       {"dir", se.dir.generic_string()},
            {"files", se.slices}};
     if (se.modality == "CT" || se.modality == "MR") {
         j["frame_of_reference_uid"] = se.frameOfReferenceUid;
@@ -104,13 +100,25 @@ std::string groundTruthJson(const TrialPlan& plan) {
                          {"slice_thickness_mm", plan.options.sliceThicknessMm}};
     Json sites = Json::array();
     for (const Site& s : plan.sites) {
-        sites.push_back({{"code", s.code}, {"institution", s.institution}, {"address", s.address},
-                         {"station_name", s.stationName}, {"device_serial", s.deviceSerial}, {"ae_title", s.aeTitle}});
+        sites.push_back({{"code", s.code},
+                         {"institution", s.institution},
+                         {"address", s.address},
+                         {"station_name", s.stationName},
+                         {"device_serial", s.deviceSerial},
+                         {"ae_title", s.aeTitle}});
     }
     root["trial"] = {{"study_id", plan.studyId},
                      {"sites", sites},
                      {"left_marker", {{"x_mm", plan.leftMarkerXMm}, {"y_mm", 10.0}, {"note", "radio-opaque bead on the patient's left"}}},
-                     {"hu", {{"liver", 105}, {"liver_lesion", 45}, {"lung", -860}, {"lung_lesion", 30}, {"fat", -95}, {"lymph_node", 38}, {"marker", 2500}, {"noise_sigma", 6}}}};
+                     {"hu",
+                      {{"liver", 105},
+                       {"liver_lesion", 45},
+                       {"lung", -860},
+                       {"lung_lesion", 30},
+                       {"fat", -95},
+                       {"lymph_node", 38},
+                       {"marker", 2500},
+                       {"noise_sigma", 6}}}};
     Json subjects = Json::array();
     Json leaks = Json::array();
     for (const Subject& s : plan.subjects) {
@@ -125,9 +133,9 @@ std::string groundTruthJson(const TrialPlan& plan) {
                {"randomization_date", s.randomization.iso()},
                {"course", courseName(s.course)},
                {"has_mr", s.hasMr}};
-        Json phi = {s.patientName, s.patientId, s.otherPatientId, s.birthDate, s.address, s.phone,
-                    s.referringPhysician, s.performingPhysician, s.operatorName, site.institution, site.address,
-                    site.stationName, site.deviceSerial, site.aeTitle};
+        Json phi = {s.patientName, s.patientId,          s.otherPatientId,      s.birthDate,    s.address,
+                    s.phone,       s.referringPhysician, s.performingPhysician, s.operatorName, site.institution,
+                    site.address,  site.stationName,     site.deviceSerial,     site.aeTitle};
         for (const StudyPlan& st : s.studies) phi.push_back(st.accessionNumber);
         j["phi"] = phi;
         Json tps = Json::array();
@@ -161,8 +169,10 @@ std::string groundTruthJson(const TrialPlan& plan) {
             if (!st.unscheduled) continue;
             Json series = Json::array();
             for (const SeriesPlan& se : st.series) series.push_back(seriesJson(st, se));
-            unscheduled.push_back({{"scan_date", st.date.iso()}, {"day_from_randomization", st.date - s.randomization},
-                                   {"anatomy_of_timepoint", st.timepoint}, {"series", series}});
+            unscheduled.push_back({{"scan_date", st.date.iso()},
+                                   {"day_from_randomization", st.date - s.randomization},
+                                   {"anatomy_of_timepoint", st.timepoint},
+                                   {"series", series}});
         }
         j["unscheduled"] = unscheduled;
         Json lesions = Json::array();
@@ -192,8 +202,7 @@ std::string groundTruthJson(const TrialPlan& plan) {
                                {"timepoints", states}});
         }
         j["lesions"] = lesions;
-        j["expected"] = {{"best_overall_response", s.expectedBestResponse},
-                         {"progression_date", s.expectedProgressionDate}};
+        j["expected"] = {{"best_overall_response", s.expectedBestResponse}, {"progression_date", s.expectedProgressionDate}};
         Json other = Json::array();
         for (const StudyPlan& st : s.studies) {
             if (st.timepoint >= 0) continue;
@@ -206,7 +215,8 @@ std::string groundTruthJson(const TrialPlan& plan) {
             }
             for (const SeriesPlan& se : st.series) {
                 for (const ArmLeak& l : se.armLeaks) {
-                    leaks.push_back({{"subject", s.pseudonym}, {"series_dir", se.dir.generic_string()}, {"where", l.where}, {"text", l.text}});
+                    leaks.push_back(
+                        {{"subject", s.pseudonym}, {"series_dir", se.dir.generic_string()}, {"where", l.where}, {"text", l.text}});
                 }
             }
         }
@@ -252,8 +262,8 @@ GenerateResult generateTrial(const Options& options) {
         }
     }
 
-    const unsigned threads = options.threads > 0 ? static_cast<unsigned>(options.threads)
-                                                 : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads =
+        options.threads > 0 ? static_cast<unsigned>(options.threads) : std::max(1u, std::thread::hardware_concurrency());
     std::atomic<std::size_t> next{0};
     std::mutex errorMutex;
     std::string error;
@@ -264,8 +274,8 @@ GenerateResult generateTrial(const Options& options) {
             const Job& job = jobs[j];
             std::snprintf(name, sizeof name, "IM%05d.dcm", job.slice + 1);
             try {
-                writeSlice(plan, *job.subject, job.timepoint, *job.series, *job.templ, job.slice, out / job.series->dir / name,
-                           pixels, job.series->sopInstanceUids[static_cast<std::size_t>(job.slice)]);
+                writeSlice(plan, *job.subject, job.timepoint, *job.series, *job.templ, job.slice, out / job.series->dir / name, pixels,
+                           job.series->sopInstanceUids[static_cast<std::size_t>(job.slice)]);
             } catch (const std::exception& e) {
                 std::lock_guard<std::mutex> lock(errorMutex);
                 if (error.empty()) error = e.what();
@@ -302,7 +312,8 @@ GenerateResult generateTrial(const Options& options) {
     // Enrolment list for the anonymizer, then the ground truth (last: it marks completion).
     std::string csv = "original_patient_id,pseudonym,site,randomization_date\n";
     for (const Subject& s : plan.subjects)
-        csv += s.patientId + "," + s.pseudonym + "," + plan.sites[static_cast<std::size_t>(s.site)].code + "," + s.randomization.iso() + "\n";
+        csv +=
+            s.patientId + "," + s.pseudonym + "," + plan.sites[static_cast<std::size_t>(s.site)].code + "," + s.randomization.iso() + "\n";
     writeAtomically(out / "enrolment.csv", csv);
     writeAtomically(out / "ground-truth.json", groundTruthJson(plan));
     for (const auto& e : fs::recursive_directory_iterator(out / "incoming")) {

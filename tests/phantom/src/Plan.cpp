@@ -27,28 +27,27 @@ constexpr int kCtSize = 512;
 constexpr int kMrSize = 256;
 constexpr double kMrPixelMm = 1.5625;
 
-const char* const kLastNames[] = {"DUPONT", "MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND",
-                                  "LEROY", "MOREAU", "SIMON", "LAURENT", "LEFEBVRE", "MICHEL", "GARCIA", "DAVID",
-                                  "BERTRAND", "ROUX", "VINCENT", "FOURNIER", "MOREL", "GIRARD", "ANDRE", "MERCIER"};
-const char* const kFemale[] = {"MARIE", "NATHALIE", "ISABELLE", "SYLVIE", "CATHERINE", "FRANCOISE", "CHRISTINE",
-                               "MONIQUE", "VALERIE", "SANDRINE"};
-const char* const kMale[] = {"JEAN", "PHILIPPE", "MICHEL", "ALAIN", "PATRICK", "NICOLAS", "CHRISTOPHE", "PIERRE",
-                             "DANIEL", "BERNARD"};
-const char* const kStreets[] = {"rue des Lilas", "avenue Jean Jaures", "boulevard Victor Hugo", "rue de la Paix",
-                                "impasse des Tilleuls", "chemin du Moulin", "place de la Republique"};
-const char* const kDoctors[] = {"LEGRAND^SOPHIE^^DR", "FAURE^OLIVIER^^DR", "ROUSSEL^CLAIRE^^DR", "BLANC^ANTOINE^^DR",
-                                "GUERIN^HELENE^^DR", "MULLER^THOMAS^^DR"};
+const char* const kLastNames[] = {"DUPONT",   "MARTIN", "BERNARD", "THOMAS",   "PETIT",    "ROBERT", "RICHARD", "DURAND",
+                                  "LEROY",    "MOREAU", "SIMON",   "LAURENT",  "LEFEBVRE", "MICHEL", "GARCIA",  "DAVID",
+                                  "BERTRAND", "ROUX",   "VINCENT", "FOURNIER", "MOREL",    "GIRARD", "ANDRE",   "MERCIER"};
+const char* const kFemale[] = {"MARIE",     "NATHALIE",  "ISABELLE", "SYLVIE",  "CATHERINE",
+                               "FRANCOISE", "CHRISTINE", "MONIQUE",  "VALERIE", "SANDRINE"};
+const char* const kMale[] = {"JEAN", "PHILIPPE", "MICHEL", "ALAIN", "PATRICK", "NICOLAS", "CHRISTOPHE", "PIERRE", "DANIEL", "BERNARD"};
+const char* const kStreets[] = {"rue des Lilas",        "avenue Jean Jaures", "boulevard Victor Hugo", "rue de la Paix",
+                                "impasse des Tilleuls", "chemin du Moulin",   "place de la Republique"};
+const char* const kDoctors[] = {"LEGRAND^SOPHIE^^DR", "FAURE^OLIVIER^^DR", "ROUSSEL^CLAIRE^^DR",
+                                "BLANC^ANTOINE^^DR",  "GUERIN^HELENE^^DR", "MULLER^THOMAS^^DR"};
 
 std::vector<Site> makeSites() {
     return {
-        {"01", "CHU de Nantes - Hotel Dieu", "1 place Alexis Ricordeau, 44093 Nantes", "Nantes", "SIEMENS",
-         "SOMATOM Definition AS+", "NTS-CT-02", "84512", "NANTES_CT2"},
-        {"02", "Institut du Cancer de Montpellier", "208 avenue des Apothicaires, 34298 Montpellier", "Montpellier",
-         "GE MEDICAL SYSTEMS", "Revolution CT", "ICM-CT1", "RCT00731", "ICM_CT1"},
-        {"03", "Hospices Civils de Lyon - Edouard Herriot", "5 place d'Arsonval, 69003 Lyon", "Lyon",
-         "Philips", "iCT 256", "HEH-SCAN3", "PH-44021", "HCL_SCAN3"},
-        {"04", "Gustave Roussy", "114 rue Edouard Vaillant, 94805 Villejuif", "Villejuif", "Canon Medical Systems",
-         "Aquilion ONE", "GR-CT-A", "CN-7781", "GR_CTA"},
+        {"01", "CHU de Nantes - Hotel Dieu", "1 place Alexis Ricordeau, 44093 Nantes", "Nantes", "SIEMENS", "SOMATOM Definition AS+",
+         "NTS-CT-02", "84512", "NANTES_CT2"},
+        {"02", "Institut du Cancer de Montpellier", "208 avenue des Apothicaires, 34298 Montpellier", "Montpellier", "GE MEDICAL SYSTEMS",
+         "Revolution CT", "ICM-CT1", "RCT00731", "ICM_CT1"},
+        {"03", "Hospices Civils de Lyon - Edouard Herriot", "5 place d'Arsonval, 69003 Lyon", "Lyon", "Philips", "iCT 256", "HEH-SCAN3",
+         "PH-44021", "HCL_SCAN3"},
+        {"04", "Gustave Roussy", "114 rue Edouard Vaillant, 94805 Villejuif", "Villejuif", "Canon Medical Systems", "Aquilion ONE",
+         "GR-CT-A", "CN-7781", "GR_CTA"},
     };
 }
 
@@ -100,9 +99,8 @@ TrialPlan makePlan(const Options& options) {
     const double coverage = options.slices * options.sliceThicknessMm;
     if (coverage + 1e-9 < kMinCoverageMm) {
         throw std::invalid_argument("--slices " + std::to_string(options.slices) + " x --thickness " +
-                                    std::to_string(options.sliceThicknessMm) + " mm covers " +
-                                    std::to_string(static_cast<int>(coverage)) + " mm; the lesion layout needs at least " +
-                                    std::to_string(static_cast<int>(kMinCoverageMm)) +
+                                    std::to_string(options.sliceThicknessMm) + " mm covers " + std::to_string(static_cast<int>(coverage)) +
+                                    " mm; the lesion layout needs at least " + std::to_string(static_cast<int>(kMinCoverageMm)) +
                                     " mm (use more slices or thicker slices)");
     }
 
@@ -162,8 +160,7 @@ TrialPlan makePlan(const Options& options) {
             tp.index = k;
             tp.visitNum = k + 1;
             tp.label = k == 0 ? "BASELINE" : "WEEK " + std::to_string(8 * k);
-            tp.scanDate = k == 0 ? s.randomization.plusDays(-rng.integer(5, 20))
-                                 : s.randomization.plusDays(56 * k + rng.integer(-3, 3));
+            tp.scanDate = k == 0 ? s.randomization.plusDays(-rng.integer(5, 20)) : s.randomization.plusDays(56 * k + rng.integer(-3, 3));
             tp.dayFromRandomization = tp.scanDate - s.randomization;
             // Patients never lie at the same table position twice: shift the scan range by an
             // even number of slices (lesion centres stay on slices), at most 10 mm.
@@ -173,9 +170,7 @@ TrialPlan makePlan(const Options& options) {
         }
 
         // Lesions at baseline, then their course.
-        auto jitter = [&](Vec3 c) {
-            return Vec3{c.x + rng.uniform(-5, 5), c.y + rng.uniform(-5, 5), snapZ(c.z + rng.uniform(-4, 4))};
-        };
+        auto jitter = [&](Vec3 c) { return Vec3{c.x + rng.uniform(-5, 5), c.y + rng.uniform(-5, 5), snapZ(c.z + rng.uniform(-4, 4))}; };
         const Placement layout[] = {
             {"T01", LesionSite::Liver, LesionRole::Target, "LIVER", {-70, -15, -30}},
             {"T02", LesionSite::Liver, LesionRole::Target, "LIVER", {-30, 25, 0}},
@@ -218,9 +213,9 @@ TrialPlan makePlan(const Options& options) {
                 LesionState st = base;
                 if (l.role == LesionRole::Target) st = scaled(base, courseFactor(s.course, k, followups));
                 if (s.course == Course::PartialResponse && k >= 2) {
-                    if (l.id == "T02") st = {false, 0, 0, 0, false};                    // disappears
+                    if (l.id == "T02") st = {false, 0, 0, 0, false};                        // disappears
                     if (l.id == "T04") st = ellipsoid(tenths(rng.uniform(11.5, 13.0)), 85); // node < 10 mm
-                    if (l.id == "NT01") st = ellipsoid(95, 75);                          // node back to normal
+                    if (l.id == "NT01") st = ellipsoid(95, 75);                             // node back to normal
                 }
                 l.states.push_back(st);
             }
@@ -270,9 +265,7 @@ TrialPlan makePlan(const Options& options) {
             switch (s.course) {
             case Course::PartialResponse: tp.targetResponse = "PR"; break;
             case Course::StableDisease: tp.targetResponse = "SD"; break;
-            case Course::ProgressionByGrowth:
-                tp.targetResponse = courseFactor(s.course, k, followups) > 1.2 ? "PD" : "SD";
-                break;
+            case Course::ProgressionByGrowth: tp.targetResponse = courseFactor(s.course, k, followups) > 1.2 ? "PD" : "SD"; break;
             case Course::EquivocalNewLesionConfirmed:
                 tp.targetResponse = "SD";
                 tp.newLesion = k == 1 ? "EQUIVOCAL" : "Y";
@@ -320,8 +313,7 @@ TrialPlan makePlan(const Options& options) {
         const Site& site = plan.sites[static_cast<std::size_t>(s.site)];
         Rng rng(mix(seed, "studies") + static_cast<std::uint64_t>(s.index));
         const bool experimental = s.arm == "LUTATHERA";
-        const std::filesystem::path subjectDir =
-            std::filesystem::path("incoming") / ("site-" + site.code) / s.patientId;
+        const std::filesystem::path subjectDir = std::filesystem::path("incoming") / ("site-" + site.code) / s.patientId;
         int studyNo = 0;
         auto newStudy = [&](Date date, int timepoint, std::string description) {
             StudyPlan st;
@@ -491,11 +483,10 @@ TrialPlan makePlan(const Options& options) {
                 for (const Lesion& l : s.lesions) {
                     const double half = l.states[static_cast<std::size_t>(st.timepoint)].ccTenthsMm / 20.0;
                     if (l.centerMm.z + half > top - t || l.centerMm.z - half < bottom + t) {
-                        throw std::invalid_argument(
-                            "--slices " + std::to_string(options.slices) + " x --thickness " + std::to_string(t) +
-                            " mm does not cover lesion " + l.id + " of " + s.pseudonym +
-                            " (use more slices or thicker slices; at least " +
-                            std::to_string(static_cast<int>(kMinCoverageMm)) + " mm are needed)");
+                        throw std::invalid_argument("--slices " + std::to_string(options.slices) + " x --thickness " + std::to_string(t) +
+                                                    " mm does not cover lesion " + l.id + " of " + s.pseudonym +
+                                                    " (use more slices or thicker slices; at least " +
+                                                    std::to_string(static_cast<int>(kMinCoverageMm)) + " mm are needed)");
                     }
                 }
             }

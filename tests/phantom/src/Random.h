@@ -32,7 +32,10 @@ public:
     double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
     double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
     int integer(int lo, int hi) { return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1)); }
-    template <class T, std::size_t N> const T& pick(const T (&items)[N]) { return items[next() % N]; }
+    template <class T, std::size_t N>
+    const T& pick(const T (&items)[N]) {
+        return items[next() % N];
+    }
 
 private:
     std::uint64_t m_state;

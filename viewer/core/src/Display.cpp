@@ -17,8 +17,8 @@ const char* planeName(Plane p) {
 namespace {
 
 struct Want {
-    int axis;  // patient axis 0 x (L+), 1 y (P+), 2 z (S+)
-    int sign;  // which way along it the screen axis runs
+    int axis; // patient axis 0 x (L+), 1 y (P+), 2 z (S+)
+    int sign; // which way along it the screen axis runs
 };
 
 std::array<Want, 3> wanted(Plane p) { // u, v, k
@@ -102,9 +102,7 @@ std::array<double, 2> SliceFrame::pixelOf(const std::array<double, 3>& p) const 
     return {u / du, v / dv};
 }
 
-double SliceFrame::position(int k) const {
-    return patient((width - 1) / 2.0, (height - 1) / 2.0, k)[static_cast<std::size_t>(axisK)];
-}
+double SliceFrame::position(int k) const { return patient((width - 1) / 2.0, (height - 1) / 2.0, k)[static_cast<std::size_t>(axisK)]; }
 
 int SliceFrame::nearest(double pos) const {
     if (count <= 1) return 0;
@@ -117,7 +115,8 @@ int SliceFrame::nearest(double pos) const {
 std::string orientationLabel(const std::array<double, 3>& d) {
     static const char pos[3] = {'L', 'P', 'S'}, neg[3] = {'R', 'A', 'I'};
     std::array<int, 3> order{0, 1, 2};
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return std::abs(d[static_cast<std::size_t>(a)]) > std::abs(d[static_cast<std::size_t>(b)]); });
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return std::abs(d[static_cast<std::size_t>(a)]) > std::abs(d[static_cast<std::size_t>(b)]); });
     std::string s;
     for (int a : order) {
         const double c = d[static_cast<std::size_t>(a)];

@@ -138,8 +138,10 @@ bool readHeaderFast(const std::filesystem::path& path, SliceHeader& h) {
         if (e == 0x0010) ts = text(buf + value, len);
         r.at = value + len;
     }
-    if (ts == "1.2.840.10008.1.2") r.explicitVr = false;
-    else if (ts.empty() || ts == "1.2.840.10008.1.2.2" || ts == "1.2.840.10008.1.2.1.99") return false; // big endian, deflate: DCMTK
+    if (ts == "1.2.840.10008.1.2")
+        r.explicitVr = false;
+    else if (ts.empty() || ts == "1.2.840.10008.1.2.2" || ts == "1.2.840.10008.1.2.1.99")
+        return false; // big endian, deflate: DCMTK
     h = SliceHeader{};
     h.path = path;
     h.transferSyntax = ts;

@@ -150,14 +150,17 @@ Scan scanFolder(const fs::path& folder) {
             scan.skipped.emplace_back(f.string(), "no image (no series UID, rows or columns)");
             continue;
         }
-        if (h.transferSyntax == "1.2.840.10008.1.2.1" || h.transferSyntax == "1.2.840.10008.1.2" || h.transferSyntax == "1.2.840.10008.1.2.2") {
+        if (h.transferSyntax == "1.2.840.10008.1.2.1" || h.transferSyntax == "1.2.840.10008.1.2" ||
+            h.transferSyntax == "1.2.840.10008.1.2.2") {
             const std::uintmax_t need = static_cast<std::uintmax_t>(h.rows) * static_cast<std::uintmax_t>(h.columns) *
                                         static_cast<std::uintmax_t>(std::max(1, h.bitsAllocated / 8)) *
-                                        static_cast<std::uintmax_t>(std::max(1, h.samplesPerPixel)) * static_cast<std::uintmax_t>(std::max(1, h.frames));
+                                        static_cast<std::uintmax_t>(std::max(1, h.samplesPerPixel)) *
+                                        static_cast<std::uintmax_t>(std::max(1, h.frames));
             std::error_code sizeError;
             const std::uintmax_t size = fs::file_size(f, sizeError);
             if (sizeError || size < need) {
-                scan.skipped.emplace_back(f.string(), "truncated: the file is shorter than its " + std::to_string(need) + " bytes of pixels");
+                scan.skipped.emplace_back(f.string(),
+                                          "truncated: the file is shorter than its " + std::to_string(need) + " bytes of pixels");
                 continue;
             }
         }
@@ -191,14 +194,18 @@ Geometry analyze(const Series& series) {
     if (series.slices.empty()) return fail("the series has no images");
     const SliceHeader& first = series.slices.front();
     for (const SliceHeader& s : series.slices) {
-        if (s.frames != 1) return fail("multi-frame images (" + std::to_string(s.frames) + " frames in " + s.path.filename().string() + ") are not shown as a volume");
+        if (s.frames != 1)
+            return fail("multi-frame images (" + std::to_string(s.frames) + " frames in " + s.path.filename().string() +
+                        ") are not shown as a volume");
         if (s.samplesPerPixel != 1) return fail("colour images (" + s.path.filename().string() + ") are not shown as a volume");
         if (s.rows != first.rows || s.columns != first.columns)
-            return fail("mixed image sizes: " + std::to_string(first.columns) + "x" + std::to_string(first.rows) + " and " + std::to_string(s.columns) +
-                        "x" + std::to_string(s.rows) + " (" + s.path.filename().string() + ")");
-        if (s.bitsAllocated != 8 && s.bitsAllocated != 16) return fail(std::to_string(s.bitsAllocated) + "-bit pixels are not supported (" + s.path.filename().string() + ")");
+            return fail("mixed image sizes: " + std::to_string(first.columns) + "x" + std::to_string(first.rows) + " and " +
+                        std::to_string(s.columns) + "x" + std::to_string(s.rows) + " (" + s.path.filename().string() + ")");
+        if (s.bitsAllocated != 8 && s.bitsAllocated != 16)
+            return fail(std::to_string(s.bitsAllocated) + "-bit pixels are not supported (" + s.path.filename().string() + ")");
         if (!s.hasPosition || !s.hasOrientation || !s.hasSpacing)
-            return fail("no image position, orientation or pixel spacing in " + s.path.filename().string() + ": the slices cannot be placed");
+            return fail("no image position, orientation or pixel spacing in " + s.path.filename().string() +
+                        ": the slices cannot be placed");
         for (int i = 0; i < 6; ++i)
             if (std::abs(s.orientation[static_cast<std::size_t>(i)] - first.orientation[static_cast<std::size_t>(i)]) > 1e-4)
                 return fail("the slices have different orientations (" + s.path.filename().string() + ")");
@@ -225,11 +232,13 @@ Geometry analyze(const Series& series) {
             const SliceHeader& a = series.slices[g.order[k]];
             const SliceHeader& b = series.slices[g.order[k + 1]];
             const double gap = along[g.order[k + 1]] - along[g.order[k]];
-            if (gap < 1e-3) return fail("two slices at the same position (" + a.path.filename().string() + ", " + b.path.filename().string() + ")");
+            if (gap < 1e-3)
+                return fail("two slices at the same position (" + a.path.filename().string() + ", " + b.path.filename().string() + ")");
             // the step between slices must be along the normal: anything in the slice plane is a gantry tilt or a shifted slice
             double inPlane = 0;
             for (int i = 0; i < 3; ++i) {
-                const double d = b.position[static_cast<std::size_t>(i)] - a.position[static_cast<std::size_t>(i)] - gap * g.normal[static_cast<std::size_t>(i)];
+                const double d = b.position[static_cast<std::size_t>(i)] - a.position[static_cast<std::size_t>(i)] -
+                                 gap * g.normal[static_cast<std::size_t>(i)];
                 inPlane += d * d;
             }
             inPlane = std::sqrt(inPlane);
@@ -245,7 +254,8 @@ Geometry analyze(const Series& series) {
             const std::string between = " between " + series.slices[g.order[k]].path.filename().string() + " and " +
                                         series.slices[g.order[k + 1]].path.filename().string();
             if (std::abs(ratio - std::round(ratio)) < 0.02)
-                return fail("missing slices: a gap of " + fmt(gaps[k]) + " mm" + between + " where the spacing is " + fmt(smallest) + " mm");
+                return fail("missing slices: a gap of " + fmt(gaps[k]) + " mm" + between + " where the spacing is " + fmt(smallest) +
+                            " mm");
             return fail("uneven slice spacing: " + fmt(gaps[k]) + " mm" + between + ", " + fmt(smallest) + " mm elsewhere");
         }
         step = (along[g.order[n - 1]] - along[g.order[0]]) / static_cast<double>(n - 1);
@@ -271,7 +281,8 @@ std::int16_t toHu(double v) {
 inline double stored(std::uint32_t raw, int bitsStored, bool isSigned) {
     const std::uint32_t mask = bitsStored >= 32 ? 0xFFFFFFFFu : ((1u << bitsStored) - 1u);
     raw &= mask;
-    if (isSigned && bitsStored > 0 && (raw & (1u << (bitsStored - 1)))) return static_cast<double>(static_cast<std::int64_t>(raw) - (std::int64_t{1} << bitsStored));
+    if (isSigned && bitsStored > 0 && (raw & (1u << (bitsStored - 1))))
+        return static_cast<double>(static_cast<std::int64_t>(raw) - (std::int64_t{1} << bitsStored));
     return static_cast<double>(raw);
 }
 
@@ -299,17 +310,22 @@ bool loadDirect(const SliceHeader& h, std::int16_t* out) {
     const std::size_t at = static_cast<std::size_t>(st.st_size) - bytes;
     std::uint8_t e[12];
     bool ok = ::pread(fd, e, 12, static_cast<off_t>(at - 12)) == 12;
-    auto le32 = [](const std::uint8_t* p) { return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24; };
+    auto le32 = [](const std::uint8_t* p) {
+        return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
+    };
     if (ok && explicitVr) {
-        ok = e[0] == 0xE0 && e[1] == 0x7F && e[2] == 0x10 && e[3] == 0x00 && e[4] == 'O' && (e[5] == 'W' || e[5] == 'B') && le32(e + 8) == bytes;
+        ok = e[0] == 0xE0 && e[1] == 0x7F && e[2] == 0x10 && e[3] == 0x00 && e[4] == 'O' && (e[5] == 'W' || e[5] == 'B') &&
+             le32(e + 8) == bytes;
     } else if (ok) {
         ok = e[4] == 0xE0 && e[5] == 0x7F && e[6] == 0x10 && e[7] == 0x00 && le32(e + 8) == bytes;
     }
     std::size_t done = 0;
     while (ok && done < bytes) {
         const ssize_t n = ::pread(fd, reinterpret_cast<char*>(out) + done, bytes - done, static_cast<off_t>(at + done));
-        if (n <= 0) ok = false;
-        else done += static_cast<std::size_t>(n);
+        if (n <= 0)
+            ok = false;
+        else
+            done += static_cast<std::size_t>(n);
     }
     ::close(fd);
     if (!ok) return false;
@@ -327,7 +343,8 @@ bool loadDirect(const SliceHeader& h, std::int16_t* out) {
                 out[i] = static_cast<std::int16_t>(std::clamp(v + icept, -32768, 32767));
             }
         } else {
-            for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<std::int16_t>(std::clamp(static_cast<int>(u[i] & mask) + icept, -32768, 32767));
+            for (std::size_t i = 0; i < count; ++i)
+                out[i] = static_cast<std::int16_t>(std::clamp(static_cast<int>(u[i] & mask) + icept, -32768, 32767));
         }
         return true;
     }

@@ -128,31 +128,32 @@ void Workstation::buildActions() {
     help->setShortcut(QKeySequence::HelpContents);
     addAction(help);
     connect(help, &QAction::triggered, this, [this] {
-        QMessageBox::information(this, tr("Reading images"),
-                                 tr("<p><b>Open</b> a subject in the Trial list: its latest timepoint shows on the right, the one before "
-                                    "(or the baseline, <b>B</b>) on the left.</p>"
-                                    "<p><b>Slices</b>: mouse wheel, Up/Down, Page Up/Down, Home/End, or the slider - the keys reach the images "
-                                    "wherever you clicked last, except in a text field.<br>"
-                                    "<b>Window/level</b>: drag with the left button (right: wider window, down: higher level), "
-                                    "or keys 1, 2...: the trial's presets, in the toolbar's order (the charter chooses them).<br>"
-                                    "<b>Zoom</b>: drag down with the right button to come closer, up to step back (about where you pressed), "
-                                    "Ctrl+wheel (about the cursor) or +/-; <b>pan</b>: middle button or Shift+left drag; "
-                                    "<b>fit</b>: double-click or F.<br>"
-                                    "<b>Planes</b>: A axial, C coronal, S sagittal.</p>"
-                                    "<p>While <b>Link</b> (L) is on, both sides follow each other by patient position and window; "
-                                    "turn it off to move one side alone - linking again keeps the offset you set.</p>"
-                                    "<p>The pixel value under the cursor (HU) shows at the top right of each image.</p>"
-                                    "<p><b>Reading</b> (readers): your worklist opens your next timepoint. At the baseline choose the organ "
-                                    "(<i>Next lesion in</i>), press <b>+ Target</b> and draw across the lesion with the caliper (<b>M</b>; "
-                                    "lymph nodes: long + short axis, <b>N</b>, then drag the short axis' ends); <b>+ Non-target</b> for the "
-                                    "others. At a follow-up click each lesion: both sides jump to it; draw its caliper, or pick its answer "
-                                    "(absent, too small, not evaluable, split, merged; non-targets present/absent/progression). "
-                                    "<b>U</b> gives the selected caliper to the selected lesion; Delete and Ctrl+Z edit calipers. The panel "
-                                    "says what is missing and shows the responses with their reasons; everything is saved as you go. "
-                                    "<b>Sign timepoint</b> asks for your password and the meaning of the signature, then opens the next one.</p>"
-                                    "<p><b>Adjudicating</b>: open a subject of your list; Reader 1 is on the left, Reader 2 on the right, "
-                                    "the differences are highlighted; choose one, write why, sign.</p>"
-                                    "<p><b>Switch user</b> (toolbar) signs you out and asks who signs in next.</p>"));
+        QMessageBox::information(
+            this, tr("Reading images"),
+            tr("<p><b>Open</b> a subject in the Trial list: its latest timepoint shows on the right, the one before "
+               "(or the baseline, <b>B</b>) on the left.</p>"
+               "<p><b>Slices</b>: mouse wheel, Up/Down, Page Up/Down, Home/End, or the slider - the keys reach the images "
+               "wherever you clicked last, except in a text field.<br>"
+               "<b>Window/level</b>: drag with the left button (right: wider window, down: higher level), "
+               "or keys 1, 2...: the trial's presets, in the toolbar's order (the charter chooses them).<br>"
+               "<b>Zoom</b>: drag down with the right button to come closer, up to step back (about where you pressed), "
+               "Ctrl+wheel (about the cursor) or +/-; <b>pan</b>: middle button or Shift+left drag; "
+               "<b>fit</b>: double-click or F.<br>"
+               "<b>Planes</b>: A axial, C coronal, S sagittal.</p>"
+               "<p>While <b>Link</b> (L) is on, both sides follow each other by patient position and window; "
+               "turn it off to move one side alone - linking again keeps the offset you set.</p>"
+               "<p>The pixel value under the cursor (HU) shows at the top right of each image.</p>"
+               "<p><b>Reading</b> (readers): your worklist opens your next timepoint. At the baseline choose the organ "
+               "(<i>Next lesion in</i>), press <b>+ Target</b> and draw across the lesion with the caliper (<b>M</b>; "
+               "lymph nodes: long + short axis, <b>N</b>, then drag the short axis' ends); <b>+ Non-target</b> for the "
+               "others. At a follow-up click each lesion: both sides jump to it; draw its caliper, or pick its answer "
+               "(absent, too small, not evaluable, split, merged; non-targets present/absent/progression). "
+               "<b>U</b> gives the selected caliper to the selected lesion; Delete and Ctrl+Z edit calipers. The panel "
+               "says what is missing and shows the responses with their reasons; everything is saved as you go. "
+               "<b>Sign timepoint</b> asks for your password and the meaning of the signature, then opens the next one.</p>"
+               "<p><b>Adjudicating</b>: open a subject of your list; Reader 1 is on the left, Reader 2 on the right, "
+               "the differences are highlighted; choose one, write why, sign.</p>"
+               "<p><b>Switch user</b> (toolbar) signs you out and asks who signs in next.</p>"));
     });
     QAction* switchUser = bar->addAction(tr("Switch user…"));
     switchUser->setObjectName("switchUser");

@@ -151,7 +151,9 @@ void AdjudicationPanel::setMessage(const QString& text, bool error) {
 
 void AdjudicationPanel::updateDecide() {
     decide_->setEnabled(!decided_ && chosenReader() > 0 && !rationale().isEmpty());
-    decide_->setToolTip(chosenReader() == 0 ? tr("Choose Reader 1 or Reader 2") : rationale().isEmpty() ? tr("Write the rationale") : QString());
+    decide_->setToolTip(chosenReader() == 0     ? tr("Choose Reader 1 or Reader 2")
+                        : rationale().isEmpty() ? tr("Write the rationale")
+                                                : QString());
 }
 
 QStringList AdjudicationPanel::discordantRows() const {
@@ -186,20 +188,24 @@ void AdjudicationPanel::setCase(const QString& subject, int round, int throughOr
     std::vector<json> results;
     for (const CaseSide& s : sides) results.push_back(parsed(s.resultJson));
     table_->setColumnCount(3);
-    table_->setHorizontalHeaderLabels({sides.size() > 0 ? sides[0].label : tr("Reader 1"), sides.size() > 1 ? sides[1].label : tr("Reader 2"), QString()});
+    table_->setHorizontalHeaderLabels(
+        {sides.size() > 0 ? sides[0].label : tr("Reader 1"), sides.size() > 1 ? sides[1].label : tr("Reader 2"), QString()});
     struct Row {
         QString name, a, b;
     };
     std::vector<Row> rows;
     auto visitText = [](const json& v) {
         QString s = str(v, "overall", "response");
-        if (v.is_object() && v.contains("sum_mm")) s += QStringLiteral("  (%1 mm)").arg(QString::fromStdString(v["sum_mm"].get<std::string>()));
+        if (v.is_object() && v.contains("sum_mm"))
+            s += QStringLiteral("  (%1 mm)").arg(QString::fromStdString(v["sum_mm"].get<std::string>()));
         return s;
     };
     for (int i = 0; i < throughOrdinal; ++i) {
         Row r{i < visits.size() ? visits[i] : tr("Timepoint %1").arg(i + 1), {}, {}};
         for (std::size_t s = 0; s < results.size() && s < 2; ++s) {
-            const json& v = results[s].contains("visits") && results[s]["visits"].size() > static_cast<std::size_t>(i) ? results[s]["visits"][i] : json();
+            const json& v = results[s].contains("visits") && results[s]["visits"].size() > static_cast<std::size_t>(i)
+                                ? results[s]["visits"][i]
+                                : json();
             (s == 0 ? r.a : r.b) = visitText(v);
         }
         rows.push_back(r);
@@ -419,7 +425,8 @@ bool Workstation::decideAdjudication(int reader, const QString& rationale, const
     if (adjPanel_) { // shown as decided, with the images as they are
         const auto& item = adjudication_->item.item;
         const int shownTimepoint = adjPanel_->timepointPicker()->currentIndex();
-        adjPanel_->setCase(shownName(subject), item.round, item.throughOrdinal, item.triggers, adjudication_->sides, adjudication_->visits, true);
+        adjPanel_->setCase(shownName(subject), item.round, item.throughOrdinal, item.triggers, adjudication_->sides, adjudication_->visits,
+                           true);
         adjPanel_->timepointPicker()->setCurrentIndex(shownTimepoint);
         adjPanel_->setMessage(tr("Decided: Reader %1 accepted.").arg(reader), false);
     }

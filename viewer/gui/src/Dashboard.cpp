@@ -212,10 +212,12 @@ void Dashboard::setData(const DashboardData& d) {
         rows.push_back({QString::fromStdString(r.name), n(r.subjects), n(r.signedReads), n(r.pendingReads), n(r.adjudicated),
                         QString::number(100 * r.adjudicationRate, 'f', 0) + " %",
                         r.adjudicated ? QString::number(100 * r.selectionRate, 'f', 0) + " %" : QStringLiteral("-")});
-    fill(table("readers"), {tr("Reader"), tr("Subjects"), tr("Signed"), tr("Waiting"), tr("Adjudicated"), tr("Adjudication rate"), tr("Selected")}, rows);
+    fill(table("readers"),
+         {tr("Reader"), tr("Subjects"), tr("Signed"), tr("Waiting"), tr("Adjudicated"), tr("Adjudication rate"), tr("Selected")}, rows);
 
     rows.clear();
-    for (const auto& s : d.turnaround) rows.push_back({QString::fromStdString(s.name), n(s.count), hours(s.medianHours), hours(s.p90Hours)});
+    for (const auto& s : d.turnaround)
+        rows.push_back({QString::fromStdString(s.name), n(s.count), hours(s.medianHours), hours(s.p90Hours)});
     fill(table("turnaround"), {tr("Stage"), tr("Done"), tr("Median"), tr("90th pct")}, rows);
 
     rows.clear();
@@ -363,7 +365,8 @@ bool Workstation::refreshDashboard(QString* why) {
         d.byTimepoint = b.byTimepoint;
         for (const auto& st : q.turnaround(s)) d.turnaround.push_back({st.name, st.count, st.medianHours, st.p90Hours});
         for (const auto& r : q.readers(s))
-            d.readers.push_back({r.reader, r.subjects, r.signedReads, r.pendingReads, r.adjudicatedSubjects, r.chosen, r.adjudicationRate, r.selectionRate});
+            d.readers.push_back({r.reader, r.subjects, r.signedReads, r.pendingReads, r.adjudicatedSubjects, r.chosen, r.adjudicationRate,
+                                 r.selectionRate});
         for (const auto& p : q.backlogHistory(s)) {
             QDateTime at = QDateTime::fromString(QString::fromStdString(p.at), Qt::ISODateWithMs);
             if (!at.isValid()) at = QDateTime::fromString(QString::fromStdString(p.at), Qt::ISODate);
@@ -439,8 +442,13 @@ bool Workstation::askCloseReading() {
         try {
             for (const auto& r : signedIn_->queue->subjectReads(signedIn_->session, s.toStdString())) {
                 ++all;
-                if (r.state == "signed") ++done;
-                else waiting << tr("Reader %1 timepoint %2 (%3)").arg(r.slot).arg(r.ordinal).arg(QString::fromStdString(r.state).replace('_', ' '));
+                if (r.state == "signed")
+                    ++done;
+                else
+                    waiting << tr("Reader %1 timepoint %2 (%3)")
+                                   .arg(r.slot)
+                                   .arg(r.ordinal)
+                                   .arg(QString::fromStdString(r.state).replace('_', ' '));
             }
         } catch (const std::exception& e) {
             waiting << QString::fromStdString(e.what());
@@ -474,7 +482,9 @@ bool Workstation::exportResults(const QString& folder, QString* why) {
     }
     try {
         const int n = signedIn_->queue->exportSdtm(signedIn_->session, folder.toStdString());
-        if (dashboard_) dashboard_->setMessage(tr("%1 subjects exported to %2 (TU, TR, RS, accepted/, SUBJ, ADJ, config.json)").arg(n).arg(folder), false);
+        if (dashboard_)
+            dashboard_->setMessage(tr("%1 subjects exported to %2 (TU, TR, RS, accepted/, SUBJ, ADJ, config.json)").arg(n).arg(folder),
+                                   false);
         return true;
     } catch (const std::exception& e) {
         if (why) *why = QString::fromStdString(e.what());

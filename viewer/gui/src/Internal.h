@@ -20,10 +20,10 @@ struct SignedIn {
 /// The read open on the right: the reader's own timepoint.
 struct ReadingState {
     QString subject;
-    int ordinal = 0;        ///< 1 = baseline
-    int slot = 0;           ///< the reader's slot on the subject (Reader 1 / 2), 0 when unknown
-    bool editable = false;  ///< open or draft (a signed timepoint is shown read-only)
-    QString visit;          ///< BASELINE, WEEK 8 ...
+    int ordinal = 0;       ///< 1 = baseline
+    int slot = 0;          ///< the reader's slot on the subject (Reader 1 / 2), 0 when unknown
+    bool editable = false; ///< open or draft (a signed timepoint is shown read-only)
+    QString visit;         ///< BASELINE, WEEK 8 ...
     std::shared_ptr<vr::ReadModel> model;
 };
 

@@ -106,7 +106,8 @@ private:
         image_->AllocateScalars(VTK_UNSIGNED_CHAR, 4);
         auto* dst = static_cast<unsigned char*>(image_->GetScalarPointer());
         for (int y = 0; y < img.height(); ++y)
-            std::memcpy(dst + static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width()) * 4, img.constScanLine(y), static_cast<std::size_t>(img.width()) * 4);
+            std::memcpy(dst + static_cast<std::size_t>(y) * static_cast<std::size_t>(img.width()) * 4, img.constScanLine(y),
+                        static_cast<std::size_t>(img.width()) * 4);
         image_->Modified();
         w_ = img.width(), h_ = img.height();
         actor_->VisibilityOn();

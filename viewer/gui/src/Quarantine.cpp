@@ -130,7 +130,8 @@ bool Workstation::selectQuarantined(const QString& relative) {
                        .arg(static_cast<qulonglong>(f->bytes))
                        .arg(QString::fromStdString(f->inputHash.substr(0, 16)) + "…");
     for (const auto& r : f->reasons)
-        html += QStringLiteral("<li><b>%1</b>: %2</li>").arg(QString::fromStdString(r.category).toHtmlEscaped(), QString::fromStdString(r.detail).toHtmlEscaped());
+        html += QStringLiteral("<li><b>%1</b>: %2</li>")
+                    .arg(QString::fromStdString(r.category).toHtmlEscaped(), QString::fromStdString(r.detail).toHtmlEscaped());
     html += "</ul>";
     html += releasable ? tr("It can be released: the original goes through the whole de-identification again, without the rule "
                             "that held it; text is rebuilt and the leak scan runs as for any file.")
@@ -148,8 +149,10 @@ bool Workstation::selectQuarantined(const QString& relative) {
     // it is a volume (the data manager is unblinded: the original is what they decide about)
     auto* preview = quarantinePanel_->findChild<QLabel*>("quarantinePreview");
     const QImage image = previewOf(f->file);
-    if (image.isNull()) preview->setText(tr("(no image to preview)"));
-    else preview->setPixmap(QPixmap::fromImage(image.scaled(360, 360, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+    if (image.isNull())
+        preview->setText(tr("(no image to preview)"));
+    else
+        preview->setPixmap(QPixmap::fromImage(image.scaled(360, 360, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
     const vc::Scan scan = vc::scanFolder(f->file.parent_path());
     for (const vc::Series& s : scan.series)
         for (const vc::SliceHeader& h : s.slices)
@@ -181,7 +184,8 @@ bool Workstation::decideQuarantined(const QString& relative, bool release, const
             const QString enrolment = !enrolment_.isEmpty() ? enrolment_ : QDir(store_).absoluteFilePath("../enrolment.csv");
             if (!QFileInfo::exists(enrolment)) return fail(tr("The enrolment list %1 is missing: a release needs it.").arg(enrolment));
             anon::Config cfg;
-            auto key = anon::configureRelease(cfg, q.charter(), store_.toStdString(), quarantineFolder().toStdString(), enrolment.toStdString());
+            auto key =
+                anon::configureRelease(cfg, q.charter(), store_.toStdString(), quarantineFolder().toStdString(), enrolment.toStdString());
             anon::Anonymizer anonymizer(std::move(cfg), *key);
             anon::release(q, signedIn_->session, anonymizer, *f, reason.toStdString());
             key->save();
@@ -198,7 +202,8 @@ bool Workstation::decideQuarantined(const QString& relative, bool release, const
 bool Workstation::askDecideQuarantined(bool release) {
     if (selectedQuarantined_.isEmpty()) return false;
     const QString file = selectedQuarantined_;
-    FormDialog dialog(this, release ? "releaseDialog" : "discardDialog", release ? tr("Release a quarantined file") : tr("Discard a quarantined file"),
+    FormDialog dialog(this, release ? "releaseDialog" : "discardDialog",
+                      release ? tr("Release a quarantined file") : tr("Discard a quarantined file"),
                       release ? tr("Release") : tr("Discard"), "decisionError");
     dialog.addText(release ? tr("%1 goes through the whole de-identification again and, if it comes out clean, into the store.").arg(file)
                            : tr("%1 is deleted from the quarantine. Its SHA-256 stays in the audit trail.").arg(file));

@@ -89,7 +89,7 @@ void Workstation::startRead(QString subject, int ordinal) {
                           earlier.end());
         }
         state->model = std::make_shared<vr::ReadModel>(q.charter(), subject.toStdString(), own.dates, std::move(earlier), ordinal,
-                                                        tp->studyDate, tp->payload, tp->visitNum, tp->visit);
+                                                       tp->studyDate, tp->payload, tp->visitNum, tp->visit);
     } catch (const std::exception& e) {
         say(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
         return;
@@ -128,7 +128,8 @@ void Workstation::showReadCalipers(ViewerPane* pane) {
     if (!reading_ || !pane->showsImage() || pane->seriesUid().empty()) return;
     const int ordinal = pane->ordinal();
     const vr::Draft* draft = nullptr;
-    if (ordinal == reading_->ordinal && pane == current_) draft = &reading_->model->draft();
+    if (ordinal == reading_->ordinal && pane == current_)
+        draft = &reading_->model->draft();
     else
         for (std::size_t i = 0; i < reading_->model->earlier().size(); ++i)
             if (static_cast<int>(i) + 1 == ordinal) draft = &reading_->model->earlier()[i];
@@ -213,9 +214,7 @@ bool Workstation::useSelectedCaliper(QString* why) {
 bool Workstation::jumpToLesion(const QString& id) {
     if (!reading_) return false;
     const std::string lesion = id.toStdString();
-    auto centre = [](const vc::Measurement& m) {
-        return vc::Point3{(m.a[0] + m.b[0]) / 2, (m.a[1] + m.b[1]) / 2, (m.a[2] + m.b[2]) / 2};
-    };
+    auto centre = [](const vc::Measurement& m) { return vc::Point3{(m.a[0] + m.b[0]) / 2, (m.a[1] + m.b[1]) / 2, (m.a[2] + m.b[2]) / 2}; };
     const auto here = reading_->model->lastMeasurement(lesion, current_->ordinal());
     const auto before = reading_->model->lastMeasurement(lesion, prior_->ordinal());
     if (!here && !before) return false;
@@ -313,7 +312,8 @@ bool Workstation::askSignRead() {
         const recist::VisitResult& now = ev.result->visits.back();
         if (now.sum) summary += tr("\nSum of diameters: %1 mm.").arg(QString::fromStdString(now.sum->formatMm()));
         auto part = [](const char* what, const std::optional<recist::Response>& r) {
-            return r ? QStringLiteral("%1 %2").arg(QString::fromLatin1(what), QString::fromStdString(std::string(recist::toString(*r)))) : QString();
+            return r ? QStringLiteral("%1 %2").arg(QString::fromLatin1(what), QString::fromStdString(std::string(recist::toString(*r))))
+                     : QString();
         };
         QStringList parts;
         for (const QString& p : {part("target", now.target), part("non-target", now.nonTarget), part("overall", now.overall)})
@@ -321,8 +321,8 @@ bool Workstation::askSignRead() {
         if (!parts.isEmpty()) summary += tr("\nResponses at this timepoint: %1.").arg(parts.join(", "));
     }
     dialog.addText(summary);
-    QComboBox* meaning = dialog.addMeaning({tr("I am the author of this read and approve its measurements and responses"),
-                                            tr("I have reviewed this read and confirm it")});
+    QComboBox* meaning = dialog.addMeaning(
+        {tr("I am the author of this read and approve its measurements and responses"), tr("I have reviewed this read and confirm it")});
     QLineEdit* password = dialog.addPassword(tr("Password (%1)").arg(signedInUser()), "signPassword");
     return dialog.run([&](QString* why) { return signRead(password->text(), meaning->currentText(), why); });
 }

@@ -266,21 +266,26 @@ void ReadingPanel::answerChosen(const QString& id, const QString& choice) {
     const std::string lesion = id.toStdString();
     std::string why;
     bool ok = true;
-    static const std::map<QString, std::string> states{
-        {QObject::tr("Present"), "PRESENT"},         {QObject::tr("Absent"), "ABSENT"},
-        {QObject::tr("Unequivocal progression"), "UNEQUIVOCAL PROGRESSION"},
-        {QObject::tr("Not evaluable"), "NOT EVALUABLE"}, {QObject::tr("Unequivocal"), "UNEQUIVOCAL"},
-        {QObject::tr("Equivocal"), "EQUIVOCAL"}};
+    static const std::map<QString, std::string> states{{QObject::tr("Present"), "PRESENT"},
+                                                       {QObject::tr("Absent"), "ABSENT"},
+                                                       {QObject::tr("Unequivocal progression"), "UNEQUIVOCAL PROGRESSION"},
+                                                       {QObject::tr("Not evaluable"), "NOT EVALUABLE"},
+                                                       {QObject::tr("Unequivocal"), "UNEQUIVOCAL"},
+                                                       {QObject::tr("Equivocal"), "EQUIVOCAL"}};
     const auto k = model_->lesion(lesion);
     if (!k) return;
     if (choice == kUnanswered || choice == tr("Unanswered") || choice.startsWith(tr("Caliper:"))) return;
     if (k->role == "TARGET") {
-        if (choice == kAbsent) ok = model_->setAnswer(lesion, "0", {}, &why);
-        else if (choice == kTooSmall) ok = model_->setAnswer(lesion, "TOO SMALL TO MEASURE", {}, &why);
-        else if (choice == kNotEvaluable) ok = model_->setAnswer(lesion, "NOT DONE", "NOT EVALUABLE", &why);
+        if (choice == kAbsent)
+            ok = model_->setAnswer(lesion, "0", {}, &why);
+        else if (choice == kTooSmall)
+            ok = model_->setAnswer(lesion, "TOO SMALL TO MEASURE", {}, &why);
+        else if (choice == kNotEvaluable)
+            ok = model_->setAnswer(lesion, "NOT DONE", "NOT EVALUABLE", &why);
         else if (choice == kSplit) {
             bool accepted = false;
-            const int n = QInputDialog::getInt(this, tr("Split target"), tr("%1 split into how many fragments?").arg(id), 2, 2, 9, 1, &accepted);
+            const int n =
+                QInputDialog::getInt(this, tr("Split target"), tr("%1 split into how many fragments?").arg(id), 2, 2, 9, 1, &accepted);
             if (!accepted) return refresh();
             ok = model_->split(lesion, n, &why);
         } else if (choice == kMerged) {
@@ -290,7 +295,8 @@ void ReadingPanel::answerChosen(const QString& id, const QString& choice) {
                     others << QString::fromStdString(o.id);
             bool accepted = false;
             const QString other = others.size() == 1 ? others.front()
-                                                     : QInputDialog::getItem(this, tr("Merged targets"), tr("%1 merged with").arg(id), others, 0, false, &accepted);
+                                                     : QInputDialog::getItem(this, tr("Merged targets"), tr("%1 merged with").arg(id),
+                                                                             others, 0, false, &accepted);
             if (other.isEmpty() || (others.size() > 1 && !accepted)) return refresh();
             ok = model_->merge(lesion, other.toStdString(), &why);
         }
@@ -406,8 +412,10 @@ void ReadingPanel::rebuildResults() {
             baseDate = v.date;
         }
         QString vsBase, vsNadir;
-        if (v.sum && base && base->um > 0 && !v.baseline) vsBase = QString::fromStdString(recist::formatPercentChange(*v.sum, *base)) + " %";
-        if (v.sum && v.nadir && v.nadir->um > 0 && !v.baseline) vsNadir = QString::fromStdString(recist::formatPercentChange(*v.sum, *v.nadir)) + " %";
+        if (v.sum && base && base->um > 0 && !v.baseline)
+            vsBase = QString::fromStdString(recist::formatPercentChange(*v.sum, *base)) + " %";
+        if (v.sum && v.nadir && v.nadir->um > 0 && !v.baseline)
+            vsNadir = QString::fromStdString(recist::formatPercentChange(*v.sum, *v.nadir)) + " %";
         auto cell = [](const std::optional<recist::Response>& resp, const std::string& reason) {
             if (!resp) return QStringLiteral("<td></td>");
             return QStringLiteral("<td title='%1'>%2</td>").arg(esc(reason), esc(std::string(recist::toString(*resp))));
@@ -415,8 +423,9 @@ void ReadingPanel::rebuildResults() {
         html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td>")
                     .arg(label, v.sum ? QString::fromStdString(v.sum->formatMm()) : QString(), vsBase, vsNadir);
         html += cell(v.target, v.targetReason) + cell(v.nonTarget, v.nonTargetReason);
-        html += v.newLesion ? QStringLiteral("<td title='%1'>%2</td>").arg(esc(v.newLesionReason), esc(std::string(recist::toString(*v.newLesion))))
-                            : QStringLiteral("<td></td>");
+        html += v.newLesion
+                    ? QStringLiteral("<td title='%1'>%2</td>").arg(esc(v.newLesionReason), esc(std::string(recist::toString(*v.newLesion))))
+                    : QStringLiteral("<td></td>");
         html += cell(v.overall, v.overallReason) + "</tr>";
         if (v.sum && v.date && baseDate) points.push_back({static_cast<double>(*v.date - *baseDate), v.sum->mm(), label});
         if (v.sum && (nadir <= 0 || v.sum->mm() < nadir)) nadir = v.sum->mm();
@@ -437,7 +446,9 @@ void ReadingPanel::rebuildResults() {
                     .arg(now.sum ? QString::fromStdString(now.sum->formatMm()) : tr("none (no measured target)"));
     why(tr("Target"), now.target, now.targetReason);
     why(tr("Non-target"), now.nonTarget, now.nonTargetReason);
-    if (now.newLesion) html += QStringLiteral("%1: <b>%2</b> - %3<br>").arg(tr("New lesions"), esc(std::string(recist::toString(*now.newLesion))), esc(now.newLesionReason));
+    if (now.newLesion)
+        html += QStringLiteral("%1: <b>%2</b> - %3<br>")
+                    .arg(tr("New lesions"), esc(std::string(recist::toString(*now.newLesion))), esc(now.newLesionReason));
     why(tr("Overall"), now.overall, now.overallReason);
     // the reader sees days from baseline, never a date (the charter's reader-visible fields)
     const QString progression = !r.progression ? tr("none")
@@ -446,12 +457,15 @@ void ReadingPanel::rebuildResults() {
     const std::string best(recist::toString(r.best)), control(recist::toString(r.diseaseControl));
     html += QStringLiteral("</p><p><b>%1</b> %2 - %3<br><b>%4</b> %5 - %6<br><b>%7</b> %8 - %9</p>")
                 .arg(tr("Best overall response:"), esc(best), esc(reasonOf(best, r.bestReason)), tr("Progression:"), progression,
-                     esc(r.progressionReason), tr("Disease control at 6 months:"), esc(control), esc(reasonOf(control, r.diseaseControlReason)));
+                     esc(r.progressionReason), tr("Disease control at 6 months:"), esc(control),
+                     esc(reasonOf(control, r.diseaseControlReason)));
     results_->setText(html);
     // nadir for the +20 % line: the smallest sum before the timepoint being read
     double nadirBefore = 0;
-    if (now.nadir) nadirBefore = now.nadir->mm();
-    else nadirBefore = nadir;
+    if (now.nadir)
+        nadirBefore = now.nadir->mm();
+    else
+        nadirBefore = nadir;
     plot_->setData(points, baselineSum, nadirBefore);
 }
 

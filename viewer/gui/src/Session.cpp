@@ -53,10 +53,13 @@ void Workstation::signOut() {
     mode_.enter(database_.isEmpty() ? Screen::Images : Screen::SignedOut, std::nullopt, !database_.isEmpty());
     subject_.reset();
     folderSubjects_.clear();
-    const QString why = database_.isEmpty() ? tr("No series loaded.") : tr("Signed out: nothing of the trial is shown.\nSign in (toolbar) to read.");
+    const QString why =
+        database_.isEmpty() ? tr("No series loaded.") : tr("Signed out: nothing of the trial is shown.\nSign in (toolbar) to read.");
     for (ViewerPane* p : {prior_, current_}) p->clear(why);
-    if (!store_.isEmpty()) openStore(store_); // the whole store again without a queue; nothing while signed out of one
-    else tree_->clear();
+    if (!store_.isEmpty())
+        openStore(store_); // the whole store again without a queue; nothing while signed out of one
+    else
+        tree_->clear();
     // a signed-out workstation of a trial opens nothing: no folder, no subject
     if (QAction* open = findChild<QAction*>("openFolder")) open->setEnabled(database_.isEmpty());
     if (QAction* sw = findChild<QAction*>("switchUser")) {
@@ -215,11 +218,11 @@ void Workstation::buildHome() {
                 const QDate due = QDate::fromString(QString::fromStdString(r.dueDate), Qt::ISODate);
                 const qint64 days = due.isValid() ? today.daysTo(due) : 0;
                 const QString dueText = !due.isValid() ? QString()
-                                        : days > 1    ? tr("in %1 days").arg(days)
-                                        : days == 1   ? tr("tomorrow")
-                                        : days == 0   ? tr("today")
-                                        : days == -1  ? tr("overdue 1 day")
-                                                      : tr("overdue %1 days").arg(-days);
+                                        : days > 1     ? tr("in %1 days").arg(days)
+                                        : days == 1    ? tr("tomorrow")
+                                        : days == 0    ? tr("today")
+                                        : days == -1   ? tr("overdue 1 day")
+                                                       : tr("overdue %1 days").arg(-days);
                 QString state = QString::fromStdString(r.state);
                 state.replace('_', ' ');
                 auto* item = new QTreeWidgetItem(home_, {shownName(subject), tr("timepoint %1").arg(r.ordinal), state, dueText});
@@ -235,24 +238,25 @@ void Workstation::buildHome() {
             for (int i = tree_->topLevelItemCount() - 1; i >= 0; --i) {
                 QTreeWidgetItem* item = tree_->topLevelItem(i);
                 const QString subject = item->data(0, Qt::UserRole).toString();
-                if (!mine.contains(subject)) delete tree_->takeTopLevelItem(i);
-                else item->setText(0, shownName(subject));
+                if (!mine.contains(subject))
+                    delete tree_->takeTopLevelItem(i);
+                else
+                    item->setText(0, shownName(subject));
             }
             break;
         }
-        case workflow::Role::DataManager:
-            buildQuarantineHome();
-            break;
+        case workflow::Role::DataManager: buildQuarantineHome(); break;
         case workflow::Role::Adjudicator: {
             homeDock_->setWindowTitle(tr("Adjudications - %1").arg(QString::fromStdString(s.user)));
             home_->setColumnCount(1);
             home_->setHeaderLabels({tr("Subject / round / state")});
             for (const auto& a : q.adjudicationQueue(s)) {
-                auto* item = new QTreeWidgetItem(home_, {tr("%1  round %2  through timepoint %3  %4")
-                                                             .arg(shownName(QString::fromStdString(a.subject)))
-                                                             .arg(a.round)
-                                                             .arg(a.throughOrdinal)
-                                                             .arg(QString::fromStdString(a.state == "open" && a.adjudicator.empty() ? "to take" : a.state))});
+                auto* item = new QTreeWidgetItem(
+                    home_, {tr("%1  round %2  through timepoint %3  %4")
+                                .arg(shownName(QString::fromStdString(a.subject)))
+                                .arg(a.round)
+                                .arg(a.throughOrdinal)
+                                .arg(QString::fromStdString(a.state == "open" && a.adjudicator.empty() ? "to take" : a.state))});
                 item->setData(0, Qt::UserRole, QString::fromStdString(a.subject));
                 item->setData(0, Qt::UserRole + 1, a.throughOrdinal);
             }
@@ -264,9 +268,12 @@ void Workstation::buildHome() {
             home_->setColumnCount(1);
             home_->setHeaderLabels({tr("State: count")});
             const auto b = q.backlog(s);
-            for (const auto& [state, n] : b.timepoints) new QTreeWidgetItem(home_, {tr("timepoints %1: %2").arg(QString::fromStdString(state)).arg(n)});
-            for (const auto& [state, n] : b.reads) new QTreeWidgetItem(home_, {tr("reads %1: %2").arg(QString::fromStdString(state)).arg(n)});
-            for (const auto& [state, n] : b.adjudications) new QTreeWidgetItem(home_, {tr("adjudications %1: %2").arg(QString::fromStdString(state)).arg(n)});
+            for (const auto& [state, n] : b.timepoints)
+                new QTreeWidgetItem(home_, {tr("timepoints %1: %2").arg(QString::fromStdString(state)).arg(n)});
+            for (const auto& [state, n] : b.reads)
+                new QTreeWidgetItem(home_, {tr("reads %1: %2").arg(QString::fromStdString(state)).arg(n)});
+            for (const auto& [state, n] : b.adjudications)
+                new QTreeWidgetItem(home_, {tr("adjudications %1: %2").arg(QString::fromStdString(state)).arg(n)});
             break;
         }
         }

@@ -25,7 +25,8 @@ void SliceView::mousePressEvent(QMouseEvent* e) {
             m.kind = d->tool == Tool::Bidimensional ? vc::Measurement::Kind::Bidimensional : vc::Measurement::Kind::LongAxis;
             m.seriesUid = d->seriesUid;
             m.slice = d->volumeSlice();
-            if (m.slice >= 0 && m.slice < static_cast<int>(d->sopBySlice.size())) m.sopUid = d->sopBySlice[static_cast<std::size_t>(m.slice)];
+            if (m.slice >= 0 && m.slice < static_cast<int>(d->sopBySlice.size()))
+                m.sopUid = d->sopBySlice[static_cast<std::size_t>(m.slice)];
             m.a = m.b = d->frame.patient(u, v, d->k);
             m.id = -1;
             d->editing = m;
@@ -42,12 +43,18 @@ void SliceView::mousePressEvent(QMouseEvent* e) {
     d->dragScale = d->scale;
     d->dragFocalX = d->focalX;
     d->dragFocalY = d->focalY;
-    if (e->button() == Qt::LeftButton) d->drag = (e->modifiers() & Qt::ShiftModifier) ? Drag::Pan : Drag::WindowLevel;
-    else if (e->button() == Qt::RightButton) d->drag = Drag::Zoom;
-    else if (e->button() == Qt::MiddleButton) d->drag = Drag::Pan;
-    if (d->drag == Drag::WindowLevel) d->gl->setCursor(Qt::SizeAllCursor);
-    else if (d->drag == Drag::Pan) d->gl->setCursor(Qt::ClosedHandCursor);
-    else if (d->drag == Drag::Zoom) d->gl->setCursor(Qt::SizeVerCursor);
+    if (e->button() == Qt::LeftButton)
+        d->drag = (e->modifiers() & Qt::ShiftModifier) ? Drag::Pan : Drag::WindowLevel;
+    else if (e->button() == Qt::RightButton)
+        d->drag = Drag::Zoom;
+    else if (e->button() == Qt::MiddleButton)
+        d->drag = Drag::Pan;
+    if (d->drag == Drag::WindowLevel)
+        d->gl->setCursor(Qt::SizeAllCursor);
+    else if (d->drag == Drag::Pan)
+        d->gl->setCursor(Qt::ClosedHandCursor);
+    else if (d->drag == Drag::Zoom)
+        d->gl->setCursor(Qt::SizeVerCursor);
 }
 
 void SliceView::mouseMoveEvent(QMouseEvent* e) {
@@ -69,8 +76,14 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
                 m.c = axis[0], m.d = axis[1];
             }
             break;
-        case Impl::Grip::A: m.a = p; keepShortAxis(); break;
-        case Impl::Grip::B: m.b = p; keepShortAxis(); break;
+        case Impl::Grip::A:
+            m.a = p;
+            keepShortAxis();
+            break;
+        case Impl::Grip::B:
+            m.b = p;
+            keepShortAxis();
+            break;
         case Impl::Grip::C: m.c = vc::projectOnShortAxis(m, p); break;
         case Impl::Grip::D: m.d = vc::projectOnShortAxis(m, p); break;
         case Impl::Grip::Move: {
@@ -154,8 +167,8 @@ void SliceView::wheelEvent(QWheelEvent* e) {
                      std::clamp(d->scale / std::pow(1.15, notches), d->fitScale / 20, d->fitScale * 4));
         requestRender();
         emit viewChanged();
-    }
-    else setSlice(d->k - notches); // wheel towards the user goes down through the patient
+    } else
+        setSlice(d->k - notches); // wheel towards the user goes down through the patient
     d->updateCursor(e->position());
     e->accept();
 }

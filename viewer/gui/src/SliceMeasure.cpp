@@ -90,9 +90,10 @@ std::pair<int, SliceView::Impl::Grip> SliceView::Impl::hit(QPointF w) const {
     std::pair<int, Grip> best{0, Grip::None};
     double bestDistance = pick;
     for (const vc::Measurement* m : onSlice()) {
-        const std::vector<std::pair<Grip, vc::Point3>> ends = m->kind == vc::Measurement::Kind::Bidimensional
-            ? std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}, {Grip::C, m->c}, {Grip::D, m->d}}
-            : std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}};
+        const std::vector<std::pair<Grip, vc::Point3>> ends =
+            m->kind == vc::Measurement::Kind::Bidimensional
+                ? std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}, {Grip::C, m->c}, {Grip::D, m->d}}
+                : std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}};
         for (const auto& [g, p] : ends) {
             const double dist = QLineF(self->widgetPointOfPatient(p), w).length();
             if (dist < bestDistance) bestDistance = dist, best = {m->id, g};

@@ -20,7 +20,8 @@ void SliceView::Impl::setupScene() {
     renderer->SetBackgroundAlpha(1);
     vtkCamera* cam = renderer->GetActiveCamera();
     cam->ParallelProjectionOn();
-    for (OverlayText* t : {&caption, &info, &values, &cursor, &labels[0], &labels[1], &labels[2], &labels[3]}) renderer->AddViewProp(t->prop());
+    for (OverlayText* t : {&caption, &info, &values, &cursor, &labels[0], &labels[1], &labels[2], &labels[3]})
+        renderer->AddViewProp(t->prop());
     for (auto [pts, cells, poly, mapper, actor, r, g, b] :
          {std::tuple{linePoints.Get(), lineCells.Get(), lines.Get(), lineMapper.Get(), lineActor.Get(), 1.0, 0.85, 0.1},
           std::tuple{selPoints.Get(), selCells.Get(), selLines.Get(), selMapper.Get(), selActor.Get(), 0.3, 1.0, 0.4}}) {
@@ -84,7 +85,12 @@ void SliceView::Impl::updateText() {
     }
     caption.setText(captionText);
     const char axis = "XYZ"[frame.axisK];
-    QString s = QStringLiteral("%1  %2/%3  %4 %5 mm").arg(QString::fromLatin1(vc::planeName(plane))).arg(k + 1).arg(frame.count).arg(QChar::fromLatin1(axis)).arg(mm(frame.position(k)));
+    QString s = QStringLiteral("%1  %2/%3  %4 %5 mm")
+                    .arg(QString::fromLatin1(vc::planeName(plane)))
+                    .arg(k + 1)
+                    .arg(frame.count)
+                    .arg(QChar::fromLatin1(axis))
+                    .arg(mm(frame.position(k)));
     // short enough not to run into the window/zoom corner: the spacing only when it differs
     QString t;
     if (plane == vc::Plane::Axial && thickness > 0) {
@@ -204,7 +210,12 @@ void SliceView::Impl::updateCursor(QPointF p) {
     if (volume && canShow(k) && self->pixelAt(p, u, v) &&
         vc::valueAt(*volume, frame, k, static_cast<int>(std::lround(u)), static_cast<int>(std::lround(v)), hu)) {
         const auto pt = frame.patient(std::lround(u), std::lround(v), k);
-        cursorText = QStringLiteral("%1%2\n(%3, %4, %5) mm").arg(hu).arg(unit.isEmpty() ? QString() : " " + unit).arg(mm(pt[0])).arg(mm(pt[1])).arg(mm(pt[2]));
+        cursorText = QStringLiteral("%1%2\n(%3, %4, %5) mm")
+                         .arg(hu)
+                         .arg(unit.isEmpty() ? QString() : " " + unit)
+                         .arg(mm(pt[0]))
+                         .arg(mm(pt[1]))
+                         .arg(mm(pt[2]));
     } else {
         cursorText.clear();
     }

@@ -15,7 +15,6 @@ void prepareOpenGL() {
     QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
 }
 
-
 SliceView::SliceView(QWidget* parent) : QWidget(parent), d(std::make_unique<Impl>(this)) {
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true); // the HU under the cursor, without a button held

@@ -81,9 +81,7 @@ protected:
         case QEvent::MouseButtonDblClick:
         case QEvent::MouseMove:
         case QEvent::Wheel:
-        case QEvent::Leave:
-            QCoreApplication::sendEvent(owner_, e);
-            return true;
+        case QEvent::Leave: QCoreApplication::sendEvent(owner_, e); return true;
         default: return QOpenGLWindow::event(e);
         }
     }

@@ -54,7 +54,9 @@ QString Timepoint::visitMismatch() const {
     if (id.isEmpty()) return {};
     for (const vc::Series& s : series)
         if (!s.timepointId.empty() && QString::fromStdString(s.timepointId) != id)
-            return QObject::tr("series %1 belongs to visit %2, not to this timepoint's visit %3").arg(s.seriesNumber).arg(QString::fromStdString(s.timepointId), id);
+            return QObject::tr("series %1 belongs to visit %2, not to this timepoint's visit %3")
+                .arg(s.seriesNumber)
+                .arg(QString::fromStdString(s.timepointId), id);
     return {};
 }
 
@@ -94,7 +96,8 @@ std::vector<Subject> subjectsIn(const vc::Scan& scan) {
 }
 
 QString seriesLabel(const vc::Series& s) {
-    QString label = QStringLiteral("Series %1 · %2 · %3 images").arg(s.seriesNumber).arg(QString::fromStdString(s.modality)).arg(s.slices.size());
+    QString label =
+        QStringLiteral("Series %1 · %2 · %3 images").arg(s.seriesNumber).arg(QString::fromStdString(s.modality)).arg(s.slices.size());
     if (s.sliceThickness > 0) label += QStringLiteral(" · %1 mm").arg(s.sliceThickness, 0, 'g', 3);
     return label;
 }
@@ -241,7 +244,8 @@ void ViewerPane::showSeries(int t, int s) {
     stopLoad();
     if (!subject_ || t < 0 || t >= static_cast<int>(subject_->timepoints.size())) {
         view_->clearVolume();
-        showMessage(t < 0 && subject_ ? tr("Nothing earlier: the timepoint on the right is the baseline.") : tr("No timepoint to show on this side."));
+        showMessage(t < 0 && subject_ ? tr("Nothing earlier: the timepoint on the right is the baseline.")
+                                      : tr("No timepoint to show on this side."));
         emit loaded();
         return;
     }
@@ -252,7 +256,8 @@ void ViewerPane::showSeries(int t, int s) {
         emit loaded();
         return;
     }
-    showSeries(tp.series[static_cast<std::size_t>(s)], (subject_->shownAs.isEmpty() ? subject_->pseudonym : subject_->shownAs) + "  " + tp.label());
+    showSeries(tp.series[static_cast<std::size_t>(s)],
+               (subject_->shownAs.isEmpty() ? subject_->pseudonym : subject_->shownAs) + "  " + tp.label());
 }
 
 void ViewerPane::showSeries(const vc::Series& series, const QString& caption) {
@@ -290,18 +295,24 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
         vc::LoadCallbacks cb;
         cb.cancel = cancel.get();
         cb.middleReady = [&](int z) {
-            QMetaObject::invokeMethod(this, [=, this] {
-                if (generation != generation_) return;
-                view_->setVolume(volume, caption, thickness, z);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this,
+                [=, this] {
+                    if (generation != generation_) return;
+                    view_->setVolume(volume, caption, thickness, z);
+                },
+                Qt::QueuedConnection);
         };
         cb.progress = [&](int done, int total) {
             const int percent = done * 100 / std::max(1, total);
             if (lastPercent->exchange(percent) == percent) return;
-            QMetaObject::invokeMethod(this, [=, this] {
-                if (generation != generation_) return;
-                progress_->setValue(percent);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this,
+                [=, this] {
+                    if (generation != generation_) return;
+                    progress_->setValue(percent);
+                },
+                Qt::QueuedConnection);
         };
         std::string error;
         try {
@@ -309,29 +320,32 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
         } catch (const std::exception& e) {
             error = e.what();
         }
-        QMetaObject::invokeMethod(this, [=, this] {
-            if (generation != generation_) return;
-            loading_ = false;
-            progress_->hide();
-            if (!error.empty()) {
-                view_->clearVolume();
-                showMessage(tr("This series could not be loaded:\n%1").arg(QString::fromStdString(error)));
-            } else {
-                if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
-                view_->volumeComplete();
-                std::vector<std::string> sops;
-                for (std::size_t z : volume->geometry.order) sops.push_back(series.slices[z].sopUid);
-                view_->setImageReferences(series.uid, std::move(sops));
-                seriesUid_ = series.uid;
-                thickness_ = thickness;
-                // MR values are not Hounsfield units: the window comes from the image itself
-                if (!hounsfield) view_->setWindowLevel(vc::automaticWindow(*volume, volume->geometry.nz / 2));
-                slider_->setRange(0, view_->sliceCount() - 1);
-                slider_->setValue(view_->slice());
-                slider_->setEnabled(true);
-            }
-            emit loaded();
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [=, this] {
+                if (generation != generation_) return;
+                loading_ = false;
+                progress_->hide();
+                if (!error.empty()) {
+                    view_->clearVolume();
+                    showMessage(tr("This series could not be loaded:\n%1").arg(QString::fromStdString(error)));
+                } else {
+                    if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
+                    view_->volumeComplete();
+                    std::vector<std::string> sops;
+                    for (std::size_t z : volume->geometry.order) sops.push_back(series.slices[z].sopUid);
+                    view_->setImageReferences(series.uid, std::move(sops));
+                    seriesUid_ = series.uid;
+                    thickness_ = thickness;
+                    // MR values are not Hounsfield units: the window comes from the image itself
+                    if (!hounsfield) view_->setWindowLevel(vc::automaticWindow(*volume, volume->geometry.nz / 2));
+                    slider_->setRange(0, view_->sliceCount() - 1);
+                    slider_->setValue(view_->slice());
+                    slider_->setEnabled(true);
+                }
+                emit loaded();
+            },
+            Qt::QueuedConnection);
     });
 }
 

@@ -89,8 +89,9 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     }
     buildActions();
     // what a new reader needs to know, always in sight
-    auto* hints = new QLabel(tr("Wheel or Up/Down: slice  ·  left-drag: window/level  ·  1, 2...: the trial's presets  ·  right-drag or +/-: zoom  ·  "
-                                "middle or Shift-drag: pan  ·  double-click or F: fit  ·  A/C/S: plane  ·  L: link  ·  F1: help"));
+    auto* hints = new QLabel(
+        tr("Wheel or Up/Down: slice  ·  left-drag: window/level  ·  1, 2...: the trial's presets  ·  right-drag or +/-: zoom  ·  "
+           "middle or Shift-drag: pan  ·  double-click or F: fit  ·  A/C/S: plane  ·  L: link  ·  F1: help"));
     hints->setObjectName("hints");
     qApp->installEventFilter(this); // image keys reach the images wherever the focus is
     statusBar()->addPermanentWidget(hints);
@@ -102,8 +103,8 @@ Workstation::~Workstation() = default;
 bool Workstation::eventFilter(QObject* watched, QEvent* event) {
     if (event->type() != QEvent::KeyPress && event->type() != QEvent::ShortcutOverride) return QMainWindow::eventFilter(watched, event);
     auto* key = static_cast<QKeyEvent*>(event);
-    static const std::set<int> imageKeys{Qt::Key_Up, Qt::Key_Down, Qt::Key_PageUp, Qt::Key_PageDown, Qt::Key_Home,
-                                         Qt::Key_End, Qt::Key_Plus, Qt::Key_Equal, Qt::Key_Minus};
+    static const std::set<int> imageKeys{Qt::Key_Up,  Qt::Key_Down, Qt::Key_PageUp, Qt::Key_PageDown, Qt::Key_Home,
+                                         Qt::Key_End, Qt::Key_Plus, Qt::Key_Equal,  Qt::Key_Minus};
     if (!imageKeys.count(key->key()) || (key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) return false;
     auto* target = qobject_cast<QWidget*>(watched);
     if (!target || target->window() != this || QApplication::activeModalWidget() || QApplication::activePopupWidget()) return false;
@@ -189,10 +190,11 @@ void Workstation::openFolder(const QString& folder) {
     int unmarked = 0;
     for (const auto& subject : folderSubjects_) unmarked += !subject->deidentified;
     if (unmarked > 0)
-        say(tr("%1 of %2 subjects in files not marked de-identified: their patient IDs are not shown").arg(unmarked).arg(folderSubjects_.size()));
+        say(tr("%1 of %2 subjects in files not marked de-identified: their patient IDs are not shown")
+                .arg(unmarked)
+                .arg(folderSubjects_.size()));
     if (folderSubjects_.size() == 1) openSubject(folderSubjects_.front()->pseudonym);
-    if (folderSubjects_.empty())
-        current_->showSeries(-1, -1), say(tr("No DICOM images in %1").arg(folder));
+    if (folderSubjects_.empty()) current_->showSeries(-1, -1), say(tr("No DICOM images in %1").arg(folder));
 }
 
 std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym) {
@@ -245,8 +247,11 @@ void Workstation::reportSkipped(const vc::Scan& scan) {
     const auto& [path, why] = scan.skipped.front();
     const int n = static_cast<int>(scan.skipped.size());
     // a blinded reader is told why, not where: the store's paths carry the subject ID and the scan dates
-    const QString where = blindedRole() ? QString::fromStdString(std::filesystem::path(path).filename().string()) : QString::fromStdString(path);
-    say((n == 1 ? tr("1 file is not shown") : tr("%1 files are not shown").arg(n)) + tr(" - %1: %2").arg(where, QString::fromStdString(why)), 15000);
+    const QString where =
+        blindedRole() ? QString::fromStdString(std::filesystem::path(path).filename().string()) : QString::fromStdString(path);
+    say((n == 1 ? tr("1 file is not shown") : tr("%1 files are not shown").arg(n)) +
+            tr(" - %1: %2").arg(where, QString::fromStdString(why)),
+        15000);
 }
 
 bool Workstation::openSubject(QString pseudonym, int timepoint) {
@@ -306,8 +311,10 @@ bool Workstation::openSubject(QString pseudonym, int timepoint) {
     // a baseline has nothing earlier: one large view instead of half the screen saying so
     prior_->setVisible(!single_ && t > 0);
     setWindowTitle(tr("ReLUTH central review workstation - %1").arg(shownName(pseudonym)));
-    if (signedIn_ && signedIn_->session.role == workflow::Role::Reader) startRead(pseudonym, current_->ordinal());
-    else endRead();
+    if (signedIn_ && signedIn_->session.role == workflow::Role::Reader)
+        startRead(pseudonym, current_->ordinal());
+    else
+        endRead();
     return true;
 }
 
@@ -348,8 +355,7 @@ void Workstation::syncFrom(ViewerPane* from, bool windowLevel) {
     syncing_ = true;
     if (windowLevel) {
         if (to->modality() == from->modality()) to->view()->setWindowLevel(from->view()->windowLevel()); // CT HU mean nothing on MR
-    }
-    else {
+    } else {
         const double pos = from->view()->slicePosition();
         to->view()->setSlicePosition(from == prior_ ? pos + offset_ : pos - offset_);
     }
@@ -378,8 +384,10 @@ void Workstation::alignFrom(ViewerPane* from) {
     syncing_ = true;
     // linked sides share the magnification (a lesion looks the same size on both); coronal and
     // sagittal also show the same body height at the centre
-    if (a->plane() == vc::Plane::Axial) b->setPixelsPerMm(a->pixelsPerMm());
-    else b->alignVertically(a->centre()[2], a->halfHeightMm());
+    if (a->plane() == vc::Plane::Axial)
+        b->setPixelsPerMm(a->pixelsPerMm());
+    else
+        b->alignVertically(a->centre()[2], a->halfHeightMm());
     syncing_ = false;
 }
 

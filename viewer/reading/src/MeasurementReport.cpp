@@ -22,10 +22,10 @@ namespace {
 /// Finding sites: SNOMED CT where the code is certain, else a local (99RELUTH) code with the TULOC text.
 DSRCodedEntryValue siteOf(const std::string& location) {
     static const std::map<std::string, std::pair<const char*, const char*>> sct{
-        {"LIVER", {"10200004", "Liver"}},          {"LUNG", {"39607008", "Lung"}},
-        {"PANCREAS", {"15776009", "Pancreas"}},    {"KIDNEY", {"64033007", "Kidney"}},
-        {"SPLEEN", {"78961009", "Spleen"}},        {"BONE", {"272673000", "Bone"}},
-        {"BRAIN", {"12738006", "Brain"}},          {"ADRENAL GLAND", {"23451007", "Adrenal gland"}}};
+        {"LIVER", {"10200004", "Liver"}},       {"LUNG", {"39607008", "Lung"}},
+        {"PANCREAS", {"15776009", "Pancreas"}}, {"KIDNEY", {"64033007", "Kidney"}},
+        {"SPLEEN", {"78961009", "Spleen"}},     {"BONE", {"272673000", "Bone"}},
+        {"BRAIN", {"12738006", "Brain"}},       {"ADRENAL GLAND", {"23451007", "Adrenal gland"}}};
     if (const auto it = sct.find(location); it != sct.end()) return DSRCodedEntryValue(it->second.first, "SCT", it->second.second);
     if (isNodal(location)) return DSRCodedEntryValue("59441001", "SCT", "Lymph node");
     std::string value;
@@ -49,7 +49,8 @@ struct ImageHeader {
 bool loadHeader(const std::filesystem::path& path, ImageHeader& h) {
     if (path.empty() || h.file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad()) return false;
     DcmDataset* ds = h.file.getDataset();
-    for (int i = 0; i < 3; ++i) ds->findAndGetFloat64(DCM_ImagePositionPatient, h.ipp[static_cast<std::size_t>(i)], static_cast<unsigned long>(i));
+    for (int i = 0; i < 3; ++i)
+        ds->findAndGetFloat64(DCM_ImagePositionPatient, h.ipp[static_cast<std::size_t>(i)], static_cast<unsigned long>(i));
     for (int i = 0; i < 3; ++i) {
         ds->findAndGetFloat64(DCM_ImageOrientationPatient, h.row[static_cast<std::size_t>(i)], static_cast<unsigned long>(i));
         ds->findAndGetFloat64(DCM_ImageOrientationPatient, h.col[static_cast<std::size_t>(i)], static_cast<unsigned long>(i + 3));
@@ -69,13 +70,13 @@ std::array<float, 2> pixelOf(const ImageHeader& h, const vc::Point3& p) {
     return {static_cast<float>(u + 0.5), static_cast<float>(v + 0.5)};
 }
 
-#define CHECK(expr)                                                                                                  \
-    do {                                                                                                             \
-        const OFCondition c_ = (expr);                                                                               \
-        if (c_.bad()) {                                                                                              \
-            if (error) *error = std::string(#expr) + ": " + c_.text();                                               \
-            return false;                                                                                            \
-        }                                                                                                            \
+#define CHECK(expr)                                                                                                                        \
+    do {                                                                                                                                   \
+        const OFCondition c_ = (expr);                                                                                                     \
+        if (c_.bad()) {                                                                                                                    \
+            if (error) *error = std::string(#expr) + ": " + c_.text();                                                                     \
+            return false;                                                                                                                  \
+        }                                                                                                                                  \
     } while (0)
 
 } // namespace
@@ -143,10 +144,11 @@ bool writeMeasurementReport(const ReportInput& in, const std::filesystem::path& 
         CHECK(g.addFindingSite(siteOf(l.location)));
         const vc::Measurement* m = a->measurement ? draft.measurement(a->measurement) : nullptr;
         ImageHeader* img = m ? headerOf(m->sopUid) : nullptr;
-        auto addValue = [&](CID7469_GenericIntensityAndSizeMeasurements::EnumType what, double valueMm, const vc::Point3* p, const vc::Point3* q,
-                            bool first) -> bool {
-            CHECK(g.addMeasurement(what, CMR_SRNumericMeasurementValueWithUnits<CID7181_AbstractMultiDimensionalImageModelComponentUnits>(
-                                             mm(valueMm).c_str(), CID7181_AbstractMultiDimensionalImageModelComponentUnits::Millimeter),
+        auto addValue = [&](CID7469_GenericIntensityAndSizeMeasurements::EnumType what, double valueMm, const vc::Point3* p,
+                            const vc::Point3* q, bool first) -> bool {
+            CHECK(g.addMeasurement(what,
+                                   CMR_SRNumericMeasurementValueWithUnits<CID7181_AbstractMultiDimensionalImageModelComponentUnits>(
+                                       mm(valueMm).c_str(), CID7181_AbstractMultiDimensionalImageModelComponentUnits::Millimeter),
                                    first ? OFTrue : OFFalse));
             if (img && p && q) {
                 DcmDataset* ds = img->file.getDataset();
@@ -169,10 +171,12 @@ bool writeMeasurementReport(const ReportInput& in, const std::filesystem::path& 
             if (!addValue(CID7469_GenericIntensityAndSizeMeasurements::ShortAxis, value.mm(), &m->c, &m->d, true)) return false;
             if (!addValue(CID7469_GenericIntensityAndSizeMeasurements::LongAxis, m->longMm(), &m->a, &m->b, false)) return false;
         } else {
-            if (!addValue(l.nodal ? CID7469_GenericIntensityAndSizeMeasurements::ShortAxis : CID7469_GenericIntensityAndSizeMeasurements::LongAxis,
+            if (!addValue(l.nodal ? CID7469_GenericIntensityAndSizeMeasurements::ShortAxis
+                                  : CID7469_GenericIntensityAndSizeMeasurements::LongAxis,
                           value.mm(), m ? &m->a : nullptr, m ? &m->b : nullptr, true))
                 return false;
-            if (bidimensional && !addValue(CID7469_GenericIntensityAndSizeMeasurements::ShortAxis, m->shortMm(), &m->c, &m->d, false)) return false;
+            if (bidimensional && !addValue(CID7469_GenericIntensityAndSizeMeasurements::ShortAxis, m->shortMm(), &m->c, &m->d, false))
+                return false;
         }
         if (img && inLibrary.insert(m->sopUid).second) {
             if (!libraryGroup) {
@@ -190,7 +194,8 @@ bool writeMeasurementReport(const ReportInput& in, const std::filesystem::path& 
         if (!a) continue;
         recist::Length value;
         if (l.role == "TARGET" && recist::Length::parseMm(a->result, value)) continue;
-        const std::string text = l.id + " (" + l.role + ", " + l.location + "): " + a->result + (a->reason.empty() ? "" : " (" + a->reason + ")");
+        const std::string text =
+            l.id + " (" + l.role + ", " + l.location + "): " + a->result + (a->reason.empty() ? "" : " (" + a->reason + ")");
         CHECK(report.addQualitativeEvaluation(finding, text.c_str()));
     }
     if (const auto& r = model.evaluation().result; r && !r->visits.empty()) {
@@ -241,10 +246,12 @@ bool writeMeasurementReport(const ReportInput& in, const std::filesystem::path& 
     DcmDataset* ds = file.getDataset();
     CHECK(doc.write(*ds));
     // the report is as de-identified as the images it refers to, and in the same trial context
-    const DcmTagKey copied[] = {DCM_PatientIdentityRemoved, DCM_DeidentificationMethod, DCM_ClinicalTrialSponsorName,
-                                DCM_ClinicalTrialProtocolID, DCM_ClinicalTrialProtocolName, DCM_ClinicalTrialSiteID,
-                                DCM_ClinicalTrialSiteName, DCM_ClinicalTrialSubjectID, DCM_ClinicalTrialTimePointID,
-                                DCM_ClinicalTrialTimePointDescription, DCM_ReferringPhysicianName};
+    const DcmTagKey copied[] = {DCM_PatientIdentityRemoved,    DCM_DeidentificationMethod,
+                                DCM_ClinicalTrialSponsorName,  DCM_ClinicalTrialProtocolID,
+                                DCM_ClinicalTrialProtocolName, DCM_ClinicalTrialSiteID,
+                                DCM_ClinicalTrialSiteName,     DCM_ClinicalTrialSubjectID,
+                                DCM_ClinicalTrialTimePointID,  DCM_ClinicalTrialTimePointDescription,
+                                DCM_ReferringPhysicianName};
     for (const DcmTagKey& t : copied) {
         OFString v;
         if (src->findAndGetOFStringArray(t, v).good()) ds->putAndInsertOFStringArray(t, v);

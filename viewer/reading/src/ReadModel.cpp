@@ -23,11 +23,29 @@ std::string mmText(double mm) {
 } // namespace
 
 const std::vector<std::string>& organs() {
-    static const std::vector<std::string> list{
-        "LIVER", "LUNG", "PANCREAS", "SMALL INTESTINE", "COLON", "MESENTERY", "PERITONEUM", "BONE",
-        "ADRENAL GLAND", "KIDNEY", "SPLEEN", "OVARY", "PLEURA", "SOFT TISSUE", "BRAIN",
-        "LYMPH NODE, MESENTERIC", "LYMPH NODE, RETROPERITONEAL", "LYMPH NODE, MEDIASTINAL", "LYMPH NODE, HILAR",
-        "LYMPH NODE, SUPRACLAVICULAR", "LYMPH NODE, INGUINAL", "LYMPH NODE, AXILLARY", "LYMPH NODE, PELVIC"};
+    static const std::vector<std::string> list{"LIVER",
+                                               "LUNG",
+                                               "PANCREAS",
+                                               "SMALL INTESTINE",
+                                               "COLON",
+                                               "MESENTERY",
+                                               "PERITONEUM",
+                                               "BONE",
+                                               "ADRENAL GLAND",
+                                               "KIDNEY",
+                                               "SPLEEN",
+                                               "OVARY",
+                                               "PLEURA",
+                                               "SOFT TISSUE",
+                                               "BRAIN",
+                                               "LYMPH NODE, MESENTERIC",
+                                               "LYMPH NODE, RETROPERITONEAL",
+                                               "LYMPH NODE, MEDIASTINAL",
+                                               "LYMPH NODE, HILAR",
+                                               "LYMPH NODE, SUPRACLAVICULAR",
+                                               "LYMPH NODE, INGUINAL",
+                                               "LYMPH NODE, AXILLARY",
+                                               "LYMPH NODE, PELVIC"};
     return list;
 }
 
@@ -42,8 +60,8 @@ std::string ReadModel::visitLabelAt(int ordinal) const {
 
 ReadModel::ReadModel(charter::Charter charter, std::string subject, rq::SubjectDates dates, std::vector<rq::TimepointRead> earlier,
                      int ordinal, std::string studyDate, const std::string& draftPayload, std::string visitNum, std::string visit)
-    : charter_(std::move(charter)), subject_(std::move(subject)), dates_(std::move(dates)), earlier_(std::move(earlier)),
-      ordinal_(ordinal), studyDate_(std::move(studyDate)), visitNum_(std::move(visitNum)), visit_(std::move(visit)) {
+    : charter_(std::move(charter)), subject_(std::move(subject)), dates_(std::move(dates)), earlier_(std::move(earlier)), ordinal_(ordinal),
+      studyDate_(std::move(studyDate)), visitNum_(std::move(visitNum)), visit_(std::move(visit)) {
     for (const rq::TimepointRead& tp : earlier_) {
         Draft d;
         Draft::parse(tp.payload, d);
@@ -101,8 +119,10 @@ std::string ReadModel::nextId(const std::string& prefix) const {
 
 std::string ReadModel::addLesion(const std::string& role, const std::string& location) {
     std::string r = role;
-    if (!baseline()) r = "NEW";
-    else if (r != "TARGET" && r != "NON-TARGET") r = "TARGET";
+    if (!baseline())
+        r = "NEW";
+    else if (r != "TARGET" && r != "NON-TARGET")
+        r = "TARGET";
     const std::string id = nextId(r == "TARGET" ? "T" : r == "NON-TARGET" ? "NT" : "NEW");
     draft_.lesions.push_back({id, r, location});
     evaluate();
@@ -144,8 +164,10 @@ bool ReadModel::setAnswer(const std::string& id, const std::string& result, cons
         if (m.label == id) m.label.clear(); // a state replaces a caliper's value
     AnswerEntry e{id, result, reason};
     auto it = std::find_if(draft_.answers.begin(), draft_.answers.end(), [&](const AnswerEntry& a) { return a.id == id; });
-    if (it != draft_.answers.end()) *it = e;
-    else draft_.answers.push_back(e);
+    if (it != draft_.answers.end())
+        *it = e;
+    else
+        draft_.answers.push_back(e);
     evaluate();
     return true;
 }
@@ -180,7 +202,8 @@ bool ReadModel::measure(const std::string& id, const vc::Measurement& m, double 
     copy.label = id;
     auto existing = std::find_if(draft_.measurements.begin(), draft_.measurements.end(),
                                  [&](const vc::Measurement& o) { return o.id == m.id && o.seriesUid == m.seriesUid; });
-    if (existing != draft_.measurements.end()) *existing = copy;
+    if (existing != draft_.measurements.end())
+        *existing = copy;
     else {
         if (draft_.measurement(copy.id)) copy.id = draft_.nextMeasurementId();
         draft_.measurements.push_back(copy);
@@ -284,7 +307,8 @@ void ReadModel::evaluate() {
     std::vector<rq::TimepointRead> tps = earlier_;
     tps.push_back({ordinal_, studyDate_, draft_.toJson(), visitNum_, visit_});
     evaluation_.problems = rq::checkTimepoint(tps);
-    rq::Evaluation ev = rq::evaluateRead(charter_, subject_, "RADIOLOGIST", dates_, tps, recist::ReasonDates::DaysFromBaseline); // a reader sees no date
+    rq::Evaluation ev =
+        rq::evaluateRead(charter_, subject_, "RADIOLOGIST", dates_, tps, recist::ReasonDates::DaysFromBaseline); // a reader sees no date
     const bool incomplete = !evaluation_.problems.empty();
     for (rq::ReadProblem& p : ev.problems) {
         if (incomplete && p.rule == "INCOMPLETE") continue; // said already, lesion by lesion

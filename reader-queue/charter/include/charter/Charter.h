@@ -22,9 +22,8 @@ namespace charter {
 /// The oldest PS3.15 edition whose Table E.1-1 a charter may name (what the project's table is generated from).
 inline constexpr const char* kMinimumDicomEdition = "2024b";
 
-
 struct TrialInfo {
-    std::string studyId;      ///< DICOM Clinical Trial Protocol ID / SDTM STUDYID
+    std::string studyId; ///< DICOM Clinical Trial Protocol ID / SDTM STUDYID
     std::string title;
     std::string registryId;   ///< e.g. NCT04954820
     std::string sponsor;      ///< DICOM Clinical Trial Sponsor Name
@@ -105,8 +104,8 @@ struct QuarantineRules {
 };
 
 struct Deidentification {
-    std::string profile;       ///< "basic" (PS3.15 Table E.1-1 Basic Profile)
-    std::string dicomEdition;  ///< edition of the standard the profile table comes from (YYYYx, >= kMinimumDicomEdition)
+    std::string profile;      ///< "basic" (PS3.15 Table E.1-1 Basic Profile)
+    std::string dicomEdition; ///< edition of the standard the profile table comes from (YYYYx, >= kMinimumDicomEdition)
     TemporalOption temporal = TemporalOption::FullDates;
     bool cleanDescriptors = true;
     bool retainPatientCharacteristics = false;

@@ -8,16 +8,16 @@
 namespace rq {
 
 struct AuditEntry {
-    std::int64_t seq = 0;      ///< 1, 2, 3... without gaps
-    std::string time;          ///< UTC, ISO 8601 with milliseconds
-    std::string user;          ///< who (login name; "system" for the queue itself)
-    std::string action;        ///< what, e.g. "read.sign", "timepoint.qc_reject", "login.failed"
-    std::string object;        ///< on what, e.g. "read:RELUTH-01-003/R1/V3"
+    std::int64_t seq = 0; ///< 1, 2, 3... without gaps
+    std::string time;     ///< UTC, ISO 8601 with milliseconds
+    std::string user;     ///< who (login name; "system" for the queue itself)
+    std::string action;   ///< what, e.g. "read.sign", "timepoint.qc_reject", "login.failed"
+    std::string object;   ///< on what, e.g. "read:RELUTH-01-003/R1/V3"
     std::string oldValue;
     std::string newValue;
     std::string reason;
-    std::string prevHash;      ///< hash of entry seq-1 ("" for the first)
-    std::string hash;          ///< SHA-256 hex of prevHash and the entry's fields
+    std::string prevHash; ///< hash of entry seq-1 ("" for the first)
+    std::string hash;     ///< SHA-256 hex of prevHash and the entry's fields
 };
 
 /// The current UTC time, ISO 8601 with milliseconds (as audit entries record it).
@@ -36,8 +36,8 @@ struct AuditHead {
 };
 
 struct AuditProblem {
-    std::int64_t seq = 0;  ///< the entry where the chain breaks (0: the head)
-    std::string kind;      ///< "edited", "missing", "reordered", "inserted", "head"
+    std::int64_t seq = 0; ///< the entry where the chain breaks (0: the head)
+    std::string kind;     ///< "edited", "missing", "reordered", "inserted", "head"
     std::string detail;
 };
 

@@ -92,8 +92,7 @@ public:
     std::map<std::string, std::string> readingIds(const Session& who);
     void saveDraft(const Session& reader, const std::string& subject, int ordinal, const std::string& payload);
     /// Electronic signature: the password again and the meaning of the signature (21 CFR 11.50, 11.200).
-    void sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password,
-              const std::string& meaning);
+    void sign(const Session& reader, const std::string& subject, int ordinal, const std::string& password, const std::string& meaning);
 
     /// The caller's own read of a subject (never the other reader's): every timepoint with its
     /// state, payload and, once signed, the engine's results. What the viewer opens.
@@ -118,7 +117,7 @@ public:
     struct VisibleTimepoint {
         int ordinal = 0;
         std::string visit, visitNum, visitId, studyDate; ///< visitId: the DICOM time point ID of the visit (V3)
-        std::vector<std::string> folders; ///< the store's study folders of this timepoint
+        std::vector<std::string> folders;                ///< the store's study folders of this timepoint
     };
     std::vector<VisibleTimepoint> visibleTimepoints(const Session& who, const std::string& subject);
 
@@ -126,8 +125,7 @@ public:
     void requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason);
     /// A manager approves (the read goes back to draft; the reader's later open reads wait again)
     /// or denies (it stays signed), with a reason. slot: 1 or 2 (Reader 1 / Reader 2).
-    void decideReopen(const Session& manager, const std::string& subject, int slot, int ordinal, bool approve,
-                      const std::string& reason);
+    void decideReopen(const Session& manager, const std::string& subject, int slot, int ordinal, bool approve, const std::string& reason);
 
     // adjudication ----------------------------------------------------------------------------
     struct AdjudicationItem {
@@ -166,10 +164,10 @@ public:
 
     // manager ---------------------------------------------------------------------------------
     struct Backlog {
-        std::map<std::string, int> timepoints;                    ///< by QC state
-        std::map<std::string, int> reads;                         ///< by read state
+        std::map<std::string, int> timepoints;                      ///< by QC state
+        std::map<std::string, int> reads;                           ///< by read state
         std::map<std::string, std::map<std::string, int>> byReader; ///< reader -> read state -> count
-        std::map<int, std::map<std::string, int>> byTimepoint;       ///< timepoint ordinal -> read state -> count
+        std::map<int, std::map<std::string, int>> byTimepoint;      ///< timepoint ordinal -> read state -> count
         std::map<std::string, int> adjudications;                   ///< latest round of each subject, by state
     };
     Backlog backlog(const Session& manager);
@@ -185,7 +183,7 @@ public:
     struct ReaderStats {
         std::string reader;
         int subjects = 0, signedReads = 0, pendingReads = 0; ///< pending: open, draft, reopen requested
-        int adjudicatedSubjects = 0, chosen = 0;            ///< decided adjudications of their subjects; chosen by the adjudicator
+        int adjudicatedSubjects = 0, chosen = 0;             ///< decided adjudications of their subjects; chosen by the adjudicator
         double adjudicationRate = 0, selectionRate = 0;      ///< adjudicated / subjects with an evaluation; chosen / adjudicated
     };
     std::vector<ReaderStats> readers(const Session& manager);
@@ -244,8 +242,8 @@ private:
     Acceptance acceptanceOf(const std::string& subject);
     void loadTrial(const std::string& charterText, const std::string& source);
     /// Appends an audit entry (inside a write transaction).
-    void record(const std::string& user, const std::string& action, const std::string& object,
-                const std::string& oldValue = {}, const std::string& newValue = {}, const std::string& reason = {});
+    void record(const std::string& user, const std::string& action, const std::string& object, const std::string& oldValue = {},
+                const std::string& newValue = {}, const std::string& reason = {});
     /// Runs f in one transaction; a Refused thrown inside is rolled back, then audited and rethrown.
     void audited(const Session& s, const std::string& operation, const std::string& object, const std::function<void()>& f);
     std::unique_ptr<Database> db_;

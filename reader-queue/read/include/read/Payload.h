@@ -17,12 +17,12 @@ double distanceMm(const Point3& a, const Point3& b);
 struct Caliper {
     enum class Kind { LongAxis, Bidimensional };
     Kind kind = Kind::LongAxis;
-    int id = 0;                      ///< unique within a set
-    std::string seriesUid, sopUid;   ///< the image it was made on
-    int slice = 0;                   ///< index of that image along the series' normal
-    Point3 a{}, b{};                 ///< long axis end points
-    Point3 c{}, d{};                 ///< short axis end points (bidimensional)
-    std::string label;               ///< the lesion it measures (T01), empty when none yet
+    int id = 0;                    ///< unique within a set
+    std::string seriesUid, sopUid; ///< the image it was made on
+    int slice = 0;                 ///< index of that image along the series' normal
+    Point3 a{}, b{};               ///< long axis end points
+    Point3 c{}, d{};               ///< short axis end points (bidimensional)
+    std::string label;             ///< the lesion it measures (T01), empty when none yet
     double longMm() const { return distanceMm(a, b); }
     double shortMm() const { return kind == Kind::Bidimensional ? distanceMm(c, d) : 0; }
 };

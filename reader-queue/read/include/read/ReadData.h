@@ -15,9 +15,9 @@ namespace rq {
 
 /// One timepoint of one reader's read.
 struct TimepointRead {
-    int ordinal = 0;       ///< 1 = baseline
-    std::string studyDate; ///< YYYYMMDD (the store's folder date)
-    std::string payload;   ///< JSON
+    int ordinal = 0;           ///< 1 = baseline
+    std::string studyDate;     ///< YYYYMMDD (the store's folder date)
+    std::string payload;       ///< JSON
     std::string visitNum = {}; ///< SDTM VISITNUM of its visit (reader-queue/store); empty: derived from the ordinal
     std::string visit = {};    ///< its visit label (BASELINE, WEEK 8, UNSCHEDULED); empty: derived from the ordinal
 };
@@ -50,8 +50,8 @@ std::string visitLabelOf(const charter::Charter& c, int ordinal);
 struct SdtmText {
     std::string tu, tr;
 };
-SdtmText toSdtm(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
-                const std::vector<TimepointRead>& tps, const std::string& accepted = {});
+SdtmText toSdtm(const charter::Charter& c, const std::string& subject, const std::string& evaluator, const std::vector<TimepointRead>& tps,
+                const std::string& accepted = {});
 /// Header lines of the TU and TR files toSdtm() writes.
 std::string tuHeader();
 std::string trHeader();
@@ -65,7 +65,8 @@ std::string engineConfig(const charter::Charter& c);
 /// of recist/Sdtm.cpp's reader of the rows toSdtm() writes (a test holds the two equal), plus
 /// the baseline rules with the slice thickness the viewer measured on. Empty with problems.
 std::optional<recist::Read> engineRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
-                                      const SubjectDates& dates, const std::vector<TimepointRead>& tps, std::vector<ReadProblem>& problems);
+                                       const SubjectDates& dates, const std::vector<TimepointRead>& tps,
+                                       std::vector<ReadProblem>& problems);
 
 struct Evaluation {
     std::optional<recist::SubjectResult> result; ///< empty when there are problems
@@ -73,9 +74,8 @@ struct Evaluation {
 };
 /// Runs the engine on one reader's timepoints (through the last one given).
 /// reasonDates: DaysFromBaseline for what a blinded reader sees (no calendar date in any reason).
-Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator,
-                        const SubjectDates& dates, const std::vector<TimepointRead>& tps,
-                        recist::ReasonDates reasonDates = recist::ReasonDates::Calendar);
+Evaluation evaluateRead(const charter::Charter& c, const std::string& subject, const std::string& evaluator, const SubjectDates& dates,
+                        const std::vector<TimepointRead>& tps, recist::ReasonDates reasonDates = recist::ReasonDates::Calendar);
 
 /// The results as JSON text: per visit sums, % changes and responses with their reasons, and
 /// best response, progression date and disease control with theirs.

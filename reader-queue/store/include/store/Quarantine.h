@@ -18,11 +18,11 @@ struct QuarantineReason {
 };
 
 struct QuarantineRecord {
-    std::filesystem::path file;  ///< the quarantined bytes
-    std::string relative;        ///< its path inside the quarantine folder
-    std::string input;           ///< where it came from (unblinded: only the data manager sees it)
-    std::string inputHash;       ///< SHA-256 of the original bytes
-    std::string time;            ///< ISO 8601 UTC
+    std::filesystem::path file; ///< the quarantined bytes
+    std::string relative;       ///< its path inside the quarantine folder
+    std::string input;          ///< where it came from (unblinded: only the data manager sees it)
+    std::string inputHash;      ///< SHA-256 of the original bytes
+    std::string time;           ///< ISO 8601 UTC
     std::vector<QuarantineReason> reasons;
     std::uintmax_t bytes = 0;
 };

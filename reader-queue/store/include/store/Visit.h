@@ -26,10 +26,10 @@ namespace store {
 struct Visit {
     enum class Kind { Baseline, Scheduled, Unscheduled };
     Kind kind = Kind::Baseline;
-    int followup = 0;      ///< scheduled: n >= 1; unscheduled: the scheduled follow-up it comes after (0 = the baseline)
-    std::string id;        ///< DICOM Clinical Trial Time Point ID (0012,0050): "V1", "V3"; unscheduled "V3.U" (after visit 3)
-    std::string label;     ///< BASELINE, WEEK 16, UNSCHEDULED
-    std::string visitNum;  ///< SDTM VISITNUM: "1", "3"; unscheduled "3.1", "3.2" (between 3 and 4)
+    int followup = 0;     ///< scheduled: n >= 1; unscheduled: the scheduled follow-up it comes after (0 = the baseline)
+    std::string id;       ///< DICOM Clinical Trial Time Point ID (0012,0050): "V1", "V3"; unscheduled "V3.U" (after visit 3)
+    std::string label;    ///< BASELINE, WEEK 16, UNSCHEDULED
+    std::string visitNum; ///< SDTM VISITNUM: "1", "3"; unscheduled "3.1", "3.2" (between 3 and 4)
     bool scheduled() const { return kind != Kind::Unscheduled; }
 };
 

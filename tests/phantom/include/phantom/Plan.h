@@ -21,12 +21,12 @@ struct Options {
     std::filesystem::path out;
     std::uint64_t seed = 1;
     int subjects = 4;
-    int timepoints = 3;        ///< baseline + (timepoints - 1) follow-ups
-    int slices = 120;          ///< CT slices per series
+    int timepoints = 3; ///< baseline + (timepoints - 1) follow-ups
+    int slices = 120;   ///< CT slices per series
     double sliceThicknessMm = 2.5;
-    int threads = 0;           ///< 0 = hardware concurrency
-    int mrOffsetDays = 0;      ///< the MR of a visit this many days after its CT (one visit, two scan days)
-    bool unscheduled = false;  ///< an unscheduled CT between the first two follow-ups (a repeat of follow-up 1's anatomy)
+    int threads = 0;          ///< 0 = hardware concurrency
+    int mrOffsetDays = 0;     ///< the MR of a visit this many days after its CT (one visit, two scan days)
+    bool unscheduled = false; ///< an unscheduled CT between the first two follow-ups (a repeat of follow-up 1's anatomy)
 };
 
 struct Vec3 {
@@ -38,11 +38,11 @@ enum class LesionRole { Target, NonTarget, New };
 
 /// Scripted course of one subject (RECIST 1.1 as the central reader should find it).
 enum class Course {
-    PartialResponse,            ///< targets -38 % then -50 %; one target disappears, the node < 10 mm
-    StableDisease,              ///< sum within +-10 %
-    ProgressionByGrowth,        ///< sum +35 % over the nadir at the second follow-up
-    EquivocalNewLesionConfirmed,///< equivocal 6 mm liver lesion at FU1, unequivocal at FU2 -> PD dated FU1
-    UnequivocalNewLesion,       ///< new lung nodule at FU1 -> PD
+    PartialResponse,             ///< targets -38 % then -50 %; one target disappears, the node < 10 mm
+    StableDisease,               ///< sum within +-10 %
+    ProgressionByGrowth,         ///< sum +35 % over the nadir at the second follow-up
+    EquivocalNewLesionConfirmed, ///< equivocal 6 mm liver lesion at FU1, unequivocal at FU2 -> PD dated FU1
+    UnequivocalNewLesion,        ///< new lung nodule at FU1 -> PD
 };
 const char* courseName(Course c);
 
@@ -58,12 +58,12 @@ struct LesionState {
 };
 
 struct Lesion {
-    std::string id;      ///< SDTM TULNKID: T01.., NT01.., NEW01..
+    std::string id; ///< SDTM TULNKID: T01.., NT01.., NEW01..
     LesionSite site = LesionSite::Liver;
     LesionRole role = LesionRole::Target;
-    std::string location;///< SDTM TULOC: LIVER, LUNG, LYMPH NODE
-    Vec3 centerMm;       ///< centre of the ellipsoid; z lies on a slice of every series
-    double angleDeg = 0; ///< long axis angle in the axial plane, from +x toward +y
+    std::string location;            ///< SDTM TULOC: LIVER, LUNG, LYMPH NODE
+    Vec3 centerMm;                   ///< centre of the ellipsoid; z lies on a slice of every series
+    double angleDeg = 0;             ///< long axis angle in the axial plane, from +x toward +y
     std::vector<LesionState> states; ///< one per timepoint
 };
 
@@ -71,23 +71,23 @@ enum class Tissue : std::uint8_t; // defined by the renderer
 
 /// Where a site leaked arm information, for the anonymizer's tests.
 struct ArmLeak {
-    std::string where;   ///< DICOM attribute path, e.g. "StudyDescription", "(0011,1012)"
+    std::string where; ///< DICOM attribute path, e.g. "StudyDescription", "(0011,1012)"
     std::string text;
 };
 
 struct SeriesPlan {
-    std::string modality;      ///< CT, MR, NM, SC
-    int number = 0;            ///< SeriesNumber
+    std::string modality; ///< CT, MR, NM, SC
+    int number = 0;       ///< SeriesNumber
     std::string description;
     std::string uid;
     std::string frameOfReferenceUid;
     int rows = 0, columns = 0, slices = 0;
     double pixelSpacingMm[2] = {0, 0}; ///< row spacing (y), column spacing (x)
     double sliceThicknessMm = 0;
-    double firstSliceZMm = 0;  ///< z of instance 1 (most cranial); slices go caudally
+    double firstSliceZMm = 0; ///< z of instance 1 (most cranial); slices go caudally
     double originXMm = 0, originYMm = 0;
     std::vector<std::string> sopInstanceUids;
-    std::filesystem::path dir; ///< relative to the output folder
+    std::filesystem::path dir;    ///< relative to the output folder
     std::string quarantineReason; ///< empty unless the whole series must be quarantined
     std::vector<ArmLeak> armLeaks;
     double zOfSlice(int i) const { return firstSliceZMm - i * sliceThicknessMm; }
@@ -98,17 +98,17 @@ struct StudyPlan {
     std::string accessionNumber;
     std::string description;
     Date date;
-    std::string time;              ///< DICOM TM
-    int timepoint = -1;            ///< index into Subject::timepoints, -1 for non-reading studies
-    bool unscheduled = false;      ///< an unscheduled assessment: shows timepoint `timepoint`'s anatomy on another day
+    std::string time;         ///< DICOM TM
+    int timepoint = -1;       ///< index into Subject::timepoints, -1 for non-reading studies
+    bool unscheduled = false; ///< an unscheduled assessment: shows timepoint `timepoint`'s anatomy on another day
     std::vector<SeriesPlan> series;
     std::vector<ArmLeak> armLeaks;
 };
 
 struct TimepointPlan {
-    int index = 0;         ///< 0 = baseline
-    int visitNum = 1;      ///< SDTM VISITNUM
-    std::string label;     ///< BASELINE, WEEK 8, ...
+    int index = 0;     ///< 0 = baseline
+    int visitNum = 1;  ///< SDTM VISITNUM
+    std::string label; ///< BASELINE, WEEK 8, ...
     Date scanDate;
     int dayFromRandomization = 0;
     int tableShiftSlices = 0; ///< this exam's scan range offset, in CT slices (even)
@@ -118,7 +118,7 @@ struct TimepointPlan {
 };
 
 struct Site {
-    std::string code;       ///< "01"
+    std::string code; ///< "01"
     std::string institution;
     std::string address;
     std::string city;
@@ -128,15 +128,15 @@ struct Site {
 
 struct Subject {
     int index = 0;
-    std::string pseudonym;        ///< trial subject ID, e.g. RELUTH-01-003
-    int site = 0;                 ///< index into TrialPlan::sites
-    std::string patientId;        ///< the site's own ID (PHI)
-    std::string patientName;      ///< DICOM PN (PHI)
-    std::string birthDate;        ///< DICOM DA (PHI)
-    std::string sex;              ///< M/F
+    std::string pseudonym;   ///< trial subject ID, e.g. RELUTH-01-003
+    int site = 0;            ///< index into TrialPlan::sites
+    std::string patientId;   ///< the site's own ID (PHI)
+    std::string patientName; ///< DICOM PN (PHI)
+    std::string birthDate;   ///< DICOM DA (PHI)
+    std::string sex;         ///< M/F
     std::string address, phone, otherPatientId;
     std::string referringPhysician, performingPhysician, operatorName;
-    std::string arm;              ///< "LUTATHERA" or "SURVEILLANCE" - never reaches a reader
+    std::string arm; ///< "LUTATHERA" or "SURVEILLANCE" - never reaches a reader
     Date randomization;
     Course course = Course::StableDisease;
     bool hasMr = false;
@@ -159,9 +159,9 @@ struct TrialPlan {
     std::vector<Site> sites;
     std::vector<Subject> subjects;
     std::vector<QuarantineItem> quarantine;
-    std::filesystem::path corruptFile;       ///< truncated CT file
-    std::filesystem::path burnedInFile;      ///< secondary capture with burned-in PHI
-    double leftMarkerXMm = 0;                ///< a radio-opaque bead on the patient's left side
+    std::filesystem::path corruptFile;  ///< truncated CT file
+    std::filesystem::path burnedInFile; ///< secondary capture with burned-in PHI
+    double leftMarkerXMm = 0;           ///< a radio-opaque bead on the patient's left side
 };
 
 /// The smallest cranio-caudal coverage (mm) the lesion layout needs.

@@ -23,13 +23,13 @@ const char* planeName(Plane p);
 /// the right (anterior on the left), feet down, k from the patient's right to left.
 struct SliceFrame {
     Plane plane = Plane::Axial;
-    int width = 0, height = 0, count = 0;  ///< screen pixels across, down, number of slices
-    double du = 1, dv = 1, dk = 1;         ///< mm per pixel across and down, mm between slices
-    std::ptrdiff_t base = 0;               ///< voxel index of pixel (0,0) on slice 0
+    int width = 0, height = 0, count = 0; ///< screen pixels across, down, number of slices
+    double du = 1, dv = 1, dk = 1;        ///< mm per pixel across and down, mm between slices
+    std::ptrdiff_t base = 0;              ///< voxel index of pixel (0,0) on slice 0
     std::ptrdiff_t strideU = 0, strideV = 0, strideK = 0;
     std::array<double, 3> right{}, down{}, through{}; ///< patient (LPS) directions of +u, +v, +k
-    std::array<double, 3> corner{};        ///< patient position of pixel (0,0) on slice 0 (its centre)
-    int axisK = 2;                         ///< the patient axis (0 x, 1 y, 2 z) the slices step along
+    std::array<double, 3> corner{};                   ///< patient position of pixel (0,0) on slice 0 (its centre)
+    int axisK = 2;                                    ///< the patient axis (0 x, 1 y, 2 z) the slices step along
 
     std::ptrdiff_t index(int u, int v, int k) const { return base + u * strideU + v * strideV + k * strideK; }
     /// Patient position (mm, LPS) of a point given in pixels (u, v may be fractional).

@@ -32,10 +32,10 @@ class MeasurementSet {
 public:
     const std::vector<Measurement>& all() const { return items_; }
     const Measurement* find(int id) const;
-    int add(Measurement m);          ///< returns the new id
+    int add(Measurement m); ///< returns the new id
     /// Replaces the whole set (no undo history); new ids start at firstFreeId or above.
     void reset(std::vector<Measurement> items, int firstFreeId = 1);
-    bool update(const Measurement& m); ///< by id; false when unknown
+    bool update(const Measurement& m);               ///< by id; false when unknown
     bool setLabel(int id, const std::string& label); ///< not recorded for undo
     bool remove(int id);
     bool undo();

@@ -22,7 +22,7 @@ struct SliceHeader {
     std::filesystem::path path;
     std::string seriesUid, sopUid, modality, transferSyntax, patientId, studyDate, frameOfReference;
     std::string timepointId, timepointDescription; ///< Clinical Trial Time Point (filled by our anonymizer)
-    bool identityRemoved = false; ///< PatientIdentityRemoved is YES (a de-identified file)
+    bool identityRemoved = false;                  ///< PatientIdentityRemoved is YES (a de-identified file)
     int seriesNumber = 0;
     double sliceThickness = 0; ///< as the scanner states it (0: not given); spacing comes from positions
     int rows = 0, columns = 0, bitsAllocated = 0, bitsStored = 0, pixelRepresentation = 0, samplesPerPixel = 1, frames = 1;
@@ -43,7 +43,7 @@ struct Series {
 };
 
 struct Scan {
-    std::vector<Series> series;                             ///< by study date, then UID
+    std::vector<Series> series;                               ///< by study date, then UID
     std::vector<std::pair<std::string, std::string>> skipped; ///< path, why (not DICOM, no pixels...)
 };
 
@@ -60,10 +60,10 @@ struct Geometry {
     bool ok = false;
     std::string problem; ///< why the series cannot be shown as a volume (ok == false)
     int nx = 0, ny = 0, nz = 0;
-    std::array<double, 3> origin{};    ///< position of the first voxel (first slice along the normal)
-    std::array<double, 3> spacing{};   ///< column spacing, row spacing, distance between slice positions
+    std::array<double, 3> origin{};  ///< position of the first voxel (first slice along the normal)
+    std::array<double, 3> spacing{}; ///< column spacing, row spacing, distance between slice positions
     std::array<double, 3> row{}, column{}, normal{};
-    std::vector<std::size_t> order;    ///< slice index along the normal -> index into Series::slices
+    std::vector<std::size_t> order; ///< slice index along the normal -> index into Series::slices
 };
 
 /// Sorts the slices along the slice normal and checks that they make a volume: one

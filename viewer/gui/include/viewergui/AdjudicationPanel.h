@@ -34,8 +34,8 @@ class AdjudicationPanel : public QWidget {
 public:
     explicit AdjudicationPanel(QWidget* parent = nullptr);
     /// visits: the label of each timepoint ordinal (index 0 = baseline).
-    void setCase(const QString& subject, int round, int throughOrdinal, const std::string& triggersJson,
-                 const std::vector<CaseSide>& sides, const QStringList& visits, bool decided);
+    void setCase(const QString& subject, int round, int throughOrdinal, const std::string& triggersJson, const std::vector<CaseSide>& sides,
+                 const QStringList& visits, bool decided);
     void clear();
 
     int chosenReader() const; ///< 1, 2, or 0 when none chosen
@@ -44,8 +44,8 @@ public:
     void setRationale(const QString& text);
     void setMessage(const QString& text, bool error);
 
-    QStringList triggers() const { return triggers_; }     ///< as shown
-    QStringList discordantRows() const;                    ///< the comparison rows highlighted
+    QStringList triggers() const { return triggers_; } ///< as shown
+    QStringList discordantRows() const;                ///< the comparison rows highlighted
     QTableWidget* comparison() const { return table_; }
     QPushButton* decideButton() const { return decide_; }
     QComboBox* timepointPicker() const { return timepoint_; }

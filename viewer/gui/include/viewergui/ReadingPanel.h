@@ -60,10 +60,10 @@ public:
     SumPlot* plot() const { return plot_; }
 
 signals:
-    void edited();                      ///< the reader changed the read: autosave
+    void edited();                           ///< the reader changed the read: autosave
     void lesionActivated(const QString& id); ///< jump to it
-    void useCaliperRequested();          ///< give the selected caliper to the selected lesion
-    void targetAdded(const QString& id); ///< a new target: the selected caliper, if free, measures it
+    void useCaliperRequested();              ///< give the selected caliper to the selected lesion
+    void targetAdded(const QString& id);     ///< a new target: the selected caliper, if free, measures it
     void signRequested();
 
 private:

@@ -27,17 +27,17 @@ class SliceView;
 struct Timepoint {
     QString id, description, date; ///< Clinical Trial Time Point ID/description (our anonymizer fills them), study date
     std::vector<vc::Series> series;
-    int ordinal = 0;               ///< the queue's timepoint (1 = baseline); 0 when browsing a folder without a queue
-    QString label() const;         ///< "V2 WEEK 8", or the date when the files carry no timepoint
+    int ordinal = 0;       ///< the queue's timepoint (1 = baseline); 0 when browsing a folder without a queue
+    QString label() const; ///< "V2 WEEK 8", or the date when the files carry no timepoint
     /// Why these images are not this timepoint's visit (a series whose files name another
     /// Clinical Trial Time Point than the queue's visit), empty when they are.
     QString visitMismatch() const;
 };
 
 struct Subject {
-    QString pseudonym;        ///< the files' patient ID when they are de-identified, else a neutral label
-    QString shownAs;          ///< what the screen calls it when not the pseudonym (a blinded reader's reading ID)
-    bool deidentified = true; ///< every file says PatientIdentityRemoved YES
+    QString pseudonym;                 ///< the files' patient ID when they are de-identified, else a neutral label
+    QString shownAs;                   ///< what the screen calls it when not the pseudonym (a blinded reader's reading ID)
+    bool deidentified = true;          ///< every file says PatientIdentityRemoved YES
     std::vector<Timepoint> timepoints; ///< in date order
 };
 
@@ -69,8 +69,8 @@ public:
     int ordinal() const;
     bool loading() const { return loading_; }
     bool showsImage() const;
-    QString message() const; ///< why nothing is shown (unsupported series, load error), or empty
-    QString modality() const { return modality_; } ///< of the series shown
+    QString message() const;                                    ///< why nothing is shown (unsupported series, load error), or empty
+    QString modality() const { return modality_; }              ///< of the series shown
     const std::string& seriesUid() const { return seriesUid_; } ///< of the volume shown (empty while loading)
     double sliceThickness() const { return thickness_; }
     const Subject* subject() const { return subject_.get(); }
@@ -81,7 +81,7 @@ public:
     QSlider* slider() const { return slider_; }
 
 signals:
-    void loaded();          ///< a volume is complete (or failed: see message())
+    void loaded(); ///< a volume is complete (or failed: see message())
     void timepointChanged(int timepoint);
 
 private:

@@ -223,7 +223,7 @@ private:
     bool setScreen(Screen to);
     bool linked_ = true;
     bool syncing_ = false;
-    double offset_ = 0;     ///< current minus prior slice position kept while linked
+    double offset_ = 0; ///< current minus prior slice position kept while linked
     bool baseline_ = false;
     bool single_ = false;   ///< Single view chosen by the user
     bool autoTool_ = false; ///< the measuring tool was taken up for a lesion waiting for its caliper

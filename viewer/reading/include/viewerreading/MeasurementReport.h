@@ -14,10 +14,10 @@
 namespace vr {
 
 struct ReportInput {
-    std::string subject;        ///< pseudonym (the images' patient ID)
-    std::string reader;         ///< "Reader 1" / "Reader 2": the slot, never the user's name
+    std::string subject; ///< pseudonym (the images' patient ID)
+    std::string reader;  ///< "Reader 1" / "Reader 2": the slot, never the user's name
     int ordinal = 1;
-    std::string visit;          ///< BASELINE, WEEK 8 ...
+    std::string visit; ///< BASELINE, WEEK 8 ...
     const ReadModel* model = nullptr;
     /// Path of the image file of a SOP instance UID (empty when unknown).
     std::function<std::filesystem::path(const std::string& sopUid)> fileOf;

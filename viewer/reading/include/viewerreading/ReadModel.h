@@ -24,9 +24,9 @@ using Draft = rq::Payload;
 
 struct KnownLesion {
     std::string id, role, location;
-    int identifiedAt = 1;     ///< ordinal of the timepoint it was identified at
-    bool nodal = false;       ///< a lymph node: short axis
-    bool answerable = true;   ///< must be answered now (not split into fragments, not merged earlier)
+    int identifiedAt = 1;   ///< ordinal of the timepoint it was identified at
+    bool nodal = false;     ///< a lymph node: short axis
+    bool answerable = true; ///< must be answered now (not split into fragments, not merged earlier)
 };
 
 /// The organs the panel offers (SDTM TULOC values; every lymph node location is nodal).
@@ -36,9 +36,8 @@ bool isNodal(const std::string& location);
 class ReadModel {
 public:
     /// earlier: the reader's signed timepoints before this one (ordinals 1..n-1).
-    ReadModel(charter::Charter charter, std::string subject, rq::SubjectDates dates,
-              std::vector<rq::TimepointRead> earlier, int ordinal, std::string studyDate, const std::string& draftPayload,
-              std::string visitNum = {}, std::string visit = {});
+    ReadModel(charter::Charter charter, std::string subject, rq::SubjectDates dates, std::vector<rq::TimepointRead> earlier, int ordinal,
+              std::string studyDate, const std::string& draftPayload, std::string visitNum = {}, std::string visit = {});
     /// The visit label of one of the read's timepoints (its stored visit, else by ordinal).
     std::string visitLabelAt(int ordinal) const;
 
