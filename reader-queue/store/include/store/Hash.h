@@ -1,6 +1,6 @@
 #pragma once
-// The project's one SHA-256 (libsodium's crypto_hash_sha256): the quarantine records' input
-// hashes, the audit trail's chain, what a signature signs.
+// The project's one SHA-256 (OpenSSL's, with the CPU's SHA extensions; see Hash.cpp): the
+// quarantine records' input hashes, the audit trail's chain, what a signature signs.
 #include <string>
 #include <string_view>
 
