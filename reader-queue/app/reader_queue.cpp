@@ -14,6 +14,8 @@
 // $RELUTH_QUEUE_NEW_PASSWORD for a new user) or are asked on the terminal.
 #include "readerqueue/Queue.h"
 
+#include <boost/program_options.hpp>
+
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -89,33 +91,33 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("RELUTH_QUEUE_DB")) url = env;
     bool json = false;
     std::string user, admin, reason, meaning, rationale, charterFile;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--db" && i + 1 < argc)
-            url = argv[++i];
-        else if (a == "--user" && i + 1 < argc)
-            user = argv[++i];
-        else if (a == "--admin" && i + 1 < argc)
-            admin = argv[++i];
-        else if (a == "--reason" && i + 1 < argc)
-            reason = argv[++i];
-        else if (a == "--meaning" && i + 1 < argc)
-            meaning = argv[++i];
-        else if (a == "--rationale" && i + 1 < argc)
-            rationale = argv[++i];
-        else if (a == "--charter" && i + 1 < argc)
-            charterFile = argv[++i];
-        else if (a == "--json")
-            json = true;
-        else if (a == "-h" || a == "--help")
-            return usage(), 0;
-        else if (a.rfind("--", 0) == 0 || a == "-") {
-            if (a == "-")
-                words.push_back(a);
-            else
-                return usage();
-        } else
-            words.push_back(a);
+    {
+        // Boost.Program_options: unknown options and missing values are refused naming them;
+        // the command is the positional words ("-" is a word: standard input)
+        namespace po = boost::program_options;
+        po::options_description opts("options");
+        opts.add_options()("help,h", "this help")("db", po::value(&url), "sqlite:PATH or postgresql://user@host:port/dbname")
+            ("user", po::value(&user), "who runs the command (password from $RELUTH_QUEUE_PASSWORD or the terminal)")
+            ("admin", po::value(&admin), "init: the first administrator")("reason", po::value(&reason), "why (QC, close, reopen)")
+            ("meaning", po::value(&meaning), "what a signature means")("rationale", po::value(&rationale), "an adjudicator's rationale")
+            ("charter", po::value(&charterFile), "init: the trial charter")("json", po::bool_switch(&json), "JSON for scripts");
+        po::options_description all;
+        all.add(opts).add_options()("words", po::value(&words));
+        po::positional_options_description pos;
+        pos.add("words", -1);
+        try {
+            po::variables_map vm;
+            po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+            if (vm.count("help")) {
+                usage();
+                std::cerr << opts;
+                return 0;
+            }
+            po::notify(vm);
+        } catch (const po::error& e) {
+            std::cerr << "reader-queue: " << e.what() << "\n";
+            return usage();
+        }
     }
     auto is = [&](std::initializer_list<const char*> w) {
         if (words.size() != w.size()) return false;
