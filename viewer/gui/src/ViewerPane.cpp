@@ -2,6 +2,10 @@
 // timepoints when no queue decides (a plain viewer).
 #include "viewergui/Workstation.h"
 
+#include <QFutureWatcher>
+#include <QPromise>
+#include <QtConcurrent/QtConcurrentRun>
+
 #include "viewergui/SliceView.h"
 
 #include "Common.h"
@@ -179,10 +183,17 @@ ViewerPane::ViewerPane(const QString& role, QWidget* parent) : QWidget(parent), 
 ViewerPane::~ViewerPane() { stopLoad(); }
 
 void ViewerPane::stopLoad() {
-    if (cancel_) cancel_->store(true);
-    if (worker_.joinable()) worker_.join();
+    if (watcher_) {
+        // the running load is cancelled and waited for; its watcher goes with it, so nothing it
+        // reports afterwards reaches this pane
+        if (cancel_) cancel_->store(true);
+        watcher_->disconnect(this);
+        watcher_->future().cancel();
+        watcher_->waitForFinished();
+        delete watcher_;
+        watcher_ = nullptr;
+    }
     cancel_.reset();
-    ++generation_;
     loading_ = false;
     progress_->hide();
 }
@@ -274,10 +285,11 @@ void ViewerPane::showSeries(const vc::Series& series, const QString& caption) {
 }
 
 void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, const QString& caption) {
+    stopLoad();
     auto volume = std::make_shared<vc::Volume>();
     auto cancel = std::make_shared<std::atomic<bool>>(false);
+    auto error = std::make_shared<std::string>();
     cancel_ = cancel;
-    const int generation = ++generation_;
     loading_ = true;
     slider_->setEnabled(false);
     progress_->setRange(0, 100);
@@ -290,63 +302,48 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
     modality_ = QString::fromStdString(series.modality);
     const bool hounsfield = modality_ == "CT";
     view_->setValueUnit(hounsfield ? QStringLiteral("HU") : QString());
-    worker_ = std::thread([=, this, series = series, geometry = std::move(geometry)]() mutable {
-        auto lastPercent = std::make_shared<std::atomic<int>>(-1);
+    // Qt's own concurrency: the load runs on the global thread pool and reports through its
+    // promise - the middle slice as a result (shown at once), progress as the progress value;
+    // the watcher delivers both on the GUI thread, and belongs to this load only
+    watcher_ = new QFutureWatcher<int>(this);
+    connect(watcher_, &QFutureWatcher<int>::resultReadyAt, this, [this, volume, caption, thickness](int i) {
+        view_->setVolume(volume, caption, thickness, watcher_->resultAt(i));
+    });
+    connect(watcher_, &QFutureWatcher<int>::progressValueChanged, progress_, &QProgressBar::setValue);
+    connect(watcher_, &QFutureWatcher<int>::finished, this, [=, this, series = series] {
+        loading_ = false;
+        progress_->hide();
+        if (!error->empty()) {
+            view_->clearVolume();
+            showMessage(tr("This series could not be loaded:\n%1").arg(QString::fromStdString(*error)));
+        } else {
+            if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
+            view_->volumeComplete();
+            std::vector<std::string> sops;
+            for (std::size_t z : volume->geometry.order) sops.push_back(series.slices[z].sopUid);
+            view_->setImageReferences(series.uid, std::move(sops));
+            seriesUid_ = series.uid;
+            thickness_ = thickness;
+            // MR values are not Hounsfield units: the window comes from the image itself
+            if (!hounsfield) view_->setWindowLevel(vc::automaticWindow(*volume, volume->geometry.nz / 2));
+            slider_->setRange(0, view_->sliceCount() - 1);
+            slider_->setValue(view_->slice());
+            slider_->setEnabled(true);
+        }
+        emit loaded();
+    });
+    watcher_->setFuture(QtConcurrent::run([volume, cancel, error, series = series, geometry = std::move(geometry)](QPromise<int>& promise) mutable {
+        promise.setProgressRange(0, 100);
         vc::LoadCallbacks cb;
         cb.cancel = cancel.get();
-        cb.middleReady = [&](int z) {
-            QMetaObject::invokeMethod(
-                this,
-                [=, this] {
-                    if (generation != generation_) return;
-                    view_->setVolume(volume, caption, thickness, z);
-                },
-                Qt::QueuedConnection);
-        };
-        cb.progress = [&](int done, int total) {
-            const int percent = done * 100 / std::max(1, total);
-            if (lastPercent->exchange(percent) == percent) return;
-            QMetaObject::invokeMethod(
-                this,
-                [=, this] {
-                    if (generation != generation_) return;
-                    progress_->setValue(percent);
-                },
-                Qt::QueuedConnection);
-        };
-        std::string error;
+        cb.middleReady = [&](int z) { promise.addResult(z); };
+        cb.progress = [&](int done, int total) { promise.setProgressValue(done * 100 / std::max(1, total)); };
         try {
             vc::loadInto(*volume, series, geometry, cb);
         } catch (const std::exception& e) {
-            error = e.what();
+            *error = e.what();
         }
-        QMetaObject::invokeMethod(
-            this,
-            [=, this] {
-                if (generation != generation_) return;
-                loading_ = false;
-                progress_->hide();
-                if (!error.empty()) {
-                    view_->clearVolume();
-                    showMessage(tr("This series could not be loaded:\n%1").arg(QString::fromStdString(error)));
-                } else {
-                    if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
-                    view_->volumeComplete();
-                    std::vector<std::string> sops;
-                    for (std::size_t z : volume->geometry.order) sops.push_back(series.slices[z].sopUid);
-                    view_->setImageReferences(series.uid, std::move(sops));
-                    seriesUid_ = series.uid;
-                    thickness_ = thickness;
-                    // MR values are not Hounsfield units: the window comes from the image itself
-                    if (!hounsfield) view_->setWindowLevel(vc::automaticWindow(*volume, volume->geometry.nz / 2));
-                    slider_->setRange(0, view_->sliceCount() - 1);
-                    slider_->setValue(view_->slice());
-                    slider_->setEnabled(true);
-                }
-                emit loaded();
-            },
-            Qt::QueuedConnection);
-    });
+    }));
 }
 
 } // namespace vg

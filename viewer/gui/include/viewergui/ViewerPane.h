@@ -11,9 +11,10 @@
 
 #include <atomic>
 #include <memory>
-#include <thread>
 #include <vector>
 
+template <typename T>
+class QFutureWatcher;
 class QComboBox;
 class QLabel;
 class QProgressBar;
@@ -105,9 +106,8 @@ private:
     std::shared_ptr<const Subject> subject_;
     bool loading_ = false;
     bool filling_ = false;
-    std::thread worker_;
+    QFutureWatcher<int>* watcher_ = nullptr; ///< the running load (QtConcurrent), null when none
     std::shared_ptr<std::atomic<bool>> cancel_;
-    int generation_ = 0;
 };
 
 /// Who is signed in, against which reading queue (the queue's types stay out of this header).
