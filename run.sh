@@ -22,7 +22,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   # libraries
-  libdcmtk-dev libinsighttoolkit5-dev libgdcm-dev libvtk9-dev libsodium-dev
+  libdcmtk-dev libinsighttoolkit5-dev libgdcm-dev libvtk9-dev libsodium-dev libssl-dev
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev libqt6sql6-sqlite libqt6sql6-psql libboost-dev libboost-program-options-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   # the workstation's display: Mesa's OpenGL (software rendering under Xvfb) and a font
   libgl1-mesa-dri fonts-dejavu-core

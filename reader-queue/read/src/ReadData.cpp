@@ -177,7 +177,6 @@ namespace {
 /// The rows of toSdtm() plus, for each TR/TU line, the timepoint and lesion it came from.
 struct Rows {
     std::string tu, tr;
-    std::vector<std::string> tuOrigin, trOrigin; ///< index = line - 2
 };
 
 Rows rowsOf(const charter::Charter& ch, const std::string& subject, const std::string& evaluator, const std::vector<TimepointRead>& tps,
@@ -189,11 +188,9 @@ Rows rowsOf(const charter::Charter& ch, const std::string& subject, const std::s
     for (std::size_t i = 0; i < tps.size(); ++i) {
         const TimepointRead& tp = tps[i];
         const std::string visitNum = numOf(ch, tp), visit = labelOf(ch, tp), date = iso(tp.studyDate);
-        const std::string where = "timepoint " + std::to_string(tp.ordinal) + " (" + visit + ")";
         for (const ParsedLesion& l : c.parsed[i].lesions) {
             row(r.tu, {study, "TU", subject, std::to_string(++tuSeq), l.id, "TUMIDENT", "Tumor Identification", l.role, l.location,
                        "INDEPENDENT ASSESSOR", evaluator, visitNum, visit, date});
-            r.tuOrigin.push_back(where + ", lesion " + l.id);
         }
         for (const ParsedAnswer& a : c.parsed[i].answers) {
             const ParsedLesion* l = findLesion(c, a.id);
@@ -210,7 +207,6 @@ Rows rowsOf(const charter::Charter& ch, const std::string& subject, const std::s
             }
             row(r.tr, {study, "TR", subject, std::to_string(++trSeq), a.id, testcd, test, result, unit, stat, reason,
                        "INDEPENDENT ASSESSOR", evaluator, accepted, visitNum, visit, date});
-            r.trOrigin.push_back(where + ", lesion " + a.id);
         }
     }
     return r;

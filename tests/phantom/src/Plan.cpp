@@ -341,23 +341,28 @@ TrialPlan makePlan(const Options& options) {
                                                  static_cast<std::uint64_t>(i)));
             }
         };
-        for (const TimepointPlan& tp : s.timepoints) {
-            const bool leakHere = tp.index == 1 || (tp.index == 3 && experimental);
-            StudyPlan ct = newStudy(tp.scanDate, tp.index, tp.index == 0 ? "TDM THORAX-ABDOMEN-PELVIS" : "TDM TAP INJECTE");
+        // the portal-venous CT series of an exam: UIDs keyed by (subject, key, 2), the exam's table shift
+        auto ctSeries = [&](std::uint64_t key, int tableShiftSlices) {
             SeriesPlan se;
             se.modality = "CT";
             se.number = 2;
-            char buf[64];
-            std::snprintf(buf, sizeof buf, "TAP PORTAL %gmm", options.sliceThicknessMm);
-            se.description = buf;
-            se.uid = uid("series", static_cast<std::uint64_t>(s.index), static_cast<std::uint64_t>(tp.index), 2);
-            se.frameOfReferenceUid = uid("for", static_cast<std::uint64_t>(s.index), static_cast<std::uint64_t>(tp.index), 2);
+            se.uid = uid("series", static_cast<std::uint64_t>(s.index), key, 2);
+            se.frameOfReferenceUid = uid("for", static_cast<std::uint64_t>(s.index), key, 2);
             se.rows = se.columns = kCtSize;
             se.slices = options.slices;
             se.pixelSpacingMm[0] = se.pixelSpacingMm[1] = kCtPixelMm;
             se.sliceThicknessMm = t;
-            se.firstSliceZMm = zTop + tp.tableShiftSlices * t;
+            se.firstSliceZMm = zTop + tableShiftSlices * t;
             se.originXMm = se.originYMm = -(kCtSize - 1) / 2.0 * kCtPixelMm;
+            return se;
+        };
+        for (const TimepointPlan& tp : s.timepoints) {
+            const bool leakHere = tp.index == 1 || (tp.index == 3 && experimental);
+            StudyPlan ct = newStudy(tp.scanDate, tp.index, tp.index == 0 ? "TDM THORAX-ABDOMEN-PELVIS" : "TDM TAP INJECTE");
+            SeriesPlan se = ctSeries(static_cast<std::uint64_t>(tp.index), tp.tableShiftSlices);
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "TAP PORTAL %gmm", options.sliceThicknessMm);
+            se.description = buf;
             if (leakHere && experimental) {
                 ct.description = "TDM TAP post LUTATHERA C3";
                 ct.armLeaks.push_back({"StudyDescription", ct.description});
@@ -403,18 +408,8 @@ TrialPlan makePlan(const Options& options) {
             // anatomy on a day outside every visit window - its own timepoint for the queue.
             StudyPlan un = newStudy(s.randomization.plusDays(56 + 28), 1, "TDM TAP CONTROLE");
             un.unscheduled = true;
-            SeriesPlan se;
-            se.modality = "CT";
-            se.number = 2;
+            SeriesPlan se = ctSeries(900, s.timepoints[1].tableShiftSlices);
             se.description = "TAP PORTAL";
-            se.uid = uid("series", static_cast<std::uint64_t>(s.index), 900, 2);
-            se.frameOfReferenceUid = uid("for", static_cast<std::uint64_t>(s.index), 900, 2);
-            se.rows = se.columns = kCtSize;
-            se.slices = options.slices;
-            se.pixelSpacingMm[0] = se.pixelSpacingMm[1] = kCtPixelMm;
-            se.sliceThicknessMm = t;
-            se.firstSliceZMm = zTop + s.timepoints[1].tableShiftSlices * t;
-            se.originXMm = se.originYMm = -(kCtSize - 1) / 2.0 * kCtPixelMm;
             se.dir = seriesDir(un, se);
             sopUids(se, un);
             un.series.push_back(se);
