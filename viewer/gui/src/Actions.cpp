@@ -5,8 +5,7 @@
 
 #include "Common.h"
 #include "Internal.h"
-#include "viewergui/AdjudicationPanel.h"
-#include "viewergui/ReadingPanel.h"
+#include "ReadingController.h"
 
 #include <QAbstractSpinBox>
 #include <QAction>
@@ -101,7 +100,7 @@ void Workstation::buildActions() {
         tools->addAction(a);
         const SliceView::Tool tool = t.tool;
         connect(a, &QAction::toggled, this, [this, tool](bool on) {
-            if (!arming_) autoTool_ = false; // the reader chose: the tool stays until they put it down
+            reading_->toolChosen(); // the reader chose: the tool stays until they put it down
             for (ViewerPane* p : {prior_, current_}) p->view()->setTool(on ? tool : SliceView::Tool::None);
         });
     }

@@ -4,10 +4,11 @@
 
 #include "viewergui/SliceView.h"
 
+#include "AdjudicationController.h"
 #include "Common.h"
 #include "Internal.h"
-#include "viewergui/AdjudicationPanel.h"
-#include "viewergui/ReadingPanel.h"
+#include "QuarantineController.h"
+#include "ReadingController.h"
 
 #include <QAbstractSpinBox>
 #include <QAction>
@@ -41,14 +42,13 @@
 namespace vg {
 
 void Workstation::signOut() {
-    endRead();
-    adjudication_.reset();
+    reading_->end();
+    adjudication_->close();
+    quarantineScreen_->close();
     signedIn_.reset();
     readingIds_.clear();
-    for (QDockWidget* d : {homeDock_, readDock_, adjDock_, quarantineDock_})
+    for (QDockWidget* d : {homeDock_, reading_->dock(), adjudication_->dock()})
         if (d) d->hide();
-    selectedQuarantined_.clear();
-    if (adjPanel_) adjPanel_->clear();
     showImages();
     mode_.enter(database_.isEmpty() ? Screen::Images : Screen::SignedOut, std::nullopt, !database_.isEmpty());
     subject_.reset();
@@ -193,8 +193,8 @@ void Workstation::buildHome() {
             const int ordinal = item->data(0, Qt::UserRole + 1).toInt();
             if (subject.isEmpty()) return;
             if (signedIn_ && signedIn_->session.role == workflow::Role::Adjudicator) {
-                if (!(adjudication_ && adjudication_->subject == subject)) openAdjudication(subject);
-            } else if (!(reading_ && reading_->subject == subject && reading_->ordinal == ordinal)) {
+                if (!(adjudication_->open() && adjudication_->subject() == subject)) openAdjudication(subject);
+            } else if (!(reading_->open() && reading_->subject() == subject && reading_->ordinal() == ordinal)) {
                 openSubject(subject, ordinal - 1);
             }
         };
@@ -245,7 +245,7 @@ void Workstation::buildHome() {
             }
             break;
         }
-        case workflow::Role::DataManager: buildQuarantineHome(); break;
+        case workflow::Role::DataManager: quarantineScreen_->fillHome(home_, homeDock_); break;
         case workflow::Role::Adjudicator: {
             homeDock_->setWindowTitle(tr("Adjudications - %1").arg(QString::fromStdString(s.user)));
             home_->setColumnCount(1);

@@ -2,9 +2,12 @@
 
 #include "viewergui/SliceView.h"
 
+#include "AdjudicationController.h"
 #include "Common.h"
+#include "DashboardController.h"
 #include "Internal.h"
-#include "viewergui/AdjudicationPanel.h"
+#include "QuarantineController.h"
+#include "ReadingController.h"
 #include "viewergui/ReadingPanel.h"
 
 #include <QAbstractSpinBox>
@@ -59,6 +62,11 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     centralStack_->addWidget(split);
     setCentralWidget(centralStack_);
     lastActive_ = current_;
+    Shell& shell = *this; // the role screens see the window only through its Shell interface
+    reading_ = std::make_unique<ReadingController>(shell);
+    adjudication_ = std::make_unique<AdjudicationController>(shell);
+    dashboardScreen_ = std::make_unique<DashboardController>(shell, centralStack_);
+    quarantineScreen_ = std::make_unique<QuarantineController>(shell);
 
     for (ViewerPane* pane : {prior_, current_}) {
         SliceView* v = pane->view();
@@ -68,14 +76,15 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
         connect(v, &SliceView::viewChanged, this, [this, pane] { alignFrom(pane); });
         connect(pane, &ViewerPane::timepointChanged, this, [this, pane](int) {
             // a reader who picks another of their timepoints on the right reads that one
-            if (pane == current_ && reading_ && current_->ordinal() != reading_->ordinal) startRead(reading_->subject, current_->ordinal());
+            if (pane == current_ && reading_->open() && current_->ordinal() != reading_->ordinal())
+                reading_->start(reading_->subject(), current_->ordinal());
         });
         connect(pane, &ViewerPane::loaded, this, [this, pane] {
             // a newly loaded side follows the other one (same position, same W/L)
             ViewerPane* other = pane == prior_ ? current_ : prior_;
             if (!pane->showsImage()) return;
-            showReadCalipers(pane);
-            showCaseCalipers(pane);
+            reading_->showCalipers(pane);
+            adjudication_->showCalipers(pane);
             pane->view()->setPlane(other->view()->plane());
             if (other->showsImage() && other->modality() == pane->modality()) pane->view()->setWindowLevel(other->view()->windowLevel());
             if (linked_ && other->view()->complete()) {
@@ -128,28 +137,6 @@ bool Workstation::eventFilter(QObject* watched, QEvent* event) {
     QKeyEvent copy(QEvent::KeyPress, key->key(), key->modifiers(), key->text());
     QApplication::sendEvent(pane->view(), &copy);
     return true;
-}
-
-void Workstation::armToolFor(const QString& id) {
-    QAction* caliper = findChild<QAction*>("toolLongAxis");
-    QAction* bidimensional = findChild<QAction*>("toolBidimensional");
-    if (!caliper || !bidimensional) return;
-    bool waits = false, nodal = false;
-    if (reading_ && reading_->editable && current_->ordinal() == reading_->ordinal && !id.isEmpty()) {
-        const auto k = reading_->model->lesion(id.toStdString());
-        waits = k && k->role == "TARGET" && k->answerable && !reading_->model->draft().answer(id.toStdString());
-        nodal = k && k->nodal;
-    }
-    arming_ = true;
-    if (waits && !(caliper->isChecked() || bidimensional->isChecked())) {
-        (nodal ? bidimensional : caliper)->setChecked(true);
-        autoTool_ = true;
-    } else if (!waits && autoTool_) {
-        caliper->setChecked(false);
-        bidimensional->setChecked(false);
-        autoTool_ = false;
-    }
-    arming_ = false;
 }
 
 void Workstation::openStore(const QString& folder) {
@@ -278,9 +265,8 @@ bool Workstation::openSubject(QString pseudonym, int timepoint) {
         subject = visible;
     }
     subject_ = subject;
-    if (adjudication_) { // browsing leaves the adjudication (the home list opens it again)
-        adjudication_.reset();
-        if (adjPanel_) adjPanel_->clear();
+    if (adjudication_->open()) { // browsing leaves the adjudication (the home list opens it again)
+        adjudication_->close();
         setScreen(Screen::Images);
     }
     prior_->setTitle(tr("Prior"));
@@ -312,9 +298,9 @@ bool Workstation::openSubject(QString pseudonym, int timepoint) {
     prior_->setVisible(!single_ && t > 0);
     setWindowTitle(tr("ReLUTH central review workstation - %1").arg(shownName(pseudonym)));
     if (signedIn_ && signedIn_->session.role == workflow::Role::Reader)
-        startRead(pseudonym, current_->ordinal());
+        reading_->start(pseudonym, current_->ordinal());
     else
-        endRead();
+        reading_->end();
     return true;
 }
 
@@ -372,7 +358,15 @@ void Workstation::setPlane(vc::Plane plane) {
         alignFrom(current_);
     }
     // coronal and sagittal through the lesion the reader is on
-    if (reading_ && panel_ && !panel_->selectedLesion().isEmpty()) jumpToLesion(panel_->selectedLesion());
+    if (reading_->open() && !reading_->panel()->selectedLesion().isEmpty()) reading_->jumpToLesion(reading_->panel()->selectedLesion());
+}
+
+void Workstation::moveIndependently(const std::function<void()>& move) {
+    syncing_ = true;
+    move();
+    syncing_ = false;
+    if (linked_ && prior_->view()->complete() && current_->view()->complete())
+        offset_ = current_->view()->slicePosition() - prior_->view()->slicePosition();
 }
 
 void Workstation::alignFrom(ViewerPane* from) {

@@ -1,22 +1,25 @@
 #pragma once
-// The workstation's imaging screens: a trial browser (subjects and their timepoints, from the
-// de-identified store or any folder), and the comparison hanging protocol - the prior (or
-// baseline) timepoint on the left, the current one on the right, synchronised by patient
-// position and window/level until the user unlinks them; each side has a timepoint and a
-// series picker and loads in the background with a progress bar.
+// The workstation's main window, kept thin: the docks, the toolbar, the session (sign-in, the
+// role's home list, blinding of names) and the imaging screen - a trial browser (subjects and
+// their timepoints, as the queue lets the role see them) and the comparison hanging protocol:
+// the prior (or baseline) timepoint on the left, the current one on the right, synchronised by
+// patient position and window/level until the user unlinks them. Each role's screen is its own
+// controller owning its panel and state (ReadingController, AdjudicationController,
+// DashboardController, QuarantineController, in src/); they reach the window through the
+// internal Shell interface, and the public methods below that belong to a role forward to it.
 #include "viewercore/Display.h"
 #include "viewercore/Series.h"
 #include "viewergui/ScreenMode.h"
+#include "viewergui/Shell.h"
 #include "viewergui/ViewerPane.h"
 
 #include <QMainWindow>
 #include <QString>
 #include <QWidget>
 
-#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
-#include <thread>
 #include <vector>
 
 class QComboBox;
@@ -38,8 +41,12 @@ struct ReadingState;
 class AdjudicationPanel;
 struct AdjudicationState;
 class Dashboard;
+class ReadingController;
+class AdjudicationController;
+class DashboardController;
+class QuarantineController;
 
-class Workstation : public QMainWindow {
+class Workstation : public QMainWindow, private Shell {
     Q_OBJECT
 public:
     explicit Workstation(QWidget* parent = nullptr);
@@ -53,10 +60,10 @@ public:
     void openFolder(const QString& folder);
     /// Shows a subject's timepoint on the right and its prior (or baseline) on the left.
     /// By value on purpose: callers pass names held by the subject or read this call replaces.
-    bool openSubject(QString pseudonym, int timepoint = -1);
+    bool openSubject(QString pseudonym, int timepoint = -1) override;
 
-    ViewerPane* prior() const { return prior_; }
-    ViewerPane* current() const { return current_; }
+    ViewerPane* prior() const override { return prior_; }
+    ViewerPane* current() const override { return current_; }
     void setLinked(bool linked);
     bool linked() const { return linked_; }
     void setPlane(vc::Plane plane);
@@ -65,18 +72,18 @@ public:
     void applyPreset(int index);
     /// The presets offered (names as on the toolbar, in key order).
     QStringList presetNames() const;
-    QStringList subjects() const;
+    QStringList subjects() const override;
     bool idle() const; ///< nothing loading
 
     /// Signs in against the reading queue (e.g. "sqlite:demo-trial/queue.db") and shows the
     /// role's home: a reader's worklist (their own open reads only; the Trial list keeps only
     /// their subjects), an adjudicator's queue, a manager's backlog. False with the reason.
     bool signIn(const QString& database, const QString& user, const QString& password, QString* why);
-    QString signedInUser() const;
+    QString signedInUser() const override;
     QString signedInRole() const; ///< reader, adjudicator, manager, administrator; empty when nobody
     /// What the screen calls a subject: its reading ID for a reader or an adjudicator (the
     /// subject ID carries the site number), the subject ID for a manager.
-    QString shownName(const QString& subject) const;
+    QString shownName(const QString& subject) const override;
     /// A text for the screen with every subject ID the queue knows replaced by shownName().
     QString blinded(QString text) const;
     QStringList homeItems() const; ///< the role home's rows as shown
@@ -93,12 +100,12 @@ public:
     /// shown unless someone is signed in (the Trial list is empty, no subject opens).
     void setQueue(const QString& database);
     /// The screen up (an explicit state machine, ScreenMode: which screens each role may have).
-    Screen currentScreen() const { return mode_.current(); }
+    Screen currentScreen() const override { return mode_.current(); }
     /// Whether the trial may be shown: a signed-in user, or no reading queue at all (a plain viewer).
     bool trialVisible() const { return database_.isEmpty() || signedIn_ != nullptr; }
 
     // ---- reading (a reader's own timepoint on the right; Reading.cpp)
-    ReadingPanel* readingPanel() const { return panel_; }
+    ReadingPanel* readingPanel() const;
     /// The open read's subject and timepoint ordinal (1 = baseline); empty / 0 when none.
     QString readSubject() const;
     int readOrdinal() const;
@@ -112,15 +119,15 @@ public:
     /// opens the reader's next timepoint. False with the queue's reason.
     bool signRead(const QString& password, const QString& meaning, QString* why);
     /// Where signed timepoints' reports go: <folder>/<subject>/reader<N>/ (default: beside the store).
-    void setReportsFolder(const QString& folder) { reports_ = folder; }
+    void setReportsFolder(const QString& folder);
     QString reportsFolder() const;
     /// The path of the last report written, empty when none.
-    QString lastReport() const { return lastReport_; }
+    QString lastReport() const;
     /// The signing dialog (password and meaning); true once signed.
     bool askSignRead();
 
     // ---- the manager's dashboard (Dashboard.cpp)
-    Dashboard* dashboard() const { return dashboard_; }
+    Dashboard* dashboard() const;
     /// Fills the dashboard from the queue (and the quarantine folder); false with why.
     bool refreshDashboard(QString* why = nullptr);
     /// The SDTM export to a folder (the dashboard's button asks for it).
@@ -133,7 +140,7 @@ public:
     bool askCloseReading();
     /// The anonymizer's quarantine (default: beside the store).
     void setQuarantineFolder(const QString& folder) { quarantine_ = folder; }
-    QString quarantineFolder() const;
+    QString quarantineFolder() const override;
 
     // ---- the data manager's quarantine screen (Quarantine.cpp)
     /// The quarantined files as the data manager's list shows them (path inside the quarantine).
@@ -146,10 +153,10 @@ public:
     /// The decision dialog (reason, password) for the selected file; true once decided.
     bool askDecideQuarantined(bool release);
     /// The enrolment list a release needs (default: beside the store, enrolment.csv).
-    void setEnrolmentFile(const QString& csv) { enrolment_ = csv; }
+    void setEnrolmentFile(const QString& csv);
 
     // ---- adjudication (Adjudication.cpp)
-    AdjudicationPanel* adjudicationPanel() const { return adjPanel_; }
+    AdjudicationPanel* adjudicationPanel() const;
     /// Takes the subject's open adjudication (or shows the one held) and shows both reads.
     bool openAdjudication(QString subject, QString* why = nullptr);
     QString adjudicationSubject() const;
@@ -158,48 +165,37 @@ public:
     bool askDecide();
 
 private:
+    // ---- Shell: what the role controllers reach of the window
+    QMainWindow* mainWindow() override { return this; }
+    SignedIn* signedIn() const override { return signedIn_.get(); }
+    void say(const QString& text, int ms = 0) override;
+    QDockWidget* addPanel(const QString& title, const QString& name, QWidget* panel, Qt::DockWidgetArea area,
+                          int minimumWidth = 0) override;
+    /// Switches the screen if the signed-in role may have it; false (nothing changes) otherwise.
+    bool setScreen(Screen to) override;
+    std::shared_ptr<const Subject> loadSubject(const QString& pseudonym) override;
+    const Subject* subject() const override { return subject_.get(); }
+    void setSubject(std::shared_ptr<const Subject> subject) override { subject_ = std::move(subject); }
+    void buildHome() override;
+    QString store() const override { return store_; }
+    void moveIndependently(const std::function<void()>& move) override;
+    void resetOffset() override { offset_ = 0; }
+
     void buildActions();
     void subjectChosen(QTreeWidgetItem* item);
     void syncFrom(ViewerPane* from, bool windowLevel);
     /// Coronal and sagittal: the other side at the same zoom with the same body height at the centre.
     void alignFrom(ViewerPane* from);
     ViewerPane* activePane() const;
-    std::shared_ptr<const Subject> loadSubject(const QString& pseudonym);
     /// Says in the status bar which files of a scan were not images, and why (first one named).
     void reportSkipped(const vc::Scan& scan);
-
-    void buildHome();
-    /// The status bar, blinded (queue refusals name subjects by their IDs).
-    void say(const QString& text, int ms = 0);
     bool blindedRole() const;
-    std::map<QString, QString> readingIds_; ///< subject -> reading ID, of the subjects the signed-in user sees
-    /// A movable dock holding one of the role screens' panels.
-    QDockWidget* addPanel(const QString& title, const QString& name, QWidget* panel, Qt::DockWidgetArea area, int minimumWidth = 0);
-    void startRead(QString subject, int ordinal); ///< by value: callers pass reading_->subject, which endRead() frees
-    void endRead();
-    void saveDraft();
-    void showReadCalipers(ViewerPane* pane);
-    void calipersChanged();
-    void syncCaliperLabels();
-    void showAdjudicationTimepoint(int ordinal);
-    void showCaseCalipers(ViewerPane* pane);
-    std::unique_ptr<AdjudicationState> adjudication_;
-    void buildQuarantineHome();
-    QString enrolment_;
-    QString selectedQuarantined_;
-    QWidget* quarantinePanel_ = nullptr;
-    QDockWidget* quarantineDock_ = nullptr;
-    QStackedWidget* centralStack_ = nullptr; ///< the images, or the manager's dashboard
-    Dashboard* dashboard_ = nullptr;
-    QString quarantine_;
-    AdjudicationPanel* adjPanel_ = nullptr;
-    QDockWidget* adjDock_ = nullptr;
-    std::unique_ptr<ReadingState> reading_;
-    ReadingPanel* panel_ = nullptr;
-    QDockWidget* readDock_ = nullptr;
-    QString reports_;
-    QString lastReport_;
+    /// Shows the charter's presets only, keys 1..n in the charter's order (all of them without one).
+    void applyCharterPresets(const std::vector<std::string>& names);
 
+    std::map<QString, QString> readingIds_;  ///< subject -> reading ID, of the subjects the signed-in user sees
+    QStackedWidget* centralStack_ = nullptr; ///< the images, or the manager's dashboard
+    QString quarantine_;
     QString store_;
     QString database_;
     QString signInHint_;
@@ -216,22 +212,19 @@ private:
     QAction* singleAction_ = nullptr;
     QActionGroup* planeGroup_ = nullptr;
     std::vector<QAction*> presetActions_; ///< in vc::presets() order
-    /// Shows the charter's presets only, keys 1..n in the charter's order (all of them without one).
-    void applyCharterPresets(const std::vector<std::string>& names);
     ScreenMode mode_;
-    /// Switches the screen if the signed-in role may have it; false (nothing changes) otherwise.
-    bool setScreen(Screen to);
     bool linked_ = true;
     bool syncing_ = false;
     double offset_ = 0; ///< current minus prior slice position kept while linked
     bool baseline_ = false;
-    bool single_ = false;   ///< Single view chosen by the user
-    bool autoTool_ = false; ///< the measuring tool was taken up for a lesion waiting for its caliper
-    bool arming_ = false;
-    /// Takes up the caliper (a node's long + short axis) while the selected lesion waits for its
-    /// measurement, and puts it down afterwards; otherwise left-drag windows.
-    void armToolFor(const QString& lesion);
+    bool single_ = false; ///< Single view chosen by the user
     ViewerPane* lastActive_ = nullptr;
+
+    // ---- the role screens (each owns its panel and state)
+    std::unique_ptr<ReadingController> reading_;
+    std::unique_ptr<AdjudicationController> adjudication_;
+    std::unique_ptr<DashboardController> dashboardScreen_;
+    std::unique_ptr<QuarantineController> quarantineScreen_;
 };
 
 } // namespace vg

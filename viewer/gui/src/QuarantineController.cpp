@@ -1,11 +1,11 @@
-// The data manager's screen (issue 14): the quarantined files with their reasons, a preview of
-// each, and the decision - release (the original re-run through the whole anonymizer) or
-// discard - with a required reason and the password again, recorded in the reading queue's
-// hash-chained audit trail. Only a data manager (unblinded, like the key's owner) sees it.
+// The data manager's screen (see QuarantineController.h).
+#include "QuarantineController.h"
+
 #include "Common.h"
 #include "Internal.h"
+#include "viewergui/Shell.h"
 #include "viewergui/SliceView.h"
-#include "viewergui/Workstation.h"
+#include "viewergui/ViewerPane.h"
 
 #include "anonymizer/Decisions.h"
 
@@ -20,6 +20,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMainWindow>
 #include <QPushButton>
 #include <QStatusBar>
 #include <QTreeWidget>
@@ -53,27 +54,34 @@ const anon::QuarantinedFile* findFile(const std::vector<anon::QuarantinedFile>& 
 
 } // namespace
 
-void Workstation::buildQuarantineHome() {
-    setScreen(Screen::Quarantine);
-    homeDock_->setWindowTitle(tr("Quarantine - %1 (data manager)").arg(signedInUser()));
-    home_->setColumnCount(2);
-    home_->setHeaderLabels({tr("Quarantined file"), tr("Why")});
-    for (const auto& f : quarantined(quarantineFolder())) {
+QuarantineController::QuarantineController(Shell& shell) : shell_(shell) {}
+
+void QuarantineController::close() {
+    selected_.clear();
+    if (dock_) dock_->hide();
+}
+
+void QuarantineController::fillHome(QTreeWidget* home, QDockWidget* homeDock) {
+    shell_.setScreen(Screen::Quarantine);
+    homeDock->setWindowTitle(tr("Quarantine - %1 (data manager)").arg(shell_.signedInUser()));
+    home->setColumnCount(2);
+    home->setHeaderLabels({tr("Quarantined file"), tr("Why")});
+    for (const auto& f : quarantined(shell_.quarantineFolder())) {
         QString why;
         for (const auto& r : f.reasons) why += (why.isEmpty() ? "" : "; ") + QString::fromStdString(r.category);
         // the file's folder and name (the whole path in the tool tip): the list stays readable
         const QString rel = QString::fromStdString(f.relative);
         const QString shortName = rel.section('/', -2);
-        auto* item = new QTreeWidgetItem(home_, {shortName, why});
+        auto* item = new QTreeWidgetItem(home, {shortName, why});
         item->setToolTip(0, rel);
         QString detail;
         for (const auto& r : f.reasons) detail += QString::fromStdString(r.text()) + "\n";
         item->setToolTip(1, detail.trimmed());
         item->setData(0, Qt::UserRole + 2, QString::fromStdString(f.relative));
     }
-    if (!quarantinePanel_) {
-        quarantinePanel_ = new QWidget;
-        auto* layout = new QVBoxLayout(quarantinePanel_);
+    if (!panel_) {
+        panel_ = new QWidget;
+        auto* layout = new QVBoxLayout(panel_);
         auto* details = new QLabel(tr("Choose a file in the list."));
         details->setObjectName("quarantineDetails");
         details->setWordWrap(true);
@@ -93,36 +101,35 @@ void Workstation::buildQuarantineHome() {
         layout->addWidget(release);
         layout->addWidget(discard);
         layout->addStretch(1);
-        connect(release, &QPushButton::clicked, this, [this] { askDecideQuarantined(true); });
-        connect(discard, &QPushButton::clicked, this, [this] { askDecideQuarantined(false); });
-        quarantineDock_ = addPanel(tr("Decision"), "quarantineDecision", quarantinePanel_, Qt::RightDockWidgetArea, 380);
-        connect(home_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
-            if (item && signedIn_ && signedIn_->session.role == workflow::Role::DataManager)
-                selectQuarantined(item->data(0, Qt::UserRole + 2).toString());
+        connect(release, &QPushButton::clicked, this, [this] { askDecide(true); });
+        connect(discard, &QPushButton::clicked, this, [this] { askDecide(false); });
+        dock_ = shell_.addPanel(tr("Decision"), "quarantineDecision", panel_, Qt::RightDockWidgetArea, 380);
+        connect(home, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+            if (item && shell_.signedIn() && shell_.signedIn()->session.role == workflow::Role::DataManager)
+                select(item->data(0, Qt::UserRole + 2).toString());
         });
     }
-    for (const char* name : {"releaseQuarantined", "discardQuarantined"})
-        quarantinePanel_->findChild<QPushButton*>(name)->setEnabled(false);
-    quarantinePanel_->findChild<QLabel*>("quarantineDetails")
-        ->setText(home_->topLevelItemCount() == 0 ? tr("Nothing is waiting for a decision.") : tr("Choose a file in the list."));
-    quarantineDock_->show();
-    for (ViewerPane* p : {prior_, current_}) p->clear(tr("Choose a quarantined file to see it."));
-    prior_->setVisible(false);
+    for (const char* name : {"releaseQuarantined", "discardQuarantined"}) panel_->findChild<QPushButton*>(name)->setEnabled(false);
+    panel_->findChild<QLabel*>("quarantineDetails")
+        ->setText(home->topLevelItemCount() == 0 ? tr("Nothing is waiting for a decision.") : tr("Choose a file in the list."));
+    dock_->show();
+    for (ViewerPane* p : {shell_.prior(), shell_.current()}) p->clear(tr("Choose a quarantined file to see it."));
+    shell_.prior()->setVisible(false);
 }
 
-QStringList Workstation::quarantinedFiles() const {
+QStringList QuarantineController::files() const {
     QStringList out;
-    if (!signedIn_ || signedIn_->session.role != workflow::Role::DataManager) return out; // nobody else sees the list
-    for (const auto& f : quarantined(quarantineFolder())) out << QString::fromStdString(f.relative);
+    if (!shell_.signedIn() || shell_.signedIn()->session.role != workflow::Role::DataManager) return out; // nobody else sees the list
+    for (const auto& f : quarantined(shell_.quarantineFolder())) out << QString::fromStdString(f.relative);
     return out;
 }
 
-bool Workstation::selectQuarantined(const QString& relative) {
-    if (!signedIn_ || signedIn_->session.role != workflow::Role::DataManager || !quarantinePanel_) return false;
-    const auto files = quarantined(quarantineFolder());
+bool QuarantineController::select(const QString& relative) {
+    if (!shell_.signedIn() || shell_.signedIn()->session.role != workflow::Role::DataManager || !panel_) return false;
+    const auto files = quarantined(shell_.quarantineFolder());
     const anon::QuarantinedFile* f = findFile(files, relative);
     if (!f) return false;
-    selectedQuarantined_ = relative;
+    selected_ = relative;
     std::string whyNot;
     const bool releasable = !anon::releasableOverrides(*f, &whyNot).empty();
     QString html = QStringLiteral("<b>%1</b><br>%2 bytes<br>SHA-256 %3<ul>")
@@ -141,13 +148,13 @@ bool Workstation::selectQuarantined(const QString& relative) {
             html += tr("<p style='color:#b00020'><b>The pixels are copied as they are</b>: de-identification cleans the header, "
                        "not text drawn into the image. Release only if the preview shows nothing that identifies the patient, "
                        "the site or the arm.</p>");
-    quarantinePanel_->findChild<QLabel*>("quarantineDetails")->setText(html);
-    quarantinePanel_->findChild<QPushButton*>("releaseQuarantined")->setEnabled(releasable);
-    quarantinePanel_->findChild<QPushButton*>("discardQuarantined")->setEnabled(true);
+    panel_->findChild<QLabel*>("quarantineDetails")->setText(html);
+    panel_->findChild<QPushButton*>("releaseQuarantined")->setEnabled(releasable);
+    panel_->findChild<QPushButton*>("discardQuarantined")->setEnabled(true);
     // the preview: the file's series from the quarantine folder (the data manager is unblinded)
     // the preview: the file itself, drawn by DCMTK (a 2-D frame), and its series in the viewer when
     // it is a volume (the data manager is unblinded: the original is what they decide about)
-    auto* preview = quarantinePanel_->findChild<QLabel*>("quarantinePreview");
+    auto* preview = panel_->findChild<QLabel*>("quarantinePreview");
     const QImage image = previewOf(f->file);
     if (image.isNull())
         preview->setText(tr("(no image to preview)"));
@@ -157,59 +164,60 @@ bool Workstation::selectQuarantined(const QString& relative) {
     for (const vc::Series& s : scan.series)
         for (const vc::SliceHeader& h : s.slices)
             if (h.path == f->file && vc::analyze(s).ok) {
-                current_->showSeries(s, QStringLiteral("quarantine: %1").arg(QString::fromStdString(s.modality)));
+                shell_.current()->showSeries(s, QStringLiteral("quarantine: %1").arg(QString::fromStdString(s.modality)));
                 return true;
             }
-    current_->clear(image.isNull() ? tr("This file is not an image.") : tr("A single image: see the preview in the decision panel."));
+    shell_.current()->clear(image.isNull() ? tr("This file is not an image.")
+                                           : tr("A single image: see the preview in the decision panel."));
     return true;
 }
 
-bool Workstation::decideQuarantined(const QString& relative, bool release, const QString& reason, const QString& password, QString* why) {
+bool QuarantineController::decide(const QString& relative, bool release, const QString& reason, const QString& password, QString* why) {
     auto fail = [&](const QString& text) {
         if (why) *why = text;
         return false;
     };
-    if (!signedIn_) return fail(tr("Nobody is signed in."));
-    const auto files = quarantined(quarantineFolder());
+    if (!shell_.signedIn()) return fail(tr("Nobody is signed in."));
+    const auto files = quarantined(shell_.quarantineFolder());
     const anon::QuarantinedFile* f = findFile(files, relative);
     if (!f) return fail(tr("%1 is no longer in the quarantine.").arg(relative));
-    rq::Queue& q = *signedIn_->queue;
+    rq::Queue& q = *shell_.signedIn()->queue;
     try {
-        q.login(signedInUser().toStdString(), password.toStdString()); // the password again, as for a signature
+        q.login(shell_.signedInUser().toStdString(), password.toStdString()); // the password again, as for a signature
         if (!release) {
-            anon::discard(q, signedIn_->session, *f, reason.toStdString());
-            say(tr("%1 discarded").arg(relative), 10000);
+            anon::discard(q, shell_.signedIn()->session, *f, reason.toStdString());
+            shell_.say(tr("%1 discarded").arg(relative), 10000);
         } else {
-            if (store_.isEmpty()) return fail(tr("No store is open: a released file would have nowhere to go."));
-            const QString enrolment = !enrolment_.isEmpty() ? enrolment_ : QDir(store_).absoluteFilePath("../enrolment.csv");
+            if (shell_.store().isEmpty()) return fail(tr("No store is open: a released file would have nowhere to go."));
+            const QString enrolment = !enrolment_.isEmpty() ? enrolment_ : QDir(shell_.store()).absoluteFilePath("../enrolment.csv");
             if (!QFileInfo::exists(enrolment)) return fail(tr("The enrolment list %1 is missing: a release needs it.").arg(enrolment));
             anon::Config cfg;
-            auto key =
-                anon::configureRelease(cfg, q.charter(), store_.toStdString(), quarantineFolder().toStdString(), enrolment.toStdString());
+            auto key = anon::configureRelease(cfg, q.charter(), shell_.store().toStdString(), shell_.quarantineFolder().toStdString(),
+                                              enrolment.toStdString());
             anon::Anonymizer anonymizer(std::move(cfg), *key);
-            anon::release(q, signedIn_->session, anonymizer, *f, reason.toStdString());
+            anon::release(q, shell_.signedIn()->session, anonymizer, *f, reason.toStdString());
             key->save();
-            say(tr("%1 released into the store").arg(relative), 10000);
+            shell_.say(tr("%1 released into the store").arg(relative), 10000);
         }
     } catch (const std::exception& e) {
         return fail(QString::fromStdString(e.what()));
     }
-    selectedQuarantined_.clear();
-    buildHome(); // the list without it
+    selected_.clear();
+    shell_.buildHome(); // the list without it
     return true;
 }
 
-bool Workstation::askDecideQuarantined(bool release) {
-    if (selectedQuarantined_.isEmpty()) return false;
-    const QString file = selectedQuarantined_;
-    FormDialog dialog(this, release ? "releaseDialog" : "discardDialog",
+bool QuarantineController::askDecide(bool release) {
+    if (selected_.isEmpty()) return false;
+    const QString file = selected_;
+    FormDialog dialog(shell_.mainWindow(), release ? "releaseDialog" : "discardDialog",
                       release ? tr("Release a quarantined file") : tr("Discard a quarantined file"),
                       release ? tr("Release") : tr("Discard"), "decisionError");
     dialog.addText(release ? tr("%1 goes through the whole de-identification again and, if it comes out clean, into the store.").arg(file)
                            : tr("%1 is deleted from the quarantine. Its SHA-256 stays in the audit trail.").arg(file));
     QLineEdit* reason = dialog.addLine(tr("Reason (required)"), "decisionReason");
-    QLineEdit* password = dialog.addPassword(tr("Password (%1)").arg(signedInUser()), "decisionPassword");
-    return dialog.run([&](QString* why) { return decideQuarantined(file, release, reason->text(), password->text(), why); });
+    QLineEdit* password = dialog.addPassword(tr("Password (%1)").arg(shell_.signedInUser()), "decisionPassword");
+    return dialog.run([&](QString* why) { return decide(file, release, reason->text(), password->text(), why); });
 }
 
 } // namespace vg

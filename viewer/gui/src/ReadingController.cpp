@@ -1,11 +1,14 @@
 // The reading workflow of the workstation: a reader's own timepoint on the right with the
 // lesion panel, calipers that become lesion values, autosave to the reading queue, jump to a
 // lesion, and the signature that locks the timepoint and writes its TID 1500 report.
+#include "ReadingController.h"
+
 #include "Common.h"
 #include "Internal.h"
+#include "viewergui/Shell.h"
 #include "viewergui/ReadingPanel.h"
 #include "viewergui/SliceView.h"
-#include "viewergui/Workstation.h"
+#include "viewergui/ViewerPane.h"
 
 #include "viewerreading/MeasurementReport.h"
 
@@ -15,35 +18,39 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QLineEdit>
+#include <QMainWindow>
 #include <QStatusBar>
 
 #include <set>
 
 namespace vg {
 
-QString Workstation::readSubject() const { return reading_ ? reading_->subject : QString(); }
-int Workstation::readOrdinal() const { return reading_ ? reading_->ordinal : 0; }
-bool Workstation::readEditable() const { return reading_ && reading_->editable; }
+ReadingController::ReadingController(Shell& shell) : shell_(shell) {}
+ReadingController::~ReadingController() = default;
 
-QString Workstation::reportsFolder() const {
+QString ReadingController::subject() const { return state_ ? state_->subject : QString(); }
+int ReadingController::ordinal() const { return state_ ? state_->ordinal : 0; }
+bool ReadingController::editable() const { return state_ && state_->editable; }
+
+QString ReadingController::reportsFolder() const {
     if (!reports_.isEmpty()) return reports_;
-    if (!store_.isEmpty()) return QDir::cleanPath(QDir(store_).absoluteFilePath("../reports"));
+    if (!shell_.store().isEmpty()) return QDir::cleanPath(QDir(shell_.store()).absoluteFilePath("../reports"));
     return QDir::current().absoluteFilePath("reports");
 }
 
-void Workstation::endRead() {
-    reading_.reset();
-    if (mode_.current() == Screen::Reading) setScreen(Screen::Images);
+void ReadingController::end() {
+    state_.reset();
+    if (shell_.currentScreen() == Screen::Reading) shell_.setScreen(Screen::Images);
     if (panel_) panel_->clear();
-    for (ViewerPane* p : {prior_, current_}) p->view()->setMeasurementsEditable(true);
+    for (ViewerPane* p : {shell_.prior(), shell_.current()}) p->view()->setMeasurementsEditable(true);
 }
 
-void Workstation::startRead(QString subject, int ordinal) {
-    endRead();
-    if (!signedIn_ || signedIn_->session.role != workflow::Role::Reader) return;
+void ReadingController::start(QString subject, int ordinal) {
+    end();
+    if (!shell_.signedIn() || shell_.signedIn()->session.role != workflow::Role::Reader) return;
     if (!panel_) {
         panel_ = new ReadingPanel;
-        readDock_ = addPanel(tr("Lesions and response"), "reading", panel_, Qt::RightDockWidgetArea, 470);
+        dock_ = shell_.addPanel(tr("Lesions and response"), "reading", panel_, Qt::RightDockWidgetArea, 470);
         connect(panel_, &ReadingPanel::edited, this, [this] {
             syncCaliperLabels();
             saveDraft();
@@ -56,17 +63,17 @@ void Workstation::startRead(QString subject, int ordinal) {
             QString why;
             if (!useSelectedCaliper(&why) && !why.isEmpty()) panel_->setSaveState(why, true);
         });
-        connect(panel_, &ReadingPanel::signRequested, this, [this] { askSignRead(); });
+        connect(panel_, &ReadingPanel::signRequested, this, [this] { askSign(); });
         connect(panel_, &ReadingPanel::targetAdded, this, [this](const QString&) {
             // drawn first, named second: a selected caliper that measures nothing yet measures the new target
-            const vc::Measurement* m = current_->view()->measurements().find(current_->view()->selectedMeasurement());
+            const vc::Measurement* m = shell_.current()->view()->measurements().find(shell_.current()->view()->selectedMeasurement());
             if (m && m->label.empty()) useSelectedCaliper();
         });
-        connect(current_->view(), &SliceView::measurementsChanged, this, [this] { calipersChanged(); });
+        connect(shell_.current()->view(), &SliceView::measurementsChanged, this, [this] { calipersChanged(); });
     }
-    readDock_->show();
-    rq::Queue& q = *signedIn_->queue;
-    const rq::Session& s = signedIn_->session;
+    dock_->show();
+    rq::Queue& q = *shell_.signedIn()->queue;
+    const rq::Session& s = shell_.signedIn()->session;
     auto state = std::make_unique<ReadingState>();
     state->subject = subject;
     state->ordinal = ordinal;
@@ -91,76 +98,76 @@ void Workstation::startRead(QString subject, int ordinal) {
         state->model = std::make_shared<vr::ReadModel>(q.charter(), subject.toStdString(), own.dates, std::move(earlier), ordinal,
                                                        tp->studyDate, tp->payload, tp->visitNum, tp->visit);
     } catch (const std::exception& e) {
-        say(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
+        shell_.say(tr("%1: %2").arg(subject, QString::fromStdString(e.what())), 10000);
         return;
     }
     // a read is only ever shown beside its own visit's images: the queue's timepoint by identity
-    if (current_->ordinal() != ordinal) {
-        say(tr("The images on the right are not timepoint %1: its read is not opened beside them").arg(ordinal), 10000);
+    if (shell_.current()->ordinal() != ordinal) {
+        shell_.say(tr("The images on the right are not timepoint %1: its read is not opened beside them").arg(ordinal), 10000);
         return;
     }
-    if (subject_) {
-        const Timepoint& shown = subject_->timepoints[static_cast<std::size_t>(current_->timepoint())];
+    if (const Subject* onScreen = shell_.subject()) {
+        const Timepoint& shown = onScreen->timepoints[static_cast<std::size_t>(shell_.current()->timepoint())];
         if (const QString why = shown.visitMismatch(); !why.isEmpty()) {
-            say(tr("Timepoint %1 is not read here: %2. Tell the trial manager.").arg(ordinal).arg(why), 15000);
-            current_->view()->setMeasurementsEditable(false);
+            shell_.say(tr("Timepoint %1 is not read here: %2. Tell the trial manager.").arg(ordinal).arg(why), 15000);
+            shell_.current()->view()->setMeasurementsEditable(false);
             return;
         }
     }
-    reading_ = std::move(state);
-    setScreen(Screen::Reading);
+    state_ = std::move(state);
+    shell_.setScreen(Screen::Reading);
     const QString title = tr("%1 - timepoint %2 (%3)%4")
-                              .arg(shownName(subject))
+                              .arg(shell_.shownName(subject))
                               .arg(ordinal)
-                              .arg(reading_->visit, reading_->editable ? QString() : tr(" - signed"));
-    panel_->setRead(reading_->model, title, reading_->editable);
-    current_->view()->setMeasurementsEditable(reading_->editable);
+                              .arg(state_->visit, state_->editable ? QString() : tr(" - signed"));
+    panel_->setRead(state_->model, title, state_->editable);
+    shell_.current()->view()->setMeasurementsEditable(state_->editable);
     // left-drag windows: the caliper is taken up only while a selected lesion waits for it
     armToolFor(panel_->selectedLesion());
-    prior_->view()->setMeasurementsEditable(false);
-    showReadCalipers(current_);
-    showReadCalipers(prior_);
+    shell_.prior()->view()->setMeasurementsEditable(false);
+    showCalipers(shell_.current());
+    showCalipers(shell_.prior());
 }
 
 /// The read's calipers on the series a pane shows: the timepoint being read on the right,
 /// the reader's own signed calipers of the prior timepoint on the left (read only).
-void Workstation::showReadCalipers(ViewerPane* pane) {
-    if (!reading_ || !pane->showsImage() || pane->seriesUid().empty()) return;
+void ReadingController::showCalipers(ViewerPane* pane) {
+    if (!state_ || !pane->showsImage() || pane->seriesUid().empty()) return;
     const int ordinal = pane->ordinal();
     const vr::Draft* draft = nullptr;
-    if (ordinal == reading_->ordinal && pane == current_)
-        draft = &reading_->model->draft();
+    if (ordinal == state_->ordinal && pane == shell_.current())
+        draft = &state_->model->draft();
     else
-        for (std::size_t i = 0; i < reading_->model->earlier().size(); ++i)
-            if (static_cast<int>(i) + 1 == ordinal) draft = &reading_->model->earlier()[i];
+        for (std::size_t i = 0; i < state_->model->earlier().size(); ++i)
+            if (static_cast<int>(i) + 1 == ordinal) draft = &state_->model->earlier()[i];
     std::vector<vc::Measurement> mine;
     if (draft)
         for (const vc::Measurement& m : draft->measurements)
             if (m.seriesUid == pane->seriesUid()) mine.push_back(m);
     pane->view()->setMeasurements(std::move(mine), draft ? draft->nextMeasurementId() : 1);
-    pane->view()->setMeasurementsEditable(pane == current_ && ordinal == reading_->ordinal && reading_->editable);
+    pane->view()->setMeasurementsEditable(pane == shell_.current() && ordinal == state_->ordinal && state_->editable);
 }
 
-void Workstation::syncCaliperLabels() {
-    if (!reading_ || current_->seriesUid().empty()) return;
-    const vr::Draft& d = reading_->model->draft();
-    for (const vc::Measurement& m : current_->view()->measurements().all()) {
+void ReadingController::syncCaliperLabels() {
+    if (!state_ || shell_.current()->seriesUid().empty()) return;
+    const vr::Draft& d = state_->model->draft();
+    for (const vc::Measurement& m : shell_.current()->view()->measurements().all()) {
         std::string label;
         for (const vc::Measurement& dm : d.measurements)
             if (dm.id == m.id && dm.seriesUid == m.seriesUid) label = dm.label;
-        if (label != m.label) current_->view()->labelMeasurement(m.id, label);
+        if (label != m.label) shell_.current()->view()->labelMeasurement(m.id, label);
     }
 }
 
-void Workstation::calipersChanged() {
-    if (!reading_ || !reading_->editable || current_->ordinal() != reading_->ordinal) return;
-    const std::string series = current_->seriesUid();
+void ReadingController::calipersChanged() {
+    if (!state_ || !state_->editable || shell_.current()->ordinal() != state_->ordinal) return;
+    const std::string series = shell_.current()->seriesUid();
     if (series.empty()) return;
-    vr::ReadModel& model = *reading_->model;
+    vr::ReadModel& model = *state_->model;
     std::set<int> before;
     for (const vc::Measurement& m : model.draft().measurements)
         if (m.seriesUid == series) before.insert(m.id);
-    std::vector<vc::Measurement> now = current_->view()->measurements().all();
+    std::vector<vc::Measurement> now = shell_.current()->view()->measurements().all();
     for (vc::Measurement& m : now) m.seriesUid = series;
     model.syncMeasurements(series, now);
     // a caliper just drawn measures the selected target that has no caliper here yet
@@ -177,7 +184,8 @@ void Workstation::calipersChanged() {
         const vr::AnswerEntry* a = model.draft().answer(lesion.toStdString());
         if (k && k->role == "TARGET" && k->answerable && !(a && a->measurement)) {
             std::string why;
-            if (!model.measure(k->id, *fresh, current_->sliceThickness(), &why)) panel_->setSaveState(QString::fromStdString(why), true);
+            if (!model.measure(k->id, *fresh, shell_.current()->sliceThickness(), &why))
+                panel_->setSaveState(QString::fromStdString(why), true);
         }
     }
     syncCaliperLabels();
@@ -186,22 +194,22 @@ void Workstation::calipersChanged() {
     saveDraft();
 }
 
-bool Workstation::useSelectedCaliper(QString* why) {
-    if (!reading_ || !reading_->editable) {
+bool ReadingController::useSelectedCaliper(QString* why) {
+    if (!state_ || !state_->editable) {
         if (why) *why = tr("No timepoint of yours is open for reading.");
         return false;
     }
-    const int id = current_->view()->selectedMeasurement();
-    const vc::Measurement* m = current_->view()->measurements().find(id);
+    const int id = shell_.current()->view()->selectedMeasurement();
+    const vc::Measurement* m = shell_.current()->view()->measurements().find(id);
     const QString lesion = panel_->selectedLesion();
     if (!m || lesion.isEmpty()) {
         if (why) *why = tr("Select a caliper in the current view and a target in the list.");
         return false;
     }
     vc::Measurement copy = *m;
-    copy.seriesUid = current_->seriesUid();
+    copy.seriesUid = shell_.current()->seriesUid();
     std::string reason;
-    if (!reading_->model->measure(lesion.toStdString(), copy, current_->sliceThickness(), &reason)) {
+    if (!state_->model->measure(lesion.toStdString(), copy, shell_.current()->sliceThickness(), &reason)) {
         if (why) *why = QString::fromStdString(reason);
         return false;
     }
@@ -211,60 +219,62 @@ bool Workstation::useSelectedCaliper(QString* why) {
     return true;
 }
 
-bool Workstation::jumpToLesion(const QString& id) {
-    if (!reading_) return false;
+bool ReadingController::jumpToLesion(const QString& id) {
+    if (!state_) return false;
     const std::string lesion = id.toStdString();
     auto centre = [](const vc::Measurement& m) { return vc::Point3{(m.a[0] + m.b[0]) / 2, (m.a[1] + m.b[1]) / 2, (m.a[2] + m.b[2]) / 2}; };
-    const auto here = reading_->model->lastMeasurement(lesion, current_->ordinal());
-    const auto before = reading_->model->lastMeasurement(lesion, prior_->ordinal());
+    const auto here = state_->model->lastMeasurement(lesion, shell_.current()->ordinal());
+    const auto before = state_->model->lastMeasurement(lesion, shell_.prior()->ordinal());
     if (!here && !before) return false;
-    syncing_ = true; // each side goes to its own caliper, not to the other's position
-    if (prior_->showsImage() && before && prior_->timepoint() >= 0) prior_->view()->centreOn(centre(*before));
-    if (current_->showsImage() && here) {
-        current_->view()->centreOn(centre(*here));
-        if (here->seriesUid == current_->seriesUid()) current_->view()->selectMeasurement(here->id);
-    }
-    syncing_ = false;
-    if (linked_ && prior_->view()->complete() && current_->view()->complete())
-        offset_ = current_->view()->slicePosition() - prior_->view()->slicePosition();
+    shell_.moveIndependently([&] { // each side goes to its own caliper, not to the other's position
+        ViewerPane* prior = shell_.prior();
+        ViewerPane* current = shell_.current();
+        if (prior->showsImage() && before && prior->timepoint() >= 0) prior->view()->centreOn(centre(*before));
+        if (current->showsImage() && here) {
+            current->view()->centreOn(centre(*here));
+            if (here->seriesUid == current->seriesUid()) current->view()->selectMeasurement(here->id);
+        }
+    });
     return true;
 }
 
-void Workstation::saveDraft() {
-    if (!reading_ || !reading_->editable || !signedIn_) return;
+void ReadingController::saveDraft() {
+    if (!state_ || !state_->editable || !shell_.signedIn()) return;
     try {
-        signedIn_->queue->saveDraft(signedIn_->session, reading_->subject.toStdString(), reading_->ordinal, reading_->model->payload());
+        shell_.signedIn()->queue->saveDraft(shell_.signedIn()->session, state_->subject.toStdString(), state_->ordinal,
+                                            state_->model->payload());
         panel_->setSaveState(tr("Draft saved %1").arg(QDateTime::currentDateTime().toString("HH:mm:ss")), false);
     } catch (const std::exception& e) {
         panel_->setSaveState(tr("The draft could not be saved: %1").arg(QString::fromStdString(e.what())), true);
     }
 }
 
-bool Workstation::signRead(const QString& password, const QString& meaning, QString* why) {
-    if (!reading_ || !reading_->editable || !signedIn_) {
+bool ReadingController::sign(const QString& password, const QString& meaning, QString* why) {
+    if (!state_ || !state_->editable || !shell_.signedIn()) {
         if (why) *why = tr("No timepoint of yours is open for signing.");
         return false;
     }
-    const QString subject = reading_->subject;
-    const int ordinal = reading_->ordinal;
+    const QString subject = state_->subject;
+    const int ordinal = state_->ordinal;
     saveDraft();
     try {
-        signedIn_->queue->sign(signedIn_->session, subject.toStdString(), ordinal, password.toStdString(), meaning.toStdString());
+        shell_.signedIn()->queue->sign(shell_.signedIn()->session, subject.toStdString(), ordinal, password.toStdString(),
+                                       meaning.toStdString());
     } catch (const std::exception& e) {
         if (why) *why = QString::fromStdString(e.what());
         return false;
     }
     // the signed timepoint as a DICOM TID 1500 Measurement Report
     QString reportNote;
-    const Subject* shown = current_->subject();
+    const Subject* shown = shell_.current()->subject();
     if (shown && ordinal - 1 < static_cast<int>(shown->timepoints.size())) {
         const Timepoint& tp = shown->timepoints[static_cast<std::size_t>(ordinal - 1)];
         vr::ReportInput in;
         in.subject = subject.toStdString();
-        in.reader = reading_->slot == 2 ? "Reader 2" : "Reader 1";
+        in.reader = state_->slot == 2 ? "Reader 2" : "Reader 1";
         in.ordinal = ordinal;
-        in.visit = reading_->visit.toStdString();
-        in.model = reading_->model.get();
+        in.visit = state_->visit.toStdString();
+        in.model = state_->model.get();
         for (const vc::Series& s : tp.series)
             if (!s.slices.empty() && in.anyImage.empty()) in.anyImage = s.slices.front().path;
         in.fileOf = [&tp](const std::string& sop) -> std::filesystem::path {
@@ -276,9 +286,9 @@ bool Workstation::signRead(const QString& password, const QString& meaning, QStr
         const QString out = QDir(reportsFolder())
                                 .absoluteFilePath(QStringLiteral("%1/reader%2/%3_%4.dcm")
                                                       .arg(subject)
-                                                      .arg(reading_->slot == 2 ? 2 : 1)
+                                                      .arg(state_->slot == 2 ? 2 : 1)
                                                       .arg(ordinal, 2, 10, QLatin1Char('0'))
-                                                      .arg(QString(reading_->visit).replace(' ', '_')));
+                                                      .arg(QString(state_->visit).replace(' ', '_')));
         std::string error;
         if (vr::writeMeasurementReport(in, out.toStdString(), &error)) {
             lastReport_ = out;
@@ -287,22 +297,22 @@ bool Workstation::signRead(const QString& password, const QString& meaning, QStr
             reportNote = tr("; the DICOM report could not be written: %1").arg(QString::fromStdString(error));
         }
     }
-    say(tr("%1 timepoint %2 signed%3").arg(shownName(subject)).arg(ordinal).arg(reportNote), 15000);
-    buildHome();
+    shell_.say(tr("%1 timepoint %2 signed%3").arg(shell_.shownName(subject)).arg(ordinal).arg(reportNote), 15000);
+    shell_.buildHome();
     // the reader goes on with the next timepoint of the subject, if there is one to read
-    openSubject(subject, ordinal); // 0-based index of the next timepoint
+    shell_.openSubject(subject, ordinal); // 0-based index of the next timepoint
     return true;
 }
 
-bool Workstation::askSignRead() {
-    if (!reading_ || !reading_->editable) return false;
-    const QString who = shownName(reading_->subject);
-    FormDialog dialog(this, "signDialog", tr("Sign %1 timepoint %2").arg(who).arg(reading_->ordinal), tr("Sign"), "signError");
-    const auto& ev = reading_->model->evaluation();
+bool ReadingController::askSign() {
+    if (!state_ || !state_->editable) return false;
+    const QString who = shell_.shownName(state_->subject);
+    FormDialog dialog(shell_.mainWindow(), "signDialog", tr("Sign %1 timepoint %2").arg(who).arg(state_->ordinal), tr("Sign"), "signError");
+    const auto& ev = state_->model->evaluation();
     // what is being signed, as the adjudicator's dialog says it: the lesions and the responses
-    QString summary = tr("Signing locks %1 timepoint %2 (%3).").arg(who).arg(reading_->ordinal).arg(reading_->visit);
+    QString summary = tr("Signing locks %1 timepoint %2 (%3).").arg(who).arg(state_->ordinal).arg(state_->visit);
     int targets = 0, nonTargets = 0, newLesions = 0;
-    for (const auto& l : reading_->model->lesions()) {
+    for (const auto& l : state_->model->lesions()) {
         targets += l.role == "TARGET";
         nonTargets += l.role == "NON-TARGET";
         newLesions += l.role == "NEW";
@@ -323,8 +333,30 @@ bool Workstation::askSignRead() {
     dialog.addText(summary);
     QComboBox* meaning = dialog.addMeaning(
         {tr("I am the author of this read and approve its measurements and responses"), tr("I have reviewed this read and confirm it")});
-    QLineEdit* password = dialog.addPassword(tr("Password (%1)").arg(signedInUser()), "signPassword");
-    return dialog.run([&](QString* why) { return signRead(password->text(), meaning->currentText(), why); });
+    QLineEdit* password = dialog.addPassword(tr("Password (%1)").arg(shell_.signedInUser()), "signPassword");
+    return dialog.run([&](QString* why) { return sign(password->text(), meaning->currentText(), why); });
+}
+
+void ReadingController::armToolFor(const QString& id) {
+    QAction* caliper = shell_.mainWindow()->findChild<QAction*>("toolLongAxis");
+    QAction* bidimensional = shell_.mainWindow()->findChild<QAction*>("toolBidimensional");
+    if (!caliper || !bidimensional) return;
+    bool waits = false, nodal = false;
+    if (state_ && state_->editable && shell_.current()->ordinal() == state_->ordinal && !id.isEmpty()) {
+        const auto k = state_->model->lesion(id.toStdString());
+        waits = k && k->role == "TARGET" && k->answerable && !state_->model->draft().answer(id.toStdString());
+        nodal = k && k->nodal;
+    }
+    arming_ = true;
+    if (waits && !(caliper->isChecked() || bidimensional->isChecked())) {
+        (nodal ? bidimensional : caliper)->setChecked(true);
+        autoTool_ = true;
+    } else if (!waits && autoTool_) {
+        caliper->setChecked(false);
+        bidimensional->setChecked(false);
+        autoTool_ = false;
+    }
+    arming_ = false;
 }
 
 } // namespace vg
