@@ -6,37 +6,11 @@ namespace vg {
 
 void SliceView::mousePressEvent(QMouseEvent* e) {
     setFocus();
-    if (e->button() == Qt::LeftButton && !(e->modifiers() & Qt::ShiftModifier) && d->volume && d->complete && d->acquisition() &&
-        d->editable) {
-        // a measurement under the cursor is edited; with a tool, empty image starts a new one
-        const auto [id, grip] = d->hit(e->position());
-        double u = 0, v = 0;
-        if (grip != Impl::Grip::None) {
-            d->selected = id;
-            d->editing = *d->measures.find(id);
-            d->grip = grip;
-            d->gripStart = d->patientAt(e->position());
-            d->drag = Drag::None;
-            requestRender();
-            return;
-        }
-        if (d->tool != Tool::None && pixelAt(e->position(), u, v)) {
-            vc::Measurement m;
-            m.kind = d->tool == Tool::Bidimensional ? vc::Measurement::Kind::Bidimensional : vc::Measurement::Kind::LongAxis;
-            m.seriesUid = d->seriesUid;
-            m.slice = d->volumeSlice();
-            if (m.slice >= 0 && m.slice < static_cast<int>(d->sopBySlice.size()))
-                m.sopUid = d->sopBySlice[static_cast<std::size_t>(m.slice)];
-            m.a = m.b = d->frame.patient(u, v, d->k);
-            m.id = -1;
-            d->editing = m;
-            d->grip = Impl::Grip::New;
-            d->selected = 0;
-            d->drag = Drag::None;
-            requestRender();
-            return;
-        }
-        d->selected = 0;
+    // a caliper under the cursor is edited; with a tool, empty image starts a new one
+    if (e->button() == Qt::LeftButton && !(e->modifiers() & Qt::ShiftModifier) && d->interactor.press(e->position(), *d)) {
+        d->drag = Drag::None;
+        requestRender();
+        return;
     }
     d->dragStart = e->position();
     d->dragWl = d->wl;
@@ -58,45 +32,8 @@ void SliceView::mousePressEvent(QMouseEvent* e) {
 }
 
 void SliceView::mouseMoveEvent(QMouseEvent* e) {
-    if (d->grip != Impl::Grip::None) {
-        const vc::Point3 p = d->patientAt(e->position());
-        vc::Measurement& m = d->editing;
-        const vc::Point3 normal = d->frame.through;
-        auto keepShortAxis = [&] {
-            if (m.kind == vc::Measurement::Kind::Bidimensional) {
-                const auto axis = vc::perpendicularAxis(m.a, m.b, normal, m.shortMm());
-                m.c = axis[0], m.d = axis[1];
-            }
-        };
-        switch (d->grip) {
-        case Impl::Grip::New:
-            m.b = p;
-            if (m.kind == vc::Measurement::Kind::Bidimensional) {
-                const auto axis = vc::perpendicularAxis(m.a, m.b, normal, m.longMm() * 0.6); // adjusted by its ends afterwards
-                m.c = axis[0], m.d = axis[1];
-            }
-            break;
-        case Impl::Grip::A:
-            m.a = p;
-            keepShortAxis();
-            break;
-        case Impl::Grip::B:
-            m.b = p;
-            keepShortAxis();
-            break;
-        case Impl::Grip::C: m.c = vc::projectOnShortAxis(m, p); break;
-        case Impl::Grip::D: m.d = vc::projectOnShortAxis(m, p); break;
-        case Impl::Grip::Move: {
-            const vc::Measurement* before = d->measures.find(m.id);
-            if (!before) break;
-            vc::Point3 shift{};
-            for (std::size_t i = 0; i < 3; ++i) shift[i] = p[i] - d->gripStart[i];
-            for (auto [to, from] : {std::pair{&m.a, &before->a}, {&m.b, &before->b}, {&m.c, &before->c}, {&m.d, &before->d}})
-                for (std::size_t i = 0; i < 3; ++i) (*to)[i] = (*from)[i] + shift[i];
-            break;
-        }
-        case Impl::Grip::None: break;
-        }
+    if (d->interactor.dragging()) {
+        d->interactor.move(e->position(), *d);
         d->updateCursor(e->position());
         requestRender();
         return;
@@ -132,25 +69,19 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
 }
 
 void SliceView::mouseReleaseEvent(QMouseEvent*) {
-    if (d->grip != Impl::Grip::None) {
-        const Impl::Grip grip = d->grip;
-        d->grip = Impl::Grip::None;
-        if (grip == Impl::Grip::New) {
-            if (d->editing.longMm() >= 1.0) d->selected = d->measures.add(d->editing); // a click is not a measurement
-        } else {
-            d->measures.update(d->editing);
-        }
+    if (d->interactor.release()) {
         requestRender();
         emit measurementsChanged();
         return;
     }
     d->drag = Drag::None;
-    d->gl->setCursor(d->tool == Tool::None ? Qt::ArrowCursor : Qt::CrossCursor);
+    d->gl->setCursor(d->interactor.tool() == Tool::None ? Qt::ArrowCursor : Qt::CrossCursor);
 }
 
 void SliceView::mouseDoubleClickEvent(QMouseEvent* e) {
     // with a measuring tool, or on a measurement, a quick second press is a press, not "fit"
-    if (d->editable && (d->tool != Tool::None || d->hit(e->position()).second != Impl::Grip::None)) {
+    if (d->interactor.editable() &&
+        (d->interactor.tool() != Tool::None || d->interactor.hit(e->position(), *d).second != MeasurementInteractor::Grip::None)) {
         mousePressEvent(e);
         return;
     }
@@ -189,8 +120,8 @@ void SliceView::keyPressEvent(QKeyEvent* e) {
         if (deleteSelectedMeasurement()) return;
         break;
     case Qt::Key_Escape:
-        if (d->selected) {
-            d->selected = 0;
+        if (d->interactor.selected()) {
+            d->interactor.select(0);
             requestRender();
             return;
         }

@@ -22,17 +22,7 @@ void SliceView::Impl::setupScene() {
     cam->ParallelProjectionOn();
     for (OverlayText* t : {&caption, &info, &values, &cursor, &labels[0], &labels[1], &labels[2], &labels[3]})
         renderer->AddViewProp(t->prop());
-    for (auto [pts, cells, poly, mapper, actor, r, g, b] :
-         {std::tuple{linePoints.Get(), lineCells.Get(), lines.Get(), lineMapper.Get(), lineActor.Get(), 1.0, 0.85, 0.1},
-          std::tuple{selPoints.Get(), selCells.Get(), selLines.Get(), selMapper.Get(), selActor.Get(), 0.3, 1.0, 0.4}}) {
-        poly->SetPoints(pts);
-        poly->SetLines(cells);
-        mapper->SetInputData(poly);
-        actor->SetMapper(mapper);
-        actor->GetProperty()->SetColor(r, g, b);
-        actor->GetProperty()->SetLineWidth(static_cast<float>(std::max(1.0, 1.5 * dpr())));
-        renderer->AddViewProp(actor);
-    }
+    mapper.attach(renderer, dpr());
     layoutText();
 }
 

@@ -187,8 +187,7 @@ void SliceView::paintGL() {
 void SliceView::setVolume(std::shared_ptr<const vc::Volume> volume, const QString& caption, double sliceThickness, int readySlice) {
     if (volume != d->volume) { // another series: its measurements are not these
         d->measures = vc::MeasurementSet();
-        d->selected = 0;
-        d->grip = Impl::Grip::None;
+        d->interactor.forgetStale();
     }
     d->volume = std::move(volume);
     d->complete = readySlice < 0;
@@ -212,8 +211,7 @@ void SliceView::clearVolume() {
     d->volume.reset();
     d->complete = false;
     d->measures = vc::MeasurementSet(); // no image, no calipers: nothing of a read outlives its images
-    d->selected = 0;
-    d->grip = Impl::Grip::None;
+    d->interactor.forgetStale();
     d->cursorText.clear();
     requestRender();
 }
@@ -366,53 +364,51 @@ void SliceView::centreOn(const vc::Point3& p) {
 }
 
 void SliceView::setTool(Tool tool) {
-    d->tool = tool;
+    d->interactor.setTool(tool);
     d->gl->setCursor(tool == Tool::None ? Qt::ArrowCursor : Qt::CrossCursor);
 }
-SliceView::Tool SliceView::tool() const { return d->tool; }
+SliceView::Tool SliceView::tool() const { return d->interactor.tool(); }
 void SliceView::setImageReferences(const std::string& seriesUid, std::vector<std::string> sopBySlice) {
-    d->seriesUid = seriesUid;
-    d->sopBySlice = std::move(sopBySlice);
+    d->interactor.setImageReferences(seriesUid, std::move(sopBySlice));
 }
 const vc::MeasurementSet& SliceView::measurements() const { return d->measures; }
 void SliceView::setMeasurements(std::vector<vc::Measurement> items, int firstFreeId) {
     d->measures.reset(std::move(items), firstFreeId);
-    if (!d->measures.find(d->selected)) d->selected = 0;
-    d->grip = Impl::Grip::None;
+    d->interactor.forgetStale();
     requestRender();
 }
 void SliceView::labelMeasurement(int id, const std::string& label) {
     if (d->measures.setLabel(id, label)) requestRender();
 }
 void SliceView::selectMeasurement(int id) {
-    d->selected = d->measures.find(id) ? id : 0;
+    d->interactor.select(id);
     requestRender();
 }
 void SliceView::setMeasurementsEditable(bool editable) {
-    d->editable = editable;
-    if (!editable) d->grip = Impl::Grip::None;
-    d->gl->setCursor(d->tool == Tool::None || !editable ? Qt::ArrowCursor : Qt::CrossCursor);
+    d->interactor.setEditable(editable);
+    d->gl->setCursor(d->interactor.tool() == Tool::None || !editable ? Qt::ArrowCursor : Qt::CrossCursor);
 }
-bool SliceView::measurementsEditable() const { return d->editable; }
-int SliceView::selectedMeasurement() const { return d->selected; }
+bool SliceView::measurementsEditable() const { return d->interactor.editable(); }
+int SliceView::selectedMeasurement() const { return d->interactor.selected(); }
 bool SliceView::acquisitionPlane() const { return d->acquisition(); }
 
 bool SliceView::undoMeasurement() {
-    if (!d->editable || !d->measures.undo()) return false;
-    if (!d->measures.find(d->selected)) d->selected = 0;
+    if (!d->interactor.editable() || !d->measures.undo()) return false;
+    d->interactor.forgetStale();
     requestRender();
     emit measurementsChanged();
     return true;
 }
 bool SliceView::redoMeasurement() {
-    if (!d->editable || !d->measures.redo()) return false;
+    if (!d->interactor.editable() || !d->measures.redo()) return false;
     requestRender();
     emit measurementsChanged();
     return true;
 }
 bool SliceView::deleteSelectedMeasurement() {
-    if (!d->editable || !d->selected || !d->measures.remove(d->selected)) return false;
-    d->selected = 0;
+    const int id = d->interactor.selected();
+    if (!d->interactor.editable() || !id || !d->measures.remove(id)) return false;
+    d->interactor.select(0);
     requestRender();
     emit measurementsChanged();
     return true;

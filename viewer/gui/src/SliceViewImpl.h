@@ -1,9 +1,13 @@
 #pragma once
 // Internal to the slice view (SliceView*.cpp): the native GL window it draws into and its
-// state (SliceView::Impl). The drawing and the camera are in SliceRender.cpp, the measurement
-// layer (calipers on the slice, hit-testing) in SliceMeasure.cpp, the text overlays in
-// OverlayText.h; SliceView.cpp has the widget's interface and its mouse and keyboard.
+// state (SliceView::Impl). The drawing and the camera are in SliceRender.cpp, the text overlays
+// in OverlayText.h, the mouse and keys in SliceInput.cpp. Calipers are split as MITK splits
+// planar figures: the data (vc::MeasurementSet), MeasurementMapper (drawing) and
+// MeasurementInteractor (drawing and editing with the mouse); SliceMeasure.cpp gives them the
+// slice's projection. SliceView.cpp has the widget's interface.
 #include "viewergui/SliceView.h"
+#include "MeasurementInteractor.h"
+#include "MeasurementMapper.h"
 #include "OverlayText.h"
 
 #include <QGuiApplication>
@@ -89,7 +93,7 @@ protected:
 private:
     SliceView* owner_;
 };
-struct SliceView::Impl {
+struct SliceView::Impl final : SliceProjection {
     SliceView* self;
     GlWindow* gl = nullptr;
     bool renderPending = false;
@@ -110,28 +114,10 @@ struct SliceView::Impl {
     OverlayText caption, info, values, cursor;
     std::array<OverlayText, 4> labels; // left, right, top, bottom
 
-    // measurements: lines in display coordinates over the image, a length label each
+    // the calipers: data, interaction, drawing
     vc::MeasurementSet measures;
-    bool editable = true;
-    SliceView::Tool tool = SliceView::Tool::None;
-    std::string seriesUid;
-    std::vector<std::string> sopBySlice;
-    int selected = 0;
-    enum class Grip { None, New, A, B, C, D, Move };
-    Grip grip = Grip::None;
-    vc::Measurement editing; ///< the measurement being drawn or edited
-    vc::Point3 gripStart{};
-    vtkNew<vtkPoints> linePoints;
-    vtkNew<vtkCellArray> lineCells;
-    vtkNew<vtkPolyData> lines;
-    vtkNew<vtkPolyDataMapper2D> lineMapper;
-    vtkNew<vtkActor2D> lineActor;
-    vtkNew<vtkPoints> selPoints;
-    vtkNew<vtkCellArray> selCells;
-    vtkNew<vtkPolyData> selLines;
-    vtkNew<vtkPolyDataMapper2D> selMapper;
-    vtkNew<vtkActor2D> selActor;
-    std::vector<std::unique_ptr<OverlayText>> lengthLabels;
+    MeasurementInteractor interactor{measures};
+    MeasurementMapper mapper;
     vtkNew<vtkCallbackCommand> glCallback;
     bool glReady = false;
 
@@ -201,14 +187,20 @@ struct SliceView::Impl {
 
     bool acquisition() const;
     int volumeSlice() const { return frame.strideK > 0 ? k : frame.count - 1 - k; } ///< index along the normal
-    vc::Point3 patientAt(QPointF w) const;
     /// display pixels (origin bottom left) of a patient point on the current slice
     std::array<double, 2> display(const vc::Point3& p) const;
-    std::vector<const vc::Measurement*> onSlice() const;
     /// Rebuilds the measurement lines and labels for this frame (cheap: a few points).
     void placeMeasurements();
-    /// What a press at w grabs: an end point within 8 px, else a line within 5 px.
-    std::pair<int, Grip> hit(QPointF w) const;
+
+    // SliceProjection: the slice as the caliper interactor sees it
+    vc::Point3 patientAt(QPointF w) const override;
+    QPointF widgetOf(const vc::Point3& p) const override { return self->widgetPointOfPatient(p); }
+    bool onImage(QPointF w) const override {
+        double u = 0, v = 0;
+        return self->pixelAt(w, u, v);
+    }
+    int acquiredSlice() const override { return volume && complete && acquisition() ? volumeSlice() : -1; }
+    vc::Point3 normal() const override { return frame.through; }
 
     void updateCursor(QPointF p);
 };
