@@ -1,10 +1,8 @@
 // The adjudicator's panel: both reads side by side, the discordance highlighted, the sums'
 // chart, choice, rationale and signature (AdjudicationController puts it on the screen).
-#include "Common.h"
-#include "Internal.h"
 #include "viewergui/AdjudicationPanel.h"
-#include "viewergui/SliceView.h"
-#include "viewergui/Workstation.h"
+
+#include "Common.h"
 
 #include <QButtonGroup>
 #include <QChart>
