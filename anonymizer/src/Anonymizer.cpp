@@ -794,29 +794,22 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     return process(input, relative, verdicts, none);
 }
 
-FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, SeriesVerdicts& verdicts,
-                               const std::set<std::string>& overrides) {
-    Impl& im = *impl_;
+Deidentified Anonymizer::deidentify(std::string_view in, SeriesVerdicts& verdicts, const std::set<std::string>& overrides) {
     PhaseTimer timer;
-    FileResult r;
-    r.input = input;
-    thread_local Bytes small;
-    InputFile file;
+    return deidentifyTimed(in, verdicts, overrides, &timer);
+}
+
+Deidentified Anonymizer::deidentifyTimed(std::string_view in, SeriesVerdicts& verdicts, const std::set<std::string>& overrides,
+                                         void* phaseTimer) {
+    Impl& im = *impl_;
+    PhaseTimer& timer = *static_cast<PhaseTimer*>(phaseTimer);
+    Deidentified r;
     std::string err;
-    if (!file.open(input, small, err)) {
-        r.reasons.push_back({"corrupt", "cannot read: " + err});
-        return r;
-    }
-    const std::string_view in = file.view();
-    r.bytes = in.size();
-    timer.mark(Phases::Open);
-    r.inputHash = sha256Hex(in);
-    timer.mark(Phases::Hash);
     ParsedHeader h = parseHeader(in.data(), in.size());
     if (!h.ok) {
         const bool dicm = in.size() >= 132 && std::memcmp(in.data() + 128, "DICM", 4) == 0;
         r.reasons.push_back({dicm ? "corrupt" : "not-dicom", "DCMTK: " + h.error});
-        return im.quarantine(r, in, relative);
+        return r;
     }
     std::unique_ptr<DcmFileFormat> full;
     DcmFileFormat* ff = h.file.get();
@@ -825,7 +818,7 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
         full = parseFull(in.data(), in.size(), err);
         if (!full) {
             r.reasons.push_back({"corrupt", "DCMTK: " + err});
-            return im.quarantine(r, in, relative);
+            return r;
         }
         ff = full.get();
     }
@@ -836,11 +829,12 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
 
     // --- rules that quarantine the file -------------------------------------------------
     const std::string seriesUid = getString(d, DCM_SeriesInstanceUID);
+    r.originalSeriesUid = seriesUid;
     if (auto why =
             overrides.count("arm-series") ? std::nullopt : armSeriesReason(d, im.radiopharmaceuticalWords, im.seriesWords, im.armWords)) {
-        // this instance condemns its series: whatever of it is already stored goes too
+        // this instance condemns its series: whatever of it is already stored goes too (process())
         r.reasons.push_back(*why);
-        retractSeries(seriesUid, *why, verdicts);
+        r.condemnsSeries = true;
     } else {
         std::lock_guard<std::mutex> lock(verdicts.mutex);
         auto it = verdicts.bySeriesUid.find(seriesUid);
@@ -866,7 +860,7 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     if (r.reasons.empty() && !patient) r.reasons.push_back({"not-enrolled", "PatientID '" + patientId + "' is not on the enrolment list"});
     if (r.reasons.empty() && seriesUid.empty()) r.reasons.push_back({"corrupt", "no SeriesInstanceUID"});
     if (r.reasons.empty() && getString(d, DCM_SOPInstanceUID).empty()) r.reasons.push_back({"corrupt", "no SOPInstanceUID"});
-    if (!r.reasons.empty()) return im.quarantine(r, in, relative);
+    if (!r.reasons.empty()) return r;
 
     timer.mark(Phases::Rules);
     // --- de-identify ------------------------------------------------------------------------
@@ -879,92 +873,119 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     im.walk(d, ctx);
     im.putTrialIdentity(d, *patient, origStudyDate, key_.readingId(patient->originalId));
     ff->getMetaInfo()->clear();
+    r.pseudonym = patient->pseudonym;
+    r.sopUid = getString(d, DCM_SOPInstanceUID);
+    r.seriesUid = getString(d, DCM_SeriesInstanceUID);
+    r.studyUid = getString(d, DCM_StudyInstanceUID);
+    r.studyDate = getString(d, DCM_StudyDate);
+    r.seriesNumber = getString(d, DCM_SeriesNumber);
+    r.modality = getString(d, DCM_Modality);
+
+    // --- encode: header by DCMTK, pixel element to be copied byte for byte ----------------------
+    timer.mark(Phases::Deidentify);
+    if (!encodeHeader(*ff, xfer, r.header, err)) {
+        r.reasons.push_back({"write-error", "DCMTK cannot encode the de-identified file: " + err});
+        return r;
+    }
+    if (fast) r.pixels = in.substr(h.pixelElementStart);
+    timer.mark(Phases::Encode);
+
+    // --- leak scan: parse the encoded bytes again and look for anything of this patient or the arm ---
+    // (the header and the pixel element's tag and length: the pixel bytes are the input's, copied
+    // from the same buffer - the tests compare them independently)
+    std::vector<std::string> findings;
+    {
+        std::string encoded = r.header;
+        encoded.append(r.pixels.substr(0, 12));
+        ParsedHeader back = parseHeader(encoded.data(), encoded.size());
+        if (!back.ok) {
+            findings.push_back("the encoded file does not parse: " + back.error);
+        } else {
+            findings = scanDataset(*back.file->getDataset(), im.armWords, ids, datasetCharset(*back.file->getDataset()));
+            auto meta = scanDataset(*back.file->getMetaInfo(), im.armWords, ids, Charset::Ascii);
+            findings.insert(findings.end(), meta.begin(), meta.end());
+            const std::string_view raw(r.header);
+            for (const std::string& v : ids.raw)
+                if (containsDelimited(raw, v)) findings.push_back("raw bytes contain identifier '" + v + "'");
+            for (const std::string& u : ids.uids)
+                if (raw.find(u) != std::string_view::npos) findings.push_back("raw bytes contain original UID " + u);
+        }
+    }
+    timer.mark(Phases::LeakScan);
+    if (!findings.empty()) {
+        std::string detail;
+        for (std::size_t i = 0; i < findings.size() && i < 5; ++i) detail += (i ? "; " : "") + findings[i];
+        r.reasons.push_back({"leak", detail});
+    }
+    return r;
+}
+
+FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, SeriesVerdicts& verdicts,
+                               const std::set<std::string>& overrides) {
+    Impl& im = *impl_;
+    PhaseTimer timer;
+    FileResult r;
+    r.input = input;
+    thread_local Bytes small;
+    InputFile file;
+    std::string err;
+    if (!file.open(input, small, err)) {
+        r.reasons.push_back({"corrupt", "cannot read: " + err});
+        return r;
+    }
+    const std::string_view in = file.view();
+    r.bytes = in.size();
+    timer.mark(Phases::Open);
+    r.inputHash = sha256Hex(in);
+    timer.mark(Phases::Hash);
+    Deidentified dd = deidentifyTimed(in, verdicts, overrides, &timer);
+    r.actions = dd.actions;
+    r.fastPath = dd.fastPath;
+    if (dd.condemnsSeries) retractSeries(dd.originalSeriesUid, dd.reasons.front(), verdicts);
+    if (!dd.clean()) {
+        r.reasons = std::move(dd.reasons);
+        return im.quarantine(r, in, relative);
+    }
 
     // --- where it goes ------------------------------------------------------------------------
-    const std::string newSop = getString(d, DCM_SOPInstanceUID), newSeries = getString(d, DCM_SeriesInstanceUID),
-                      newStudy = getString(d, DCM_StudyInstanceUID);
-    std::string studyDate = getString(d, DCM_StudyDate);
-    std::string seriesNumber = getString(d, DCM_SeriesNumber);
-    const fs::path dir =
-        store::seriesFolder(config_.store, patient->pseudonym, studyDate, newStudy, getString(d, DCM_Modality), seriesNumber, newSeries);
-    const fs::path out = dir / (safeName(newSop) + ".dcm");
+    const fs::path dir = store::seriesFolder(config_.store, dd.pseudonym, dd.studyDate, dd.studyUid, dd.modality, dd.seriesNumber, dd.seriesUid);
+    const fs::path out = dir / (safeName(dd.sopUid) + ".dcm");
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) fs::create_directories(dir, ec);
     // unique per write: two inputs may claim the same SOP Instance UID (commit() refuses the second)
     static std::atomic<std::uint64_t> writes{0};
-    const fs::path tmp = dir / (".tmp-" + safeName(newSop) + "-" + std::to_string(::getpid()) + "-" + std::to_string(writes.fetch_add(1)));
+    const fs::path tmp =
+        dir / (".tmp-" + safeName(dd.sopUid) + "-" + std::to_string(::getpid()) + "-" + std::to_string(writes.fetch_add(1)));
 
-    // --- write: header by DCMTK, pixel element copied byte for byte -----------------------------
-    timer.mark(Phases::Deidentify);
-    std::string header;
-    int outFd = -1;
-    if (!encodeHeader(*ff, xfer, header, err)) {
-        r.reasons.push_back({"write-error", "DCMTK cannot encode the de-identified file: " + err});
+    // --- write: the scanned bytes, the pixel element straight from the mapped input -----------------
+    // (measured here: copy_file_range made the following file creations several times slower on ext4)
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && writeAll(fd, dd.header.data(), dd.header.size());
+    if (ok && !dd.pixels.empty()) ok = writeAll(fd, dd.pixels.data(), dd.pixels.size());
+    if (!ok) {
+        if (fd >= 0) ::close(fd);
+        fs::remove(tmp, ec);
+        r.reasons.push_back({"write-error", std::string("writing ") + tmp.string() + ": " + std::strerror(errno)});
         return im.quarantine(r, in, relative);
     }
-    timer.mark(Phases::Encode);
+    // a batch's write-back starts now, while the next files are de-identified (commit() waits for it)
+    if (config_.durable && config_.batchCommit) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    timer.mark(Phases::Write);
     {
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        bool ok = fd >= 0 && writeAll(fd, header.data(), header.size());
-        // the pixel element straight from the mapped input (measured here: copy_file_range made
-        // the following file creations several times slower on ext4)
-        if (ok && fast) ok = writeAll(fd, in.data() + h.pixelElementStart, in.size() - h.pixelElementStart);
-        // start the write-back now; the leak scan runs while the device writes
-        if (ok && config_.durable) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-        if (!ok) {
-            if (fd >= 0) ::close(fd);
+        const bool synced = !config_.durable || config_.batchCommit || ::fdatasync(fd) == 0;
+        const int syncErrno = errno;
+        ::close(fd);
+        if (!synced) {
             fs::remove(tmp, ec);
-            r.reasons.push_back({"write-error", std::string("writing ") + tmp.string() + ": " + std::strerror(errno)});
+            r.reasons.push_back({"write-error", std::string("fdatasync failed: ") + std::strerror(syncErrno)});
             return im.quarantine(r, in, relative);
         }
-        outFd = fd;
-    }
-
-    // --- leak scan: re-read the temporary file's header and look for anything of this patient or the arm ---
-    timer.mark(Phases::Write);
-    std::vector<std::string> findings;
-    {
-        thread_local Bytes written;
-        // the header and the pixel element's tag and length: the pixel bytes are the input's,
-        // written from the same buffer (the tests compare them independently)
-        if (!readWholeFile(tmp, written, err, header.size() + 12)) {
-            findings.push_back("cannot re-read the written file: " + err);
-        } else {
-            ParsedHeader back = parseHeader(written.data.get(), written.size);
-            if (!back.ok) {
-                findings.push_back("the written file does not parse: " + back.error);
-            } else {
-                findings = scanDataset(*back.file->getDataset(), im.armWords, ids, datasetCharset(*back.file->getDataset()));
-                auto meta = scanDataset(*back.file->getMetaInfo(), im.armWords, ids, Charset::Ascii);
-                findings.insert(findings.end(), meta.begin(), meta.end());
-                const std::string_view raw(written.data.get(), std::min(written.size, header.size()));
-                for (const std::string& v : ids.raw) {
-                    if (containsDelimited(raw, v)) findings.push_back("raw bytes contain identifier '" + v + "'");
-                }
-                for (const std::string& u : ids.uids) {
-                    if (raw.find(u) != std::string_view::npos) findings.push_back("raw bytes contain original UID " + u);
-                }
-            }
-        }
-    }
-    timer.mark(Phases::LeakScan);
-    {
-        const bool synced = !config_.durable || config_.batchCommit || ::fdatasync(outFd) == 0;
-        ::close(outFd);
-        if (!synced) findings.push_back(std::string("fdatasync failed: ") + std::strerror(errno));
     }
     timer.mark(Phases::Sync);
-    if (!findings.empty()) {
-        fs::remove(tmp, ec);
-        std::string detail;
-        for (std::size_t i = 0; i < findings.size() && i < 5; ++i) detail += (i ? "; " : "") + findings[i];
-        r.reasons.push_back({"leak", detail});
-        return im.quarantine(r, in, relative);
-    }
     r.output = out;
     r.temporary = tmp;
     r.relative = relative;
-    r.originalSeriesUid = seriesUid;
+    r.originalSeriesUid = dd.originalSeriesUid;
     r.outcome = Outcome::Pending;
     if (config_.batchCommit) return r;
     std::vector<FileResult> one;

@@ -426,6 +426,64 @@ TEST(Quarantine, UnlistedPatientNonDicomAndDisallowedModalityKeepTheirBytes) {
     EXPECT_FALSE(fs::exists(s.dir.path() / "store") && !fs::is_empty(s.dir.path() / "store"));
 }
 
+TEST(InMemory, DeidentifyGivesTheBytesProcessStoresAndTouchesNoFile) {
+    // the planted file in two transfer syntaxes, one clean, plus three refused inputs; deidentify()
+    // runs first on a fresh setup whose folders must stay absent, then process() on another
+    // setup with the same key: the stored file is byte for byte header + pixels
+    AnonSetup memory(kEnrol, charterWithSafeTags()), disk(kEnrol, charterWithSafeTags());
+    testutil::TempDir inputs("inmem");
+    std::vector<std::pair<fs::path, bool>> cases; // file, expected clean
+    const fs::path le = inputs.path() / "le.dcm", be = inputs.path() / "be.dcm", stranger = inputs.path() / "stranger.dcm",
+                   text = inputs.path() / "notes";
+    writePlanted(le, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.21", "1.2.826.0.1.3680043.99.22");
+    writePlanted(be, EXS_LittleEndianImplicit, "1.2.826.0.1.3680043.99.23", "1.2.826.0.1.3680043.99.22");
+    writePlanted(stranger, EXS_LittleEndianExplicit, "1.2.826.0.1.3680043.99.24", "1.2.826.0.1.3680043.99.22", "OTHER999");
+    std::ofstream(text) << "not a DICOM file\n";
+    auto entries = [](const fs::path& dir) {
+        std::vector<std::string> out;
+        std::error_code ec;
+        for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            out.push_back(it->path().string());
+        return out;
+    };
+    // (both setups share one temporary folder: everything in memory first, then the files)
+    const auto before = entries(memory.dir.path()); // what the constructors made (empty folders, an empty audit log)
+    const std::vector<fs::path> files{le, be, stranger, text};
+    std::vector<std::string> bytes;
+    std::vector<Deidentified> results;
+    for (const fs::path& f : files) {
+        bytes.push_back(slurp(f));
+        ASSERT_FALSE(bytes.back().empty()) << f;
+    }
+    for (const std::string& b : bytes) {
+        SeriesVerdicts verdicts;
+        results.push_back(memory.anonymizer->deidentify(b, verdicts));
+    }
+    EXPECT_EQ(entries(memory.dir.path()), before) << "deidentify() touched the file system";
+    int clean = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const Deidentified& dd = results[i];
+        const FileResult r = disk.process(files[i]);
+        ASSERT_NE(r.outcome, Outcome::Pending) << files[i];
+        EXPECT_EQ(dd.clean(), r.outcome == Outcome::Stored) << files[i];
+        if (!dd.clean()) {
+            ASSERT_FALSE(r.reasons.empty());
+            EXPECT_EQ(dd.reasons.front().category, r.reasons.front().category) << files[i];
+            continue;
+        }
+        ++clean;
+        std::string encoded = dd.header;
+        encoded.append(dd.pixels);
+        ASSERT_GT(encoded.size(), 132u);
+        EXPECT_EQ(encoded, slurp(r.output)) << files[i];
+        EXPECT_EQ(dd.pseudonym, "RELUTH-09-001");
+        EXPECT_EQ(encoded.find("SECRETNAME"), std::string::npos);
+        EXPECT_EQ(encoded.find("PID123456"), std::string::npos);
+    }
+    EXPECT_EQ(clean, 2);
+    EXPECT_GT(entries(disk.dir.path()).size(), before.size() + 4) << "process() stored and quarantined nothing";
+}
+
 TEST(Quarantine, ASeriesIsQuarantinedWholeWhicheverInstanceRevealsTheArm) {
     charter::Charter c = reluth();
     c.deidentification.quarantine.allowedModalities = {"CT", "MR", "NM"};

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <string_view>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -113,6 +114,25 @@ struct FileResult {
     std::string originalSeriesUid;
 };
 
+/// One file de-identified in memory (Anonymizer::deidentify): no file system touched. The file
+/// to store is `header` followed by `pixels` (the input's own pixel element, copied verbatim);
+/// the leak scan has already run on exactly those bytes.
+struct Deidentified {
+    /// Empty: clean, it may be stored. Otherwise why it goes to quarantine (every rule that applies).
+    std::vector<QuarantineReason> reasons;
+    /// The file reveals the arm through its series: what is stored of the series must go too.
+    bool condemnsSeries = false;
+    Actions actions;
+    bool fastPath = false;      ///< header re-encoded, pixel element to be copied from the input
+    std::string header;         ///< the de-identified file's bytes before the pixel element (all of them off the fast path)
+    std::string_view pixels;    ///< a view into the input: its pixel element to the end (fast path), else empty
+    std::string originalSeriesUid;
+    // where it goes in the store (store::seriesFolder)
+    std::string pseudonym, studyDate, studyUid, modality, seriesNumber, seriesUid, sopUid;
+    bool clean() const { return reasons.empty(); }
+    std::size_t size() const { return header.size() + pixels.size(); }
+};
+
 /// Series-level facts gathered before de-identifying (arm-revealing series are quarantined whole).
 struct SeriesVerdicts {
     std::map<std::string, QuarantineReason> bySeriesUid; ///< original SeriesInstanceUID -> reason
@@ -151,6 +171,14 @@ public:
     FileResult process(const std::filesystem::path& input, const std::filesystem::path& relativeName, SeriesVerdicts& verdicts,
                        const std::set<std::string>& overrides);
 
+    /// The whole de-identification of one file's bytes, in memory (Orthanc's DicomModification
+    /// on a parsed file is the model): parse, the quarantine rules, the profile's actions, the
+    /// trial's identity, encoding, and the leak scan on the encoded bytes. process() is this plus
+    /// I/O (reading, the quarantine copy, the temporary file, durability, the rename); the fuzz
+    /// target calls it directly. Never throws for bad input. Reads the series verdicts, does not
+    /// change them (process() condemns the series when condemnsSeries says so).
+    Deidentified deidentify(std::string_view bytes, SeriesVerdicts& verdicts, const std::set<std::string>& overrides = {});
+
     /// Makes a batch of Pending results durable (one syncfs) and renames them into the store;
     /// each becomes Stored, or Quarantined if its series was condemned meanwhile.
     void commit(std::vector<FileResult>& batch, SeriesVerdicts& verdicts);
@@ -173,6 +201,8 @@ public:
     struct Impl;
 
 private:
+    /// deidentify() with the per-phase timer of process() (an internal PhaseTimer).
+    Deidentified deidentifyTimed(std::string_view bytes, SeriesVerdicts& verdicts, const std::set<std::string>& overrides, void* phaseTimer);
     Config config_;
     KeyStore& key_;
     std::unique_ptr<Impl> impl_;
