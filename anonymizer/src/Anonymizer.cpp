@@ -948,7 +948,8 @@ FileResult Anonymizer::process(const fs::path& input, const fs::path& relative, 
     }
 
     // --- where it goes ------------------------------------------------------------------------
-    const fs::path dir = store::seriesFolder(config_.store, dd.pseudonym, dd.studyDate, dd.studyUid, dd.modality, dd.seriesNumber, dd.seriesUid);
+    const fs::path dir =
+        store::seriesFolder(config_.store, dd.pseudonym, dd.studyDate, dd.studyUid, dd.modality, dd.seriesNumber, dd.seriesUid);
     const fs::path out = dir / (safeName(dd.sopUid) + ".dcm");
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) fs::create_directories(dir, ec);

@@ -123,9 +123,9 @@ struct Deidentified {
     /// The file reveals the arm through its series: what is stored of the series must go too.
     bool condemnsSeries = false;
     Actions actions;
-    bool fastPath = false;      ///< header re-encoded, pixel element to be copied from the input
-    std::string header;         ///< the de-identified file's bytes before the pixel element (all of them off the fast path)
-    std::string_view pixels;    ///< a view into the input: its pixel element to the end (fast path), else empty
+    bool fastPath = false;   ///< header re-encoded, pixel element to be copied from the input
+    std::string header;      ///< the de-identified file's bytes before the pixel element (all of them off the fast path)
+    std::string_view pixels; ///< a view into the input: its pixel element to the end (fast path), else empty
     std::string originalSeriesUid;
     // where it goes in the store (store::seriesFolder)
     std::string pseudonym, studyDate, studyUid, modality, seriesNumber, seriesUid, sopUid;
@@ -202,7 +202,8 @@ public:
 
 private:
     /// deidentify() with the per-phase timer of process() (an internal PhaseTimer).
-    Deidentified deidentifyTimed(std::string_view bytes, SeriesVerdicts& verdicts, const std::set<std::string>& overrides, void* phaseTimer);
+    Deidentified deidentifyTimed(std::string_view bytes, SeriesVerdicts& verdicts, const std::set<std::string>& overrides,
+                                 void* phaseTimer);
     Config config_;
     KeyStore& key_;
     std::unique_ptr<Impl> impl_;

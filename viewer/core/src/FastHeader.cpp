@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -122,8 +123,15 @@ bool readHeaderFast(const std::filesystem::path& path, SliceHeader& h) {
     std::uint8_t buf[kWindow];
     const ssize_t got = ::pread(fd, buf, sizeof buf, 0);
     ::close(fd);
+    if (got <= 0 || !parseHeaderFast(buf, static_cast<std::size_t>(got), h)) return false;
+    h.path = path;
+    return true;
+}
+
+bool parseHeaderFast(const std::uint8_t* buf, std::size_t got, SliceHeader& h) {
     if (got < 132 || std::memcmp(buf + 128, "DICM", 4) != 0) return false;
-    Reader r{buf, static_cast<std::size_t>(got)};
+    got = std::min(got, kWindow);
+    Reader r{buf, got};
     r.at = 132;
     // file meta: explicit little endian, group 0002
     std::string ts;
@@ -143,7 +151,6 @@ bool readHeaderFast(const std::filesystem::path& path, SliceHeader& h) {
     else if (ts.empty() || ts == "1.2.840.10008.1.2.2" || ts == "1.2.840.10008.1.2.1.99")
         return false; // big endian, deflate: DCMTK
     h = SliceHeader{};
-    h.path = path;
     h.transferSyntax = ts;
     bool sawPixels = false;
     for (;;) {

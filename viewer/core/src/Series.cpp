@@ -2,6 +2,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcxfer.h>
@@ -68,19 +69,12 @@ void registerDecoders() {
 
 } // namespace
 
-bool readHeaderDcmtk(const fs::path& f, SliceHeader& h, std::string& why) {
-    // elements written as UN (e.g. by gdcmconv) are read with their dictionary VR, as the fast reader does
-    static std::once_flag unknownVr;
-    std::call_once(unknownVr, [] { dcmEnableUnknownVRConversion.set(OFTrue); });
-    DcmFileFormat ff;
-    const OFCondition c = ff.loadFileUntilTag(f.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
-    if (c.bad()) {
-        why = std::string("not readable as DICOM: ") + c.text();
-        return false;
-    }
+namespace {
+
+/// The header fields from a dataset DCMTK read (from a file or from memory).
+void fillHeader(DcmFileFormat& ff, SliceHeader& h) {
     DcmDataset& d = *ff.getDataset();
     h = SliceHeader{};
-    h.path = f;
     h.seriesUid = str(d, DCM_SeriesInstanceUID);
     h.sopUid = str(d, DCM_SOPInstanceUID);
     h.modality = str(d, DCM_Modality);
@@ -107,7 +101,91 @@ bool readHeaderDcmtk(const fs::path& f, SliceHeader& h, std::string& why) {
     Float64 v = 0;
     if (d.findAndGetFloat64(DCM_RescaleSlope, v).good() && v != 0) h.slope = v;
     if (d.findAndGetFloat64(DCM_RescaleIntercept, v).good()) h.intercept = v;
+}
+
+void acceptUnknownVr() {
+    // elements written as UN (e.g. by gdcmconv) are read with their dictionary VR, as the fast reader does
+    static std::once_flag unknownVr;
+    std::call_once(unknownVr, [] { dcmEnableUnknownVRConversion.set(OFTrue); });
+}
+
+/// DCMTK reading a whole file (or its start, up to stopAt) from memory.
+OFCondition readFromMemory(DcmFileFormat& ff, const std::uint8_t* data, std::size_t size, const DcmTagKey& stopAt) {
+    DcmInputBufferStream in;
+    in.setBuffer(data, static_cast<offile_off_t>(size));
+    in.setEos();
+    ff.transferInit();
+    const OFCondition c = ff.readUntilTag(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, stopAt);
+    ff.transferEnd();
+    return c;
+}
+
+} // namespace
+
+bool readHeaderDcmtk(const fs::path& f, SliceHeader& h, std::string& why) {
+    acceptUnknownVr();
+    DcmFileFormat ff;
+    const OFCondition c = ff.loadFileUntilTag(f.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+    if (c.bad()) {
+        why = std::string("not readable as DICOM: ") + c.text();
+        return false;
+    }
+    fillHeader(ff, h);
+    h.path = f;
     return true;
+}
+
+bool parseHeaderDcmtk(const std::uint8_t* data, std::size_t size, SliceHeader& h, std::string& why) {
+    acceptUnknownVr();
+    DcmFileFormat ff;
+    const OFCondition c = readFromMemory(ff, data, size, DCM_PixelData);
+    if (c.bad()) {
+        why = std::string("not readable as DICOM: ") + c.text();
+        return false;
+    }
+    fillHeader(ff, h);
+    return true;
+}
+
+std::vector<std::string> headerDifferences(const SliceHeader& a, const SliceHeader& b) {
+    std::vector<std::string> out;
+    auto text = [&](const char* name, const std::string& x, const std::string& y) {
+        if (x != y) out.push_back(std::string(name) + " '" + x + "' != '" + y + "'");
+    };
+    auto number = [&](const char* name, double x, double y, double tolerance) {
+        if (!(std::abs(x - y) <= tolerance) && !(std::isnan(x) && std::isnan(y)))
+            out.push_back(std::string(name) + " " + std::to_string(x) + " != " + std::to_string(y));
+    };
+    text("SeriesInstanceUID", a.seriesUid, b.seriesUid);
+    text("SOPInstanceUID", a.sopUid, b.sopUid);
+    text("Modality", a.modality, b.modality);
+    text("PatientID", a.patientId, b.patientId);
+    text("StudyDate", a.studyDate, b.studyDate);
+    text("TransferSyntaxUID", a.transferSyntax, b.transferSyntax);
+    text("FrameOfReferenceUID", a.frameOfReference, b.frameOfReference);
+    text("ClinicalTrialTimePointID", a.timepointId, b.timepointId);
+    text("ClinicalTrialTimePointDescription", a.timepointDescription, b.timepointDescription);
+    number("PatientIdentityRemoved", a.identityRemoved, b.identityRemoved, 0);
+    number("Rows", a.rows, b.rows, 0);
+    number("Columns", a.columns, b.columns, 0);
+    number("BitsAllocated", a.bitsAllocated, b.bitsAllocated, 0);
+    number("BitsStored", a.bitsStored, b.bitsStored, 0);
+    number("PixelRepresentation", a.pixelRepresentation, b.pixelRepresentation, 0);
+    number("SamplesPerPixel", a.samplesPerPixel, b.samplesPerPixel, 0);
+    number("NumberOfFrames", a.frames, b.frames, 0);
+    number("SeriesNumber", a.seriesNumber, b.seriesNumber, 0);
+    number("SliceThickness", a.sliceThickness, b.sliceThickness, 1e-9);
+    number("RescaleSlope", a.slope, b.slope, 1e-9);
+    number("RescaleIntercept", a.intercept, b.intercept, 1e-9);
+    number("has ImagePositionPatient", a.hasPosition, b.hasPosition, 0);
+    number("has ImageOrientationPatient", a.hasOrientation, b.hasOrientation, 0);
+    number("has PixelSpacing", a.hasSpacing, b.hasSpacing, 0);
+    for (std::size_t i = 0; i < 3 && a.hasPosition && b.hasPosition; ++i)
+        number("ImagePositionPatient", a.position[i], b.position[i], 1e-6);
+    for (std::size_t i = 0; i < 6 && a.hasOrientation && b.hasOrientation; ++i)
+        number("ImageOrientationPatient", a.orientation[i], b.orientation[i], 1e-9);
+    for (std::size_t i = 0; i < 2 && a.hasSpacing && b.hasSpacing; ++i) number("PixelSpacing", a.pixelSpacing[i], b.pixelSpacing[i], 1e-9);
+    return out;
 }
 
 Scan scanFolder(const fs::path& folder) {
@@ -291,46 +369,30 @@ inline double stored(std::uint32_t raw, int bitsStored, bool isSigned) {
 /// into the volume and converted there. False when the file is laid out otherwise (the caller
 /// then asks DCMTK). (pread rather than mmap: unmapping in a threaded process costs TLB
 /// shootdowns on every core.)
-bool loadDirect(const SliceHeader& h, std::int16_t* out) {
+/// Whether the direct path applies to the header at all (uncompressed little endian, 16 bits).
+bool directSyntax(const SliceHeader& h) {
     static_assert(sizeof(std::int16_t) == 2);
     const std::uint16_t probe = 1;
     if (*reinterpret_cast<const std::uint8_t*>(&probe) != 1) return false; // big-endian host: DCMTK
-    const bool explicitVr = h.transferSyntax == "1.2.840.10008.1.2.1";
-    if (!explicitVr && h.transferSyntax != "1.2.840.10008.1.2") return false;
-    if (h.bitsAllocated != 16) return false;
-    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
-    const std::size_t bytes = count * 2;
-    const int fd = ::open(h.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < bytes + 12) {
-        ::close(fd);
-        return false;
-    }
-    const std::size_t at = static_cast<std::size_t>(st.st_size) - bytes;
-    std::uint8_t e[12];
-    bool ok = ::pread(fd, e, 12, static_cast<off_t>(at - 12)) == 12;
+    if (h.transferSyntax != "1.2.840.10008.1.2.1" && h.transferSyntax != "1.2.840.10008.1.2") return false;
+    return h.bitsAllocated == 16 && h.rows > 0 && h.columns > 0;
+}
+
+/// The 12 bytes before the last rows*columns*2 bytes: a pixel element of exactly that length.
+bool pixelElementBefore(const SliceHeader& h, const std::uint8_t* e, std::size_t bytes) {
     auto le32 = [](const std::uint8_t* p) {
         return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
     };
-    if (ok && explicitVr) {
-        ok = e[0] == 0xE0 && e[1] == 0x7F && e[2] == 0x10 && e[3] == 0x00 && e[4] == 'O' && (e[5] == 'W' || e[5] == 'B') &&
-             le32(e + 8) == bytes;
-    } else if (ok) {
-        ok = e[4] == 0xE0 && e[5] == 0x7F && e[6] == 0x10 && e[7] == 0x00 && le32(e + 8) == bytes;
-    }
-    std::size_t done = 0;
-    while (ok && done < bytes) {
-        const ssize_t n = ::pread(fd, reinterpret_cast<char*>(out) + done, bytes - done, static_cast<off_t>(at + done));
-        if (n <= 0)
-            ok = false;
-        else
-            done += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    if (!ok) return false;
+    if (h.transferSyntax == "1.2.840.10008.1.2.1")
+        return e[0] == 0xE0 && e[1] == 0x7F && e[2] == 0x10 && e[3] == 0x00 && e[4] == 'O' && (e[5] == 'W' || e[5] == 'B') &&
+               le32(e + 8) == bytes;
+    return e[4] == 0xE0 && e[5] == 0x7F && e[6] == 0x10 && e[7] == 0x00 && le32(e + 8) == bytes;
+}
+
+/// Stored little-endian values already in out -> HU, in place.
+void storedToHu(const SliceHeader& h, std::int16_t* out, std::size_t count) {
     const bool isSigned = h.pixelRepresentation == 1;
-    const int icept = static_cast<int>(std::lround(h.intercept));
+    const int icept = static_cast<int>(std::lround(std::clamp(h.intercept, -1e9, 1e9)));
     if (h.slope == 1 && h.bitsStored >= 1 && h.bitsStored <= 16 && std::abs(h.intercept - icept) < 1e-9) {
         // the common CT case (slope 1, integer intercept): integer arithmetic only, honouring
         // BitsStored (CT: 12 of 16) and the sign, in a loop the compiler vectorises
@@ -346,11 +408,68 @@ bool loadDirect(const SliceHeader& h, std::int16_t* out) {
             for (std::size_t i = 0; i < count; ++i)
                 out[i] = static_cast<std::int16_t>(std::clamp(static_cast<int>(u[i] & mask) + icept, -32768, 32767));
         }
-        return true;
+        return;
     }
     const auto* u = reinterpret_cast<const std::uint16_t*>(out);
     for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(u[i], h.bitsStored, isSigned) * h.slope + h.intercept);
+}
+
+/// The uncompressed little-endian path: the pixel element is the last one in the file. Its tag
+/// and length are checked just before the last rows*columns*2 bytes, which are read straight
+/// into the volume and converted there. False when the file is laid out otherwise (the caller
+/// then asks DCMTK). (pread rather than mmap: unmapping in a threaded process costs TLB
+/// shootdowns on every core.)
+bool loadDirect(const SliceHeader& h, std::int16_t* out) {
+    if (!directSyntax(h)) return false;
+    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
+    const std::size_t bytes = count * 2;
+    const int fd = ::open(h.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < bytes + 12) {
+        ::close(fd);
+        return false;
+    }
+    const std::size_t at = static_cast<std::size_t>(st.st_size) - bytes;
+    std::uint8_t e[12];
+    bool ok = ::pread(fd, e, 12, static_cast<off_t>(at - 12)) == 12 && pixelElementBefore(h, e, bytes);
+    std::size_t done = 0;
+    while (ok && done < bytes) {
+        const ssize_t n = ::pread(fd, reinterpret_cast<char*>(out) + done, bytes - done, static_cast<off_t>(at + done));
+        if (n <= 0)
+            ok = false;
+        else
+            done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (!ok) return false;
+    storedToHu(h, out, count);
     return true;
+}
+
+/// The pixels of a dataset DCMTK read (any transfer syntax it decodes), to HU. `name` names
+/// the file in errors.
+void decodeDataset(DcmFileFormat& ff, const SliceHeader& h, std::int16_t* out, const std::string& name) {
+    DcmDataset& d = *ff.getDataset();
+    OFCondition c = d.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+    if (c.bad() || !d.canWriteXfer(EXS_LittleEndianExplicit))
+        throw LoadError(name + ": the transfer syntax " + DcmXfer(d.getOriginalXfer()).getXferName() + " cannot be decoded here (" +
+                        c.text() + ")");
+    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
+    const bool isSigned = h.pixelRepresentation == 1;
+    if (h.bitsAllocated == 16) {
+        const Uint16* px = nullptr;
+        unsigned long n = 0;
+        if (d.findAndGetUint16Array(DCM_PixelData, px, &n).bad() || !px || n < count)
+            throw LoadError(name + ": the pixel data is missing or shorter than " + std::to_string(count) + " pixels");
+        for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(px[i], h.bitsStored, isSigned) * h.slope + h.intercept);
+    } else {
+        const Uint8* px = nullptr;
+        unsigned long n = 0;
+        if (d.findAndGetUint8Array(DCM_PixelData, px, &n).bad() || !px || n < count)
+            throw LoadError(name + ": the pixel data is missing or shorter than " + std::to_string(count) + " pixels");
+        for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(px[i], h.bitsStored, isSigned) * h.slope + h.intercept);
+    }
 }
 
 /// Every other case: DCMTK loads the file and decodes it to little-endian explicit.
@@ -359,26 +478,7 @@ void loadWithDcmtk(const SliceHeader& h, std::int16_t* out) {
     DcmFileFormat ff;
     OFCondition c = ff.loadFile(h.path.c_str());
     if (c.bad()) throw LoadError(h.path.string() + ": cannot read: " + c.text());
-    DcmDataset& d = *ff.getDataset();
-    c = d.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
-    if (c.bad() || !d.canWriteXfer(EXS_LittleEndianExplicit))
-        throw LoadError(h.path.string() + ": the transfer syntax " + DcmXfer(d.getOriginalXfer()).getXferName() +
-                        " cannot be decoded here (" + c.text() + ")");
-    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
-    const bool isSigned = h.pixelRepresentation == 1;
-    if (h.bitsAllocated == 16) {
-        const Uint16* px = nullptr;
-        unsigned long n = 0;
-        if (d.findAndGetUint16Array(DCM_PixelData, px, &n).bad() || !px || n < count)
-            throw LoadError(h.path.string() + ": the pixel data is missing or shorter than " + std::to_string(count) + " pixels");
-        for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(px[i], h.bitsStored, isSigned) * h.slope + h.intercept);
-    } else {
-        const Uint8* px = nullptr;
-        unsigned long n = 0;
-        if (d.findAndGetUint8Array(DCM_PixelData, px, &n).bad() || !px || n < count)
-            throw LoadError(h.path.string() + ": the pixel data is missing or shorter than " + std::to_string(count) + " pixels");
-        for (std::size_t i = 0; i < count; ++i) out[i] = toHu(stored(px[i], h.bitsStored, isSigned) * h.slope + h.intercept);
-    }
+    decodeDataset(ff, h, out, h.path.string());
 }
 
 bool isJpeg2000(const std::string& ts) {
@@ -413,6 +513,24 @@ void loadWithGdcm(const SliceHeader& h, std::int16_t* out) {
 }
 
 } // namespace
+
+void decodeSlice(const SliceHeader& h, const std::uint8_t* data, std::size_t size, std::int16_t* out) {
+    if (h.rows <= 0 || h.columns <= 0) throw LoadError("the image has no rows or columns");
+    const std::size_t count = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(h.columns);
+    const std::size_t bytes = count * 2;
+    if (directSyntax(h) && size >= bytes + 12 && pixelElementBefore(h, data + size - bytes - 12, bytes)) {
+        std::memcpy(out, data + size - bytes, bytes);
+        storedToHu(h, out, count);
+        return;
+    }
+    if (isJpeg2000(h.transferSyntax)) throw LoadError("JPEG 2000 is decoded from files only");
+    registerDecoders();
+    acceptUnknownVr();
+    DcmFileFormat ff;
+    const OFCondition c = readFromMemory(ff, data, size, DcmTagKey(0xFFFF, 0xFFFF));
+    if (c.bad()) throw LoadError(std::string("cannot read: ") + c.text());
+    decodeDataset(ff, h, out, "(in memory)");
+}
 
 Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks, int threads) {
     Volume v;

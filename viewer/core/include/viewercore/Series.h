@@ -52,6 +52,15 @@ bool readHeaderFast(const std::filesystem::path& path, SliceHeader& out);
 /// DCMTK's reading of the same header; false (with why) when the file is not a usable image.
 bool readHeaderDcmtk(const std::filesystem::path& path, SliceHeader& out, std::string& why);
 
+/// The same two readers on bytes held in memory (what the fuzz targets call): the fast reader
+/// on a file's first bytes (readHeaderFast reads a 64 KiB window), DCMTK on them up to the
+/// pixel data. `out.path` is left empty.
+bool parseHeaderFast(const std::uint8_t* data, std::size_t size, SliceHeader& out);
+bool parseHeaderDcmtk(const std::uint8_t* data, std::size_t size, SliceHeader& out, std::string& why);
+/// Where two readings of one header disagree ("rows 512 != 256"), empty when they agree: the
+/// fast reader must give exactly DCMTK's fields whenever it accepts a file.
+std::vector<std::string> headerDifferences(const SliceHeader& fast, const SliceHeader& dcmtk);
+
 /// Reads every file's header below folder (recursively) and groups files into series.
 Scan scanFolder(const std::filesystem::path& folder);
 
@@ -123,6 +132,10 @@ struct LoadError : std::runtime_error {
 /// transfer syntax DCMTK can decode (JPEG, JPEG-LS, RLE, big endian) goes through DCMTK.
 /// Throws LoadError naming the file for anything else.
 Volume load(const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks = {}, int threads = 0);
+/// One slice's pixels, in HU, from a whole file held in memory (rows x columns values into
+/// out), decoded by the same code as load(): the direct little-endian path, else DCMTK (JPEG
+/// 2000 is not decoded from memory). Throws LoadError with the reason.
+void decodeSlice(const SliceHeader& h, const std::uint8_t* data, std::size_t size, std::int16_t* out);
 /// The same into a volume the caller holds (a viewer shows its middle slice while the rest
 /// arrives): the voxels are allocated before the first callback and never move afterwards.
 void loadInto(Volume& volume, const Series& series, const Geometry& geometry, const LoadCallbacks& callbacks = {}, int threads = 0);
