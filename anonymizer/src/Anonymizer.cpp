@@ -880,6 +880,13 @@ Deidentified Anonymizer::deidentifyTimed(std::string_view in, SeriesVerdicts& ve
     r.studyDate = getString(d, DCM_StudyDate);
     r.seriesNumber = getString(d, DCM_SeriesNumber);
     r.modality = getString(d, DCM_Modality);
+    // found by deidentify_fuzz: an instance UID the profile's action left empty (it was not a
+    // UID to begin with) would be stored under no name, in no series
+    for (const auto& [uid, name] :
+         {std::pair{&r.sopUid, "SOPInstanceUID"}, {&r.seriesUid, "SeriesInstanceUID"}, {&r.studyUid, "StudyInstanceUID"}})
+        if (uid->empty())
+            r.reasons.push_back({"corrupt", std::string("no ") + name + " after de-identification (the original is not a UID)"});
+    if (!r.reasons.empty()) return r;
 
     // --- encode: header by DCMTK, pixel element to be copied byte for byte ----------------------
     timer.mark(Phases::Deidentify);

@@ -82,6 +82,13 @@ TEST(Charter, MissingFieldIsNamed) {
     EXPECT_TRUE(hasFinding(f, "recist.dcr_window_dayz", "unknown field"));
 }
 
+TEST(Charter, ANumberTooLargeForADoubleIsAFindingNotACrash) {
+    // found by charter_fuzz (tests/fuzz/regressions/charter_fuzz/): nlohmann throws out_of_range, not parse_error
+    const auto f = findingsOf(reluthWith("\"dcr_window_days\": 28", "\"dcr_window_days\": 1e999"));
+    ASSERT_FALSE(f.empty());
+    EXPECT_TRUE(hasFinding(f, "(file)", "not valid JSON")) << f.front().message;
+}
+
 TEST(Charter, TheReadTurnaroundIsOptionalAndChecked) {
     // a charter without it has no due dates; a bad one is named
     EXPECT_EQ(charter::parseCharter(reluthWith("\"read_turnaround_days\": 5,", "")).reading.readTurnaroundDays, 0);

@@ -372,6 +372,9 @@ Charter parseCharter(std::string_view text, std::string_view sourceName) {
         const std::size_t offset = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
         const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
         throw CharterError(std::string(sourceName), {{"(file)", "not valid JSON near line " + std::to_string(line) + ": " + e.what()}});
+    } catch (const json::exception& e) {
+        // found by charter_fuzz: a number too large for a double is out_of_range, not a parse_error
+        throw CharterError(std::string(sourceName), {{"(file)", std::string("not valid JSON: ") + e.what()}});
     }
     std::vector<Finding> findings;
     if (!root.is_object()) {

@@ -149,8 +149,22 @@ bool parseHeaderDcmtk(const std::uint8_t* data, std::size_t size, SliceHeader& h
 
 std::vector<std::string> headerDifferences(const SliceHeader& a, const SliceHeader& b) {
     std::vector<std::string> out;
+    auto shown = [](const std::string& v) { // printable: a difference in an invisible byte must be seen
+        std::string o;
+        for (const unsigned char c : v) {
+            if (c >= 0x20 && c < 0x7F && c != '\\') {
+                o += static_cast<char>(c);
+            } else {
+                static const char* hex = "0123456789abcdef";
+                o += "\\x";
+                o += hex[c >> 4];
+                o += hex[c & 15];
+            }
+        }
+        return o;
+    };
     auto text = [&](const char* name, const std::string& x, const std::string& y) {
-        if (x != y) out.push_back(std::string(name) + " '" + x + "' != '" + y + "'");
+        if (x != y) out.push_back(std::string(name) + " '" + shown(x) + "' != '" + shown(y) + "'");
     };
     auto number = [&](const char* name, double x, double y, double tolerance) {
         if (!(std::abs(x - y) <= tolerance) && !(std::isnan(x) && std::isnan(y)))
@@ -279,11 +293,27 @@ Geometry analyze(const Series& series) {
         if (s.rows != first.rows || s.columns != first.columns)
             return fail("mixed image sizes: " + std::to_string(first.columns) + "x" + std::to_string(first.rows) + " and " +
                         std::to_string(s.columns) + "x" + std::to_string(s.rows) + " (" + s.path.filename().string() + ")");
+        // (found by series_fuzz: an image of 0 rows was accepted as a volume of 0 voxels)
+        if (s.rows <= 0 || s.columns <= 0 || s.rows > 16384 || s.columns > 16384)
+            return fail("an image of " + std::to_string(s.columns) + " x " + std::to_string(s.rows) + " pixels (" +
+                        s.path.filename().string() + ") is not shown");
         if (s.bitsAllocated != 8 && s.bitsAllocated != 16)
             return fail(std::to_string(s.bitsAllocated) + "-bit pixels are not supported (" + s.path.filename().string() + ")");
         if (!s.hasPosition || !s.hasOrientation || !s.hasSpacing)
             return fail("no image position, orientation or pixel spacing in " + s.path.filename().string() +
                         ": the slices cannot be placed");
+        const bool finite = std::all_of(s.position.begin(), s.position.end(), [](double v) { return std::isfinite(v); }) &&
+                            std::all_of(s.orientation.begin(), s.orientation.end(), [](double v) { return std::isfinite(v); }) &&
+                            std::isfinite(s.pixelSpacing[0]) && std::isfinite(s.pixelSpacing[1]);
+        if (!finite || s.pixelSpacing[0] <= 0 || s.pixelSpacing[1] <= 0)
+            return fail("the image position, orientation or pixel spacing of " + s.path.filename().string() + " is not a usable number");
+        {
+            const auto& o = s.orientation;
+            const double row = o[0] * o[0] + o[1] * o[1] + o[2] * o[2], column = o[3] * o[3] + o[4] * o[4] + o[5] * o[5],
+                         dot = o[0] * o[3] + o[1] * o[4] + o[2] * o[5];
+            if (std::abs(row - 1) > 0.02 || std::abs(column - 1) > 0.02 || std::abs(dot) > 0.02)
+                return fail("the image orientation of " + s.path.filename().string() + " is not two perpendicular unit directions");
+        }
         for (int i = 0; i < 6; ++i)
             if (std::abs(s.orientation[static_cast<std::size_t>(i)] - first.orientation[static_cast<std::size_t>(i)]) > 1e-4)
                 return fail("the slices have different orientations (" + s.path.filename().string() + ")");
