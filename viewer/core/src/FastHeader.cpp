@@ -1,5 +1,5 @@
-// A header reader for the common case - a Part 10 file whose dataset is little endian
-// (explicit or implicit VR) - that reads only the bytes before the pixel data and only the
+// A header reader for the common case - a Part 10 file whose dataset is explicit VR little
+// endian (native or encapsulated) - that reads only the bytes before the pixel data and only the
 // top-level elements the viewer uses. Anything it does not understand (big endian, deflate,
 // a header longer than its window, a malformed length) makes it answer false, and the caller
 // uses DCMTK. tests/viewer compares it with DCMTK on every file it accepts.
@@ -277,6 +277,11 @@ bool parseHeaderFast(const std::uint8_t* buf, std::size_t got, SliceHeader& h) {
         std::size_t value;
         if (!r.element(g, e, vr, len, value, true) || len == 0xFFFFFFFFu || value + len > r.size) return false;
         if (!firstMeta && e <= previousMeta) return false;
+        {
+            // each meta element with its VR (found by header_fuzz: a group length written as US)
+            const char* want = e == 0x0000 ? "UL" : (e == 0x0001 || e == 0x0102) ? "OB" : e == 0x0013 ? "SH" : e == 0x0016 ? "AE" : "UI";
+            if (vr[0] != want[0] || vr[1] != want[1]) return false;
+        }
         firstMeta = false;
         previousMeta = e;
         if (e == 0x0000) {
@@ -295,7 +300,10 @@ bool parseHeaderFast(const std::uint8_t* buf, std::size_t got, SliceHeader& h) {
                                                "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90",
                                                "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5"};
     if (std::find(std::begin(littleEndian), std::end(littleEndian), ts) == std::end(littleEndian)) return false;
-    if (ts == "1.2.840.10008.1.2") r.explicitVr = false;
+    // implicit VR: which elements are sequences is the data dictionary's, which this reader does
+    // not have (found by header_fuzz: DCMTK parses a dictionary SQ as items where this reader saw
+    // bytes) - such files are DCMTK's to read
+    if (ts == "1.2.840.10008.1.2") return false;
     h = SliceHeader{};
     h.transferSyntax = ts;
     bool sawPixels = false;
@@ -317,7 +325,11 @@ bool parseHeaderFast(const std::uint8_t* buf, std::size_t got, SliceHeader& h) {
         }
         if (g > 0x7FE0) break;
         r.at = value;
-        if (len == 0xFFFFFFFFu || r.isSequence(vr, value, len) || (vr[0] == 'U' && vr[1] == 'N')) {
+        // a sequence written as UN holds implicit-VR items (CP-246): DCMTK's to read
+        if (vr[0] == 'U' && vr[1] == 'N' && len != 0xFFFFFFFFu && len >= 4 && value + 4 <= r.size && r.u16(value) == 0xFFFE &&
+            r.u16(value + 2) == 0xE000)
+            return false;
+        if (len == 0xFFFFFFFFu || r.isSequence(vr, value, len)) {
             if (!r.skipValue(vr, len, value, r.size, 0)) return false;
             continue;
         }

@@ -101,6 +101,9 @@ void fillHeader(DcmFileFormat& ff, SliceHeader& h) {
     Float64 v = 0;
     if (d.findAndGetFloat64(DCM_RescaleSlope, v).good() && v != 0) h.slope = v;
     if (d.findAndGetFloat64(DCM_RescaleIntercept, v).good()) h.intercept = v;
+    // as the fast reader does (found by header_fuzz: NumberOfFrames 0)
+    if (h.bitsStored == 0) h.bitsStored = h.bitsAllocated;
+    if (h.frames <= 0) h.frames = 1;
 }
 
 void acceptUnknownVr() {
