@@ -78,13 +78,13 @@ sanitized_tests() {
   log "sanitized build finished in $((SECONDS - t0)) s"
   # the executables must be there and their tests registered: a run of nothing is a failure
   local n
-  n=$(ctest --test-dir build-asan -N -LE gui -E 'AnonymizerFuzz|NOT_BUILT|Gui\.|ScreenMode' | grep -c 'Test *#' || true)
+  n=$(ctest --test-dir build-asan -N -LE gui -E 'Fuzz|NOT_BUILT|Gui\.|ScreenMode' | grep -c 'Test *#' || true)
   if [ "$n" -lt 100 ]; then
     log "sanitized tests: only $n tests registered in build-asan (expected the non-GUI suites)"
     return 1
   fi
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -LE gui -E 'AnonymizerFuzz|NOT_BUILT|Gui\.|ScreenMode' ${JOBS:+-j "$JOBS"} || rc=$?
+    ctest --test-dir build-asan --output-on-failure -LE gui -E 'Fuzz|NOT_BUILT|Gui\.|ScreenMode' ${JOBS:+-j "$JOBS"} || rc=$?
   log "sanitized tests finished in $((SECONDS - t0)) s with status $rc"
   return $rc
 }
