@@ -860,6 +860,12 @@ Deidentified Anonymizer::deidentifyTimed(std::string_view in, SeriesVerdicts& ve
     if (r.reasons.empty() && !patient) r.reasons.push_back({"not-enrolled", "PatientID '" + patientId + "' is not on the enrolment list"});
     if (r.reasons.empty() && seriesUid.empty()) r.reasons.push_back({"corrupt", "no SeriesInstanceUID"});
     if (r.reasons.empty() && getString(d, DCM_SOPInstanceUID).empty()) r.reasons.push_back({"corrupt", "no SOPInstanceUID"});
+    // one instance, one series, one study (found by deidentify_fuzz: a SOP Instance UID of two
+    // values was stored under both joined, while readers take the first)
+    for (const auto& [key, name] : {std::pair{DCM_SOPInstanceUID, "SOPInstanceUID"}, {DCM_SeriesInstanceUID, "SeriesInstanceUID"},
+                                    {DCM_StudyInstanceUID, "StudyInstanceUID"}})
+        if (r.reasons.empty() && getString(d, key).find('\\') != std::string::npos)
+            r.reasons.push_back({"corrupt", std::string(name) + " has more than one value"});
     if (!r.reasons.empty()) return r;
 
     timer.mark(Phases::Rules);

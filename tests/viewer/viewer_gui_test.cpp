@@ -180,6 +180,28 @@ TEST(ViewerGui, ALesionAppearsWhereTheGroundTruthPutsItWithTheGreyOfItsHuAndTheW
     EXPECT_NEAR(w, 230.354, 2.0);
 }
 
+TEST(ViewerGui, CornerTextsNeverOverlapEvenInANarrowView) {
+    // two views of ~270 px: "axial 60/120  Z -15.0 mm" and "W 1500  L -600" cannot share a line
+    app();
+    vg::Workstation w;
+    w.resize(800, 600);
+    shown(w);
+    w.openFolder(QString::fromStdString((phantom().root() / "incoming").string()));
+    ASSERT_TRUE(waitFor([&] { return w.idle() && w.current()->view()->complete(); }));
+    w.current()->view()->setWindowLevel({1500, -600}); // wider texts
+    for (vg::ViewerPane* pane : {w.prior(), w.current()}) {
+        if (!pane->isVisible()) continue;
+        pane->view()->renderNow();
+        const auto boxes = pane->view()->cornerTextBoxes();
+        ASSERT_GE(boxes.size(), 3u);
+        EXPECT_LT(pane->view()->width(), 320);
+        for (std::size_t i = 0; i < boxes.size(); ++i)
+            for (std::size_t j = i + 1; j < boxes.size(); ++j)
+                EXPECT_FALSE(boxes[i].intersects(boxes[j])) << "corner texts " << i << " and " << j << " overlap";
+    }
+    screenshot(w, "narrow-views.png");
+}
+
 TEST(ViewerGui, AFolderOfFilesNotDeidentifiedNeverShowsTheirPatientId) {
     app();
     const auto& subject = phantom().truth["subjects"][0];

@@ -133,7 +133,7 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
     const std::string pseudonym = subject["pseudonym"];
     testutil::TempDir reports("viewer-reports");
     vg::Workstation w;
-    w.resize(1800, 1000);
+    w.resize(1920, 1080); // a reading room's screen
     shown(w);
     w.openStore(QString::fromStdString((phantom().root() / "store").string()));
     w.setReportsFolder(QString::fromStdString(reports.path().string()));
@@ -150,6 +150,18 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
         ASSERT_TRUE(w.readEditable());
         EXPECT_EQ(w.current()->timepoint(), tp);
         vg::SliceView& v = *w.current()->view();
+        // at least ~2 screen pixels per mm as the timepoint opens, beside the prior and the lesion
+        // panel too (issue 19: a fitted 1920x1080 two-view screen gave about 1.3), corner texts apart
+        for (vg::ViewerPane* pane : {w.prior(), w.current()}) {
+            if (!pane->isVisible()) continue;
+            QApplication::processEvents();
+            EXPECT_GE(pane->view()->pixelsPerMm(), 1.99) << (pane == w.prior() ? "prior" : "current");
+            EXPECT_GT(pane->view()->width(), 400) << "a view too narrow to read";
+            const auto boxes = pane->view()->cornerTextBoxes();
+            EXPECT_GE(boxes.size(), 3u);
+            for (std::size_t i = 0; i < boxes.size(); ++i)
+                for (std::size_t j = i + 1; j < boxes.size(); ++j) EXPECT_FALSE(boxes[i].intersects(boxes[j])) << "corner texts overlap";
+        }
         v.fit();
         v.zoomBy(2.0);
         for (const auto& lesion : subject["lesions"]) {

@@ -3,6 +3,7 @@
 #include <QFontMetrics>
 #include <QImage>
 #include <QPainter>
+#include <QRect>
 #include <QString>
 
 #include <vtkActor2D.h>
@@ -64,6 +65,12 @@ public:
         if (text == text_) return;
         text_ = text;
         redraw();
+    }
+    /// Where the text is drawn (display pixels, origin bottom left); empty when there is no text.
+    QRect rect() const {
+        if (text_.isEmpty()) return {};
+        const auto* p = points_->GetPoint(0);
+        return QRect(static_cast<int>(p[0]), static_cast<int>(p[1]), w_, h_);
     }
     /// Where the anchor point is, in display pixels (origin bottom left).
     void place(Anchor anchor, int x, int y) {

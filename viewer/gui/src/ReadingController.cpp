@@ -51,6 +51,8 @@ void ReadingController::start(QString subject, int ordinal) {
     if (!panel_) {
         panel_ = new ReadingPanel;
         dock_ = shell_.addPanel(tr("Lesions and response"), "reading", panel_, Qt::RightDockWidgetArea, 470);
+        // no wider than it needs: the images keep ~2 px per mm beside it on a 1920-pixel screen
+        shell_.mainWindow()->resizeDocks({dock_}, {560}, Qt::Horizontal);
         connect(panel_, &ReadingPanel::edited, this, [this] {
             syncCaliperLabels();
             saveDraft();

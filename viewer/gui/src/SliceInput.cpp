@@ -48,7 +48,7 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
     }
     case Drag::Zoom:
         // dragging down magnifies, up reduces (as OHIF and most PACS), about where the drag began
-        if (!d->fitted) d->doFit();
+        if (!d->fitted) d->openingView();
         d->zoomAbout(d->dragStart, d->dragScale, d->dragFocalX, d->dragFocalY,
                      std::clamp(d->dragScale * std::exp(-delta.y() * 0.01), d->fitScale / 20, d->fitScale * 4));
         requestRender();
@@ -93,7 +93,7 @@ void SliceView::wheelEvent(QWheelEvent* e) {
     if (notches == 0) return;
     if (e->modifiers() & Qt::ControlModifier) { // about the cursor: the lesion under it stays under it
         if (!d->volume) return;
-        if (!d->fitted) d->doFit();
+        if (!d->fitted) d->openingView();
         d->zoomAbout(e->position(), d->scale, d->focalX, d->focalY,
                      std::clamp(d->scale / std::pow(1.15, notches), d->fitScale / 20, d->fitScale * 4));
         requestRender();

@@ -126,6 +126,63 @@ void SliceView::Impl::doFit() {
     fitted = true;
 }
 
+void SliceView::Impl::openingView() {
+    doFit();
+    if (openingPpm <= 0 || !volume || !canShow(k)) return;
+    // the body: what is not air on the slice shown (CT below -500 HU; otherwise the lowest tenth
+    // of the slice's range), sampled every other pixel
+    const auto at = [&](int u, int v) { return volume->voxels[static_cast<std::size_t>(frame.index(u, v, k))]; };
+    int lo = 32767, hi = -32768;
+    for (int v = 0; v < frame.height; v += 2)
+        for (int u = 0; u < frame.width; u += 2) lo = std::min<int>(lo, at(u, v)), hi = std::max<int>(hi, at(u, v));
+    const int threshold = unit == QStringLiteral("HU") && lo <= -900 ? -500 : lo + (hi - lo) / 10;
+    // rows and columns where the body is: at least 3 % of the samples across (a thin table under
+    // the patient, which spans the whole width, does not widen the body)
+    std::vector<int> columns(static_cast<std::size_t>(frame.width), 0), rows(static_cast<std::size_t>(frame.height), 0);
+    for (int v = 0; v < frame.height; v += 2)
+        for (int u = 0; u < frame.width; u += 2)
+            if (at(u, v) > threshold) ++columns[static_cast<std::size_t>(u)], ++rows[static_cast<std::size_t>(v)];
+    const int minColumn = std::max(3, frame.height / 2 * 3 / 100), minRow = std::max(3, frame.width / 2 * 3 / 100);
+    int u0 = frame.width, u1 = -1, v0 = frame.height, v1 = -1;
+    for (int u = 0; u < frame.width; ++u)
+        if (columns[static_cast<std::size_t>(u)] >= minColumn) u0 = std::min(u0, u), u1 = std::max(u1, u);
+    for (int v = 0; v < frame.height; ++v)
+        if (rows[static_cast<std::size_t>(v)] >= minRow) v0 = std::min(v0, v), v1 = std::max(v1, v);
+    if (u1 < u0 || v1 < v0) return; // nothing but air: the whole image
+    const double bodyW = (u1 - u0 + 2) * frame.du, bodyH = (v1 - v0 + 2) * frame.dv;
+    const double aspect = static_cast<double>(deviceWidth()) / deviceHeight();
+    const double bodyScale = std::max(bodyH / 2.0, bodyW / 2.0 / aspect) * 1.05;
+    const double wanted = deviceHeight() / 2.0 / (openingPpm * dpr()); // the scale giving openingPpm screen pixels per mm
+    // the magnification a reading room expects, as long as most of the body stays in view (a
+    // narrow view gets the body fitted rather than a crop of it)
+    const double visibleWidthAtWanted = deviceWidth() / (openingPpm * dpr());
+    scale = std::min(fitScale, visibleWidthAtWanted >= 0.5 * bodyW ? std::min(bodyScale, wanted) : bodyScale);
+    focalX = (u0 + u1) / 2.0 * frame.du;
+    focalY = (v0 + v1) / 2.0 * frame.dv;
+}
+
+void SliceView::Impl::separateCorners() {
+    const int w = deviceWidth(), h = deviceHeight(), m = static_cast<int>(8 * dpr());
+    info.place(OverlayText::BottomLeft, m, m);
+    values.place(OverlayText::BottomRight, w - m, m);
+    if (info.rect().intersects(values.rect().adjusted(-m, 0, m, 0)))
+        values.place(OverlayText::BottomRight, w - m, m + info.rect().height() + m / 2);
+    caption.place(OverlayText::TopLeft, m, h - m);
+    cursor.place(OverlayText::TopRight, w - m, h - m);
+    if (caption.rect().intersects(cursor.rect().adjusted(-m, 0, m, 0)))
+        cursor.place(OverlayText::TopRight, w - m, h - m - caption.rect().height() - m / 2);
+    // the orientation letters at the top and bottom edges clear the corner texts
+    int top = h - m - static_cast<int>(22 * dpr()), bottom = m + static_cast<int>(22 * dpr());
+    labels[2].place(OverlayText::Top, w / 2, top);
+    labels[3].place(OverlayText::Bottom, w / 2, bottom);
+    for (const OverlayText* t : {&caption, &cursor})
+        if (labels[2].rect().intersects(t->rect())) top = std::min(top, t->rect().top() - m / 2);
+    for (const OverlayText* t : {&info, &values})
+        if (labels[3].rect().intersects(t->rect())) bottom = std::max(bottom, t->rect().bottom() + 1 + m / 2);
+    labels[2].place(OverlayText::Top, w / 2, top);
+    labels[3].place(OverlayText::Bottom, w / 2, bottom);
+}
+
 void SliceView::Impl::drawSlice(GLuint framebuffer, bool showImage) {
     QOpenGLExtraFunctions* f = gl->context()->extraFunctions();
     if (!program) {

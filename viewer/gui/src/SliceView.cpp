@@ -120,15 +120,12 @@ void SliceView::initializeGL() {
 void SliceView::resizeGL() {
     d->window->SetSize(d->deviceWidth(), d->deviceHeight());
     d->layoutText();
-    if (d->volume) {
+    if (d->volume && d->fitted) { // keep the user's zoom and pan (a view not yet shown opens at the first frame)
         const double zoom = d->zoomFactor();
         const double fx = d->focalX, fy = d->focalY;
-        const bool wasFitted = d->fitted;
         d->doFit();
-        if (wasFitted) { // keep the user's zoom and pan
-            d->scale = d->fitScale / zoom;
-            d->focalX = fx, d->focalY = fy;
-        }
+        d->scale = d->fitScale / zoom;
+        d->focalX = fx, d->focalY = fy;
     }
 }
 
@@ -139,10 +136,11 @@ void SliceView::paintGL() {
     const auto t0 = now();
     if (!d->glReady) return;
     if (d->deviceWidth() != d->laidOutWidth || d->deviceHeight() != d->laidOutHeight) resizeGL(); // in case no resize event came
-    if (d->volume && !d->fitted) d->doFit();
+    if (d->volume && !d->fitted) d->openingView();
     d->updateImage();
     const auto t1 = now();
     d->updateText();
+    d->separateCorners();
     d->applyCamera();
     d->placeMeasurements();
     const auto t2 = now();
@@ -276,7 +274,7 @@ void SliceView::fit() {
 
 void SliceView::zoomBy(double factor) {
     if (!d->volume) return;
-    if (!d->fitted) d->doFit();
+    if (!d->fitted) d->openingView();
     d->scale = std::clamp(d->scale / factor, d->fitScale / 20, d->fitScale * 4);
     requestRender();
     emit viewChanged();
@@ -284,18 +282,18 @@ void SliceView::zoomBy(double factor) {
 
 std::array<double, 3> SliceView::centre() const {
     if (!d->volume) return {};
-    if (!d->fitted) d->doFit();
+    if (!d->fitted) d->openingView();
     return d->frame.patient(d->focalX / d->frame.du, d->focalY / d->frame.dv, d->k);
 }
 
 double SliceView::halfHeightMm() const {
-    if (d->volume && !d->fitted) d->doFit();
+    if (d->volume && !d->fitted) d->openingView();
     return d->scale;
 }
 
 void SliceView::alignVertically(double patientZ, double halfHeight) {
     if (!d->volume) return;
-    if (!d->fitted) d->doFit();
+    if (!d->fitted) d->openingView();
     const auto& f = d->frame;
     if (std::abs(f.down[2]) < 0.5) return; // the screen's vertical is not along the body's axis
     std::array<double, 3> p = centre();
@@ -308,19 +306,19 @@ void SliceView::alignVertically(double patientZ, double halfHeight) {
 double SliceView::zoom() const { return d->zoomFactor(); }
 
 double SliceView::pixelsPerMm() const {
-    if (d->volume && !d->fitted) d->doFit();
+    if (d->volume && !d->fitted) d->openingView();
     return d->pixelsPerMm() / d->dpr();
 }
 
 void SliceView::setPixelsPerMm(double ppm) {
     if (!d->volume || ppm <= 0) return;
-    if (!d->fitted) d->doFit();
+    if (!d->fitted) d->openingView();
     d->scale = std::clamp(d->deviceHeight() / 2.0 / (ppm * d->dpr()), d->fitScale / 20, d->fitScale * 4);
     requestRender();
 }
 
 QPointF SliceView::widgetPointOf(double u, double v) const {
-    if (!d->fitted) d->doFit();
+    if (!d->fitted) d->openingView();
     const double ppm = d->pixelsPerMm();
     const double x = d->deviceWidth() / 2.0 + (u * d->frame.du - d->focalX) * ppm;
     const double y = d->deviceHeight() / 2.0 + (v * d->frame.dv - d->focalY) * ppm;
@@ -329,7 +327,7 @@ QPointF SliceView::widgetPointOf(double u, double v) const {
 
 bool SliceView::pixelAt(QPointF p, double& u, double& v) const {
     if (!d->volume) return false;
-    if (!d->fitted) d->doFit();
+    if (!d->fitted) d->openingView();
     const double ppm = d->pixelsPerMm();
     u = ((p.x() * d->dpr() - d->deviceWidth() / 2.0) / ppm + d->focalX) / d->frame.du;
     v = ((p.y() * d->dpr() - d->deviceHeight() / 2.0) / ppm + d->focalY) / d->frame.dv;
@@ -347,14 +345,14 @@ std::array<QString, 4> SliceView::edgeLabels() const {
 QString SliceView::overlayText() const {
     d->updateText();
     QStringList lines;
-    for (const OverlayText* t : {&d->caption, &d->info, &d->values, &d->cursor})
+    for (const OverlayText* t : {&d->caption, &d->info, &d->values, &d->cursor, &d->labels[2], &d->labels[3]})
         if (!t->text().isEmpty()) lines << t->text();
     return lines.join('\n');
 }
 
 void SliceView::centreOn(const vc::Point3& p) {
     if (!d->volume) return;
-    if (!d->fitted) d->doFit();
+    if (!d->fitted) d->openingView();
     const auto& f = d->frame;
     const auto uv = f.pixelOf(p);
     d->focalX = uv[0] * f.du, d->focalY = uv[1] * f.dv;
@@ -413,6 +411,15 @@ bool SliceView::deleteSelectedMeasurement() {
     emit measurementsChanged();
     return true;
 }
+
+std::vector<QRect> SliceView::cornerTextBoxes() const {
+    std::vector<QRect> out;
+    for (const OverlayText* t : {&d->caption, &d->info, &d->values, &d->cursor, &d->labels[2], &d->labels[3]})
+        if (!t->rect().isEmpty()) out.push_back(t->rect());
+    return out;
+}
+
+void SliceView::setOpeningMagnification(double pixelsPerMm) { d->openingPpm = pixelsPerMm; }
 
 QPointF SliceView::widgetPointOfPatient(const vc::Point3& p) const {
     const auto uv = d->frame.pixelOf(p);

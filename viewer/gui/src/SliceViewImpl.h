@@ -178,6 +178,12 @@ struct SliceView::Impl final : SliceProjection {
     void applyCamera();
 
     void doFit();
+    /// The view a newly shown series opens with: doFit(), then magnified to the body or to
+    /// openingPpm about the body's centre (SliceView::setOpeningMagnification).
+    void openingView();
+    double openingPpm = 0;
+    /// Corner texts that would overlap are stacked (a narrow view): placed every frame.
+    void separateCorners();
 
     /// Clears VTK's framebuffer and draws the slice into it (raw OpenGL, before VTK renders:
     /// VTK re-reads the GL state when it starts a frame in a context it does not own).

@@ -70,6 +70,8 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
 
     for (ViewerPane* pane : {prior_, current_}) {
         SliceView* v = pane->view();
+        // a reading room's screen: at least ~2 screen pixels per mm when a series opens (issue 19)
+        v->setOpeningMagnification(2.0);
         connect(v, &SliceView::sliceChanged, this, [this, pane](int, double) { syncFrom(pane, false); });
         connect(v, &SliceView::windowLevelChanged, this, [this, pane](vc::WindowLevel) { syncFrom(pane, true); });
         connect(v, &SliceView::focused, this, [this, pane] { lastActive_ = pane; });

@@ -11,6 +11,7 @@
 #include "viewercore/Measure.h"
 
 #include <QImage>
+#include <QRect>
 #include <QWidget>
 
 class QWindow;
@@ -19,6 +20,7 @@ class QWindow;
 
 #include <array>
 #include <memory>
+#include <vector>
 
 namespace vg {
 
@@ -74,6 +76,13 @@ public:
 
     std::array<QString, 4> edgeLabels() const; ///< left, right, top, bottom
     QString overlayText() const;               ///< every overlay line, for tests and accessibility
+    /// Where the four corner texts and the top and bottom orientation letters are (display
+    /// pixels; empty texts left out): they never overlap, a narrow view stacks them instead.
+    std::vector<QRect> cornerTextBoxes() const;
+    /// A newly shown series opens magnified to at least this many screen pixels per mm (0: the
+    /// whole image fitted): fitted to the body when that is enough, else at this magnification
+    /// about the body's centre. F (fit) still shows the whole image.
+    void setOpeningMagnification(double pixelsPerMm);
 
     // ---- measurements (on the acquired slices: not in a reformat)
     enum class Tool { None, LongAxis, Bidimensional };
