@@ -312,6 +312,29 @@ TEST(ViewerBlindingGui, NoTextAReaderCanSeeHoldsADateTheSiteTheSubjectIdOrAnothe
     screenshot(w, "reader-blinded-week8.png");
 }
 
+TEST(ViewerBlindingGui, AnAdjudicatorWithNoCaseSeesNoSubjectIdAndNoSite) {
+    // found driving the demo by hand (xdotool): an adjudicator's Trial list showed every subject
+    // of the store by its subject ID, which carries the site
+    app();
+    const TrialQueue tq;
+    const std::string pseudonym = phantom().truth["subjects"][0]["pseudonym"];
+    vg::Workstation w;
+    w.resize(1800, 1000);
+    shown(w);
+    w.setQueue(QString::fromStdString(tq.db));
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "adjudicator", kPassword, &why)) << why.toStdString();
+    for (int i = 0; i < 10; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    const QStringList texts = visibleTexts(w);
+    ASSERT_GT(texts.size(), 20);
+    EXPECT_TRUE(texts.join('\n').contains("Adjudications - adjudicator")) << "the walk reached the home list";
+    const QStringList leaks = blindingLeaks(texts, pseudonym, {"reader1", "reader2"});
+    EXPECT_TRUE(leaks.isEmpty()) << leaks.join("\n").toStdString();
+    EXPECT_TRUE(w.subjects().isEmpty()) << "no case, no subject to browse";
+    EXPECT_FALSE(w.openSubject(QString::fromStdString(pseudonym))) << "an adjudicator opens a subject through its case only";
+}
+
 // ---------------------------------------------------------------- the reading habits of the trade
 
 TEST(ViewerHabitsGui, KeysGoToTheImagesLeftDragWindowsAndAStrayCaliperBlocksSigning) {

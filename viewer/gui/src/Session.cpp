@@ -234,15 +234,6 @@ void Workstation::buildHome() {
                 item->setData(0, Qt::UserRole + 1, r.ordinal);
                 if (!mine.contains(subject)) mine << subject;
             }
-            // a reader browses only the subjects they read, by their reading IDs
-            for (int i = tree_->topLevelItemCount() - 1; i >= 0; --i) {
-                QTreeWidgetItem* item = tree_->topLevelItem(i);
-                const QString subject = item->data(0, Qt::UserRole).toString();
-                if (!mine.contains(subject))
-                    delete tree_->takeTopLevelItem(i);
-                else
-                    item->setText(0, shownName(subject));
-            }
             break;
         }
         case workflow::Role::DataManager: quarantineScreen_->fillHome(home_, homeDock_); break;
@@ -259,6 +250,7 @@ void Workstation::buildHome() {
                                 .arg(QString::fromStdString(a.state == "open" && a.adjudicator.empty() ? "to take" : a.state))});
                 item->setData(0, Qt::UserRole, QString::fromStdString(a.subject));
                 item->setData(0, Qt::UserRole + 1, a.throughOrdinal);
+                if (!mine.contains(QString::fromStdString(a.subject))) mine << QString::fromStdString(a.subject);
             }
             break;
         }
@@ -279,6 +271,18 @@ void Workstation::buildHome() {
         }
     } catch (const std::exception& e) {
         new QTreeWidgetItem(home_, {tr("The reading queue refused: %1").arg(QString::fromStdString(e.what()))});
+    }
+    // a blinded role (reader, adjudicator) browses only the subjects of its own list, by their
+    // reading IDs (found driving the demo: an adjudicator's Trial list showed every subject ID)
+    if (blindedRole()) {
+        for (int i = tree_->topLevelItemCount() - 1; i >= 0; --i) {
+            QTreeWidgetItem* item = tree_->topLevelItem(i);
+            const QString subject = item->data(0, Qt::UserRole).toString();
+            if (!mine.contains(subject))
+                delete tree_->takeTopLevelItem(i);
+            else
+                item->setText(0, shownName(subject));
+        }
     }
     for (int c = 0; c < home_->columnCount(); ++c) home_->resizeColumnToContents(c);
     homeDock_->show();
