@@ -26,6 +26,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace vg {
 
 namespace {
@@ -143,9 +145,10 @@ bool QuarantineController::select(const QString& relative) {
     html += releasable ? tr("It can be released: the original goes through the whole de-identification again, without the rule "
                             "that held it; text is rebuilt and the leak scan runs as for any file.")
                        : tr("It cannot be released (%1). It can be discarded.").arg(QString::fromStdString(whyNot).toHtmlEscaped());
-    for (const auto& r : f->reasons)
-        if (r.category == "burned-in" || r.category == "secondary-capture")
-            html += tr("<p style='color:#b00020'><b>The pixels are copied as they are</b>: de-identification cleans the header, "
+    // said once, whichever of the two rules held it (found driving the data manager's screen by hand)
+    if (std::any_of(f->reasons.begin(), f->reasons.end(),
+                    [](const auto& r) { return r.category == "burned-in" || r.category == "secondary-capture"; }))
+        html += tr("<p style='color:#b00020'><b>The pixels are copied as they are</b>: de-identification cleans the header, "
                        "not text drawn into the image. Release only if the preview shows nothing that identifies the patient, "
                        "the site or the arm.</p>");
     panel_->findChild<QLabel*>("quarantineDetails")->setText(html);
@@ -160,6 +163,9 @@ bool QuarantineController::select(const QString& relative) {
         preview->setText(tr("(no image to preview)"));
     else
         preview->setPixmap(QPixmap::fromImage(image.scaled(360, 360, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+    // the decision is about this file alone: no subject beside it
+    shell_.prior()->clear(tr("Quarantine: the file is on the right."));
+    shell_.prior()->setVisible(false);
     const vc::Scan scan = vc::scanFolder(f->file.parent_path());
     for (const vc::Series& s : scan.series)
         for (const vc::SliceHeader& h : s.slices)
