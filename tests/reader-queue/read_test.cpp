@@ -73,6 +73,29 @@ TEST(ReadPayload, OneCodecRoundTripsAndNamesWhatIsNotAPayload) {
     EXPECT_TRUE(back.lesions.empty()) << "what does not follow the format is left out";
 }
 
+TEST(ReadPayload, APointMarkerRoundTripsWithoutALength) {
+    const std::string text = R"({"lesions":[{"id":"NT01","role":"NON-TARGET","location":"BONE"}],
+        "assessments":[{"id":"NT01","result":"PRESENT"}],
+        "measurements":[{"id":4,"lesion":"NT01","kind":"POINT","series_uid":"2.25.1","sop_instance_uid":"2.25.2","slice":12,"a":[1.5,-20,33]}]})";
+    rq::Payload p;
+    std::string error;
+    std::vector<std::string> problems;
+    ASSERT_TRUE(rq::Payload::parse(text, p, &error, &problems)) << error;
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    ASSERT_EQ(p.measurements.size(), 1u);
+    const rq::Caliper& c = p.measurements.front();
+    EXPECT_EQ(c.kind, rq::Caliper::Kind::Point);
+    EXPECT_EQ(c.a, (rq::Point3{1.5, -20, 33}));
+    EXPECT_EQ(c.a, c.b);
+    EXPECT_DOUBLE_EQ(c.longMm(), 0);
+    const std::string json = p.toJson();
+    EXPECT_NE(json.find("\"POINT\""), std::string::npos) << json;
+    EXPECT_EQ(json.find("long_mm"), std::string::npos) << "a point has no length: " << json;
+    rq::Payload again;
+    ASSERT_TRUE(rq::Payload::parse(json, again, &error));
+    EXPECT_EQ(again.toJson(), json);
+}
+
 TEST(ReadPayload, TheEnginesReadMadeDirectlyEqualsTheSdtmRowsOfTheSameRead) {
     const auto c = charter::loadCharter(kCharter);
     const rq::SubjectDates dates{"2024-01-03", ""};
@@ -94,7 +117,8 @@ TEST(ReadPayload, TheEnginesReadMadeDirectlyEqualsTheSdtmRowsOfTheSameRead) {
         EXPECT_EQ(direct(c, reads[i], dates), viaSdtm(c, reads[i], dates)) << "read " << i;
         // the first eight are valid reads: both paths must give results, not the same refusal
         if (i < 8) {
-            EXPECT_EQ(direct(c, reads[i], dates).rfind("error", 0), std::string::npos) << "read " << i << ": " << direct(c, reads[i], dates);
+            EXPECT_EQ(direct(c, reads[i], dates).rfind("error", 0), std::string::npos)
+                << "read " << i << ": " << direct(c, reads[i], dates);
         }
     }
     // an unscheduled timepoint carries its own VISITNUM between scheduled visits

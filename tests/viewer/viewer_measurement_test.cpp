@@ -85,3 +85,27 @@ TEST(MeasurementInteractor, ANodeGetsAShortAxisPerpendicularToItsLongAxis) {
     EXPECT_NEAR(m.shortMm(), 24.0, 1e-6);
     EXPECT_NEAR(m.c[0], m.d[0], 1e-9) << "perpendicular: both short-axis ends at the same x";
 }
+
+TEST(MeasurementInteractor, APointIsPlacedByAClickAndMovedWhole) {
+    vc::MeasurementSet data;
+    vg::MeasurementInteractor it(data);
+    FlatSlice slice;
+    it.setTool(vg::SliceView::Tool::Point);
+    ASSERT_TRUE(it.press({120, 80}, slice));
+    ASSERT_TRUE(it.release()); // a click, no drag: a point is where a lesion is
+    ASSERT_EQ(data.all().size(), 1u);
+    const vc::Measurement m = data.all().front();
+    EXPECT_EQ(m.kind, vc::Measurement::Kind::Point);
+    EXPECT_EQ(m.a, m.b);
+    EXPECT_NEAR(m.a[0], 120, 1e-9);
+    EXPECT_DOUBLE_EQ(m.longMm(), 0);
+    it.setTool(vg::SliceView::Tool::None);
+    const auto [id, grip] = it.hit({123, 82}, slice);
+    EXPECT_EQ(id, m.id);
+    EXPECT_EQ(grip, vg::MeasurementInteractor::Grip::Move);
+    ASSERT_TRUE(it.press({123, 82}, slice));
+    it.move({150, 90}, slice);
+    ASSERT_TRUE(it.release());
+    EXPECT_NEAR(data.all().front().a[0], 150, 1e-9);
+    EXPECT_EQ(data.all().front().a, data.all().front().b) << "moved whole";
+}

@@ -57,6 +57,21 @@ std::vector<std::string> reportTexts(const std::string& file) {
         } while (tree.iterate() > 0);
     return out;
 }
+/// How many SCOORD POINTs the SR holds (a reader's marker on a non-target or new lesion).
+int reportPoints(const std::string& file) {
+    DcmFileFormat ff;
+    DSRDocument doc;
+    if (ff.loadFile(file.c_str()).bad() || doc.read(*ff.getDataset()).bad()) return -1;
+    int n = 0;
+    DSRDocumentTree& tree = doc.getTree();
+    if (tree.gotoRoot() > 0) do {
+            DSRContentItem& item = tree.getCurrentContentItem();
+            if (item.getValueType() == DSRTypes::VT_SCoord && item.getSpatialCoordinatesPtr() &&
+                item.getSpatialCoordinatesPtr()->getGraphicType() == DSRTypes::GT_Point)
+                ++n;
+        } while (tree.iterate() > 0);
+    return n;
+}
 } // namespace
 
 namespace {
@@ -177,11 +192,30 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
                 ASSERT_EQ(panel->selectedLesion(), id);
                 if (role == "TARGET") v.centreOn({lesion["center_mm"][0], lesion["center_mm"][1], z}); // the reader scrolls to it
             } else {
-                // follow-up: clicking the lesion jumps to its last known caliper
+                // follow-up: clicking the lesion jumps to its last known caliper, or a non-target's point
+                const auto before = panel->model()->lastMeasurement(id.toStdString(), tp);
                 panel->selectLesion(id);
                 if (role == "TARGET") {
                     EXPECT_NEAR(v.slicePosition(), z, 2.5) << id.toStdString() << ": the jump goes to its last caliper";
+                } else if (before) {
+                    EXPECT_NEAR(v.slicePosition(), before->a[2], 2.6) << id.toStdString() << ": the jump goes to its last point";
                 }
+            }
+            if (role == "NON-TARGET" && at["present"].get<bool>()) {
+                // the reader points at it (P, a click where it is): the point is the lesion's, not a stray caliper
+                const vc::Point3 centre{lesion["center_mm"][0], lesion["center_mm"][1], z};
+                v.centreOn(centre);
+                w.findChild<QAction*>("toolPoint")->setChecked(true);
+                const QPoint where = v.widgetPointOfPatient(centre).toPoint();
+                QTest::mousePress(v.surface(), Qt::LeftButton, {}, where);
+                QTest::mouseRelease(v.surface(), Qt::LeftButton, {}, where);
+                w.findChild<QAction*>("toolPoint")->setChecked(false);
+                const auto mark = panel->model()->lastMeasurement(id.toStdString(), tp + 1);
+                ASSERT_TRUE(mark.has_value()) << id.toStdString() << ": no point";
+                EXPECT_EQ(mark->kind, vc::Measurement::Kind::Point);
+                EXPECT_NEAR(mark->a[0], centre[0], 2.0);
+                EXPECT_NEAR(mark->a[1], centre[1], 2.0);
+                EXPECT_NEAR(mark->a[2], centre[2], 2.6);
             }
             if (role == "TARGET" && at["present"].get<bool>()) {
                 measureLesion(w, lesion, tp);
@@ -196,7 +230,8 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
                 ASSERT_TRUE(panel->choose(id, at["present"].get<bool>() ? "Present" : "Absent"));
             }
         }
-        EXPECT_TRUE(panel->problemsText().contains("ready to sign")) << panel->problemsText().toStdString();
+        EXPECT_TRUE(panel->problemsText().contains("ready to sign")) << panel->problemsText().toStdString() << "\n"
+                                                                     << panel->model()->payload();
         EXPECT_TRUE(panel->signButton()->isEnabled());
         EXPECT_TRUE(panel->saveStateText().startsWith("Draft saved")) << panel->saveStateText().toStdString();
         // the live results: this timepoint's sum and, after baseline, the response with its reason
@@ -220,6 +255,11 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
         EXPECT_EQ(check.find("Error"), std::string::npos) << check;
         // the report's visible text (its TEXT content items) holds no calendar date, no site and
         // no subject ID: what a reader wrote there is as blinded as the screen
+        int pointed = 0; // the non-targets present at this timepoint, each pointed at above
+        for (const auto& lesion : subject["lesions"])
+            pointed += lesion["role"] == "NON-TARGET" && lesion["timepoints"][tp]["present"].get<bool>();
+        EXPECT_GT(pointed, 0) << "the phantom subject has a non-target";
+        EXPECT_EQ(reportPoints(report), pointed) << "each non-target's point is in the TID 1500 report";
         const std::vector<std::string> texts = reportTexts(report);
         ASSERT_FALSE(texts.empty()) << "the report has its findings as text";
         static const QRegularExpression date("(19|20)\\d\\d-?[01]\\d-?[0-3]\\d");

@@ -131,11 +131,19 @@ bool Payload::parse(const std::string& text, Payload& out, std::string* error, s
                 Caliper v;
                 bool ok = true;
                 v.id = m["id"].get<int>();
-                v.kind = field(m, "kind", at, false, ok) == "BIDIMENSIONAL" ? Caliper::Kind::Bidimensional : Caliper::Kind::LongAxis;
+                const std::string kind = field(m, "kind", at, false, ok);
+                v.kind = kind == "BIDIMENSIONAL" ? Caliper::Kind::Bidimensional
+                         : kind == "POINT"       ? Caliper::Kind::Point
+                                                 : Caliper::Kind::LongAxis;
                 v.label = field(m, "lesion", at, false, ok);
                 v.seriesUid = field(m, "series_uid", at, false, ok);
                 v.sopUid = field(m, "sop_instance_uid", at, false, ok);
                 if (m.contains("slice") && m["slice"].is_number_integer()) v.slice = m["slice"].get<int>();
+                if (v.kind == Caliper::Kind::Point && pointOf(m.value("a", json()), v.a)) {
+                    v.b = v.a; // a point: where the lesion is, nothing measured
+                    if (ok) out.measurements.push_back(std::move(v));
+                    continue;
+                }
                 if (!pointOf(m.value("a", json()), v.a) || !pointOf(m.value("b", json()), v.b) ||
                     (v.kind == Caliper::Kind::Bidimensional &&
                      (!pointOf(m.value("c", json()), v.c) || !pointOf(m.value("d", json()), v.d)))) {
@@ -159,6 +167,16 @@ std::string Payload::toJson() const {
         answersJ.push_back(std::move(o));
     }
     for (const Caliper& m : measurements) {
+        if (m.kind == Caliper::Kind::Point) {
+            measuresJ.push_back({{"id", m.id},
+                                 {"lesion", m.label},
+                                 {"kind", "POINT"},
+                                 {"series_uid", m.seriesUid},
+                                 {"sop_instance_uid", m.sopUid},
+                                 {"slice", m.slice},
+                                 {"a", pointJson(m.a)}});
+            continue;
+        }
         const bool bi = m.kind == Caliper::Kind::Bidimensional;
         json o{{"id", m.id},
                {"lesion", m.label},

@@ -90,10 +90,13 @@ void Workstation::buildActions() {
         const char* tip;
     } toolList[] = {{"Caliper", "M", SliceView::Tool::LongAxis, "Long axis: drag across the lesion (M)"},
                     {"Long + short axis", "N", SliceView::Tool::Bidimensional,
-                     "Bidimensional (lymph nodes): drag the long axis, then drag the short axis' ends (N)"}};
+                     "Bidimensional (lymph nodes): drag the long axis, then drag the short axis' ends (N)"},
+                    {"Point", "P", SliceView::Tool::Point, "Point at a non-target or new lesion: click where it is (P)"}};
     for (const auto& t : toolList) {
         QAction* a = bar->addAction(tr(t.name));
-        a->setObjectName(t.tool == SliceView::Tool::LongAxis ? "toolLongAxis" : "toolBidimensional");
+        a->setObjectName(t.tool == SliceView::Tool::LongAxis        ? "toolLongAxis"
+                         : t.tool == SliceView::Tool::Bidimensional ? "toolBidimensional"
+                                                                    : "toolPoint");
         a->setCheckable(true);
         a->setShortcut(QKeySequence(QString::fromLatin1(t.key)));
         a->setToolTip(tr(t.tip));
@@ -145,7 +148,8 @@ void Workstation::buildActions() {
                "<p><b>Reading</b> (readers): your worklist opens your next timepoint. At the baseline choose the organ "
                "(<i>Next lesion in</i>), press <b>+ Target</b> and draw across the lesion with the caliper (<b>M</b>; "
                "lymph nodes: long + short axis, <b>N</b>, then drag the short axis' ends); <b>+ Non-target</b> for the "
-               "others. At a follow-up click each lesion: both sides jump to it; draw its caliper, or pick its answer "
+               "others, and point at each with <b>P</b> (a click where it is). At a follow-up click each lesion: both sides "
+               "jump to it; draw its caliper, or pick its answer "
                "(absent, too small, not evaluable, split, merged; non-targets present/absent/progression). "
                "<b>U</b> gives the selected caliper to the selected lesion; Delete and Ctrl+Z edit calipers. The panel "
                "says what is missing and shows the responses with their reasons; everything is saved as you go. "

@@ -46,7 +46,8 @@ std::pair<int, MeasurementInteractor::Grip> MeasurementInteractor::hit(QPointF w
         const std::vector<std::pair<Grip, vc::Point3>> ends =
             m->kind == vc::Measurement::Kind::Bidimensional
                 ? std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}, {Grip::C, m->c}, {Grip::D, m->d}}
-                : std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}};
+            : m->kind == vc::Measurement::Kind::Point ? std::vector<std::pair<Grip, vc::Point3>>{{Grip::Move, m->a}}
+                                                      : std::vector<std::pair<Grip, vc::Point3>>{{Grip::A, m->a}, {Grip::B, m->b}};
         for (const auto& [g, p] : ends) {
             const double dist = QLineF(slice.widgetOf(p), w).length();
             if (dist < bestDistance) bestDistance = dist, best = {m->id, g};
@@ -54,6 +55,7 @@ std::pair<int, MeasurementInteractor::Grip> MeasurementInteractor::hit(QPointF w
     }
     if (best.second != Grip::None) return best;
     for (const vc::Measurement* m : shown) {
+        if (m->kind == vc::Measurement::Kind::Point) continue; // a point is gripped at itself (above)
         const QPointF p = slice.widgetOf(m->a), q = slice.widgetOf(m->b);
         const QPointF pq = q - p;
         const double len2 = QPointF::dotProduct(pq, pq);
@@ -76,7 +78,9 @@ bool MeasurementInteractor::press(QPointF w, const SliceProjection& slice) {
     }
     if (tool_ != SliceView::Tool::None && slice.onImage(w)) {
         vc::Measurement m;
-        m.kind = tool_ == SliceView::Tool::Bidimensional ? vc::Measurement::Kind::Bidimensional : vc::Measurement::Kind::LongAxis;
+        m.kind = tool_ == SliceView::Tool::Bidimensional ? vc::Measurement::Kind::Bidimensional
+                 : tool_ == SliceView::Tool::Point       ? vc::Measurement::Kind::Point
+                                                         : vc::Measurement::Kind::LongAxis;
         m.seriesUid = seriesUid_;
         m.slice = slice.acquiredSlice();
         if (m.slice < static_cast<int>(sopBySlice_.size())) m.sopUid = sopBySlice_[static_cast<std::size_t>(m.slice)];
@@ -102,6 +106,10 @@ void MeasurementInteractor::move(QPointF w, const SliceProjection& slice) {
             m.c = axis[0], m.d = axis[1];
         }
     };
+    if (m.kind == vc::Measurement::Kind::Point) { // a point follows the mouse while it is placed or moved
+        m.a = m.b = p;
+        return;
+    }
     switch (grip_) {
     case Grip::New:
         m.b = p;
@@ -138,7 +146,8 @@ bool MeasurementInteractor::release() {
     const Grip grip = grip_;
     grip_ = Grip::None;
     if (grip == Grip::New) {
-        if (editing_.longMm() >= 1.0) selected_ = data_.add(editing_); // a click is not a measurement
+        // a click is not a measurement (a point is: it says where a lesion is)
+        if (editing_.kind == vc::Measurement::Kind::Point || editing_.longMm() >= 1.0) selected_ = data_.add(editing_);
         return true;
     }
     data_.update(editing_);

@@ -70,9 +70,18 @@ void MeasurementMapper::place(const std::vector<const vc::Measurement*>& shown, 
     for (const vc::Measurement* m : shown) {
         const bool sel = m->id == selectedId || m == editing;
         Layer& layer = sel ? *selected_ : *lines_;
-        layer.segment(display(m->a), display(m->b));
+        if (m->kind == vc::Measurement::Kind::Point) {
+            // an arrow pointing at the lesion from the upper left, its head at the point
+            const auto tip = display(m->a);
+            const double l = 22 * dpr, h = 7 * dpr;
+            layer.segment({tip[0] - l, tip[1] + l}, tip);
+            layer.segment({tip[0] - h, tip[1]}, tip);
+            layer.segment({tip[0], tip[1] + h}, tip);
+        } else {
+            layer.segment(display(m->a), display(m->b));
+        }
         if (m->kind == vc::Measurement::Kind::Bidimensional) layer.segment(display(m->c), display(m->d));
-        if (sel) { // small squares on the ends that can be dragged
+        if (sel && m->kind != vc::Measurement::Kind::Point) { // small squares on the ends that can be dragged
             const double h = 3.5 * dpr;
             std::vector<vc::Point3> ends{m->a, m->b};
             if (m->kind == vc::Measurement::Kind::Bidimensional) ends.insert(ends.end(), {m->c, m->d});
@@ -91,8 +100,11 @@ void MeasurementMapper::place(const std::vector<const vc::Measurement*>& shown, 
         OverlayText& t = *labels_[label++];
         const QString length = m->kind == vc::Measurement::Kind::Bidimensional
                                    ? QStringLiteral("%1 x %2 mm").arg(m->longMm(), 0, 'f', 1).arg(m->shortMm(), 0, 'f', 1)
-                                   : QStringLiteral("%1 mm").arg(m->longMm(), 0, 'f', 1);
-        t.setText(m->label.empty() ? length : QString::fromStdString(m->label) + QStringLiteral("  ") + length);
+                               : m->kind == vc::Measurement::Kind::Point ? QString()
+                                                                         : QStringLiteral("%1 mm").arg(m->longMm(), 0, 'f', 1);
+        const QString name =
+            m->label.empty() && m->kind == vc::Measurement::Kind::Point ? QStringLiteral("?") : QString::fromStdString(m->label);
+        t.setText(name.isEmpty() ? length : length.isEmpty() ? name : name + QStringLiteral("  ") + length);
         // the label beside the end further right, away from the lines
         const auto ea = display(m->a), eb = display(m->b);
         const auto at = ea[0] > eb[0] ? ea : eb;

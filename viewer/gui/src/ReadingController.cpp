@@ -184,7 +184,10 @@ void ReadingController::calipersChanged() {
     if (count == 1 && fresh && fresh->label.empty() && !lesion.isEmpty()) {
         const auto k = model.lesion(lesion.toStdString());
         const vr::AnswerEntry* a = model.draft().answer(lesion.toStdString());
-        if (k && k->role == "TARGET" && k->answerable && !(a && a->measurement)) {
+        const bool point = fresh->kind == vc::Measurement::Kind::Point;
+        // a caliper measures the selected target waiting for one; a point placed while a
+        // non-target or new lesion is selected says where that lesion is
+        if (k && ((k->role == "TARGET" && k->answerable && !(a && a->measurement) && !point) || (k->role != "TARGET" && point))) {
             std::string why;
             if (!model.measure(k->id, *fresh, shell_.current()->sliceThickness(), &why))
                 panel_->setSaveState(QString::fromStdString(why), true);

@@ -212,6 +212,44 @@ bool writeMeasurementReport(const ReportInput& in, const std::filesystem::path& 
 
     DSRDocument doc(DSRTypes::DT_EnhancedSR);
     CHECK(doc.setTreeFromRootTemplate(report, OFTrue /* expand the included templates */));
+    // where each non-target and new lesion is: its Finding gets the reader's point as an SCOORD
+    // POINT (INFERRED FROM), on the image it was placed on (SELECTED FROM)
+    for (const KnownLesion& l : model.lesions()) {
+        if (l.role == "TARGET") continue;
+        const vc::Measurement* at = nullptr;
+        for (const vc::Measurement& m : draft.measurements)
+            if (m.label == l.id && m.kind == vc::Measurement::Kind::Point) at = &m;
+        ImageHeader* img = at ? headerOf(at->sopUid) : nullptr;
+        if (!img) continue;
+        DSRDocumentTree& tree = doc.getTree();
+        const std::string prefix = l.id + " (";
+        bool found = false;
+        if (tree.gotoRoot() > 0) do {
+                const DSRContentItem& item = tree.getCurrentContentItem();
+                if (item.getValueType() == DSRTypes::VT_Text && std::string(item.getStringValue().c_str()).rfind(prefix, 0) == 0) {
+                    found = true;
+                    break;
+                }
+            } while (tree.iterate() > 0);
+        if (!found) continue;
+        OFString sopClass, sopInstance;
+        img->file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+        img->file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sopInstance);
+        DSRSpatialCoordinatesValue point(DSRTypes::GT_Point);
+        const auto pp = pixelOf(*img, at->a);
+        point.getGraphicDataList().addItem(pp[0], pp[1]);
+        if (tree.addContentItem(DSRTypes::RT_inferredFrom, DSRTypes::VT_SCoord, DSRTypes::AM_belowCurrent) == 0) {
+            if (error) *error = "the report cannot hold " + l.id + "'s point";
+            return false;
+        }
+        CHECK(tree.getCurrentContentItem().setConceptName(CODE_DCM_ImageRegion));
+        CHECK(tree.getCurrentContentItem().setSpatialCoordinates(point));
+        if (tree.addContentItem(DSRTypes::RT_selectedFrom, DSRTypes::VT_Image, DSRTypes::AM_belowCurrent) == 0) {
+            if (error) *error = "the report cannot refer to the image of " + l.id + "'s point";
+            return false;
+        }
+        CHECK(tree.getCurrentContentItem().setImageReference(DSRImageReferenceValue(sopClass, sopInstance)));
+    }
     OFString studyUid, patientId, patientName, sex, birth, studyDate, studyTime, accession, studyId, sponsor, protocol, protocolName,
         siteId, siteName, subjectId, tpId, tpDesc, referring;
     DcmDataset* src = any.file.getDataset();

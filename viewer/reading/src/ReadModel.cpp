@@ -161,7 +161,8 @@ bool ReadModel::setAnswer(const std::string& id, const std::string& result, cons
         return false;
     }
     for (vc::Measurement& m : draft_.measurements)
-        if (m.label == id) m.label.clear(); // a state replaces a caliper's value
+        if (m.label == id && m.kind != vc::Measurement::Kind::Point)
+            m.label.clear(); // a state replaces a caliper's value (a point stays: it says where)
     AnswerEntry e{id, result, reason};
     auto it = std::find_if(draft_.answers.begin(), draft_.answers.end(), [&](const AnswerEntry& a) { return a.id == id; });
     if (it != draft_.answers.end())
@@ -175,7 +176,7 @@ bool ReadModel::setAnswer(const std::string& id, const std::string& result, cons
 bool ReadModel::clearAnswer(const std::string& id) {
     const auto n = std::erase_if(draft_.answers, [&](const AnswerEntry& a) { return a.id == id; });
     for (vc::Measurement& m : draft_.measurements)
-        if (m.label == id) m.label.clear();
+        if (m.label == id && m.kind != vc::Measurement::Kind::Point) m.label.clear();
     evaluate();
     return n > 0;
 }
@@ -186,8 +187,29 @@ bool ReadModel::measure(const std::string& id, const vc::Measurement& m, double 
         if (why) *why = id + " is not a lesion of this read";
         return false;
     }
+    if (m.kind == vc::Measurement::Kind::Point) {
+        // a point says where a non-target or new lesion is; its answer stays the reader's
+        if (k->role == "TARGET") {
+            if (why) *why = id + " is a target: draw its caliper (M, or N for a lymph node) instead of a point";
+            return false;
+        }
+        for (vc::Measurement& other : draft_.measurements)
+            if (other.label == id) other.label.clear();
+        vc::Measurement copy = m;
+        copy.label = id;
+        auto existing = std::find_if(draft_.measurements.begin(), draft_.measurements.end(),
+                                     [&](const vc::Measurement& o) { return o.id == m.id && o.seriesUid == m.seriesUid; });
+        if (existing != draft_.measurements.end())
+            *existing = copy;
+        else {
+            if (draft_.measurement(copy.id)) copy.id = draft_.nextMeasurementId();
+            draft_.measurements.push_back(copy);
+        }
+        evaluate();
+        return true;
+    }
     if (k->role != "TARGET") {
-        if (why) *why = id + " is a " + k->role + " lesion: only targets are measured";
+        if (why) *why = id + " is a " + k->role + " lesion: it is not measured - point at it with the point tool (P)";
         return false;
     }
     const bool nodal = k->nodal;

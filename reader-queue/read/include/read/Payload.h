@@ -13,9 +13,10 @@ using Point3 = std::array<double, 3>;
 double distanceMm(const Point3& a, const Point3& b);
 
 /// A caliper: a long axis, or a bidimensional measurement (long and perpendicular short axis),
-/// with the image it was made on.
+/// or a point marking where a non-target or new lesion is (a = b, no length), with the image it
+/// was made on.
 struct Caliper {
-    enum class Kind { LongAxis, Bidimensional };
+    enum class Kind { LongAxis, Bidimensional, Point };
     Kind kind = Kind::LongAxis;
     int id = 0;                    ///< unique within a set
     std::string seriesUid, sopUid; ///< the image it was made on
@@ -23,7 +24,7 @@ struct Caliper {
     Point3 a{}, b{};               ///< long axis end points
     Point3 c{}, d{};               ///< short axis end points (bidimensional)
     std::string label;             ///< the lesion it measures (T01), empty when none yet
-    double longMm() const { return distanceMm(a, b); }
+    double longMm() const { return kind == Kind::Point ? 0 : distanceMm(a, b); }
     double shortMm() const { return kind == Kind::Bidimensional ? distanceMm(c, d) : 0; }
 };
 

@@ -85,7 +85,7 @@ public:
     void setOpeningMagnification(double pixelsPerMm);
 
     // ---- measurements (on the acquired slices: not in a reformat)
-    enum class Tool { None, LongAxis, Bidimensional };
+    enum class Tool { None, LongAxis, Bidimensional, Point };
     /// The tool a left drag on empty image uses (a drag on an existing measurement edits it).
     void setTool(Tool tool);
     Tool tool() const;
