@@ -181,6 +181,22 @@ bool ReadModel::clearAnswer(const std::string& id) {
     return n > 0;
 }
 
+vc::Measurement ReadModel::giveTo(const std::string& id, const vc::Measurement& m) {
+    for (vc::Measurement& other : draft_.measurements)
+        if (other.label == id) other.label.clear(); // a lesion has one caliper (or point) at a timepoint
+    vc::Measurement copy = m;
+    copy.label = id;
+    auto existing = std::find_if(draft_.measurements.begin(), draft_.measurements.end(),
+                                 [&](const vc::Measurement& o) { return o.id == m.id && o.seriesUid == m.seriesUid; });
+    if (existing != draft_.measurements.end()) {
+        *existing = copy;
+    } else {
+        if (draft_.measurement(copy.id)) copy.id = draft_.nextMeasurementId();
+        draft_.measurements.push_back(copy);
+    }
+    return copy;
+}
+
 bool ReadModel::measure(const std::string& id, const vc::Measurement& m, double sliceThickness, std::string* why) {
     const auto k = lesion(id);
     if (!k) {
@@ -193,18 +209,7 @@ bool ReadModel::measure(const std::string& id, const vc::Measurement& m, double 
             if (why) *why = id + " is a target: draw its caliper (M, or N for a lymph node) instead of a point";
             return false;
         }
-        for (vc::Measurement& other : draft_.measurements)
-            if (other.label == id) other.label.clear();
-        vc::Measurement copy = m;
-        copy.label = id;
-        auto existing = std::find_if(draft_.measurements.begin(), draft_.measurements.end(),
-                                     [&](const vc::Measurement& o) { return o.id == m.id && o.seriesUid == m.seriesUid; });
-        if (existing != draft_.measurements.end())
-            *existing = copy;
-        else {
-            if (draft_.measurement(copy.id)) copy.id = draft_.nextMeasurementId();
-            draft_.measurements.push_back(copy);
-        }
+        giveTo(id, m);
         evaluate();
         return true;
     }
@@ -218,18 +223,7 @@ bool ReadModel::measure(const std::string& id, const vc::Measurement& m, double 
         if (why) *why = id + " is a lymph node: measure it with the long + short axis tool (N), its short axis counts";
         return false;
     }
-    for (vc::Measurement& other : draft_.measurements)
-        if (other.label == id) other.label.clear();
-    vc::Measurement copy = m;
-    copy.label = id;
-    auto existing = std::find_if(draft_.measurements.begin(), draft_.measurements.end(),
-                                 [&](const vc::Measurement& o) { return o.id == m.id && o.seriesUid == m.seriesUid; });
-    if (existing != draft_.measurements.end())
-        *existing = copy;
-    else {
-        if (draft_.measurement(copy.id)) copy.id = draft_.nextMeasurementId();
-        draft_.measurements.push_back(copy);
-    }
+    const vc::Measurement copy = giveTo(id, m);
     const std::string id2 = id;
     std::erase_if(draft_.answers, [&](const AnswerEntry& a) { return a.id == id2; });
     draft_.answers.push_back({id, mmText(nodal ? copy.shortMm() : copy.longMm()), {}, sliceThickness, copy.id});

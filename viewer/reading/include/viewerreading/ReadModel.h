@@ -87,6 +87,9 @@ public:
 
 private:
     void evaluate();
+    /// Stores a caliper or point in the draft as the lesion's (taking the label from any other
+    /// of its calipers); returns the stored copy (its id may be renumbered).
+    vc::Measurement giveTo(const std::string& id, const vc::Measurement& m);
     /// Answers measured by a caliper take its current length; lost calipers unanswer them.
     void followCalipers();
     std::string nextId(const std::string& prefix) const;
