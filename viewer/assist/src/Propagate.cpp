@@ -18,7 +18,6 @@
 #include <itkLinearInterpolateImageFunction.h>
 #include <itkMeanSquaresImageToImageMetricv4.h>
 #include <itkRegionOfInterestImageFilter.h>
-#include <itkRegistrationParameterScalesFromPhysicalShift.h>
 #include <itkRegularStepGradientDescentOptimizerv4.h>
 #include <itkResampleImageFilter.h>
 #include <itkTranslationTransform.h>
@@ -206,7 +205,8 @@ itk::Point<double, 3> centroid(const Float3* img, double zLo, double zHi) {
 }
 
 template <class Transform>
-void runRegistration(const Float3* fixed, const Float3* moving, Transform* transform, int iterations, double step, bool twoLevels) {
+void runRegistration(const Float3* fixed, const Float3* moving, Transform* transform, int iterations, double step, bool twoLevels,
+                     double sampling = 0.3) {
     using Metric = itk::MeanSquaresImageToImageMetricv4<Float3, Float3>;
     using Optimizer = itk::RegularStepGradientDescentOptimizerv4<double>;
     using Method = itk::ImageRegistrationMethodv4<Float3, Float3, Transform>;
@@ -217,11 +217,16 @@ void runRegistration(const Float3* fixed, const Float3* moving, Transform* trans
     optimizer->SetRelaxationFactor(0.6);
     optimizer->SetNumberOfIterations(static_cast<itk::SizeValueType>(iterations));
     optimizer->SetGradientMagnitudeTolerance(1e-6);
-    using Scales = itk::RegistrationParameterScalesFromPhysicalShift<Metric>;
-    auto scales = Scales::New();
-    scales->SetMetric(metric);
-    optimizer->SetScalesEstimator(scales);
-    optimizer->SetDoEstimateLearningRateOnce(true);
+    // Scales by hand (ITK's estimator samples the whole domain and took most of the time):
+    // rotation and matrix parameters move points by about their value times the body's radius
+    // (150 mm), translations by their value in mm.
+    const unsigned np = transform->GetNumberOfParameters();
+    typename Optimizer::ScalesType scales(np);
+    scales.Fill(1.0);
+    if (np > 3) {
+        for (unsigned q = np - 3; q < np; ++q) scales[q] = 1.0 / (150.0 * 150.0);
+    }
+    optimizer->SetScales(scales);
     auto method = Method::New();
     method->SetFixedImage(fixed);
     method->SetMovingImage(moving);
@@ -230,7 +235,7 @@ void runRegistration(const Float3* fixed, const Float3* moving, Transform* trans
     method->SetInitialTransform(transform);
     method->InPlaceOn();
     method->SetMetricSamplingStrategy(Method::MetricSamplingStrategyEnum::REGULAR);
-    method->SetMetricSamplingPercentage(0.3);
+    method->SetMetricSamplingPercentage(sampling);
     typename Method::ShrinkFactorsArrayType shrinkFactors;
     typename Method::SmoothingSigmasArrayType sigmas;
     if (twoLevels) {
@@ -249,7 +254,6 @@ void runRegistration(const Float3* fixed, const Float3* moving, Transform* trans
     method->SetNumberOfLevels(shrinkFactors.Size());
     method->SetShrinkFactorsPerLevel(shrinkFactors);
     method->SetSmoothingSigmasPerLevel(sigmas);
-    method->SetNumberOfWorkUnits(1);
     method->Update();
 }
 
@@ -284,8 +288,8 @@ Registration Registration::global(const vc::Volume& prior, const vc::Volume& cur
     impl->current = &current;
     impl->priorImg = wrap(prior);
     impl->currentImg = wrap(current);
-    Float3::Pointer fixed = shrink(impl->priorImg, 4.0, 4.0);
-    Float3::Pointer moving = shrink(impl->currentImg, 4.0, 4.0);
+    Float3::Pointer fixed = shrink(impl->priorImg, 6.0, 6.0);
+    Float3::Pointer moving = shrink(impl->currentImg, 6.0, 6.0);
 
     // Coarse start: the z shift from the profiles (axial series), then the centroids of the
     // body over the slab both scans cover.
@@ -309,13 +313,13 @@ Registration Registration::global(const vc::Volume& prior, const vc::Volume& cur
     tr[2] = axial ? dz : cCurrent[2] - cPrior[2];
     euler->SetTranslation(tr);
     const double t1 = nowMs();
-    runRegistration(fixed.GetPointer(), moving.GetPointer(), euler.GetPointer(), 120, 2.0, true);
+    runRegistration(fixed.GetPointer(), moving.GetPointer(), euler.GetPointer(), 60, 2.0, true, 0.1);
     const double t2 = nowMs();
     auto affine = Affine::New();
     affine->SetCenter(euler->GetCenter());
     affine->SetMatrix(euler->GetMatrix());
     affine->SetTranslation(euler->GetTranslation());
-    runRegistration(fixed.GetPointer(), moving.GetPointer(), affine.GetPointer(), 60, 1.0, false);
+    runRegistration(fixed.GetPointer(), moving.GetPointer(), affine.GetPointer(), 30, 1.0, false, 0.1);
     impl->affine = affine;
     impl->globalMs = nowMs() - t0;
     std::ostringstream s;
@@ -363,7 +367,7 @@ P3 Registration::mapLocal(const P3& p, double radiusMm) const {
     roi->SetInput(prior);
     roi->SetRegionOfInterest(block);
     roi->Update();
-    Float3::Pointer fixed = shrink(roi->GetOutput(), 1.5, 0.0);
+    Float3::Pointer fixed = shrink(roi->GetOutput(), 2.0, 0.0);
     // The current scan in the prior block's geometry (with a margin for the search), through
     // the global transform.
     using Resample = itk::ResampleImageFilter<Short3, Float3>;
@@ -398,11 +402,12 @@ P3 Registration::mapLocal(const P3& p, double radiusMm) const {
     metric->SetMovingImage(moving);
     metric->SetMovingTransform(t);
     metric->Initialize();
-    // Exhaustive: 3 mm steps over +-12 mm.
+    // Exhaustive: 3 mm steps.
     using Exhaustive = itk::ExhaustiveOptimizerv4<double>;
     auto ex = Exhaustive::New();
     Exhaustive::StepsType steps(3);
-    steps.Fill(4);
+    steps[0] = steps[1] = 2; // +-6 mm in-plane
+    steps[2] = 4;            // +-12 mm cranio-caudally (breathing)
     ex->SetNumberOfSteps(steps);
     ex->SetStepLength(3.0);
     Exhaustive::ScalesType scales(3);
@@ -412,7 +417,7 @@ P3 Registration::mapLocal(const P3& p, double radiusMm) const {
     ex->StartOptimization();
     t->SetParameters(ex->GetMinimumMetricValuePosition());
     // Refinement.
-    runRegistration(fixed.GetPointer(), moving.GetPointer(), t.GetPointer(), 60, 1.0, false);
+    runRegistration(fixed.GetPointer(), moving.GetPointer(), t.GetPointer(), 40, 1.0, false, 0.5);
     const auto off = t->GetOffset();
     return mapGlobal({p[0] + off[0], p[1] + off[1], p[2] + off[2]});
 }

@@ -64,7 +64,7 @@ public:
     P3 mapGlobal(const P3& prior) const;
     /// The local stage around one lesion (a translation on full-resolution blocks, started from
     /// the global transform). Falls back to the global mapping when the block is outside.
-    P3 mapLocal(const P3& prior, double radiusMm = 30) const;
+    P3 mapLocal(const P3& prior, double radiusMm = 25) const;
     double globalMillis() const;
     std::string summary() const; ///< the stages' parameters, for the CLI and the log
 
