@@ -16,8 +16,14 @@ namespace {
 void usage(std::FILE* to) {
     std::fprintf(to, "usage: phantom --out DIR [--seed N] [--subjects N] [--timepoints K] [--slices S]\n"
                      "               [--thickness MM] [--threads N] [--mr-offset-days D] [--unscheduled]\n"
+                     "               [--motion] [--hard-lesions] [--partial-volume]\n"
                      "  --mr-offset-days D  each visit's MR D days (0-6) after its CT: one visit, two scan days\n"
                      "  --unscheduled       an unscheduled CT 4 weeks after follow-up 1 (its own timepoint)\n"
+                     "  --motion            each exam's own pose: shift +-20 mm, table z +-60 mm, rotation +-5 deg,\n"
+                     "                      breathing 0-10 mm (truth per timepoint in ground-truth.json)\n"
+                     "  --hard-lesions      non-target nodes against vessels of their density, a liver lesion\n"
+                     "                      against an enhanced vein, a low-contrast liver lesion\n"
+                     "  --partial-volume    edge pixels mix the tissues they cover (as a real CT's do)\n"
                      "       phantom --describe DIR    print a generated trial's contents and expected course\n"
                      "Writes a synthetic trial of DICOM files (CT, some MR, NM post-therapy scans, a\n"
                      "burned-in secondary capture, a corrupt file) with DIR/ground-truth.json and\n"
@@ -89,6 +95,18 @@ int main(int argc, char** argv) {
         if (a == "-h" || a == "--help") {
             usage(stdout);
             return 0;
+        }
+        if (a == "--motion") {
+            o.motion = true;
+            continue;
+        }
+        if (a == "--hard-lesions") {
+            o.hardLesions = true;
+            continue;
+        }
+        if (a == "--partial-volume") {
+            o.partialVolume = true;
+            continue;
         }
         if (a == "--unscheduled") {
             o.unscheduled = true;

@@ -29,6 +29,8 @@ enum class Tissue : std::uint8_t {
     LiverLesion,
     LungLesion,
     Node,
+    FaintLesion, ///< phantom --hard-lesions: a liver lesion 17 HU under the liver
+    NodeVessel,  ///< phantom --hard-lesions: an unenhanced vessel of a node's density
     Count
 };
 
@@ -55,8 +57,11 @@ struct RasterGeometry {
 };
 
 /// Paints shapes into out (rows x columns), adds noise (sigma in stored units) from a
-/// deterministic stream keyed by noiseKey, and clamps to [minValue, maxValue].
+/// deterministic stream keyed by noiseKey, and clamps to [minValue, maxValue]. With
+/// partialVolume, each pixel is the mean of 4 sub-rows, each covering its exact share of every
+/// span (a pixel on an edge takes the share of each tissue it covers); without, a pixel takes
+/// the tissue at its centre.
 void rasterize(const std::vector<Shape>& shapes, const RasterGeometry& g, const TissueValues& values, double noiseSigma,
-               std::uint64_t noiseKey, int minValue, int maxValue, std::uint16_t* out);
+               std::uint64_t noiseKey, int minValue, int maxValue, std::uint16_t* out, bool partialVolume = false);
 
 } // namespace phantom

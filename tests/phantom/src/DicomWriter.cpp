@@ -206,7 +206,7 @@ void writeSlice(const TrialPlan& plan, const Subject& s, int timepoint, const Se
     RasterGeometry g{se.rows, se.columns, se.originXMm, se.originYMm, se.pixelSpacingMm[1], se.pixelSpacingMm[0]};
     pixels.resize(static_cast<std::size_t>(se.rows) * static_cast<std::size_t>(se.columns));
     rasterize(sliceShapes(plan, s, timepoint, z), g, ct ? ctValues() : mrValues(), ct ? 6.0 : 8.0,
-              mix(mix(plan.options.seed, se.uid), static_cast<std::uint64_t>(slice)), 0, 4095, pixels.data());
+              mix(mix(plan.options.seed, se.uid), static_cast<std::uint64_t>(slice)), 0, 4095, pixels.data(), plan.options.partialVolume);
 
     // DCMTK walks an item's element list with a cursor stored in the list, so even copying a
     // const dataset is not thread-safe: copy under a lock (the copy has no pixel data).

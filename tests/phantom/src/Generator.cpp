@@ -97,7 +97,10 @@ std::string groundTruthJson(const TrialPlan& plan) {
                          {"subjects", plan.options.subjects},
                          {"timepoints", plan.options.timepoints},
                          {"slices", plan.options.slices},
-                         {"slice_thickness_mm", plan.options.sliceThicknessMm}};
+                         {"slice_thickness_mm", plan.options.sliceThicknessMm},
+                         {"motion", plan.options.motion},
+                         {"hard_lesions", plan.options.hardLesions},
+                         {"partial_volume", plan.options.partialVolume}};
     Json sites = Json::array();
     for (const Site& s : plan.sites) {
         sites.push_back({{"code", s.code},
@@ -145,6 +148,12 @@ std::string groundTruthJson(const TrialPlan& plan) {
                    {"label", tp.label},
                    {"scan_date", tp.scanDate.iso()},
                    {"day_from_randomization", tp.dayFromRandomization}};
+            if (plan.options.motion) {
+                t["pose"] = {{"shift_mm", {round3(tp.pose.dxMm), round3(tp.pose.dyMm), round3(tp.pose.dzMm)}},
+                             {"rotation_deg", round3(tp.pose.rotationDeg)},
+                             {"breathing_mm", round3(tp.pose.breathingMm)},
+                             {"note", "body -> scanner: rotate about z, then shift; organs also move +breathing_mm in z (nodes 0.3x)"}};
+            }
             Json series = Json::array();
             for (const StudyPlan& st : s.studies) {
                 if (st.timepoint != tp.index || st.unscheduled) continue;
@@ -186,12 +195,30 @@ std::string groundTruthJson(const TrialPlan& plan) {
                        {"cc_axis_mm", st.ccTenthsMm / 10.0}};
                 if (l.role == LesionRole::New) x["equivocal"] = st.equivocal;
                 if (st.present) {
-                    Json cs{{"z_mm", l.centerMm.z}};
-                    if (const SeriesPlan* ct = seriesOf(s, static_cast<int>(k), "CT")) cs["ct"] = slicePosition(*ct, l.centerMm);
-                    if (const SeriesPlan* mr = seriesOf(s, static_cast<int>(k), "MR")) cs["mr"] = slicePosition(*mr, l.centerMm);
+                    // In the scanner's coordinates (the exam's pose and breathing; the body's
+                    // own coordinates without --motion).
+                    const Vec3 c = lesionCenterAt(s, l, static_cast<int>(k));
+                    x["center_mm"] = {round3(c.x), round3(c.y), round3(c.z)};
+                    Json cs{{"z_mm", round3(c.z)}};
+                    if (const SeriesPlan* ct = seriesOf(s, static_cast<int>(k), "CT")) {
+                        cs["ct"] = slicePosition(*ct, c);
+                        // The axes on that slice (the centre may lie between slices with --motion).
+                        const double dz = ct->zOfSlice(cs["ct"]["slice_index"].get<int>()) - c.z, h = st.ccTenthsMm / 20.0;
+                        const double f = h > 0 && std::abs(dz) < h ? std::sqrt(1 - dz * dz / (h * h)) : 0.0;
+                        cs["ct"]["long_axis_mm"] = round3(st.longMm() * f);
+                        cs["ct"]["short_axis_mm"] = round3(st.shortMm() * f);
+                    }
+                    if (const SeriesPlan* mr = seriesOf(s, static_cast<int>(k), "MR")) cs["mr"] = slicePosition(*mr, c);
                     x["largest_cross_section"] = cs;
                 }
                 states.push_back(x);
+            }
+            Json extra;
+            if (!l.kind.empty()) extra["kind"] = l.kind;
+            if (l.vesselRadiusMm > 0) {
+                extra["vessel"] = {{"offset_mm", {round3(l.vesselOffsetMm.x), round3(l.vesselOffsetMm.y)}},
+                                   {"radius_mm", round3(l.vesselRadiusMm)},
+                                   {"same_density", l.kind == "node_by_vessel"}};
             }
             lesions.push_back({{"id", l.id},
                                {"role", roleName(l.role)},
@@ -200,6 +227,7 @@ std::string groundTruthJson(const TrialPlan& plan) {
                                {"center_mm", {round3(l.centerMm.x), round3(l.centerMm.y), round3(l.centerMm.z)}},
                                {"angle_deg", round3(l.angleDeg)},
                                {"timepoints", states}});
+            for (auto& [key, value] : extra.items()) lesions.back()[key] = value;
         }
         j["lesions"] = lesions;
         j["expected"] = {{"best_overall_response", s.expectedBestResponse}, {"progression_date", s.expectedProgressionDate}};

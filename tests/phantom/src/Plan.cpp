@@ -64,6 +64,54 @@ LesionState scaled(const LesionState& base, double factor) {
 
 LesionState ellipsoid(int longT, int shortT) { return {true, longT, shortT, shortT, false}; }
 
+/// The semi-axis of an ellipse (a, b, long axis at alpha) in the direction phi.
+double radiusToward(double a, double b, double alpha, double phi) {
+    const double c = std::cos(phi - alpha), d = std::sin(phi - alpha);
+    return a * b / std::sqrt(b * b * c * c + a * a * d * d);
+}
+
+/// phantom --hard-lesions: stable non-target lesions that make segmentation hard - a node
+/// against a vessel of its own density, a low-contrast liver lesion, a liver lesion against an
+/// enhanced vein. Their own random stream, so the scripted lesions do not change.
+void addHardLesions(Subject& s, std::uint64_t key, int followups) {
+    Rng rng(key);
+    struct Hard {
+        const char* id;
+        const char* kind;
+        LesionSite site;
+        const char* location;
+        Vec3 center;
+        int minLongT, maxLongT;
+    };
+    const Hard hard[] = {
+        {"NT03", "node_by_vessel", LesionSite::LymphNode, "LYMPH NODE", {25, -35, -110}, 140, 200},
+        {"NT04", "low_contrast", LesionSite::Liver, "LIVER", {-10, -45, -25}, 100, 200},
+        {"NT05", "liver_by_vein", LesionSite::Liver, "LIVER", {-85, -10, 15}, 120, 200},
+    };
+    for (const Hard& h : hard) {
+        Lesion l;
+        l.id = h.id;
+        l.kind = h.kind;
+        l.site = h.site;
+        l.role = LesionRole::NonTarget;
+        l.location = h.location;
+        l.centerMm = {h.center.x + rng.uniform(-3, 3), h.center.y + rng.uniform(-3, 3), h.center.z + rng.uniform(-3, 3)};
+        const int longT = rng.integer(h.minLongT, h.maxLongT);
+        const int shortT = tenths(longT * rng.uniform(0.65, 0.9) / 10.0);
+        l.angleDeg = rng.uniform(0, 180);
+        if (l.kind != "low_contrast") {
+            // The vessel touches the lesion's widest cross-section, overlapping it by 0-1 mm.
+            l.vesselRadiusMm = rng.uniform(3.5, 5.5);
+            const double phi = rng.uniform(0, 2 * 3.14159265358979323846);
+            const double d = radiusToward(longT / 20.0, shortT / 20.0, l.angleDeg * 3.14159265358979323846 / 180, phi) + l.vesselRadiusMm -
+                             rng.uniform(0, 1);
+            l.vesselOffsetMm = {d * std::cos(phi), d * std::sin(phi), 0};
+        }
+        for (int k = 0; k <= followups; ++k) l.states.push_back(ellipsoid(longT, shortT));
+        s.lesions.push_back(l);
+    }
+}
+
 /// Factor applied to every target at follow-up k (1-based) for each course.
 double courseFactor(Course c, int k, int followups) {
     switch (c) {
@@ -166,6 +214,15 @@ TrialPlan makePlan(const Options& options) {
             // even number of slices (lesion centres stay on slices), at most 10 mm.
             const int maxShift = static_cast<int>(std::floor(10.0 / (2 * t) + 1e-9));
             tp.tableShiftSlices = 2 * rng.integer(-maxShift, maxShift);
+            if (options.motion) {
+                // Its own stream: without --motion the trial keeps every byte.
+                Rng pose(mix(mix(seed, "pose"), static_cast<std::uint64_t>(i * 1000 + k)));
+                tp.pose.dxMm = pose.uniform(-20, 20);
+                tp.pose.dyMm = pose.uniform(-20, 20);
+                tp.pose.dzMm = pose.uniform(-60, 60);
+                tp.pose.rotationDeg = pose.uniform(-5, 5);
+                tp.pose.breathingMm = pose.uniform(0, 10);
+            }
             s.timepoints.push_back(tp);
         }
 
@@ -243,6 +300,8 @@ TrialPlan makePlan(const Options& options) {
             }
             s.lesions.push_back(l);
         }
+
+        if (options.hardLesions) addHardLesions(s, mix(mix(seed, "hard"), static_cast<std::uint64_t>(i)), followups);
 
         // Expected results: the script's truth, stated per course.
         int nadir = 0;
@@ -342,7 +401,7 @@ TrialPlan makePlan(const Options& options) {
             }
         };
         // the portal-venous CT series of an exam: UIDs keyed by (subject, key, 2), the exam's table shift
-        auto ctSeries = [&](std::uint64_t key, int tableShiftSlices) {
+        auto ctSeries = [&](std::uint64_t key, int tableShiftSlices, double poseDzMm) {
             SeriesPlan se;
             se.modality = "CT";
             se.number = 2;
@@ -352,14 +411,14 @@ TrialPlan makePlan(const Options& options) {
             se.slices = options.slices;
             se.pixelSpacingMm[0] = se.pixelSpacingMm[1] = kCtPixelMm;
             se.sliceThicknessMm = t;
-            se.firstSliceZMm = zTop + tableShiftSlices * t;
+            se.firstSliceZMm = zTop + tableShiftSlices * t + poseDzMm; // the range follows the patient
             se.originXMm = se.originYMm = -(kCtSize - 1) / 2.0 * kCtPixelMm;
             return se;
         };
         for (const TimepointPlan& tp : s.timepoints) {
             const bool leakHere = tp.index == 1 || (tp.index == 3 && experimental);
             StudyPlan ct = newStudy(tp.scanDate, tp.index, tp.index == 0 ? "TDM THORAX-ABDOMEN-PELVIS" : "TDM TAP INJECTE");
-            SeriesPlan se = ctSeries(static_cast<std::uint64_t>(tp.index), tp.tableShiftSlices);
+            SeriesPlan se = ctSeries(static_cast<std::uint64_t>(tp.index), tp.tableShiftSlices, tp.pose.dzMm);
             char buf[64];
             std::snprintf(buf, sizeof buf, "TAP PORTAL %gmm", options.sliceThicknessMm);
             se.description = buf;
@@ -408,7 +467,7 @@ TrialPlan makePlan(const Options& options) {
             // anatomy on a day outside every visit window - its own timepoint for the queue.
             StudyPlan un = newStudy(s.randomization.plusDays(56 + 28), 1, "TDM TAP CONTROLE");
             un.unscheduled = true;
-            SeriesPlan se = ctSeries(900, s.timepoints[1].tableShiftSlices);
+            SeriesPlan se = ctSeries(900, s.timepoints[1].tableShiftSlices, s.timepoints[1].pose.dzMm);
             se.description = "TAP PORTAL";
             se.dir = seriesDir(un, se);
             sopUids(se, un);
@@ -477,7 +536,8 @@ TrialPlan makePlan(const Options& options) {
                 const double top = se.firstSliceZMm, bottom = se.zOfSlice(se.slices - 1);
                 for (const Lesion& l : s.lesions) {
                     const double half = l.states[static_cast<std::size_t>(st.timepoint)].ccTenthsMm / 20.0;
-                    if (l.centerMm.z + half > top - t || l.centerMm.z - half < bottom + t) {
+                    const double cz = lesionCenterAt(s, l, st.timepoint).z;
+                    if (cz + half > top - t || cz - half < bottom + t) {
                         throw std::invalid_argument("--slices " + std::to_string(options.slices) + " x --thickness " + std::to_string(t) +
                                                     " mm does not cover lesion " + l.id + " of " + s.pseudonym +
                                                     " (use more slices or thicker slices; at least " +
@@ -488,6 +548,18 @@ TrialPlan makePlan(const Options& options) {
         }
     }
     return plan;
+}
+
+double breathingShare(const Lesion& l) { return l.site == LesionSite::LymphNode ? 0.3 : 1.0; }
+
+Vec3 toScanner(const Pose& pose, const Vec3& b) {
+    const double a = pose.rotationDeg * 3.14159265358979323846 / 180, c = std::cos(a), s = std::sin(a);
+    return {c * b.x - s * b.y + pose.dxMm, s * b.x + c * b.y + pose.dyMm, b.z + pose.dzMm};
+}
+
+Vec3 lesionCenterAt(const Subject& subject, const Lesion& l, int timepoint) {
+    const Pose& pose = subject.timepoints.at(static_cast<std::size_t>(timepoint)).pose;
+    return toScanner(pose, {l.centerMm.x, l.centerMm.y, l.centerMm.z + pose.breathingMm * breathingShare(l)});
 }
 
 } // namespace phantom

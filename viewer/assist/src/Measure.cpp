@@ -74,15 +74,6 @@ Img2::Pointer makeImage(int w, int h) {
     return img;
 }
 
-Mask2::Pointer makeMask(int w, int h) {
-    auto m = Mask2::New();
-    Mask2::RegionType region;
-    region.SetSize({{static_cast<itk::SizeValueType>(w), static_cast<itk::SizeValueType>(h)}});
-    m->SetRegions(region);
-    m->Allocate(true);
-    return m;
-}
-
 /// The slice's region, smoothed.
 Img2::Pointer smoothedRoi(const vc::Volume& v, int k, const Roi& r, double sigmaPx = kSmoothingSigmaPx) {
     auto raw = makeImage(r.w, r.h);
@@ -92,6 +83,7 @@ Img2::Pointer smoothedRoi(const vc::Volume& v, int k, const Roi& r, double sigma
     }
     using Smooth = itk::SmoothingRecursiveGaussianImageFilter<Img2, Img2>;
     auto s = Smooth::New();
+    s->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
     s->SetInput(raw);
     s->SetSigma(sigmaPx);
     s->Update();
@@ -209,6 +201,7 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     }
     using Grow = itk::ConnectedThresholdImageFilter<Img2, Mask2>;
     auto grow = Grow::New();
+    grow->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
     grow->SetInput(s);
     grow->SetLower(static_cast<float>(std::max(band.lo, -1e30)));
     grow->SetUpper(static_cast<float>(std::min(band.hi, 1e30)));
@@ -224,6 +217,7 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     // removes are a neighbour joined by a neck.
     using Dist = itk::SignedMaurerDistanceMapImageFilter<Mask2, Img2>;
     auto dist = Dist::New();
+    dist->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
     dist->SetInput(region);
     dist->SetInsideIsPositive(true);
     dist->SetSquaredDistance(false);
@@ -234,55 +228,144 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     for (std::size_t q = 0; q < npx; ++q) inscribed = std::max(inscribed, m[q] ? dm[q] : 0.f);
     double area = 0;
     for (std::size_t q = 0; q < npx; ++q) area += m[q];
-    const int openR = static_cast<int>(std::floor(0.5 * inscribed));
-    if (openR >= 1) {
-        using Kernel = itk::FlatStructuringElement<2>;
+    // Openings of growing radius (2 px up to 0.8 x the inscribed radius): the first that
+    // leaves two or more real pieces (each at least half the opening disc) shows neighbours
+    // joined by necks. Every pixel of the region then goes to the nearest piece (the neck is
+    // split half-way) and the piece holding the seed (or nearest to it) is the lesion. Tips the
+    // opening rounds off go back to the lesion, so its own border is untouched.
+    using CC = itk::ConnectedComponentImageFilter<Mask2, Label2>;
+    using Kernel = itk::FlatStructuringElement<2>;
+    using Open = itk::BinaryMorphologicalOpeningImageFilter<Mask2, Mask2, Kernel>;
+    // Only a region with a dent can hide a neck: its pixel count against the lattice area of
+    // its convex hull (Pick: interior + boundary / 2 + 1).
+    double solidityPx = 1;
+    {
+        std::vector<plane::V2> centres;
+        for (int j = 0; j < r.h; ++j) {
+            for (int i = 0; i < r.w; ++i) {
+                if (m[r.at(i, j)]) centres.push_back({double(i), double(j)});
+            }
+        }
+        const auto hull = plane::convexHull(centres);
+        double perimeter = 0;
+        for (std::size_t q = 0; q < hull.size(); ++q) {
+            const auto& a = hull[q];
+            const auto& b = hull[(q + 1) % hull.size()];
+            perimeter += std::max(std::abs(a[0] - b[0]), std::abs(a[1] - b[1])); // lattice points on the edge
+        }
+        const double lattice = plane::area(hull) + perimeter / 2 + 1;
+        solidityPx = lattice > 0 ? area / lattice : 1;
+    }
+    const int maxR = solidityPx >= 0.97 ? 0 : static_cast<int>(std::floor(0.8 * inscribed));
+    for (int openR = 2; openR <= maxR && !out.leakCut; ++openR) {
         Kernel::RadiusType rad;
         rad.Fill(static_cast<itk::SizeValueType>(openR));
-        using Open = itk::BinaryMorphologicalOpeningImageFilter<Mask2, Mask2, Kernel>;
         auto open = Open::New();
+        open->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
         open->SetInput(region);
         open->SetKernel(Kernel::Ball(rad));
         open->SetForegroundValue(1);
         open->SetBackgroundValue(0);
-        open->Update();
-        const unsigned char* o = open->GetOutput()->GetBufferPointer();
-        auto removed = makeMask(r.w, r.h);
-        unsigned char* rm = removed->GetBufferPointer();
-        bool any = false;
+        auto occ = CC::New();
+        occ->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
+        occ->SetInput(open->GetOutput());
+        occ->SetFullyConnected(false);
+        occ->Update();
+        const unsigned* ol = occ->GetOutput()->GetBufferPointer();
+        std::map<unsigned, double> pieceArea;
         for (std::size_t q = 0; q < npx; ++q) {
-            rm[q] = m[q] && !o[q];
-            any = any || rm[q];
+            if (ol[q]) pieceArea[ol[q]] += 1;
         }
-        if (any) {
-            using CC = itk::ConnectedComponentImageFilter<Mask2, Label2>;
+        const double minPiece = std::max(8.0, 0.5 * 3.14159 * openR * openR);
+        int real = 0;
+        for (const auto& [lab, a] : pieceArea) real += a >= minPiece;
+        if (real < 2) {
+            // One piece: what the opening removed is either the lesion's own rounded-off tips
+            // (thin crescents) or a round neighbour smaller than the disc (a vessel in cross-
+            // section, as thick as a third of the lesion): the latter is dropped.
+            auto removed = Mask2::New();
+            removed->SetRegions(region->GetLargestPossibleRegion());
+            removed->Allocate(true);
+            unsigned char* rm = removed->GetBufferPointer();
+            const unsigned char* o = open->GetOutput()->GetBufferPointer();
+            bool any = false;
+            for (std::size_t q = 0; q < npx; ++q) {
+                rm[q] = m[q] && !o[q];
+                any = any || rm[q];
+            }
+            if (!any) continue;
             auto cc = CC::New();
+            cc->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
             cc->SetInput(removed);
             cc->SetFullyConnected(false);
+            auto dd = Dist::New();
+            dd->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
+            dd->SetInput(removed);
+            dd->SetInsideIsPositive(true);
+            dd->SetSquaredDistance(false);
+            dd->SetUseImageSpacing(false);
             cc->Update();
+            dd->Update();
             const unsigned* lab = cc->GetOutput()->GetBufferPointer();
-            std::map<unsigned, double> sizes;
+            const float* dr = dd->GetOutput()->GetBufferPointer();
+            std::map<unsigned, float> thick;
             for (std::size_t q = 0; q < npx; ++q) {
-                if (lab[q]) sizes[lab[q]] += 1;
+                if (lab[q]) thick[lab[q]] = std::max(thick[lab[q]], dr[q]);
             }
-            const double big = std::max(1.5 * 3.14159 * openR * openR, 0.08 * area);
+            const float minThick = std::max(2.5f, 0.35f * inscribed);
             for (std::size_t q = 0; q < npx; ++q) {
-                if (lab[q] && sizes[lab[q]] > big) {
+                if (lab[q] && thick[lab[q]] >= minThick) {
                     m[q] = 0;
                     out.leakCut = true;
                 }
             }
-            if (out.leakCut) {
-                // Keep the piece holding the seed.
-                auto cc2 = CC::New();
-                cc2->SetInput(region);
-                cc2->SetFullyConnected(false);
-                cc2->Update();
-                const unsigned* l2 = cc2->GetOutput()->GetBufferPointer();
-                const unsigned keep = l2[r.at(si, sj)];
-                for (std::size_t q = 0; q < npx; ++q) m[q] = keep != 0 && l2[q] == keep;
+            continue;
+        }
+        std::vector<std::array<int, 3>> edge; // boundary pixels of the real pieces: i, j, label
+        for (int j = 0; j < r.h; ++j) {
+            for (int i = 0; i < r.w; ++i) {
+                const unsigned lab = ol[r.at(i, j)];
+                if (!lab || pieceArea[lab] < minPiece) continue;
+                const bool border = i == 0 || j == 0 || i == r.w - 1 || j == r.h - 1 || ol[r.at(i - 1, j)] != lab ||
+                                    ol[r.at(i + 1, j)] != lab || ol[r.at(i, j - 1)] != lab || ol[r.at(i, j + 1)] != lab;
+                if (border) edge.push_back({i, j, static_cast<int>(lab)});
             }
         }
+        auto nearest = [&](int i, int j) {
+            const unsigned own = ol[r.at(i, j)];
+            if (own && pieceArea[own] >= minPiece) return own;
+            long best = std::numeric_limits<long>::max();
+            unsigned lab = 0;
+            for (const auto& e : edge) {
+                const long d = long(e[0] - i) * (e[0] - i) + long(e[1] - j) * (e[1] - j);
+                if (d < best) {
+                    best = d;
+                    lab = static_cast<unsigned>(e[2]);
+                }
+            }
+            return lab;
+        };
+        const unsigned keep = nearest(si, sj);
+        for (int j = 0; j < r.h; ++j) {
+            for (int i = 0; i < r.w; ++i) {
+                const std::size_t q = static_cast<std::size_t>(r.at(i, j));
+                if (m[q] && nearest(i, j) != keep) {
+                    m[q] = 0;
+                    out.leakCut = true;
+                }
+            }
+        }
+    }
+    if (out.leakCut) {
+        // Keep the connected part holding the seed.
+        auto cc2 = CC::New();
+        cc2->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
+        cc2->SetInput(region);
+        cc2->SetFullyConnected(false);
+        cc2->Update();
+        const unsigned* l2 = cc2->GetOutput()->GetBufferPointer();
+        const unsigned keep = l2[r.at(si, sj)];
+        for (std::size_t q = 0; q < npx; ++q) m[q] = keep != 0 && l2[q] == keep;
     }
     area = 0;
     float deepest = -1;
@@ -324,6 +407,7 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     }
     using Contour = itk::ContourExtractor2DImageFilter<Img2>;
     auto contour = Contour::New();
+    contour->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
     contour->SetInput(mem);
     contour->SetContourValue(0.5);
     contour->Update();

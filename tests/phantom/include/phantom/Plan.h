@@ -27,6 +27,21 @@ struct Options {
     int threads = 0;          ///< 0 = hardware concurrency
     int mrOffsetDays = 0;     ///< the MR of a visit this many days after its CT (one visit, two scan days)
     bool unscheduled = false; ///< an unscheduled CT between the first two follow-ups (a repeat of follow-up 1's anatomy)
+    // What real follow-ups look like (reading assistance's test bed; all off by default, and
+    // off they change no byte of the trial):
+    bool motion = false;        ///< each exam's own patient pose (shift, rotation, scan z range) and breathing
+    bool hardLesions = false;   ///< more non-target lesions: nodes against vessels of the same density, a liver
+                                ///< lesion against an enhanced vein, low-contrast liver lesions
+    bool partialVolume = false; ///< edge pixels take the share of each tissue they cover (4x4 sampling)
+};
+
+/// The patient's pose in one exam (phantom --motion): the body is rotated about the scanner's
+/// z axis and shifted; organs and their lesions are moved cranio-caudally by breathing
+/// (`breathingMm` x 1 for liver, spleen, lungs and heart, x 0.3 for lymph nodes).
+struct Pose {
+    double dxMm = 0, dyMm = 0, dzMm = 0; ///< in-plane shift (dy includes table height) and along the table
+    double rotationDeg = 0;              ///< about z, from +x toward +y
+    double breathingMm = 0;              ///< 0..10
 };
 
 struct Vec3 {
@@ -65,6 +80,12 @@ struct Lesion {
     Vec3 centerMm;                   ///< centre of the ellipsoid; z lies on a slice of every series
     double angleDeg = 0;             ///< long axis angle in the axial plane, from +x toward +y
     std::vector<LesionState> states; ///< one per timepoint
+    /// phantom --hard-lesions: "node_by_vessel" (a vessel of the node's density touches it),
+    /// "liver_by_vein" (an enhanced vein touches it), "low_contrast" (17 HU under the liver);
+    /// empty for the scripted lesions.
+    std::string kind;
+    Vec3 vesselOffsetMm; ///< the touching vessel's axis, from the lesion's centre (z unused)
+    double vesselRadiusMm = 0;
 };
 
 enum class Tissue : std::uint8_t; // defined by the renderer
@@ -112,6 +133,7 @@ struct TimepointPlan {
     Date scanDate;
     int dayFromRandomization = 0;
     int tableShiftSlices = 0; ///< this exam's scan range offset, in CT slices (even)
+    Pose pose;                ///< identity unless Options::motion
     // Expected RECIST 1.1 result of a careful reader (the script's truth).
     int sumTenthsMm = 0;
     std::string targetResponse, nonTargetResponse, newLesion, overallResponse;
@@ -163,6 +185,13 @@ struct TrialPlan {
     std::filesystem::path burnedInFile; ///< secondary capture with burned-in PHI
     double leftMarkerXMm = 0;           ///< a radio-opaque bead on the patient's left side
 };
+
+/// Where a lesion's centre is in the scanner's coordinates at a timepoint (its pose and breathing).
+Vec3 lesionCenterAt(const Subject& subject, const Lesion& lesion, int timepoint);
+/// How much of a lesion's breathing motion it follows (1 in organs, 0.3 for lymph nodes).
+double breathingShare(const Lesion& lesion);
+/// A body point (the phantom's anatomy coordinates) in the scanner's coordinates for a pose.
+Vec3 toScanner(const Pose& pose, const Vec3& body);
 
 /// The smallest cranio-caudal coverage (mm) the lesion layout needs.
 inline constexpr double kMinCoverageMm = 220.0;
