@@ -4,6 +4,8 @@
 // bytes do not depend on scheduling.
 #include "DicomWriter.h"
 
+#include "phantom/Render.h"
+
 #include "Anatomy.h"
 #include "Font.h"
 #include "Random.h"
@@ -199,14 +201,19 @@ void addImagePlane(DcmDataset& d, const SeriesPlan& se) {
     }
 }
 
-void writeSlice(const TrialPlan& plan, const Subject& s, int timepoint, const SeriesPlan& se, const DcmDataset& templ, int slice,
-                const std::filesystem::path& file, std::vector<std::uint16_t>& pixels, const std::string& sopUid) {
-    const double z = se.zOfSlice(slice);
+void renderSlice(const TrialPlan& plan, const Subject& s, int timepoint, const SeriesPlan& se, int slice,
+                 std::vector<std::uint16_t>& pixels) {
     const bool ct = se.modality == "CT";
     RasterGeometry g{se.rows, se.columns, se.originXMm, se.originYMm, se.pixelSpacingMm[1], se.pixelSpacingMm[0]};
     pixels.resize(static_cast<std::size_t>(se.rows) * static_cast<std::size_t>(se.columns));
-    rasterize(sliceShapes(plan, s, timepoint, z), g, ct ? ctValues() : mrValues(), ct ? 6.0 : 8.0,
+    rasterize(sliceShapes(plan, s, timepoint, se.zOfSlice(slice)), g, ct ? ctValues() : mrValues(), ct ? 6.0 : 8.0,
               mix(mix(plan.options.seed, se.uid), static_cast<std::uint64_t>(slice)), 0, 4095, pixels.data(), plan.options.partialVolume);
+}
+
+void writeSlice(const TrialPlan& plan, const Subject& s, int timepoint, const SeriesPlan& se, const DcmDataset& templ, int slice,
+                const std::filesystem::path& file, std::vector<std::uint16_t>& pixels, const std::string& sopUid) {
+    const double z = se.zOfSlice(slice);
+    renderSlice(plan, s, timepoint, se, slice, pixels);
 
     // DCMTK walks an item's element list with a cursor stored in the list, so even copying a
     // const dataset is not thread-safe: copy under a lock (the copy has no pixel data).

@@ -186,11 +186,16 @@ struct SliceSeg {
     double areaPx = 0;
     int deepI = 0, deepJ = 0; ///< the pixel farthest inside (next slice's seed)
     std::vector<plane::V2> outlinePx;
+    std::vector<unsigned char> mask; ///< the lesion's pixels in the region of interest
     plane::Axes axesMm;
     double solidity = 1;
 };
 
-SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, const Band& band) {
+/// Pixels of the region of interest on slice k whose smoothed value is in the band.
+std::vector<unsigned char> inBandPixels(const vc::Volume& v, int k, const Roi& r, const Band& band);
+
+SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, const Band& band,
+                      const std::vector<unsigned char>* exclude = nullptr) {
     SliceSeg out;
     Img2::Pointer s = smoothedRoi(v, k, r);
     const float* px = s->GetBufferPointer();
@@ -212,6 +217,22 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     region->DisconnectPipeline();
     unsigned char* m = region->GetBufferPointer();
     const std::size_t npx = static_cast<std::size_t>(r.w * r.h);
+    if (exclude) {
+        // A tube running through the slice (see measureAt): out, then the part holding the seed.
+        for (std::size_t q = 0; q < npx; ++q) m[q] = m[q] && !(*exclude)[q];
+        auto cc = itk::ConnectedComponentImageFilter<Mask2, Label2>::New();
+        cc->SetNumberOfWorkUnits(1);
+        cc->SetInput(region);
+        cc->SetFullyConnected(false);
+        cc->Update();
+        const unsigned* lab = cc->GetOutput()->GetBufferPointer();
+        const unsigned keep = lab[r.at(si, sj)];
+        for (std::size_t q = 0; q < npx; ++q) m[q] = keep != 0 && lab[q] == keep;
+        if (keep == 0) {
+            out.why = "the click lies in a vessel running through the slice";
+            return out;
+        }
+    }
 
     // The lesion's inscribed radius, then an opening of half of it: large pieces the opening
     // removes are a neighbour joined by a neck.
@@ -435,7 +456,16 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     out.axesMm = plane::recistAxes(mm);
     const double hullArea = plane::area(plane::convexHull(mm));
     out.solidity = hullArea > 0 ? plane::area(mm) / hullArea : 0;
+    out.mask.assign(m, m + npx);
     out.ok = true;
+    return out;
+}
+
+std::vector<unsigned char> inBandPixels(const vc::Volume& v, int k, const Roi& r, const Band& band) {
+    Img2::Pointer s = smoothedRoi(v, k, r);
+    const float* px = s->GetBufferPointer();
+    std::vector<unsigned char> out(static_cast<std::size_t>(r.w * r.h));
+    for (std::size_t q = 0; q < out.size(); ++q) out[q] = px[q] > band.lo && px[q] < band.hi;
     return out;
 }
 
@@ -521,6 +551,29 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
                 bestK = k;
             }
             prev = std::move(s);
+        }
+    }
+    // A vessel of the lesion's density joined to it on this slice runs on far above and below,
+    // where the lesion has ended: pixels in the band both 0.75 x the long axis (at least 8 mm)
+    // above and below are a tube, not the lesion. Taken out unless they are most of it (a lesion
+    // longer cranio-caudally than across).
+    {
+        const int d = static_cast<int>(std::lround(std::max(8.0, 0.75 * best.axesMm.longMm) / sz));
+        if (bestK - d >= 0 && bestK + d < g.nz) {
+            const auto above = inBandPixels(volume, bestK + d, roi, band), below = inBandPixels(volume, bestK - d, roi, band);
+            std::vector<unsigned char> tube(best.mask.size());
+            std::size_t nTube = 0, nLesion = 0;
+            for (std::size_t q = 0; q < tube.size(); ++q) {
+                tube[q] = best.mask[q] && above[q] && below[q];
+                nTube += tube[q];
+                nLesion += best.mask[q];
+            }
+            if (nTube >= 4 && nTube * 2 < nLesion) {
+                const auto deep = best;
+                SliceSeg cut = segmentSlice(volume, bestK, roi, deep.deepI, deep.deepJ, band, &tube);
+                ++p.slicesSearched;
+                if (cut.ok) best = std::move(cut);
+            }
         }
     }
     if (best.solidity < 0.8) {

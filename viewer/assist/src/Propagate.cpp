@@ -10,6 +10,12 @@
 
 #include <itkAffineTransform.h>
 #include <itkBinShrinkImageFilter.h>
+#include <itkBinaryDilateImageFilter.h>
+#include <itkBinaryThresholdImageFilter.h>
+#include <itkConnectedComponentImageFilter.h>
+#include <itkFlatStructuringElement.h>
+#include <itkImageMaskSpatialObject.h>
+#include <itkRelabelComponentImageFilter.h>
 #include <itkEuler3DTransform.h>
 #include <itkExhaustiveOptimizerv4.h>
 #include <itkImage.h>
@@ -23,6 +29,7 @@
 #include <itkTranslationTransform.h>
 
 #include <chrono>
+#include <limits>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -179,8 +186,45 @@ double zShift(const Profile& prior, const Profile& current) {
     return c0 - p0 + bestS;
 }
 
+using Mask3 = itk::Image<unsigned char, 3>;
+using MaskObject = itk::ImageMaskSpatialObject<3>;
+
+/// The body: the largest connected part above -500, slightly dilated - without the table,
+/// which stays with the scanner while the patient moves and would pin the registration.
+Mask3::Pointer bodyMask(const Float3* img) {
+    using Threshold = itk::BinaryThresholdImageFilter<Float3, Mask3>;
+    auto th = Threshold::New();
+    th->SetInput(img);
+    th->SetLowerThreshold(kBody);
+    th->SetInsideValue(1);
+    th->SetOutsideValue(0);
+    using Label3 = itk::Image<unsigned, 3>;
+    auto cc = itk::ConnectedComponentImageFilter<Mask3, Label3>::New();
+    cc->SetInput(th->GetOutput());
+    cc->SetFullyConnected(false);
+    auto relabel = itk::RelabelComponentImageFilter<Label3, Label3>::New();
+    relabel->SetInput(cc->GetOutput());
+    auto largest = itk::BinaryThresholdImageFilter<Label3, Mask3>::New();
+    largest->SetInput(relabel->GetOutput());
+    largest->SetLowerThreshold(1);
+    largest->SetUpperThreshold(1);
+    largest->SetInsideValue(1);
+    largest->SetOutsideValue(0);
+    using Kernel = itk::FlatStructuringElement<3>;
+    Kernel::RadiusType rad;
+    rad.Fill(1);
+    auto dilate = itk::BinaryDilateImageFilter<Mask3, Mask3, Kernel>::New();
+    dilate->SetInput(largest->GetOutput());
+    dilate->SetKernel(Kernel::Box(rad));
+    dilate->SetForegroundValue(1);
+    dilate->Update();
+    Mask3::Pointer out = dilate->GetOutput();
+    out->DisconnectPipeline();
+    return out;
+}
+
 /// Body centroid (voxels above -500) over the slab zLo..zHi of patient z.
-itk::Point<double, 3> centroid(const Float3* img, double zLo, double zHi) {
+itk::Point<double, 3> centroid(const Float3* img, const Mask3* body, double zLo, double zHi) {
     const auto size = img->GetLargestPossibleRegion().GetSize();
     const float* v = img->GetBufferPointer();
     double n = 0, s[3] = {0, 0, 0};
@@ -188,7 +232,8 @@ itk::Point<double, 3> centroid(const Float3* img, double zLo, double zHi) {
     for (unsigned k = 0; k < size[2]; ++k) {
         for (unsigned j = 0; j < size[1]; ++j) {
             for (unsigned i = 0; i < size[0]; ++i) {
-                if (v[(k * size[1] + j) * size[0] + i] <= kBody) continue;
+                const std::size_t q = (k * size[1] + j) * size[0] + i;
+                if (v[q] <= kBody || !body->GetBufferPointer()[q]) continue;
                 idx = {{static_cast<itk::IndexValueType>(i), static_cast<itk::IndexValueType>(j), static_cast<itk::IndexValueType>(k)}};
                 Float3::PointType pt;
                 img->TransformIndexToPhysicalPoint(idx, pt);
@@ -206,11 +251,12 @@ itk::Point<double, 3> centroid(const Float3* img, double zLo, double zHi) {
 
 template <class Transform>
 void runRegistration(const Float3* fixed, const Float3* moving, Transform* transform, int iterations, double step, bool twoLevels,
-                     double sampling = 0.3) {
+                     double sampling = 0.3, const MaskObject* fixedMask = nullptr) {
     using Metric = itk::MeanSquaresImageToImageMetricv4<Float3, Float3>;
     using Optimizer = itk::RegularStepGradientDescentOptimizerv4<double>;
     using Method = itk::ImageRegistrationMethodv4<Float3, Float3, Transform>;
     auto metric = Metric::New();
+    if (fixedMask) metric->SetFixedImageMask(fixedMask);
     auto optimizer = Optimizer::New();
     optimizer->SetLearningRate(step);
     optimizer->SetMinimumStepLength(0.01);
@@ -302,8 +348,12 @@ Registration Registration::global(const vc::Volume& prior, const vc::Volume& cur
     const auto [pz0, pz1] = zr(pp);
     const auto [cz0, cz1] = zr(cp);
     const double lo = std::max(pz0, cz0 - dz), hi = std::min(pz1, cz1 - dz);
-    const auto cPrior = centroid(fixed, lo, hi);
-    const auto cCurrent = centroid(moving, lo + dz, hi + dz);
+    const Mask3::Pointer priorBody = bodyMask(fixed), currentBody = bodyMask(moving);
+    const auto cPrior = centroid(fixed, priorBody, lo, hi);
+    const auto cCurrent = centroid(moving, currentBody, lo + dz, hi + dz);
+    auto fixedMask = MaskObject::New();
+    fixedMask->SetImage(priorBody);
+    fixedMask->Update();
 
     auto euler = itk::Euler3DTransform<double>::New();
     euler->SetCenter(cPrior);
@@ -312,14 +362,38 @@ Registration Registration::global(const vc::Volume& prior, const vc::Volume& cur
     tr[1] = cCurrent[1] - cPrior[1];
     tr[2] = axial ? dz : cCurrent[2] - cPrior[2];
     euler->SetTranslation(tr);
+    // Patients lie a few degrees rotated: the coarse start also tries rotations about z
+    // (-10..10 degrees by 1) on the shrunken images and keeps the best.
+    {
+        using Metric = itk::MeanSquaresImageToImageMetricv4<Float3, Float3>;
+        auto metric = Metric::New();
+        metric->SetFixedImage(fixed);
+        metric->SetMovingImage(moving);
+        auto probe = itk::Euler3DTransform<double>::New();
+        probe->SetCenter(cPrior);
+        probe->SetTranslation(tr);
+        metric->SetMovingTransform(probe);
+        metric->SetFixedImageMask(fixedMask);
+        metric->Initialize();
+        double best = std::numeric_limits<double>::max(), bestAngle = 0;
+        for (int deg = -10; deg <= 10; ++deg) {
+            probe->SetRotation(0, 0, deg * 3.14159265358979323846 / 180);
+            const double v = metric->GetValue();
+            if (v < best) {
+                best = v;
+                bestAngle = deg * 3.14159265358979323846 / 180;
+            }
+        }
+        euler->SetRotation(0, 0, bestAngle);
+    }
     const double t1 = nowMs();
-    runRegistration(fixed.GetPointer(), moving.GetPointer(), euler.GetPointer(), 60, 2.0, true, 0.1);
+    runRegistration(fixed.GetPointer(), moving.GetPointer(), euler.GetPointer(), 60, 2.0, true, 0.1, fixedMask.GetPointer());
     const double t2 = nowMs();
     auto affine = Affine::New();
     affine->SetCenter(euler->GetCenter());
     affine->SetMatrix(euler->GetMatrix());
     affine->SetTranslation(euler->GetTranslation());
-    runRegistration(fixed.GetPointer(), moving.GetPointer(), affine.GetPointer(), 30, 1.0, false, 0.1);
+    runRegistration(fixed.GetPointer(), moving.GetPointer(), affine.GetPointer(), 20, 1.0, false, 0.1, fixedMask.GetPointer());
     impl->affine = affine;
     impl->globalMs = nowMs() - t0;
     std::ostringstream s;
@@ -406,7 +480,7 @@ P3 Registration::mapLocal(const P3& p, double radiusMm) const {
     using Exhaustive = itk::ExhaustiveOptimizerv4<double>;
     auto ex = Exhaustive::New();
     Exhaustive::StepsType steps(3);
-    steps[0] = steps[1] = 2; // +-6 mm in-plane
+    steps[0] = steps[1] = 3; // +-9 mm in-plane
     steps[2] = 4;            // +-12 mm cranio-caudally (breathing)
     ex->SetNumberOfSteps(steps);
     ex->SetStepLength(3.0);
