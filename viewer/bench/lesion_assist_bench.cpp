@@ -146,16 +146,17 @@ int main(int argc, char** argv) {
                     const double angle = (l.angleDeg + s.timepoints[static_cast<std::size_t>(k)].pose.rotationDeg) * kPi / 180;
                     std::vector<double> longs;
                     for (int click = 0; click < 5; ++click) {
-                        double u = 0, w = 0;
-                        if (click > 0) { // inside the inner half: the ellipse of half the axes
+                        double u = 0, w = 0, dzClick = 0;
+                        if (click > 0) { // inside the inner half: the ellipsoid of half the axes, on any slice through it
                             jitter = jitter * 1103515245u + 12345u;
                             const double r = std::sqrt((jitter >> 8) % 1000 / 1000.0) * 0.5, a = ((jitter >> 4) % 360) * kPi / 180;
                             u = r * std::cos(a) * trueLong / 2;
                             w = r * std::sin(a) * trueShort / 2;
+                            jitter = jitter * 1103515245u + 12345u;
+                            dzClick = (((jitter >> 8) % 1001) / 500.0 - 1.0) * 0.5 * h * std::sqrt(std::max(0.0, 1 - 4 * r * r));
                         }
                         const assist::P3 at{c.x + u * std::cos(angle) - w * std::sin(angle),
-                                            c.y + u * std::sin(angle) + w * std::cos(angle),
-                                            cur.geometry.origin[2] + trueSlice * cur.geometry.spacing[2]};
+                                            c.y + u * std::sin(angle) + w * std::cos(angle), c.z + dzClick};
                         const assist::Proposal p = assist::measureAt(cur, at, mo);
                         allClickMs.push_back(p.millis);
                         ks.ms.push_back(p.millis);

@@ -139,6 +139,17 @@ bool Payload::parse(const std::string& text, Payload& out, std::string* error, s
                 v.seriesUid = field(m, "series_uid", at, false, ok);
                 v.sopUid = field(m, "sop_instance_uid", at, false, ok);
                 if (m.contains("slice") && m["slice"].is_number_integer()) v.slice = m["slice"].get<int>();
+                if (m.contains("origin")) {
+                    const std::string origin = field(m, "origin", at, false, ok);
+                    if (origin == "PROPOSED")
+                        v.origin = Caliper::Origin::Proposed;
+                    else if (origin == "PROPOSED_EDITED")
+                        v.origin = Caliper::Origin::ProposedEdited;
+                    else if (origin != "MANUAL") {
+                        bad(at + ".origin must be MANUAL, PROPOSED or PROPOSED_EDITED");
+                        continue;
+                    }
+                }
                 if (v.kind == Caliper::Kind::Point && pointOf(m.value("a", json()), v.a)) {
                     v.b = v.a; // a point: where the lesion is, nothing measured
                     if (ok) out.measurements.push_back(std::move(v));
@@ -187,6 +198,7 @@ std::string Payload::toJson() const {
                {"a", pointJson(m.a)},
                {"b", pointJson(m.b)},
                {"long_mm", std::round(m.longMm() * 100.0) / 100.0}};
+        if (m.origin != Caliper::Origin::Manual) o["origin"] = m.origin == Caliper::Origin::Proposed ? "PROPOSED" : "PROPOSED_EDITED";
         if (bi) {
             o["c"] = pointJson(m.c);
             o["d"] = pointJson(m.d);

@@ -544,7 +544,9 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
             if (k < 0 || k >= g.nz) break;
             SliceSeg s = segmentSlice(volume, k, roi, prev.deepI, prev.deepJ, band);
             ++p.slicesSearched;
-            if (!s.ok || s.areaPx < 0.2 * peak || s.areaPx > 1.6 * prev.areaPx + 20) break;
+            // Stops where the lesion ends (the seed leaves it, or it shrinks below a fifth of its
+            // largest section) or at a jump no ellipsoid makes between two slices (a leak).
+            if (!s.ok || s.areaPx < 0.2 * peak || s.areaPx > 4.0 * prev.areaPx + 50) break;
             peak = std::max(peak, s.areaPx);
             if (score(s) > score(best) + 1e-9) {
                 best = s;

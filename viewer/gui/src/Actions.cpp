@@ -91,11 +91,15 @@ void Workstation::buildActions() {
     } toolList[] = {{"Caliper", "M", SliceView::Tool::LongAxis, "Long axis: drag across the lesion (M)"},
                     {"Long + short axis", "N", SliceView::Tool::Bidimensional,
                      "Bidimensional (lymph nodes): drag the long axis, then drag the short axis' ends (N)"},
-                    {"Point", "P", SliceView::Tool::Point, "Point at a non-target or new lesion: click where it is (P)"}};
+                    {"Point", "P", SliceView::Tool::Point, "Point at a non-target or new lesion: click where it is (P)"},
+                    {"One click", "O", SliceView::Tool::Assist,
+                     "One-click measurement: click inside a lesion (or drag a rough line across it); the proposed axes are "
+                     "shown with the outline - Enter accepts, drag an end to edit, Esc discards (O)"}};
     for (const auto& t : toolList) {
         QAction* a = bar->addAction(tr(t.name));
         a->setObjectName(t.tool == SliceView::Tool::LongAxis        ? "toolLongAxis"
                          : t.tool == SliceView::Tool::Bidimensional ? "toolBidimensional"
+                         : t.tool == SliceView::Tool::Assist        ? "toolAssist"
                                                                     : "toolPoint");
         a->setCheckable(true);
         a->setShortcut(QKeySequence(QString::fromLatin1(t.key)));

@@ -145,13 +145,29 @@ bool MeasurementInteractor::release() {
     if (grip_ == Grip::None) return false;
     const Grip grip = grip_;
     grip_ = Grip::None;
+    if (grip == Grip::New && tool_ == SliceView::Tool::Assist) {
+        assistRequest_ = std::make_pair(editing_.a, editing_.b);
+        return true;
+    }
     if (grip == Grip::New) {
         // a click is not a measurement (a point is: it says where a lesion is)
         if (editing_.kind == vc::Measurement::Kind::Point || editing_.longMm() >= 1.0) selected_ = data_.add(editing_);
         return true;
     }
+    // a proposal the reader changes is theirs, edited (a click on it without moving is not)
+    if (const vc::Measurement* before = data_.find(editing_.id);
+        before && editing_.origin == vc::Measurement::Origin::Proposed &&
+        (vc::distanceMm(before->a, editing_.a) > 1e-6 || vc::distanceMm(before->b, editing_.b) > 1e-6 ||
+         vc::distanceMm(before->c, editing_.c) > 1e-6 || vc::distanceMm(before->d, editing_.d) > 1e-6))
+        editing_.origin = vc::Measurement::Origin::ProposedEdited;
     data_.update(editing_);
     return true;
+}
+
+std::optional<std::pair<vc::Point3, vc::Point3>> MeasurementInteractor::takeAssistRequest() {
+    auto r = assistRequest_;
+    assistRequest_.reset();
+    return r;
 }
 
 } // namespace vg

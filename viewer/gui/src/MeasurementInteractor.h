@@ -9,6 +9,7 @@
 
 #include <QPointF>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,7 @@ public:
     void setEditable(bool editable);
     bool editable() const { return editable_; }
     void setImageReferences(std::string seriesUid, std::vector<std::string> sopBySlice);
+    std::pair<std::string, std::vector<std::string>> imageReferences() const { return {seriesUid_, sopBySlice_}; }
 
     int selected() const { return selected_; }
     /// Selects a caliper of the set (0: none); false when there is no such caliper.
@@ -60,6 +62,9 @@ public:
     /// Ends a drag: a new caliper of at least 1 mm is added (a click is not a measurement), an
     /// edited one updated. True when a drag ended (the data may have changed).
     bool release();
+    /// With the one-click tool, a press and release on the image is a request (the two ends of
+    /// the drag; equal for a click), not a caliper: taken once.
+    std::optional<std::pair<vc::Point3, vc::Point3>> takeAssistRequest();
 
 private:
     vc::MeasurementSet& data_;
@@ -71,6 +76,7 @@ private:
     Grip grip_ = Grip::None;
     vc::Measurement editing_;
     vc::Point3 gripStart_{};
+    std::optional<std::pair<vc::Point3, vc::Point3>> assistRequest_;
 };
 
 } // namespace vg

@@ -50,12 +50,17 @@ struct MeasurementMapper::Layer {
 };
 
 MeasurementMapper::MeasurementMapper()
-    : lines_(std::make_unique<Layer>(1.0, 0.85, 0.1)), selected_(std::make_unique<Layer>(0.3, 1.0, 0.4)) {}
+    : lines_(std::make_unique<Layer>(1.0, 0.85, 0.1)), selected_(std::make_unique<Layer>(0.3, 1.0, 0.4)),
+      outline_(std::make_unique<Layer>(0.35, 0.75, 1.0)) {
+    outline_->actor->GetProperty()->SetOpacity(0.55);
+}
 
 MeasurementMapper::~MeasurementMapper() = default;
 
 void MeasurementMapper::attach(vtkRenderer* renderer, double dpr) {
     renderer_ = renderer;
+    outline_->actor->GetProperty()->SetLineWidth(static_cast<float>(std::max(1.0, dpr)));
+    renderer->AddViewProp(outline_->actor);
     for (Layer* l : {lines_.get(), selected_.get()}) {
         l->actor->GetProperty()->SetLineWidth(static_cast<float>(std::max(1.0, 1.5 * dpr)));
         renderer->AddViewProp(l->actor);
@@ -113,6 +118,13 @@ void MeasurementMapper::place(const std::vector<const vc::Measurement*>& shown, 
     for (std::size_t i = label; i < labels_.size(); ++i) labels_[i]->setText({});
     lines_->modified();
     selected_->modified();
+}
+
+void MeasurementMapper::placeOutline(const std::vector<vc::Point3>& outline, const Display& display) {
+    outline_->reset();
+    for (std::size_t i = 0; i + 1 < outline.size(); ++i) outline_->segment(display(outline[i]), display(outline[i + 1]));
+    if (outline.size() > 2) outline_->segment(display(outline.back()), display(outline.front()));
+    outline_->modified();
 }
 
 } // namespace vg

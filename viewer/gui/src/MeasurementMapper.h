@@ -33,10 +33,12 @@ public:
     /// Rebuilds the lines and labels for this frame (cheap: a few points).
     void place(const std::vector<const vc::Measurement*>& shown, int selectedId, const vc::Measurement* editing, const Display& display,
                double dpr);
+    /// The segmented outline behind a one-click proposal (faint), empty for none.
+    void placeOutline(const std::vector<vc::Point3>& outline, const Display& display);
 
 private:
     struct Layer;
-    std::unique_ptr<Layer> lines_, selected_;
+    std::unique_ptr<Layer> lines_, selected_, outline_;
     vtkRenderer* renderer_ = nullptr;
     std::vector<std::unique_ptr<OverlayText>> labels_;
 };

@@ -21,6 +21,7 @@
 #include <QMainWindow>
 #include <QStatusBar>
 
+#include <algorithm>
 #include <set>
 
 namespace vg {
@@ -153,7 +154,9 @@ void ReadingController::showCalipers(ViewerPane* pane) {
 void ReadingController::syncCaliperLabels() {
     if (!state_ || shell_.current()->seriesUid().empty()) return;
     const vr::Draft& d = state_->model->draft();
+    const int pending = shell_.current()->view()->pendingProposal();
     for (const vc::Measurement& m : shell_.current()->view()->measurements().all()) {
+        if (m.id == pending) continue; // a one-click proposal is not part of the read yet
         std::string label;
         for (const vc::Measurement& dm : d.measurements)
             if (dm.id == m.id && dm.seriesUid == m.seriesUid) label = dm.label;
@@ -170,6 +173,9 @@ void ReadingController::calipersChanged() {
     for (const vc::Measurement& m : model.draft().measurements)
         if (m.seriesUid == series) before.insert(m.id);
     std::vector<vc::Measurement> now = shell_.current()->view()->measurements().all();
+    // a one-click proposal stays out of the read until the reader accepts it (Enter)
+    const int pending = shell_.current()->view()->pendingProposal();
+    now.erase(std::remove_if(now.begin(), now.end(), [pending](const vc::Measurement& m) { return m.id == pending; }), now.end());
     for (vc::Measurement& m : now) m.seriesUid = series;
     model.syncMeasurements(series, now);
     // a caliper just drawn measures the selected target that has no caliper here yet

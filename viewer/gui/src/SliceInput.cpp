@@ -70,6 +70,10 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
 
 void SliceView::mouseReleaseEvent(QMouseEvent*) {
     if (d->interactor.release()) {
+        if (const auto request = d->interactor.takeAssistRequest()) {
+            proposeAt(request->first, request->second);
+            return;
+        }
         requestRender();
         emit measurementsChanged();
         return;
@@ -119,7 +123,12 @@ void SliceView::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_Backspace:
         if (deleteSelectedMeasurement()) return;
         break;
+    case Qt::Key_Return:
+    case Qt::Key_Enter:
+        if (acceptProposal()) return;
+        break;
     case Qt::Key_Escape:
+        if (discardProposal()) return;
         if (d->interactor.selected()) {
             d->interactor.select(0);
             requestRender();

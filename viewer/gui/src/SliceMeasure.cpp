@@ -20,8 +20,10 @@ std::array<double, 2> SliceView::Impl::display(const vc::Point3& p) const {
 }
 
 void SliceView::Impl::placeMeasurements() {
-    mapper.place(
-        interactor.onSlice(*this), interactor.selected(), interactor.editing(), [this](const vc::Point3& p) { return display(p); }, dpr());
+    auto toDisplay = [this](const vc::Point3& p) { return display(p); };
+    mapper.place(interactor.onSlice(*this), interactor.selected(), interactor.editing(), toDisplay, dpr());
+    const vc::Measurement* prop = pending ? measures.find(pending) : nullptr;
+    mapper.placeOutline(prop && prop->slice == acquiredSlice() ? pendingOutline : std::vector<vc::Point3>{}, toDisplay);
 }
 
 } // namespace vg

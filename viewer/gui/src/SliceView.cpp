@@ -1,5 +1,7 @@
 #include "SliceViewImpl.h"
 
+#include "assist/Assist.h"
+
 namespace vg {
 
 void prepareOpenGL() {
@@ -371,6 +373,8 @@ void SliceView::setImageReferences(const std::string& seriesUid, std::vector<std
 }
 const vc::MeasurementSet& SliceView::measurements() const { return d->measures; }
 void SliceView::setMeasurements(std::vector<vc::Measurement> items, int firstFreeId) {
+    d->pending = 0;
+    d->pendingOutline.clear();
     d->measures.reset(std::move(items), firstFreeId);
     d->interactor.forgetStale();
     requestRender();
@@ -409,6 +413,75 @@ bool SliceView::deleteSelectedMeasurement() {
     d->interactor.select(0);
     requestRender();
     emit measurementsChanged();
+    return true;
+}
+
+int SliceView::proposeAt(const vc::Point3& a, const vc::Point3& b, bool node) {
+    discardProposal();
+    if (!d->volume || !d->complete || !d->interactor.editable()) {
+        emit assistMessage(tr("One-click measurement needs the whole series loaded and a timepoint open for reading."));
+        return 0;
+    }
+    assist::MeasureOptions options;
+    options.node = node;
+    const bool line = vc::distanceMm(a, b) >= 2.0;
+    const assist::Proposal p = line ? assist::measureAlong(*d->volume, a, b, options) : assist::measureAt(*d->volume, a, options);
+    if (!p.confident) {
+        emit assistMessage(tr("No proposal: %1.").arg(QString::fromStdString(p.why)));
+        return 0;
+    }
+    vc::Measurement m;
+    m.kind = vc::Measurement::Kind::Bidimensional;
+    m.origin = vc::Measurement::Origin::Proposed;
+    m.a = p.longAxis[0];
+    m.b = p.longAxis[1];
+    m.c = p.shortAxis[0];
+    m.d = p.shortAxis[1];
+    m.slice = p.slice;
+    m.label = "proposed";
+    const auto refs = d->interactor.imageReferences();
+    m.seriesUid = refs.first;
+    if (p.slice >= 0 && p.slice < static_cast<int>(refs.second.size())) m.sopUid = refs.second[static_cast<std::size_t>(p.slice)];
+    d->pending = d->measures.add(m);
+    d->pendingOutline = p.outline;
+    d->interactor.select(d->pending);
+    // show the slice where the lesion is longest (the view is not panned)
+    setSlicePosition(m.a[static_cast<std::size_t>(d->frame.axisK)]);
+    requestRender();
+    emit assistMessage(tr("Proposed %1 x %2 mm (%3 slices searched, %4 ms): Enter accepts, drag an end to edit, Esc discards.")
+                           .arg(p.longMm, 0, 'f', 1)
+                           .arg(p.shortMm, 0, 'f', 1)
+                           .arg(p.slicesSearched)
+                           .arg(p.millis, 0, 'f', 0));
+    return d->pending;
+}
+
+int SliceView::pendingProposal() const { return d->pending && d->measures.find(d->pending) ? d->pending : 0; }
+
+bool SliceView::acceptProposal() {
+    const int id = pendingProposal();
+    d->pending = 0;
+    d->pendingOutline.clear();
+    if (!id) return false;
+    d->measures.setLabel(id, "");
+    requestRender();
+    const vc::Measurement* m = d->measures.find(id);
+    emit assistMessage(m && m->origin == vc::Measurement::Origin::ProposedEdited ? tr("Proposal accepted as you edited it.")
+                                                                                 : tr("Proposal accepted."));
+    emit measurementsChanged(); // now it is part of the read
+    return true;
+}
+
+bool SliceView::discardProposal() {
+    const int id = pendingProposal();
+    d->pending = 0;
+    d->pendingOutline.clear();
+    if (!id) return false;
+    d->measures.remove(id);
+    d->interactor.select(0);
+    d->interactor.forgetStale();
+    requestRender();
+    emit assistMessage(tr("Proposal discarded."));
     return true;
 }
 

@@ -118,6 +118,8 @@ struct SliceView::Impl final : SliceProjection {
     vc::MeasurementSet measures;
     MeasurementInteractor interactor{measures};
     MeasurementMapper mapper;
+    int pending = 0;                        ///< a one-click proposal not yet accepted (caliper id)
+    std::vector<vc::Point3> pendingOutline; ///< its segmented outline, drawn faintly
     vtkNew<vtkCallbackCommand> glCallback;
     bool glReady = false;
 

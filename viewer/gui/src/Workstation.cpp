@@ -76,6 +76,7 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
         connect(v, &SliceView::windowLevelChanged, this, [this, pane](vc::WindowLevel) { syncFrom(pane, true); });
         connect(v, &SliceView::focused, this, [this, pane] { lastActive_ = pane; });
         connect(v, &SliceView::viewChanged, this, [this, pane] { alignFrom(pane); });
+        connect(v, &SliceView::assistMessage, this, [this](const QString& text) { say(text, 15000); });
         connect(pane, &ViewerPane::timepointChanged, this, [this, pane](int) {
             // a reader who picks another of their timepoints on the right reads that one
             if (pane == current_ && reading_->open() && current_->ordinal() != reading_->ordinal())

@@ -24,6 +24,10 @@ struct Caliper {
     Point3 a{}, b{};               ///< long axis end points
     Point3 c{}, d{};               ///< short axis end points (bidimensional)
     std::string label;             ///< the lesion it measures (T01), empty when none yet
+    /// How it was made: drawn by hand, or proposed by the one-click measurement and accepted
+    /// unchanged or edited before it was accepted (payload "origin"; absent = MANUAL).
+    enum class Origin { Manual, Proposed, ProposedEdited };
+    Origin origin = Origin::Manual;
     double longMm() const { return kind == Kind::Point ? 0 : distanceMm(a, b); }
     double shortMm() const { return kind == Kind::Bidimensional ? distanceMm(c, d) : 0; }
 };

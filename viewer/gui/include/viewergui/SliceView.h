@@ -85,7 +85,7 @@ public:
     void setOpeningMagnification(double pixelsPerMm);
 
     // ---- measurements (on the acquired slices: not in a reformat)
-    enum class Tool { None, LongAxis, Bidimensional, Point };
+    enum class Tool { None, LongAxis, Bidimensional, Point, Assist };
     /// The tool a left drag on empty image uses (a drag on an existing measurement edits it).
     void setTool(Tool tool);
     Tool tool() const;
@@ -105,6 +105,15 @@ public:
     bool undoMeasurement();
     bool redoMeasurement();
     bool deleteSelectedMeasurement();
+    /// One-click measurement (Tool::Assist, or called directly): segments the lesion around p
+    /// (a rough line a-b when the reader dragged one), and on success adds the proposed long and
+    /// short axes as a caliper that is *pending*: shown with the faint outline, editable, but
+    /// not part of the read until acceptProposal() (Enter); discardProposal() (Esc) removes it.
+    /// Emits assistMessage with the result or why nothing is proposed. Returns the pending id or 0.
+    int proposeAt(const vc::Point3& a, const vc::Point3& b, bool node = false);
+    int pendingProposal() const; ///< the pending caliper's id, 0 when none
+    bool acceptProposal();
+    bool discardProposal();
     /// Scrolls to the slice through p and pans so that p is at the centre (a lesion's last
     /// known position).
     void centreOn(const vc::Point3& p);
@@ -134,6 +143,7 @@ signals:
     void planeChanged(vc::Plane plane);
     void viewChanged(); ///< zoom or pan changed by the user
     void measurementsChanged();
+    void assistMessage(const QString& text);
     void focused();
 
 protected:
