@@ -524,3 +524,39 @@ TEST(ReaderQueueTool, AManagerSetsUpATrialFromTheCommandLine) {
     EXPECT_EQ(j["reads"]["open"], 2);
     ASSERT_EQ(rqtest::run(q + " audit verify", &out), 0) << out;
 }
+
+TEST_P(ReadingQueue, ReaderStatisticsCountHowTheirSignedCalipersWereMade) {
+    testutil::TempDir dir("queue-origins");
+    makeStore(dir.path(), 1, 1);
+    queue->importStore(manager, dir.path());
+    queue->loadSubjectDates(manager, subjectDates(dir.path(), 1));
+    queue->assignReaders(manager);
+    const std::string subject = "RELUTH-01-001";
+    queue->qc(manager, subject, 1, true, "");
+    const std::string name = queue->db().query("SELECT reader FROM assignments WHERE subject = ? AND slot = 1", {subject})[0][0];
+    const Session r = queue->login(name, kPw);
+    // three targets: T01 from a one-click proposal accepted unchanged, T02 from one the
+    // reader edited, T03 drawn by hand
+    auto caliper = [](int id, const std::string& lesion, double mm, const std::string& origin) {
+        return R"({"id":)" + std::to_string(id) + R"(,"lesion":")" + lesion +
+               R"(","kind":"LONG_AXIS","series_uid":"1.2","sop_instance_uid":"1.2.3","slice":4,"a":[0,0,0],"b":[)" + std::to_string(mm) +
+               ",0,0]" + (origin.empty() ? std::string() : R"(,"origin":")" + origin + "\"") + "}";
+    };
+    const std::string payload =
+        R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"},{"id":"T02","role":"TARGET","location":"LIVER"},)"
+        R"({"id":"T03","role":"TARGET","location":"LUNG"},{"id":"NT01","role":"NON-TARGET","location":"LUNG"}],)"
+        R"("assessments":[{"id":"T01","result":"32.0","measurement":1},{"id":"T02","result":"21.0","measurement":2},)"
+        R"({"id":"T03","result":"15.0","measurement":3},{"id":"NT01","result":"PRESENT"}],"measurements":[)" +
+        caliper(1, "T01", 32, "PROPOSED") + "," + caliper(2, "T02", 21, "PROPOSED_EDITED") + "," + caliper(3, "T03", 15, "") + "]}";
+    queue->saveDraft(r, subject, 1, payload);
+    queue->sign(r, subject, 1, kPw, "I am the author of this assessment");
+    bool found = false;
+    for (const auto& s : queue->readers(manager)) {
+        if (s.reader != name) continue;
+        found = true;
+        EXPECT_EQ(s.proposalsAccepted, 1);
+        EXPECT_EQ(s.proposalsEdited, 1);
+        EXPECT_EQ(s.manualCalipers, 1);
+    }
+    EXPECT_TRUE(found) << name;
+}

@@ -131,3 +131,36 @@ TEST(ReadPayload, TheEnginesReadMadeDirectlyEqualsTheSdtmRowsOfTheSameRead) {
     EXPECT_EQ(direct(c, withUnscheduled, dates), viaSdtm(c, withUnscheduled, dates));
     EXPECT_NE(direct(c, withUnscheduled, dates).find("\"visitnum\":\"2.1\""), std::string::npos) << direct(c, withUnscheduled, dates);
 }
+
+TEST(ReadPayload, ACalipersOriginSurvivesTheRoundTripAndAnUnknownOneIsRefused) {
+    rq::Payload p;
+    rq::Caliper manual, proposed, edited;
+    manual.id = 1;
+    manual.a = {0, 0, 0};
+    manual.b = {10, 0, 0};
+    proposed = manual;
+    proposed.id = 2;
+    proposed.origin = rq::Caliper::Origin::Proposed;
+    edited = manual;
+    edited.id = 3;
+    edited.origin = rq::Caliper::Origin::ProposedEdited;
+    p.measurements = {manual, proposed, edited};
+    const std::string text = p.toJson();
+    EXPECT_EQ(text.find("\"origin\":\"MANUAL\""), std::string::npos) << "manual stays implicit: older payloads are unchanged";
+    rq::Payload back;
+    std::string error;
+    ASSERT_TRUE(rq::Payload::parse(text, back, &error)) << error;
+    ASSERT_EQ(back.measurements.size(), 3u);
+    EXPECT_EQ(back.measurements[0].origin, rq::Caliper::Origin::Manual);
+    EXPECT_EQ(back.measurements[1].origin, rq::Caliper::Origin::Proposed);
+    EXPECT_EQ(back.measurements[2].origin, rq::Caliper::Origin::ProposedEdited);
+    std::string bad = text;
+    bad.replace(bad.find("PROPOSED_EDITED"), 15, "GUESSED");
+    std::vector<std::string> problems;
+    rq::Payload refused;
+    rq::Payload::parse(bad, refused, &error, &problems);
+    bool named = false;
+    for (const auto& pr : problems) named = named || pr.find("origin must be MANUAL, PROPOSED or PROPOSED_EDITED") != std::string::npos;
+    EXPECT_TRUE(named) << "problems: " << problems.size();
+    EXPECT_EQ(refused.measurements.size(), 2u);
+}

@@ -232,6 +232,7 @@ TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
     c2.kind = vc::Measurement::Kind::Bidimensional;
     c2.c = {-30, -30, slice.position[2]};
     c2.d = {-30, -10, slice.position[2]};
+    c2.origin = vc::Measurement::Origin::ProposedEdited; // the node: a one-click proposal the reader edited
     ASSERT_TRUE(m.measure(t1, c1, 10));
     ASSERT_TRUE(m.measure(t2, c2, 10));
     ASSERT_TRUE(m.setAnswer("NT01", "PRESENT"));
@@ -265,6 +266,10 @@ TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
     EXPECT_NE(dump.find("Long Axis"), std::string::npos) << dump;
     EXPECT_NE(dump.find("40.0"), std::string::npos) << dump;       // the liver target
     EXPECT_NE(dump.find("Short Axis"), std::string::npos) << dump; // the node
+    // each value says how its caliper was made
+    EXPECT_NE(dump.find("\"Measurement provenance\")=(MANUAL,99RELUTH,\"Manual caliper\")"), std::string::npos) << dump;
+    EXPECT_NE(dump.find("\"Measurement provenance\")=(PROPOSED_EDITED,99RELUTH,"), std::string::npos) << dump;
+    EXPECT_EQ(dump.find("proposal accepted unchanged"), std::string::npos) << dump;
     std::string elements;
     ASSERT_EQ(testutil::run("dcmdump '" + sr.string() + "'", &elements), 0) << elements;
     EXPECT_NE(elements.find("CurrentRequestedProcedureEvidenceSequence"), std::string::npos) << elements;

@@ -4,6 +4,7 @@
 
 #include "States.h"
 
+#include "read/Payload.h"
 #include "recist/Csv.h"
 #include "recist/Sdtm.h"
 
@@ -310,6 +311,21 @@ std::vector<Queue::ReaderStats> Queue::readers(const Session& manager) {
         if (it->second.second != 0) {
             ++s.adjudicatedSubjects;
             if (it->second.second == std::stoi(a[1])) ++s.chosen;
+        }
+    }
+    // how their signed calipers were made (the payload's origin)
+    for (const auto& r : db_->query("SELECT reader, draft FROM reads WHERE state = 'signed'")) {
+        rq::Payload p;
+        if (!rq::Payload::parse(r[1], p)) continue;
+        ReaderStats& s = by[r[0]];
+        for (const rq::Caliper& c : p.measurements) {
+            if (c.kind == rq::Caliper::Kind::Point) continue;
+            if (c.origin == rq::Caliper::Origin::Proposed)
+                ++s.proposalsAccepted;
+            else if (c.origin == rq::Caliper::Origin::ProposedEdited)
+                ++s.proposalsEdited;
+            else
+                ++s.manualCalipers;
         }
     }
     std::vector<ReaderStats> out;

@@ -209,9 +209,19 @@ void Dashboard::setData(const DashboardData& d) {
     for (const auto& r : d.readers)
         rows.push_back({QString::fromStdString(r.name), n(r.subjects), n(r.signedReads), n(r.pendingReads), n(r.adjudicated),
                         QString::number(100 * r.adjudicationRate, 'f', 0) + " %",
-                        r.adjudicated ? QString::number(100 * r.selectionRate, 'f', 0) + " %" : QStringLiteral("-")});
+                        r.adjudicated ? QString::number(100 * r.selectionRate, 'f', 0) + " %" : QStringLiteral("-"),
+                        // one-click proposals accepted unchanged, of all proposals accepted (and of all calipers)
+                        r.proposalsAccepted + r.proposalsEdited
+                            ? tr("%1 of %2 (%3 %)")
+                                  .arg(r.proposalsAccepted)
+                                  .arg(r.proposalsAccepted + r.proposalsEdited)
+                                  .arg(100.0 * r.proposalsAccepted / (r.proposalsAccepted + r.proposalsEdited), 0, 'f', 0)
+                            : QStringLiteral("-"),
+                        n(r.manualCalipers)});
     fill(table("readers"),
-         {tr("Reader"), tr("Subjects"), tr("Signed"), tr("Waiting"), tr("Adjudicated"), tr("Adjudication rate"), tr("Selected")}, rows);
+         {tr("Reader"), tr("Subjects"), tr("Signed"), tr("Waiting"), tr("Adjudicated"), tr("Adjudication rate"), tr("Selected"),
+          tr("One-click unchanged"), tr("Drawn by hand")},
+         rows);
 
     rows.clear();
     for (const auto& s : d.turnaround)

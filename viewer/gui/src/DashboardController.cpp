@@ -50,7 +50,7 @@ bool DashboardController::refresh(QString* why) {
         for (const auto& st : q.turnaround(s)) d.turnaround.push_back({st.name, st.count, st.medianHours, st.p90Hours});
         for (const auto& r : q.readers(s))
             d.readers.push_back({r.reader, r.subjects, r.signedReads, r.pendingReads, r.adjudicatedSubjects, r.chosen, r.adjudicationRate,
-                                 r.selectionRate});
+                                 r.selectionRate, r.manualCalipers, r.proposalsAccepted, r.proposalsEdited});
         for (const auto& p : q.backlogHistory(s)) {
             QDateTime at = QDateTime::fromString(QString::fromStdString(p.at), Qt::ISODateWithMs);
             if (!at.isValid()) at = QDateTime::fromString(QString::fromStdString(p.at), Qt::ISODate);

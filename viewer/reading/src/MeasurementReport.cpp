@@ -150,6 +150,19 @@ bool writeMeasurementReport(const ReportInput& in, const std::filesystem::path& 
                                    CMR_SRNumericMeasurementValueWithUnits<CID7181_AbstractMultiDimensionalImageModelComponentUnits>(
                                        mm(valueMm).c_str(), CID7181_AbstractMultiDimensionalImageModelComponentUnits::Millimeter),
                                    first ? OFTrue : OFFalse));
+            if (m) {
+                // How the caliper was made (TID 300 row 2, a modifier): by hand, or the one-click
+                // proposal accepted unchanged or edited. Local codes: no standard code says it.
+                const char* code = m->origin == vc::Measurement::Origin::Proposed         ? "PROPOSED"
+                                   : m->origin == vc::Measurement::Origin::ProposedEdited ? "PROPOSED_EDITED"
+                                                                                          : "MANUAL";
+                const char* meaning = m->origin == vc::Measurement::Origin::Proposed ? "Semi-automatic proposal accepted unchanged"
+                                      : m->origin == vc::Measurement::Origin::ProposedEdited
+                                          ? "Semi-automatic proposal edited by the reader"
+                                          : "Manual caliper";
+                CHECK(g.getMeasurement().addModifier(DSRCodedEntryValue("PROVENANCE", "99RELUTH", "Measurement provenance"),
+                                                     DSRCodedEntryValue(code, "99RELUTH", meaning)));
+            }
             if (img && p && q) {
                 DcmDataset* ds = img->file.getDataset();
                 OFString sopClass, sopInstance;

@@ -185,6 +185,9 @@ public:
         int subjects = 0, signedReads = 0, pendingReads = 0; ///< pending: open, draft, reopen requested
         int adjudicatedSubjects = 0, chosen = 0;             ///< decided adjudications of their subjects; chosen by the adjudicator
         double adjudicationRate = 0, selectionRate = 0;      ///< adjudicated / subjects with an evaluation; chosen / adjudicated
+        /// Calipers of their signed reads by how they were made: by hand, one-click proposals
+        /// accepted unchanged, proposals edited before accepting.
+        int manualCalipers = 0, proposalsAccepted = 0, proposalsEdited = 0;
     };
     std::vector<ReaderStats> readers(const Session& manager);
 

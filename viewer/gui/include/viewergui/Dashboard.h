@@ -35,6 +35,7 @@ struct DashboardData {
         std::string name;
         int subjects = 0, signedReads = 0, pendingReads = 0, adjudicated = 0, chosen = 0;
         double adjudicationRate = 0, selectionRate = 0;
+        int manualCalipers = 0, proposalsAccepted = 0, proposalsEdited = 0; ///< signed calipers by origin
     };
     std::vector<Reader> readers;
     std::map<std::string, int> quarantine; ///< files waiting, by reason category
