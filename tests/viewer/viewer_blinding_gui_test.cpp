@@ -453,3 +453,97 @@ TEST(ViewerHabitsGui, HelpIsPrintedWithoutADisplay) {
     EXPECT_NE(out.find("--store"), std::string::npos) << out;
     EXPECT_NE(out.find("--db"), std::string::npos) << out;
 }
+
+// ---------------------------------------------------------------- one-click measurement
+
+TEST(ViewerAssistGui, OneClickProposesTheAxesAndOnlyEnterEntersThem) {
+    app();
+    const TrialQueue tq;
+    vg::Workstation w;
+    w.resize(1700, 950);
+    shown(w);
+    readerAtWork(w, tq, "reader1");
+    if (HasFatalFailure()) return;
+    vg::SliceView& v = *w.current()->view();
+    QWindow* surface = v.surface();
+    vg::ReadingPanel* panel = w.readingPanel();
+    panel->setOrgan("LIVER");
+    QTest::mouseClick(panel->findChild<QPushButton*>("addTarget"), Qt::LeftButton);
+    ASSERT_EQ(panel->selectedLesion(), "T01");
+    // every subject's T01 lies around (-70, -15, -30) in the liver, at least 32 mm long
+    std::vector<double> truthLongs;
+    for (const auto& s : phantom().truth["subjects"])
+        for (const auto& l : s["lesions"])
+            if (l["id"] == "T01") truthLongs.push_back(l["timepoints"][0]["long_axis_mm"].get<double>());
+    const vc::Point3 inside{-70, -15, -30};
+    w.findChild<QAction*>("toolAssist")->trigger(); // O
+    ASSERT_TRUE(w.findChild<QAction*>("toolAssist")->isChecked());
+    auto click = [&](const vc::Point3& p) {
+        v.centreOn(p);
+        for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+        const QPoint at = v.widgetPointOfPatient(p).toPoint();
+        QTest::mousePress(surface, Qt::LeftButton, {}, at);
+        QTest::mouseRelease(surface, Qt::LeftButton, {}, at);
+        for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    };
+    auto near = [&](double mm) {
+        for (double t : truthLongs)
+            if (std::abs(mm - t) < 1.0) return true;
+        return false;
+    };
+
+    // a click in the lesion: a proposal, shown but not part of the read
+    click(inside);
+    const int first = v.pendingProposal();
+    ASSERT_NE(first, 0) << w.statusBar()->currentMessage().toStdString();
+    const vc::Measurement* m = v.measurements().find(first);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->kind, vc::Measurement::Kind::Bidimensional);
+    EXPECT_EQ(m->origin, vc::Measurement::Origin::Proposed);
+    EXPECT_TRUE(near(m->longMm())) << m->longMm();
+    EXPECT_GT(m->shortMm(), 10.0);
+    EXPECT_TRUE(w.statusBar()->currentMessage().contains("Enter accepts")) << w.statusBar()->currentMessage().toStdString();
+    EXPECT_EQ(panel->model()->draft().answer("T01"), nullptr) << "a proposal entered the read before the reader accepted it";
+    EXPECT_TRUE(panel->model()->draft().measurements.empty());
+
+    // Esc discards it
+    v.setFocus();
+    QTest::keyClick(&v, Qt::Key_Escape);
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    EXPECT_EQ(v.pendingProposal(), 0);
+    EXPECT_TRUE(v.measurements().all().empty());
+    EXPECT_EQ(panel->model()->draft().answer("T01"), nullptr);
+
+    // a click where no lesion is (the fat of the abdomen, no closed edge): nothing proposed, and why
+    click({40, -60, -30});
+    EXPECT_EQ(v.pendingProposal(), 0);
+    EXPECT_TRUE(w.statusBar()->currentMessage().startsWith("No proposal")) << w.statusBar()->currentMessage().toStdString();
+    EXPECT_TRUE(v.measurements().all().empty());
+
+    // again in the lesion; the reader drags one end 3 mm outward, then Enter: the read has it, as edited
+    click(inside);
+    const int second = v.pendingProposal();
+    ASSERT_NE(second, 0);
+    const vc::Measurement proposed = *v.measurements().find(second);
+    const double dx = proposed.b[0] - proposed.a[0], dy = proposed.b[1] - proposed.a[1], len = std::hypot(dx, dy);
+    const vc::Point3 moved{proposed.b[0] + 3 * dx / len, proposed.b[1] + 3 * dy / len, proposed.b[2]};
+    QTest::mousePress(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(proposed.b).toPoint());
+    QTest::mouseMove(surface, v.widgetPointOfPatient(moved).toPoint());
+    QTest::mouseRelease(surface, Qt::LeftButton, {}, v.widgetPointOfPatient(moved).toPoint());
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    EXPECT_EQ(v.pendingProposal(), second) << "editing keeps it a proposal until Enter";
+    EXPECT_EQ(panel->model()->draft().answer("T01"), nullptr);
+    v.setFocus();
+    QTest::keyClick(&v, Qt::Key_Return);
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    EXPECT_EQ(v.pendingProposal(), 0);
+    const vr::AnswerEntry* a = panel->model()->draft().answer("T01");
+    ASSERT_NE(a, nullptr) << "Enter did not give the accepted proposal to the selected target";
+    ASSERT_EQ(panel->model()->draft().measurements.size(), 1u);
+    const vc::Measurement& entered = panel->model()->draft().measurements[0];
+    EXPECT_EQ(entered.origin, vc::Measurement::Origin::ProposedEdited);
+    EXPECT_NEAR(entered.longMm(), proposed.longMm() + 3, 1.0);
+    EXPECT_EQ(entered.label, "T01");
+    EXPECT_NE(panel->model()->payload().find("\"origin\":\"PROPOSED_EDITED\""), std::string::npos);
+    screenshot(w, "one-click-accepted.png");
+}
