@@ -547,3 +547,66 @@ TEST(ViewerAssistGui, OneClickProposesTheAxesAndOnlyEnterEntersThem) {
     EXPECT_NE(panel->model()->payload().find("\"origin\":\"PROPOSED_EDITED\""), std::string::npos);
     screenshot(w, "one-click-accepted.png");
 }
+
+TEST(ViewerAssistGui, AtAFollowUpThePriorLesionIsFoundOnTheNewScanAndOfferedAsAProposal) {
+    app();
+    const TrialQueue tq;
+    const auto& subject = phantom().truth["subjects"][0];
+    const std::string pseudonym = subject["pseudonym"];
+    nlohmann::json t01;
+    for (const auto& l : subject["lesions"])
+        if (l["id"] == "T01") t01 = l;
+    ASSERT_FALSE(t01.is_null());
+    // reader1's signed baseline: T01 measured along its true long axis (the points are what
+    // the follow-up's proposal starts from)
+    const auto c0 = t01["timepoints"][0]["center_mm"];
+    const double len0 = t01["timepoints"][0]["long_axis_mm"], angle = t01["angle_deg"].get<double>() * 3.14159265358979 / 180;
+    const double hx = len0 / 2 * std::cos(angle), hy = len0 / 2 * std::sin(angle);
+    char caliper[512];
+    std::snprintf(caliper, sizeof caliper,
+                  R"({"id":1,"lesion":"T01","kind":"LONG_AXIS","series_uid":"x","sop_instance_uid":"y","slice":0,)"
+                  R"("a":[%.3f,%.3f,%.3f],"b":[%.3f,%.3f,%.3f]})",
+                  c0[0].get<double>() - hx, c0[1].get<double>() - hy, c0[2].get<double>(), c0[0].get<double>() + hx,
+                  c0[1].get<double>() + hy, c0[2].get<double>());
+    const std::string baseline = R"({"lesions":[{"id":"T01","role":"TARGET","location":"LIVER"},)"
+                                 R"({"id":"NT01","role":"NON-TARGET","location":"BONE"}],"assessments":[{"id":"T01","result":")" +
+                                 QString::number(len0, 'f', 1).toStdString() +
+                                 R"(","measurement":1},{"id":"NT01","result":"PRESENT"}],"measurements":[)" + caliper + "]}";
+    {
+        rq::Queue q(rq::Database::open(tq.db));
+        const rq::Session r1 = q.login("reader1", kPassword);
+        q.saveDraft(r1, pseudonym, 1, baseline);
+        q.sign(r1, pseudonym, 1, kPassword, "I am the author");
+    }
+    vg::Workstation w;
+    w.resize(1700, 950);
+    shown(w);
+    readerAtWork(w, tq, "reader1");
+    if (HasFatalFailure()) return;
+    ASSERT_EQ(w.readOrdinal(), 2);
+    ASSERT_TRUE(waitFor([&] { return w.prior()->view()->complete(); }));
+    ASSERT_TRUE(waitFor([&] { return w.priorRegistered(); })) << w.statusBar()->currentMessage().toStdString();
+    // where T01 is on week 8's scan, against the truth
+    const auto c1 = t01["timepoints"][1]["center_mm"];
+    const auto at = w.proposedLocation("T01");
+    ASSERT_TRUE(at.has_value());
+    const double err = std::hypot((*at)[0] - c1[0].get<double>(), (*at)[1] - c1[1].get<double>(), (*at)[2] - c1[2].get<double>());
+    EXPECT_LT(err, 5.0) << "proposed " << (*at)[0] << ", " << (*at)[1] << ", " << (*at)[2];
+    // the row's jump goes there and offers the one-click measurement, not entered yet
+    w.readingPanel()->selectLesion("T01");
+    ASSERT_TRUE(w.jumpToLesion("T01"));
+    vg::SliceView& v = *w.current()->view();
+    const int pending = v.pendingProposal();
+    ASSERT_NE(pending, 0) << w.statusBar()->currentMessage().toStdString();
+    const double len1 = t01["timepoints"][1]["long_axis_mm"];
+    EXPECT_NEAR(v.measurements().find(pending)->longMm(), len1, 1.5);
+    EXPECT_EQ(w.readingPanel()->model()->draft().answer("T01"), nullptr);
+    v.setFocus();
+    QTest::keyClick(&v, Qt::Key_Return);
+    for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
+    const vr::AnswerEntry* a = w.readingPanel()->model()->draft().answer("T01");
+    ASSERT_NE(a, nullptr);
+    EXPECT_NEAR(std::stod(a->result), len1, 1.5);
+    EXPECT_NE(w.readingPanel()->model()->payload().find("\"origin\":\"PROPOSED\""), std::string::npos);
+    screenshot(w, "one-click-follow-up.png");
+}

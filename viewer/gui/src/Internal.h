@@ -3,6 +3,7 @@
 // the reading model stay out of the widgets' interface).
 #include "readerqueue/Queue.h"
 #include "viewergui/AdjudicationPanel.h"
+#include "assist/Assist.h"
 #include "viewerreading/ReadModel.h"
 
 #include <QString>
@@ -25,6 +26,15 @@ struct ReadingState {
     bool editable = false; ///< open or draft (a signed timepoint is shown read-only)
     QString visit;         ///< BASELINE, WEEK 8 ...
     std::shared_ptr<vr::ReadModel> model;
+    /// The current scan registered to the reader's own previous timepoint (the prior pane), in the
+    /// background: the lesions found on the new scan. The volumes are held while it lives.
+    struct Registration {
+        std::shared_ptr<const vc::Volume> prior, current;
+        std::shared_ptr<assist::Registration> done; ///< null while running or when it failed
+        QString failed;
+        double seconds = 0;
+    };
+    std::shared_ptr<Registration> registration;
 };
 
 /// The adjudication open in the workstation: both reads and the subject's images through the round.

@@ -12,6 +12,8 @@
 
 #include "viewerreading/MeasurementReport.h"
 
+#include <QFutureWatcher>
+#include <QtConcurrent>
 #include <QAction>
 #include <QComboBox>
 #include <QDateTime>
@@ -73,6 +75,7 @@ void ReadingController::start(QString subject, int ordinal) {
             if (m && m->label.empty()) useSelectedCaliper();
         });
         connect(shell_.current()->view(), &SliceView::measurementsChanged, this, [this] { calipersChanged(); });
+        for (ViewerPane* p : {shell_.prior(), shell_.current()}) connect(p, &ViewerPane::loaded, this, [this] { registerPrior(); });
     }
     dock_->show();
     rq::Queue& q = *shell_.signedIn()->queue;
@@ -130,6 +133,56 @@ void ReadingController::start(QString subject, int ordinal) {
     shell_.prior()->view()->setMeasurementsEditable(false);
     showCalipers(shell_.current());
     showCalipers(shell_.prior());
+    registerPrior();
+}
+
+void ReadingController::registerPrior() {
+    if (!state_ || !state_->editable || state_->ordinal < 2) return;
+    ViewerPane* prior = shell_.prior();
+    ViewerPane* current = shell_.current();
+    // only the reader's own previous timepoint, of the same modality, both fully loaded
+    if (prior->ordinal() != state_->ordinal - 1 || current->ordinal() != state_->ordinal || !prior->view()->complete() ||
+        !current->view()->complete() || prior->modality() != current->modality())
+        return;
+    auto pv = prior->view()->volume();
+    auto cv = current->view()->volume();
+    if (!pv || !cv) return;
+    if (state_->registration && state_->registration->prior == pv && state_->registration->current == cv) return; // this pair runs or ran
+    auto reg = std::make_shared<ReadingState::Registration>();
+    reg->prior = pv;
+    reg->current = cv;
+    state_->registration = reg;
+    auto* watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher, reg] {
+        watcher->deleteLater();
+        if (!state_ || state_->registration != reg) return; // another read or another pair since
+        if (reg->done)
+            shell_.say(tr("The new scan is registered to your previous timepoint (%1 s): a lesion's row jumps to where it is now.")
+                           .arg(reg->seconds, 0, 'f', 1),
+                       8000);
+        else
+            shell_.say(tr("The new scan could not be registered to your previous timepoint: %1").arg(reg->failed), 10000);
+    });
+    watcher->setFuture(QtConcurrent::run([reg] {
+        try {
+            auto r = std::make_shared<assist::Registration>(assist::Registration::global(*reg->prior, *reg->current));
+            reg->seconds = r->globalMillis() / 1000;
+            reg->done = std::move(r);
+        } catch (const std::exception& e) {
+            reg->failed = QString::fromStdString(e.what());
+        }
+    }));
+}
+
+bool ReadingController::registrationReady() const { return state_ && state_->registration && state_->registration->done; }
+
+std::optional<vc::Point3> ReadingController::proposedLocation(const QString& id) const {
+    if (!registrationReady()) return std::nullopt;
+    const auto before = state_->model->lastMeasurement(id.toStdString(), state_->ordinal - 1);
+    if (!before) return std::nullopt;
+    const vc::Point3 c{(before->a[0] + before->b[0]) / 2, (before->a[1] + before->b[1]) / 2, (before->a[2] + before->b[2]) / 2};
+    const double radius = std::clamp(before->longMm() + 10.0, 20.0, 40.0);
+    return state_->registration->done->mapLocal(c, radius);
 }
 
 /// The read's calipers on the series a pane shows: the timepoint being read on the right,
@@ -237,6 +290,25 @@ bool ReadingController::jumpToLesion(const QString& id) {
     const auto here = state_->model->lastMeasurement(lesion, shell_.current()->ordinal());
     const auto before = state_->model->lastMeasurement(lesion, shell_.prior()->ordinal());
     if (!here && !before) return false;
+    // not measured here yet: the prior's lesion found on the new scan (the registration to the
+    // reader's own previous timepoint), and the one-click measurement offered there as a proposal
+    bool measuredHere = false;
+    for (const vc::Measurement& m : state_->model->draft().measurements) measuredHere = measuredHere || m.label == lesion;
+    if (!measuredHere && before && state_->editable && shell_.prior()->ordinal() == state_->ordinal - 1) {
+        if (const auto at = proposedLocation(id)) {
+            shell_.moveIndependently([&] {
+                if (shell_.prior()->showsImage()) shell_.prior()->view()->centreOn(centre(*before));
+                shell_.current()->view()->centreOn(*at);
+            });
+            const auto k = state_->model->lesion(lesion);
+            const bool node = k && k->nodal;
+            if (before->kind != vc::Measurement::Kind::Point && k && k->role == "TARGET" && !shell_.current()->view()->pendingProposal())
+                shell_.current()->view()->proposeAt(*at, *at, node);
+            return true;
+        }
+        if (state_->registration && !state_->registration->done && state_->registration->failed.isEmpty())
+            shell_.say(tr("Still registering the new scan to your previous timepoint: the lesion is shown at the same position."), 5000);
+    }
     shell_.moveIndependently([&] { // each side goes to its own caliper, not to the other's position
         ViewerPane* prior = shell_.prior();
         ViewerPane* current = shell_.current();

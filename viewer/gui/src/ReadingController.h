@@ -3,7 +3,11 @@
 // become lesion values, autosave to the reading queue, jump to a lesion, the measuring tool taken
 // up while a lesion waits for its caliper, and the signature that locks the timepoint and writes
 // its TID 1500 report. Owns the reading panel and the open read; reaches the window through Shell.
+#include "viewercore/Measure.h"
+
 #include <QObject>
+
+#include <optional>
 #include <QString>
 
 #include <memory>
@@ -51,7 +55,14 @@ public:
     QString reportsFolder() const;
     QString lastReport() const { return lastReport_; }
 
+    /// The new scan registered to the reader's own previous timepoint (background); for tests.
+    bool registrationReady() const;
+    /// Where a lesion measured on the prior timepoint is proposed on the current scan (patient
+    /// mm), when the registration is ready and the prior has a caliper for it.
+    std::optional<vc::Point3> proposedLocation(const QString& id) const;
+
 private:
+    void registerPrior();
     void saveDraft();
     void calipersChanged();
     void syncCaliperLabels();

@@ -21,6 +21,8 @@ int Workstation::readOrdinal() const { return reading_->ordinal(); }
 bool Workstation::readEditable() const { return reading_->editable(); }
 bool Workstation::useSelectedCaliper(QString* why) { return reading_->useSelectedCaliper(why); }
 bool Workstation::jumpToLesion(const QString& id) { return reading_->jumpToLesion(id); }
+bool Workstation::priorRegistered() const { return reading_->registrationReady(); }
+std::optional<vc::Point3> Workstation::proposedLocation(const QString& id) const { return reading_->proposedLocation(id); }
 bool Workstation::signRead(const QString& password, const QString& meaning, QString* why) { return reading_->sign(password, meaning, why); }
 bool Workstation::askSignRead() { return reading_->askSign(); }
 void Workstation::setReportsFolder(const QString& folder) { reading_->setReportsFolder(folder); }

@@ -36,6 +36,7 @@ public:
     /// slice); call volumeComplete() when every slice is in.
     void setVolume(std::shared_ptr<const vc::Volume> volume, const QString& caption, double sliceThickness, int readySlice = -1);
     void volumeComplete();
+    std::shared_ptr<const vc::Volume> volume() const; ///< the volume shown (null when none)
     void clearVolume();
     bool hasVolume() const;
     bool complete() const;

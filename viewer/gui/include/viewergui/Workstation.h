@@ -8,6 +8,7 @@
 // DashboardController, QuarantineController, in src/); they reach the window through the
 // internal Shell interface, and the public methods below that belong to a role forward to it.
 #include "viewercore/Display.h"
+#include "viewercore/Measure.h"
 #include "viewercore/Series.h"
 #include "viewergui/ScreenMode.h"
 #include "viewergui/Shell.h"
@@ -20,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QComboBox;
@@ -115,6 +117,10 @@ public:
     /// Both views go to the lesion's last known caliper (this timepoint's on the right, the
     /// prior's on the left); false when the lesion has none yet.
     bool jumpToLesion(const QString& id);
+    /// At a follow-up: the new scan registered (in the background) to the reader's own previous
+    /// timepoint, and where a lesion measured there is proposed on the new scan.
+    bool priorRegistered() const;
+    std::optional<vc::Point3> proposedLocation(const QString& id) const;
     /// Signs the open timepoint (password again, meaning), writes its TID 1500 report, and
     /// opens the reader's next timepoint. False with the queue's reason.
     bool signRead(const QString& password, const QString& meaning, QString* why);
