@@ -3,7 +3,14 @@
 // partial-volume edges, noise, neighbours of the same density and known rigid motion.
 #include "assist/Assist.h"
 
+#include "../common/Run.h"
+#include "../common/TempDir.h"
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
 
 #include <cmath>
 #include <functional>
@@ -79,3 +86,140 @@ TEST(Assist, OneClickMeasuresAnEllipseToATenthOfAMillimetre) {
     }
 }
 } // namespace
+
+// ---------------------------------------------------------------- lesion-assist, the command line
+
+namespace cli {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct Result {
+    int status = -1;
+    std::string out;
+};
+
+Result run(const std::string& args) {
+    Result r;
+    r.status = testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/lesion-assist " + args + " 2>&1", &r.out);
+    return r;
+}
+
+/// A phantom trial with motion and partial volume (made once).
+const fs::path& trial() {
+    static testutil::TempDir dir("assist-cli");
+    static const bool made = [] {
+        std::string out;
+        const int st = testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/phantom --out " + (dir.path() / "trial").string() +
+                                         " --seed 5 --subjects 1 --timepoints 2 --slices 60 --thickness 5 --motion --partial-volume",
+                                     &out);
+        EXPECT_EQ(st, 0) << out;
+        return st == 0;
+    }();
+    (void)made;
+    static const fs::path root = dir.path() / "trial";
+    return root;
+}
+
+Json truth() {
+    std::ifstream in(trial() / "ground-truth.json");
+    return Json::parse(in);
+}
+
+std::string ctDir(const Json& subject, int timepoint) {
+    for (const auto& s : subject["timepoints"][timepoint]["series"])
+        if (s["modality"] == "CT") return (trial() / s["dir"].get<std::string>()).string();
+    return {};
+}
+
+std::string at(const Json& c) {
+    return std::to_string(c[0].get<double>()) + "," + std::to_string(c[1].get<double>()) + "," + std::to_string(c[2].get<double>());
+}
+
+} // namespace cli
+
+TEST(AssistCli, MeasuresAPhantomLesionAndFindsItOnTheNextScan) {
+    const auto t = cli::truth();
+    const auto& s = t["subjects"][0];
+    cli::Json t01;
+    for (const auto& l : s["lesions"])
+        if (l["id"] == "T01") t01 = l;
+    ASSERT_FALSE(t01.is_null());
+    const auto& tp0 = t01["timepoints"][0];
+    const cli::Result m = cli::run("measure --series '" + cli::ctDir(s, 0) + "' --at " + cli::at(tp0["center_mm"]));
+    ASSERT_EQ(m.status, 0) << m.out;
+    const auto j = cli::Json::parse(m.out);
+    ASSERT_TRUE(j["confident"].get<bool>()) << m.out;
+    const auto& cs = tp0["largest_cross_section"]["ct"];
+    EXPECT_NEAR(j["long_mm"].get<double>(), cs["long_axis_mm"].get<double>(), 1.0) << m.out;
+    EXPECT_NEAR(j["short_mm"].get<double>(), cs["short_axis_mm"].get<double>(), 1.0) << m.out;
+    EXPECT_EQ(j["long_axis"].size(), 2u);
+    EXPECT_EQ(j["short_axis"].size(), 2u);
+    EXPECT_FALSE(j["sop_instance_uid"].get<std::string>().empty());
+    EXPECT_GT(j["measure_ms"].get<double>(), 0.0);
+
+    const auto& tp1 = t01["timepoints"][1];
+    const cli::Result p =
+        cli::run("propagate --prior '" + cli::ctDir(s, 0) + "' --current '" + cli::ctDir(s, 1) + "' --at " + cli::at(tp0["center_mm"]));
+    ASSERT_EQ(p.status, 0) << p.out;
+    const auto q = cli::Json::parse(p.out);
+    ASSERT_TRUE(q["inside"].get<bool>()) << p.out;
+    const auto c1 = tp1["center_mm"];
+    const double err = std::hypot(q["point"][0].get<double>() - c1[0].get<double>(), q["point"][1].get<double>() - c1[1].get<double>(),
+                                  q["point"][2].get<double>() - c1[2].get<double>());
+    EXPECT_LT(err, std::min(10.0, tp1["short_axis_mm"].get<double>() / 2)) << p.out;
+    EXPECT_FALSE(q["sop_instance_uid"].get<std::string>().empty());
+    EXPECT_GT(q["global_ms"].get<double>(), 0.0);
+    EXPECT_GE(q["local_ms"].get<double>(), 0.0);
+}
+
+TEST(AssistCli, BadInputGetsAClearErrorAndAStatusNeverACrash) {
+    const auto t = cli::truth();
+    const std::string series = cli::ctDir(t["subjects"][0], 0);
+    // no such folder: named, status 1
+    cli::Result r = cli::run("measure --series /nonexistent/folder --at 0,0,0");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("/nonexistent/folder"), std::string::npos) << r.out;
+    // a malformed point: the option is named, status 2
+    r = cli::run("measure --series '" + series + "' --at 1,2");
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find("at"), std::string::npos) << r.out;
+    r = cli::run("measure --series '" + series + "' --at 1,2,nan");
+    EXPECT_EQ(r.status, 2) << r.out;
+    r = cli::run("frobnicate --series '" + series + "' --at 1,2,3");
+    EXPECT_EQ(r.status, 2) << r.out;
+    // outside the series: a result that says why, no proposal
+    r = cli::run("measure --series '" + series + "' --at 0,0,5000");
+    ASSERT_EQ(r.status, 0) << r.out;
+    auto j = cli::Json::parse(r.out);
+    EXPECT_FALSE(j["confident"].get<bool>());
+    EXPECT_NE(j["why"].get<std::string>().find("outside"), std::string::npos) << r.out;
+    // in air: no closed edge, not confident
+    r = cli::run("measure --series '" + series + "' --at 0,-190,0");
+    ASSERT_EQ(r.status, 0) << r.out;
+    j = cli::Json::parse(r.out);
+    EXPECT_FALSE(j["confident"].get<bool>()) << r.out;
+    EXPECT_FALSE(j["why"].get<std::string>().empty());
+    // files from another tool: pydicom's test files (a folder of many series, single images,
+    // odd encodings) - a clear error naming the folder or a result, never a crash
+    const std::filesystem::path odd = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+    ASSERT_TRUE(std::filesystem::is_directory(odd)) << "python3-pydicom is required";
+    r = cli::run("measure --series '" + odd.string() + "' --at 0,0,0");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find(odd.string()), std::string::npos) << r.out;
+    testutil::TempDir one("assist-odd");
+    for (const char* f :
+         {"CT_small.dcm", "MR_small.dcm", "MR_small_bigendian.dcm", "MR_truncated.dcm", "liver_1frame.dcm", "JPEG2000.dcm", "rtdose.dcm"}) {
+        std::filesystem::create_directories(one.path() / f);
+        std::filesystem::copy_file(odd / f, one.path() / f / f);
+        r = cli::run("measure --series '" + (one.path() / f).string() + "' --at 0,0,0");
+        EXPECT_TRUE(r.status == 0 || r.status == 1) << f << ": " << r.status << " " << r.out;
+        EXPECT_FALSE(r.out.empty()) << f;
+        if (r.status == 1) {
+            EXPECT_NE(r.out.find(f), std::string::npos) << r.out;
+        }
+    }
+    r = cli::run("propagate --prior '" + series + "' --current '" + (one.path() / "CT_small.dcm").string() + "' --at 0,0,0");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_FALSE(r.out.empty());
+}

@@ -149,8 +149,8 @@ bool QuarantineController::select(const QString& relative) {
     if (std::any_of(f->reasons.begin(), f->reasons.end(),
                     [](const auto& r) { return r.category == "burned-in" || r.category == "secondary-capture"; }))
         html += tr("<p style='color:#b00020'><b>The pixels are copied as they are</b>: de-identification cleans the header, "
-                       "not text drawn into the image. Release only if the preview shows nothing that identifies the patient, "
-                       "the site or the arm.</p>");
+                   "not text drawn into the image. Release only if the preview shows nothing that identifies the patient, "
+                   "the site or the arm.</p>");
     panel_->findChild<QLabel*>("quarantineDetails")->setText(html);
     panel_->findChild<QPushButton*>("releaseQuarantined")->setEnabled(releasable);
     panel_->findChild<QPushButton*>("discardQuarantined")->setEnabled(true);

@@ -423,6 +423,7 @@ bool ReadingController::askSign() {
 void ReadingController::armToolFor(const QString& id) {
     QAction* caliper = shell_.mainWindow()->findChild<QAction*>("toolLongAxis");
     QAction* bidimensional = shell_.mainWindow()->findChild<QAction*>("toolBidimensional");
+    QAction* assist = shell_.mainWindow()->findChild<QAction*>("toolAssist");
     if (!caliper || !bidimensional) return;
     bool waits = false, nodal = false;
     if (state_ && state_->editable && shell_.current()->ordinal() == state_->ordinal && !id.isEmpty()) {
@@ -430,8 +431,11 @@ void ReadingController::armToolFor(const QString& id) {
         waits = k && k->role == "TARGET" && k->answerable && !state_->model->draft().answer(id.toStdString());
         nodal = k && k->nodal;
     }
+    // a one-click proposal for a node chooses the slice where its short axis is longest
+    shell_.current()->view()->setAssistNodal(nodal);
     arming_ = true;
-    if (waits && !(caliper->isChecked() || bidimensional->isChecked())) {
+    // the reader who took up the one-click tool keeps it
+    if (waits && !(caliper->isChecked() || bidimensional->isChecked() || (assist && assist->isChecked()))) {
         (nodal ? bidimensional : caliper)->setChecked(true);
         autoTool_ = true;
     } else if (!waits && autoTool_) {

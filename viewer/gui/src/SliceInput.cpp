@@ -71,7 +71,7 @@ void SliceView::mouseMoveEvent(QMouseEvent* e) {
 void SliceView::mouseReleaseEvent(QMouseEvent*) {
     if (d->interactor.release()) {
         if (const auto request = d->interactor.takeAssistRequest()) {
-            proposeAt(request->first, request->second);
+            proposeAt(request->first, request->second, d->assistNodal);
             return;
         }
         requestRender();

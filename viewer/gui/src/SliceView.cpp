@@ -458,6 +458,8 @@ int SliceView::proposeAt(const vc::Point3& a, const vc::Point3& b, bool node) {
 
 std::shared_ptr<const vc::Volume> SliceView::volume() const { return d->volume; }
 
+void SliceView::setAssistNodal(bool nodal) { d->assistNodal = nodal; }
+
 int SliceView::pendingProposal() const { return d->pending && d->measures.find(d->pending) ? d->pending : 0; }
 
 bool SliceView::acceptProposal() {

@@ -119,6 +119,7 @@ struct SliceView::Impl final : SliceProjection {
     MeasurementInteractor interactor{measures};
     MeasurementMapper mapper;
     int pending = 0;                        ///< a one-click proposal not yet accepted (caliper id)
+    bool assistNodal = false;               ///< the one-click tool measures a lymph node
     std::vector<vc::Point3> pendingOutline; ///< its segmented outline, drawn faintly
     vtkNew<vtkCallbackCommand> glCallback;
     bool glReady = false;

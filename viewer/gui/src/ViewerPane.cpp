@@ -306,9 +306,8 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
     // promise - the middle slice as a result (shown at once), progress as the progress value;
     // the watcher delivers both on the GUI thread, and belongs to this load only
     watcher_ = new QFutureWatcher<int>(this);
-    connect(watcher_, &QFutureWatcher<int>::resultReadyAt, this, [this, volume, caption, thickness](int i) {
-        view_->setVolume(volume, caption, thickness, watcher_->resultAt(i));
-    });
+    connect(watcher_, &QFutureWatcher<int>::resultReadyAt, this,
+            [this, volume, caption, thickness](int i) { view_->setVolume(volume, caption, thickness, watcher_->resultAt(i)); });
     connect(watcher_, &QFutureWatcher<int>::progressValueChanged, progress_, &QProgressBar::setValue);
     connect(watcher_, &QFutureWatcher<int>::finished, this, [=, this, series = series] {
         loading_ = false;
@@ -332,18 +331,19 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
         }
         emit loaded();
     });
-    watcher_->setFuture(QtConcurrent::run([volume, cancel, error, series = series, geometry = std::move(geometry)](QPromise<int>& promise) mutable {
-        promise.setProgressRange(0, 100);
-        vc::LoadCallbacks cb;
-        cb.cancel = cancel.get();
-        cb.middleReady = [&](int z) { promise.addResult(z); };
-        cb.progress = [&](int done, int total) { promise.setProgressValue(done * 100 / std::max(1, total)); };
-        try {
-            vc::loadInto(*volume, series, geometry, cb);
-        } catch (const std::exception& e) {
-            *error = e.what();
-        }
-    }));
+    watcher_->setFuture(
+        QtConcurrent::run([volume, cancel, error, series = series, geometry = std::move(geometry)](QPromise<int>& promise) mutable {
+            promise.setProgressRange(0, 100);
+            vc::LoadCallbacks cb;
+            cb.cancel = cancel.get();
+            cb.middleReady = [&](int z) { promise.addResult(z); };
+            cb.progress = [&](int done, int total) { promise.setProgressValue(done * 100 / std::max(1, total)); };
+            try {
+                vc::loadInto(*volume, series, geometry, cb);
+            } catch (const std::exception& e) {
+                *error = e.what();
+            }
+        }));
 }
 
 } // namespace vg

@@ -113,6 +113,8 @@ public:
     /// Emits assistMessage with the result or why nothing is proposed. Returns the pending id or 0.
     int proposeAt(const vc::Point3& a, const vc::Point3& b, bool node = false);
     int pendingProposal() const; ///< the pending caliper's id, 0 when none
+    /// What the one-click tool measures: a lymph node (the slice where the short axis is longest).
+    void setAssistNodal(bool nodal);
     bool acceptProposal();
     bool discardProposal();
     /// Scrolls to the slice through p and pans so that p is at the centre (a lesion's last
