@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <queue>
+#include <set>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -332,4 +333,72 @@ TEST(PhantomDicom, LesionDiametersInTheVoxelsMatchTheGroundTruth) {
         }
     }
     EXPECT_GT(measured, 60u);
+}
+
+// phantom --motion --hard-lesions --partial-volume: the truth says where each lesion is at each
+// timepoint in the scanner's coordinates, read back with ITK (an independent reader).
+TEST(PhantomDicom, WithMotionTheTruthSaysWhereEachLesionIsAtEachTimepoint) {
+    using Image = itk::Image<float, 3>;
+    testutil::TempDir dir("phantom-hard");
+    phantom::Options o;
+    o.out = dir.path();
+    o.seed = 9;
+    o.subjects = 1;
+    o.timepoints = 3;
+    o.slices = 60;
+    o.sliceThicknessMm = 5.0;
+    o.motion = o.hardLesions = o.partialVolume = true;
+    phantom::generateTrial(o);
+    std::ifstream in(dir.path() / "ground-truth.json");
+    const json truth = json::parse(in);
+    const auto& s = truth["subjects"][0];
+    std::size_t checked = 0, moved = 0, vessels = 0;
+    std::set<std::string> kinds;
+    for (std::size_t k = 0; k < s["timepoints"].size(); ++k) {
+        const auto& tp = s["timepoints"][k];
+        ASSERT_TRUE(tp.contains("pose"));
+        for (const auto& se : tp["series"]) {
+            if (se["modality"] != "CT") continue;
+            const Image::Pointer img = itkRead(dir.path() / se["dir"].get<std::string>());
+            auto valueAt = [&](double x, double y, double z) {
+                Image::PointType p;
+                p[0] = x, p[1] = y, p[2] = z;
+                Image::IndexType idx;
+                return img->TransformPhysicalPointToIndex(p, idx) ? double(img->GetPixel(idx)) : std::nan("");
+            };
+            for (const auto& l : s["lesions"]) {
+                const auto& st = l["timepoints"][k];
+                if (!st["present"].get<bool>() || st["short_axis_mm"].get<double>() < 8) continue;
+                const std::string kind = l.value("kind", std::string());
+                const double expected = kind == "low_contrast"          ? 88
+                                        : l["location"] == "LUNG"       ? 30
+                                        : l["location"] == "LYMPH NODE" ? 38
+                                                                        : 45;
+                const auto c = st["center_mm"];
+                // the nearest slice may lie up to 2.5 mm off the centre: still inside the lesion
+                EXPECT_NEAR(valueAt(c[0], c[1], c[2]), expected, 25) << l["id"] << " timepoint " << k;
+                ++checked;
+                if (!kind.empty()) kinds.insert(kind);
+                // the body's coordinates are not the scanner's: the pose moved the lesion
+                const auto b = l["center_mm"];
+                if (std::hypot(b[0].get<double>() - c[0].get<double>(), b[1].get<double>() - c[1].get<double>(),
+                               b[2].get<double>() - c[2].get<double>()) > 5)
+                    ++moved;
+                // a node's vessel of its own density runs on 40 mm above the node
+                if (kind == "node_by_vessel") {
+                    const double a = tp["pose"]["rotation_deg"].get<double>() * 3.14159265358979 / 180;
+                    const double ox = l["vessel"]["offset_mm"][0], oy = l["vessel"]["offset_mm"][1];
+                    EXPECT_NEAR(valueAt(c[0].get<double>() + std::cos(a) * ox - std::sin(a) * oy,
+                                        c[1].get<double>() + std::sin(a) * ox + std::cos(a) * oy, c[2].get<double>() + 40),
+                                38, 25)
+                        << "the vessel beside " << l["id"];
+                    ++vessels;
+                }
+            }
+        }
+    }
+    EXPECT_GE(checked, 20u);
+    EXPECT_GE(moved, checked / 2) << "the poses hardly moved anything";
+    EXPECT_EQ(vessels, 3u);
+    EXPECT_EQ(kinds, (std::set<std::string>{"node_by_vessel", "low_contrast", "liver_by_vein"}));
 }
