@@ -601,8 +601,10 @@ TEST(ViewerAssistGui, AtAFollowUpThePriorLesionIsFoundOnTheNewScanAndOfferedAsAP
     const double len1 = t01["timepoints"][1]["long_axis_mm"];
     EXPECT_NEAR(v.measurements().find(pending)->longMm(), len1, 1.5);
     EXPECT_EQ(w.readingPanel()->model()->draft().answer("T01"), nullptr);
-    v.setFocus();
-    QTest::keyClick(&v, Qt::Key_Return);
+    // the reader clicked the row: the focus is in the lesion table, Enter still accepts
+    QTreeWidget* table = w.readingPanel()->lesionTable();
+    table->setFocus();
+    QTest::keyClick(table, Qt::Key_Return);
     for (int i = 0; i < 5; ++i) QApplication::processEvents(QEventLoop::AllEvents, 10);
     const vr::AnswerEntry* a = w.readingPanel()->model()->draft().answer("T01");
     ASSERT_NE(a, nullptr);

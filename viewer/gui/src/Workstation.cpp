@@ -117,7 +117,11 @@ bool Workstation::eventFilter(QObject* watched, QEvent* event) {
     auto* key = static_cast<QKeyEvent*>(event);
     static const std::set<int> imageKeys{Qt::Key_Up,  Qt::Key_Down, Qt::Key_PageUp, Qt::Key_PageDown, Qt::Key_Home,
                                          Qt::Key_End, Qt::Key_Plus, Qt::Key_Equal,  Qt::Key_Minus};
-    if (!imageKeys.count(key->key()) || (key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) return false;
+    // Enter / Esc decide a pending one-click proposal wherever the focus is (after a click on
+    // the lesion's row, the proposal is waiting on the right)
+    const bool proposalKey = (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter || key->key() == Qt::Key_Escape) &&
+                             current_->view()->pendingProposal() != 0;
+    if ((!imageKeys.count(key->key()) && !proposalKey) || (key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) return false;
     auto* target = qobject_cast<QWidget*>(watched);
     if (!target || target->window() != this || QApplication::activeModalWidget() || QApplication::activePopupWidget()) return false;
     // the widget the key was delivered to: this window's focus widget, whether or not the window
@@ -135,7 +139,7 @@ bool Workstation::eventFilter(QObject* watched, QEvent* event) {
         event->accept(); // no shortcut takes it: it goes to the image
         return false;
     }
-    ViewerPane* pane = activePane();
+    ViewerPane* pane = proposalKey ? current_ : activePane();
     if (!pane->isVisible()) pane = current_;
     QKeyEvent copy(QEvent::KeyPress, key->key(), key->modifiers(), key->text());
     QApplication::sendEvent(pane->view(), &copy);
