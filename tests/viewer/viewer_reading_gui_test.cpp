@@ -562,6 +562,15 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
         EXPECT_EQ(readers->item(r, 0)->text().toStdString(), stats.reader);
         EXPECT_EQ(readers->item(r, 2)->text().toInt(), stats.signedReads);
         EXPECT_EQ(readers->item(r, 3)->text().toInt(), stats.pendingReads);
+        // how their signed calipers were made: the queue's counts, as the manager reads them
+        EXPECT_EQ(readers->horizontalHeaderItem(7)->text(), "1-click kept");
+        EXPECT_EQ(readers->item(r, 8)->text().toInt(), stats.manualCalipers);
+        const int proposals = stats.proposalsAccepted + stats.proposalsEdited;
+        EXPECT_EQ(readers->item(r, 7)->text(), proposals ? QString("%1/%2 (%3 %)")
+                                                               .arg(stats.proposalsAccepted)
+                                                               .arg(proposals)
+                                                               .arg(100.0 * stats.proposalsAccepted / proposals, 0, 'f', 0)
+                                                         : QString("-"));
     }
     EXPECT_EQ(d->table("timepoints")->rowCount(), static_cast<int>(b.byTimepoint.size()));
     EXPECT_EQ(d->table("turnaround")->rowCount(), static_cast<int>(q.turnaround(m).size()));

@@ -212,7 +212,7 @@ void Dashboard::setData(const DashboardData& d) {
                         r.adjudicated ? QString::number(100 * r.selectionRate, 'f', 0) + " %" : QStringLiteral("-"),
                         // one-click proposals accepted unchanged, of all proposals accepted (and of all calipers)
                         r.proposalsAccepted + r.proposalsEdited
-                            ? tr("%1 of %2 (%3 %)")
+                            ? tr("%1/%2 (%3 %)")
                                   .arg(r.proposalsAccepted)
                                   .arg(r.proposalsAccepted + r.proposalsEdited)
                                   .arg(100.0 * r.proposalsAccepted / (r.proposalsAccepted + r.proposalsEdited), 0, 'f', 0)
@@ -220,7 +220,7 @@ void Dashboard::setData(const DashboardData& d) {
                         n(r.manualCalipers)});
     fill(table("readers"),
          {tr("Reader"), tr("Subjects"), tr("Signed"), tr("Waiting"), tr("Adjudicated"), tr("Adjudication rate"), tr("Selected"),
-          tr("One-click unchanged"), tr("Drawn by hand")},
+          tr("1-click kept"), tr("By hand")},
          rows);
 
     rows.clear();
