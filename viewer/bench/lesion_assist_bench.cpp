@@ -167,10 +167,12 @@ int main(int argc, char** argv) {
                         ++ks.confident;
                         if (wrong) ++ks.wrongSilent;
                         if (wrong && verbose) {
-                            std::fprintf(stderr,
-                                         "  silent error: seed %d %s %s (%s) timepoint %d click %d: %.2f x %.2f mm, truth %.2f x %.2f\n",
-                                         seed, s.pseudonym.c_str(), l.id.c_str(), l.kind.c_str(), k, click, p.longMm, p.shortMm, trueLong,
-                                         trueShort);
+                            std::fprintf(
+                                stderr,
+                                "  silent error: seed %d %s %s (%s) timepoint %d click %d: %.2f x %.2f mm, truth %.2f x %.2f; slice %d "
+                                "(truth %d), long axis (%.1f, %.1f) - (%.1f, %.1f), centre (%.1f, %.1f, %.1f)\n",
+                                seed, s.pseudonym.c_str(), l.id.c_str(), l.kind.c_str(), k, click, p.longMm, p.shortMm, trueLong, trueShort,
+                                p.slice, trueSlice, p.longAxis[0][0], p.longAxis[0][1], p.longAxis[1][0], p.longAxis[1][1], c.x, c.y, c.z);
                         }
                         if (std::abs(el) > 0.2 * trueLong || std::abs(es) > 0.2 * trueShort) ++ks.gross;
                         longs.push_back(p.longMm);
