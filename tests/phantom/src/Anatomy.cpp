@@ -155,7 +155,8 @@ std::vector<Shape> sliceShapes(const TrialPlan& plan, const Subject& subject, in
     for (const Lesion& l : subject.lesions) {
         if (l.vesselRadiusMm <= 0) continue;
         const double lz = z - pose.breathingMm * breathingShare(l);
-        if (std::abs(lz - l.centerMm.z) > 60) continue;
+        // a node's vessel runs on along the retroperitoneum; a hepatic vein stays in the liver
+        if (std::abs(lz - l.centerMm.z) > (l.kind == "liver_by_vein" ? 25 : 60)) continue;
         s.push_back(ellipse(l.centerMm.x + l.vesselOffsetMm.x, l.centerMm.y + l.vesselOffsetMm.y, l.vesselRadiusMm, l.vesselRadiusMm, 0,
                             l.kind == "node_by_vessel" ? Tissue::NodeVessel : Tissue::Blood));
     }
