@@ -29,7 +29,9 @@
 namespace vg {
 
 ReadingController::ReadingController(Shell& shell) : shell_(shell) {}
-ReadingController::~ReadingController() = default;
+ReadingController::~ReadingController() {
+    for (QFuture<void>& f : registrations_) f.waitForFinished();
+}
 
 QString ReadingController::subject() const { return state_ ? state_->subject : QString(); }
 int ReadingController::ordinal() const { return state_ ? state_->ordinal : 0; }
@@ -163,7 +165,8 @@ void ReadingController::registerPrior() {
         else
             shell_.say(tr("The new scan could not be registered to your previous timepoint: %1").arg(reg->failed), 10000);
     });
-    watcher->setFuture(QtConcurrent::run([reg] {
+    registrations_.removeIf([](const QFuture<void>& f) { return f.isFinished(); });
+    QFuture<void> future = QtConcurrent::run([reg] {
         try {
             auto r = std::make_shared<assist::Registration>(assist::Registration::global(*reg->prior, *reg->current));
             reg->seconds = r->globalMillis() / 1000;
@@ -171,7 +174,9 @@ void ReadingController::registerPrior() {
         } catch (const std::exception& e) {
             reg->failed = QString::fromStdString(e.what());
         }
-    }));
+    });
+    registrations_.push_back(future);
+    watcher->setFuture(future);
 }
 
 bool ReadingController::registrationReady() const { return state_ && state_->registration && state_->registration->done; }

@@ -5,6 +5,8 @@
 // its TID 1500 report. Owns the reading panel and the open read; reaches the window through Shell.
 #include "viewercore/Measure.h"
 
+#include <QFuture>
+#include <QList>
 #include <QObject>
 
 #include <optional>
@@ -74,6 +76,9 @@ private:
     QString reports_;
     QString lastReport_;
     bool autoTool_ = false; ///< the measuring tool was taken up for a lesion waiting for its caliper
+    /// Registrations still running on the thread pool (also of reads closed since): waited for
+    /// when the controller goes, so that none runs on while the program ends.
+    QList<QFuture<void>> registrations_;
     bool arming_ = false;
 };
 
