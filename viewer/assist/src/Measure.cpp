@@ -191,6 +191,21 @@ struct SliceSeg {
     double solidity = 1;
 };
 
+/// Keeps only the connected part of the mask holding the seed; false when the seed is not in it
+/// (the mask is then empty).
+bool keepSeedPart(Mask2* mask, const Roi& r, int si, int sj) {
+    auto cc = itk::ConnectedComponentImageFilter<Mask2, Label2>::New();
+    cc->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
+    cc->SetInput(mask);
+    cc->SetFullyConnected(false);
+    cc->Update();
+    const unsigned* lab = cc->GetOutput()->GetBufferPointer();
+    const unsigned keep = lab[r.at(si, sj)];
+    unsigned char* m = mask->GetBufferPointer();
+    for (std::size_t q = 0, n = static_cast<std::size_t>(r.w * r.h); q < n; ++q) m[q] = keep != 0 && lab[q] == keep;
+    return keep != 0;
+}
+
 /// Pixels of the region of interest on slice k whose smoothed value is in the band.
 std::vector<unsigned char> inBandPixels(const vc::Volume& v, int k, const Roi& r, const Band& band);
 
@@ -220,15 +235,7 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     if (exclude) {
         // A tube running through the slice (see measureAt): out, then the part holding the seed.
         for (std::size_t q = 0; q < npx; ++q) m[q] = m[q] && !(*exclude)[q];
-        auto cc = itk::ConnectedComponentImageFilter<Mask2, Label2>::New();
-        cc->SetNumberOfWorkUnits(1);
-        cc->SetInput(region);
-        cc->SetFullyConnected(false);
-        cc->Update();
-        const unsigned* lab = cc->GetOutput()->GetBufferPointer();
-        const unsigned keep = lab[r.at(si, sj)];
-        for (std::size_t q = 0; q < npx; ++q) m[q] = keep != 0 && lab[q] == keep;
-        if (keep == 0) {
+        if (!keepSeedPart(region.GetPointer(), r, si, sj)) {
             out.why = "the click lies in a vessel running through the slice";
             return out;
         }
@@ -378,15 +385,7 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
         }
     }
     if (out.leakCut) {
-        // Keep the connected part holding the seed.
-        auto cc2 = CC::New();
-        cc2->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
-        cc2->SetInput(region);
-        cc2->SetFullyConnected(false);
-        cc2->Update();
-        const unsigned* l2 = cc2->GetOutput()->GetBufferPointer();
-        const unsigned keep = l2[r.at(si, sj)];
-        for (std::size_t q = 0; q < npx; ++q) m[q] = keep != 0 && l2[q] == keep;
+        keepSeedPart(region.GetPointer(), r, si, sj);
     }
     area = 0;
     float deepest = -1;
