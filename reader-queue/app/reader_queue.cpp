@@ -1,6 +1,9 @@
 // build/bin/reader-queue: the reading queue's tool for trial managers, readers and adjudicators.
 //   reader-queue init [--charter FILE] [--admin NAME]  create or migrate the database with the trial's charter
-//   reader-queue audit verify [--json]                 check the hash chain of the audit trail
+//   reader-queue audit verify [--json]                 check the hash chain of the audit trail and,
+//                  [--audit-pub F --audit-log F]      with the public key and the log, its signed checkpoints
+//   reader-queue audit keygen --audit-key FILE        make the Ed25519 checkpoint key (FILE 0600, FILE.pub)
+//   reader-queue audit checkpoint --audit-key F --audit-log F   sign the trail's head (the service account's job)
 //   administrator:  users add NAME ROLE
 //   manager:        subjects SUBJ.csv | import STORE | qc SUBJECT T accept|reject [--reason TEXT] | assign
 //                   close SUBJECT --reason TEXT | reopen-approve|reopen-deny SUBJECT SLOT T --reason TEXT
@@ -12,6 +15,7 @@
 // Every command takes --db URL: sqlite:PATH (default sqlite:reader-queue.db, or $RELUTH_QUEUE_DB)
 // or postgresql://user@host:port/dbname. Passwords come from $RELUTH_QUEUE_PASSWORD (and
 // $RELUTH_QUEUE_NEW_PASSWORD for a new user) or are asked on the terminal.
+#include "readerqueue/Anchor.h"
 #include "readerqueue/Queue.h"
 
 #include <boost/program_options.hpp>
@@ -33,7 +37,9 @@ namespace {
 
 int usage() {
     std::cerr << "usage: reader-queue [--db URL] init [--charter FILE] [--admin NAME]\n"
-                 "       reader-queue [--db URL] audit verify [--json]\n"
+                 "       reader-queue [--db URL] audit verify [--json] [--audit-pub FILE --audit-log FILE]\n"
+                 "       reader-queue audit keygen --audit-key FILE\n"
+                 "       reader-queue [--db URL] audit checkpoint --audit-key FILE --audit-log FILE\n"
                  "       reader-queue [--db URL] --user U COMMAND ...\n"
                  "  administrator: users add NAME ROLE\n"
                  "  manager:       subjects SUBJ.csv | import STORE | qc SUBJECT T accept|reject [--reason TEXT] | assign\n"
@@ -91,16 +97,24 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("RELUTH_QUEUE_DB")) url = env;
     bool json = false;
     std::string user, admin, reason, meaning, rationale, charterFile;
+    // the audit anchor's files: options, else the environment (the service's configuration)
+    std::string auditKey, auditPub, auditLog;
+    if (const char* e = std::getenv("RELUTH_AUDIT_KEY")) auditKey = e;
+    if (const char* e = std::getenv("RELUTH_AUDIT_PUB")) auditPub = e;
+    if (const char* e = std::getenv("RELUTH_AUDIT_LOG")) auditLog = e;
     {
         // Boost.Program_options: unknown options and missing values are refused naming them;
         // the command is the positional words ("-" is a word: standard input)
         namespace po = boost::program_options;
         po::options_description opts("options");
-        opts.add_options()("help,h", "this help")("db", po::value(&url), "sqlite:PATH or postgresql://user@host:port/dbname")
-            ("user", po::value(&user), "who runs the command (password from $RELUTH_QUEUE_PASSWORD or the terminal)")
-            ("admin", po::value(&admin), "init: the first administrator")("reason", po::value(&reason), "why (QC, close, reopen)")
-            ("meaning", po::value(&meaning), "what a signature means")("rationale", po::value(&rationale), "an adjudicator's rationale")
-            ("charter", po::value(&charterFile), "init: the trial charter")("json", po::bool_switch(&json), "JSON for scripts");
+        opts.add_options()("help,h", "this help")("db", po::value(&url), "sqlite:PATH or postgresql://user@host:port/dbname")(
+            "user", po::value(&user), "who runs the command (password from $RELUTH_QUEUE_PASSWORD or the terminal)")(
+            "admin", po::value(&admin), "init: the first administrator")("reason", po::value(&reason), "why (QC, close, reopen)")(
+            "meaning", po::value(&meaning), "what a signature means")("rationale", po::value(&rationale), "an adjudicator's rationale")(
+            "charter", po::value(&charterFile), "init: the trial charter")("json", po::bool_switch(&json), "JSON for scripts")(
+            "audit-key", po::value(&auditKey), "the Ed25519 secret key that signs audit checkpoints (0600; $RELUTH_AUDIT_KEY)")(
+            "audit-pub", po::value(&auditPub), "its public key, to verify (default: the key's FILE.pub; $RELUTH_AUDIT_PUB)")(
+            "audit-log", po::value(&auditLog), "the checkpoint log outside the database ($RELUTH_AUDIT_LOG)");
         po::options_description all;
         all.add(opts).add_options()("words", po::value(&words));
         po::positional_options_description pos;
@@ -143,20 +157,70 @@ int main(int argc, char** argv) {
             }
             return 0;
         }
+        if (is({"audit", "keygen"})) {
+            if (auditKey.empty()) throw std::runtime_error("audit keygen needs --audit-key FILE");
+            const rq::AnchorKey k = rq::generateAnchorKey(auditKey);
+            std::printf("audit key %s: secret key %s (0600), public key %s.pub\n", k.keyId().c_str(), auditKey.c_str(), auditKey.c_str());
+            return 0;
+        }
+        if (is({"audit", "checkpoint"})) {
+            if (auditKey.empty() || auditLog.empty())
+                throw std::runtime_error("audit checkpoint needs --audit-key FILE and --audit-log FILE");
+            auto db = rq::Database::open(url);
+            const rq::Checkpoint c = rq::checkpointAudit(*db, rq::loadAnchorSecret(auditKey), auditLog);
+            std::printf("checkpoint: entry %lld %s signed %s by key %s\n", static_cast<long long>(c.seq), c.hash.c_str(), c.time.c_str(),
+                        c.keyId.c_str());
+            return 0;
+        }
         if (is({"audit", "verify"})) {
             auto db = rq::Database::open(url);
             const auto entries = db->readAudit();
             const rq::AuditHead head = db->auditHead();
-            const auto problems = rq::verifyChain(entries, head);
+            auto problems = rq::verifyChain(entries, head);
+            if (auditPub.empty() && !auditKey.empty()) auditPub = auditKey + ".pub";
+            const auto table = rq::readCheckpointTable(*db);
+            std::string anchorNote;
+            std::int64_t anchoredTo = 0;
+            if (!auditPub.empty()) {
+                if (auditLog.empty())
+                    throw std::runtime_error("audit verify with a public key needs --audit-log FILE (the checkpoint log)");
+                // a damaged log is a finding of the verification, not an error of the tool
+                std::optional<std::vector<rq::Checkpoint>> log;
+                try {
+                    log = rq::readCheckpointLog(auditLog);
+                } catch (const rq::AnchorError& e) {
+                    problems.push_back({0, "log", e.what()});
+                    log.emplace();
+                }
+                const auto report = rq::verifyAnchors(entries, table, log, rq::loadAnchorPublic(auditPub), auditLog);
+                problems.insert(problems.end(), report.problems.begin(), report.problems.end());
+                anchoredTo = report.anchoredTo;
+                if (report.problems.empty())
+                    anchorNote = "anchored by " + std::to_string(report.checkpoints) + " signed checkpoint(s) up to entry " +
+                                 std::to_string(report.anchoredTo) +
+                                 (report.newest > report.anchoredTo
+                                      ? "; entries " + std::to_string(report.anchoredTo + 1) + ".." + std::to_string(report.newest) +
+                                            " are not anchored yet (the next checkpoint signs them)"
+                                      : "");
+            } else if (!table.empty()) {
+                problems.push_back({0, "anchor",
+                                    "the database holds " + std::to_string(table.size()) +
+                                        " signed checkpoint(s): give --audit-pub and --audit-log to check them"});
+            } else {
+                anchorNote = "NOT ANCHORED: no --audit-pub/--audit-log given; the chain alone cannot show a trail rebuilt or cut "
+                             "by someone who can write the database";
+            }
             if (json) {
-                nlohmann::json j{
-                    {"entries", entries.size()}, {"head_seq", head.seq}, {"head_hash", head.hash}, {"intact", problems.empty()}};
+                nlohmann::json j{{"entries", entries.size()},  {"head_seq", head.seq},      {"head_hash", head.hash},
+                                 {"intact", problems.empty()}, {"anchored_to", anchoredTo}, {"checkpoints_in_database", table.size()}};
                 j["problems"] = nlohmann::json::array();
                 for (const auto& p : problems) j["problems"].push_back({{"seq", p.seq}, {"kind", p.kind}, {"detail", p.detail}});
+                if (!anchorNote.empty()) j["note"] = anchorNote;
                 std::cout << j.dump(1) << "\n";
             } else if (problems.empty()) {
                 std::printf("audit trail intact: %zu entries, head %lld %s\n", entries.size(), static_cast<long long>(head.seq),
                             head.hash.c_str());
+                if (!anchorNote.empty()) std::printf("%s\n", anchorNote.c_str());
             } else {
                 std::printf("AUDIT TRAIL BROKEN: %zu problem%s in %zu entries\n", problems.size(), problems.size() == 1 ? "" : "s",
                             entries.size());

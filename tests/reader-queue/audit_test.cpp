@@ -2,12 +2,14 @@
 // ctest fixture): migrations, append-only triggers, hash chain verification catching edited,
 // deleted, reordered and truncated entries, rollback, and concurrent appenders.
 #include "Backend.h"
+#include "readerqueue/Anchor.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 
@@ -157,3 +159,159 @@ TEST(Migrations, ScriptsSplitIntoStatements) {
     EXPECT_GE(db->migrate(), 2);
     EXPECT_EQ(db->query("SELECT COUNT(*) FROM audit_head")[0][0], "1");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Anchoring (readerqueue/Anchor.h): what the chain alone cannot show. The attacker below can
+// write the database (drops the triggers, edits any row) but does not hold the service
+// account's 0600 key file and cannot write its checkpoint log.
+
+class AnchoredAuditTrail : public AuditTrail {
+protected:
+    void SetUp() override {
+        AuditTrail::SetUp();
+        if (IsSkipped()) return;
+        keyFile = dir.path() / "audit.key";
+        logFile = dir.path() / "audit-checkpoints.log";
+        std::string out;
+        ASSERT_EQ(run(kCli + " audit keygen --audit-key " + keyFile.string(), &out), 0) << out;
+        ASSERT_EQ(
+            run(kCli + " audit checkpoint --db " + backend->url() + " --audit-key " + keyFile.string() + " --audit-log " + logFile.string(),
+                &out),
+            0)
+            << out;
+        ASSERT_NE(out.find("checkpoint: entry 20 "), std::string::npos) << out;
+    }
+    AnchorReport anchors() {
+        return verifyAnchors(db->readAudit(), readCheckpointTable(*db), readCheckpointLog(logFile),
+                             loadAnchorPublic(keyFile.string() + ".pub"), logFile.string());
+    }
+    /// `audit verify` with the public key and the log: its exit status and output.
+    int cliVerify(std::string& out) {
+        return run(kCli + " audit verify --db " + backend->url() + " --audit-pub " + keyFile.string() + ".pub --audit-log " +
+                       logFile.string(),
+                   &out);
+    }
+    static bool has(const AnchorReport& r, const std::string& kind) {
+        return std::any_of(r.problems.begin(), r.problems.end(), [&](const AuditProblem& p) { return p.kind == kind; });
+    }
+    testutil::TempDir dir{"audit-anchor"};
+    fs::path keyFile, logFile;
+};
+
+TEST_P(AnchoredAuditTrail, ASignedTrailVerifiesAndNewerEntriesWaitForTheNextCheckpoint) {
+    struct stat st {};
+    ASSERT_EQ(::stat(keyFile.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << "the secret key must be created 0600";
+    std::string out;
+    EXPECT_EQ(cliVerify(out), 0) << out;
+    EXPECT_NE(out.find("intact: 20 entries"), std::string::npos) << out;
+    EXPECT_NE(out.find("anchored by 1 signed checkpoint(s) up to entry 20"), std::string::npos) << out;
+    for (int i = 20; i < 23; ++i) db->write([&] { db->appendAudit(entry(i)); });
+    const AnchorReport r = anchors();
+    EXPECT_TRUE(r.problems.empty()) << r.problems.front().detail;
+    EXPECT_EQ(r.anchoredTo, 20);
+    EXPECT_EQ(r.newest, 23);
+    EXPECT_EQ(cliVerify(out), 0) << out;
+    EXPECT_NE(out.find("entries 21..23 are not anchored yet"), std::string::npos) << out;
+    // a second checkpoint anchors them; checkpointing an unchanged head writes nothing new
+    const Checkpoint c = checkpointAudit(*db, loadAnchorSecret(keyFile), logFile);
+    EXPECT_EQ(c.seq, 23);
+    EXPECT_EQ(checkpointAudit(*db, loadAnchorSecret(keyFile), logFile).signature, c.signature);
+    EXPECT_EQ(readCheckpointLog(logFile)->size(), 2u);
+    EXPECT_EQ(anchors().anchoredTo, 23);
+    // without the key's files, verify says the trail is not anchored (and still checks the chain)
+    EXPECT_EQ(run(kCli + " audit verify --db " + backend->url(), &out), 1) << out;
+    EXPECT_NE(out.find("signed checkpoint(s): give --audit-pub"), std::string::npos) << out;
+}
+
+TEST_P(AnchoredAuditTrail, ASecretKeyOthersCanReadIsRefusedAndAKeyIsNeverOverwritten) {
+    ASSERT_EQ(::chmod(keyFile.c_str(), 0644), 0);
+    EXPECT_THROW(loadAnchorSecret(keyFile), AnchorError);
+    std::string out;
+    EXPECT_NE(
+        run(kCli + " audit checkpoint --db " + backend->url() + " --audit-key " + keyFile.string() + " --audit-log " + logFile.string(),
+            &out),
+        0);
+    EXPECT_NE(out.find("may be read by others (mode 644)"), std::string::npos) << out;
+    ASSERT_EQ(::chmod(keyFile.c_str(), 0600), 0);
+    EXPECT_NE(run(kCli + " audit keygen --audit-key " + keyFile.string(), &out), 0);
+    EXPECT_NE(out.find("never overwritten"), std::string::npos) << out;
+}
+
+TEST_P(AnchoredAuditTrail, CuttingTheTailAndRewritingTheHeadIsCaught) {
+    dropGuards();
+    const auto before = db->readAudit();
+    db->exec("DELETE FROM audit WHERE seq > 17");
+    db->exec("UPDATE audit_head SET seq = 17, hash = ? WHERE id = 1", {before[16].hash});
+    db->exec("DELETE FROM audit_checkpoint"); // and the database's own copy of the checkpoints
+    EXPECT_TRUE(verify().empty()) << "the chain alone cannot see this - which is why it is anchored";
+    const AnchorReport r = anchors();
+    ASSERT_TRUE(has(r, "cut"));
+    EXPECT_TRUE(has(r, "table"));
+    std::string out;
+    EXPECT_EQ(cliVerify(out), 1) << out;
+    EXPECT_NE(out.find("cut at entry 20: entry 20 was signed at"), std::string::npos) << out;
+    EXPECT_NE(out.find("the trail ends at entry 17: entries were cut from its end"), std::string::npos) << out;
+}
+
+TEST_P(AnchoredAuditTrail, AChainRebuiltWithPlainSha256IsCaughtAndSoIsACheckpointSignedWithAnotherKey) {
+    dropGuards();
+    // the attacker edits entry 5 and recomputes every hash after it with the published formula
+    auto entries = db->readAudit();
+    entries[4].newValue = "rejected";
+    std::string prev = entries[3].hash;
+    for (std::size_t i = 4; i < entries.size(); ++i) {
+        entries[i].prevHash = prev;
+        entries[i].hash = chainHash(entries[i]);
+        prev = entries[i].hash;
+        db->exec("UPDATE audit SET new_value = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                 {entries[i].newValue, entries[i].prevHash, entries[i].hash, std::to_string(entries[i].seq)});
+    }
+    db->exec("UPDATE audit_head SET hash = ? WHERE id = 1", {prev});
+    EXPECT_TRUE(verify().empty()) << "a rebuilt chain is a valid chain";
+    AnchorReport r = anchors();
+    ASSERT_TRUE(has(r, "rewritten"));
+    EXPECT_EQ(r.anchoredTo, 0);
+    // ... and re-signs the head with a key of their own, in the table and in a log of their own
+    const fs::path forgedKey = dir.path() / "forged.key";
+    generateAnchorKey(forgedKey);
+    const fs::path forgedLog = dir.path() / "forged.log";
+    db->exec("DELETE FROM audit_checkpoint");
+    checkpointAudit(*db, loadAnchorSecret(forgedKey), forgedLog);
+    r = anchors();
+    EXPECT_TRUE(has(r, "signature"));
+    EXPECT_TRUE(has(r, "rewritten")); // the real log still holds the true checkpoint
+    std::string out;
+    EXPECT_EQ(cliVerify(out), 1) << out;
+    EXPECT_NE(out.find("rewritten at entry 20"), std::string::npos) << out;
+    EXPECT_NE(out.find("is not signed by the audit key"), std::string::npos) << out;
+}
+
+TEST_P(AnchoredAuditTrail, ADeletedOrCutCheckpointLogIsNamed) {
+    for (int i = 20; i < 25; ++i) db->write([&] { db->appendAudit(entry(i)); });
+    checkpointAudit(*db, loadAnchorSecret(keyFile), logFile);
+    {
+        // the log loses its newest line
+        std::ifstream in(logFile);
+        std::string first;
+        std::getline(in, first);
+        in.close();
+        std::ofstream(logFile, std::ios::trunc) << first << "\n";
+    }
+    AnchorReport r = anchors();
+    ASSERT_TRUE(has(r, "log"));
+    EXPECT_NE(r.problems.front().detail.find("is in the database but not in the log"), std::string::npos) << r.problems.front().detail;
+    fs::remove(logFile);
+    r = anchors();
+    ASSERT_TRUE(has(r, "log"));
+    std::string out;
+    EXPECT_EQ(cliVerify(out), 1) << out;
+    EXPECT_NE(out.find("the checkpoint log " + logFile.string() + " is missing"), std::string::npos) << out;
+    // and a malformed log line is named with its line number
+    std::ofstream(logFile) << "{\"seq\": 1}\n";
+    EXPECT_EQ(cliVerify(out), 1) << out;
+    EXPECT_NE(out.find(logFile.string() + ":1: not a checkpoint"), std::string::npos) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AnchoredAuditTrail, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
