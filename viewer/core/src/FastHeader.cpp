@@ -96,8 +96,10 @@ struct Reader {
             return within(end, [&] { return skipSequence(depth + 1); });
         }
         if (value + len > end) return false;
-        // a sequence written as UN holds implicit-VR items (CP-246): DCMTK's to read (found by header_fuzz)
-        if (explicitVr && vr[0] == 'U' && vr[1] == 'N' && len >= 4 && u16(value) == 0xFFFE && u16(value + 2) == 0xE000) return false;
+        // a value written as UN is read by DCMTK with its dictionary VR, which this reader does not
+        // have: if that is SQ, DCMTK parses implicit-VR items (CP-246) whatever the bytes are
+        // (found by header_fuzz: a UN sequence starting with an item delimiter, first an item) - DCMTK's to read
+        if (explicitVr && vr[0] == 'U' && vr[1] == 'N' && len != 0) return false;
         if (isSequence(vr, value, len) && !within(value + len, [&] { return definedSequence(value + len, depth + 1); })) return false;
         at = value + len;
         return true;
@@ -325,10 +327,11 @@ bool parseHeaderFast(const std::uint8_t* buf, std::size_t got, SliceHeader& h) {
         }
         if (g > 0x7FE0) break;
         r.at = value;
-        // a sequence written as UN holds implicit-VR items (CP-246): DCMTK's to read
-        if (vr[0] == 'U' && vr[1] == 'N' && len != 0xFFFFFFFFu && len >= 4 && value + 4 <= r.size && r.u16(value) == 0xFFFE &&
-            r.u16(value + 2) == 0xE000)
-            return false;
+        // a value written as UN is read by DCMTK with its dictionary VR: if that is SQ, as implicit-VR
+        // items (CP-246) whatever the bytes are (found by header_fuzz: a UN (0008,1140) starting with
+        // an item delimiter; before, one starting with an item). Only the fields read below, whose
+        // dictionary VR is known and not SQ, may be UN here; any other non-empty UN is DCMTK's to read.
+        if (vr[0] == 'U' && vr[1] == 'N' && len != 0 && !expectedVr((std::uint32_t(g) << 16) | e)) return false;
         if (len == 0xFFFFFFFFu || r.isSequence(vr, value, len)) {
             if (!r.skipValue(vr, len, value, r.size, 0)) return false;
             continue;
