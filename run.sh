@@ -30,8 +30,9 @@ PACKAGES=(
   dcmtk dicom3tools python3-pydicom xvfb xauth imagemagick
   # the anonymizer's fuzzer (clang + libFuzzer runtime) and its benchmark peer (gdcmanon, openssl)
   clang libclang-rt-14-dev libgdcm-tools openssl
-  # the reading queue's tests run against a real PostgreSQL server
-  postgresql
+  # the reading queue's tests run against a real PostgreSQL server; the multi-site store is a
+  # real Orthanc (PostgreSQL index, DICOMweb) behind nginx's TLS, queried by curl in the tests
+  postgresql orthanc orthanc-postgresql orthanc-dicomweb nginx-light curl
 )
 
 log() { printf '\033[1m[run.sh]\033[0m %s\n' "$*" >&2; }
