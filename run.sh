@@ -3,6 +3,9 @@
 #
 #   ./run.sh demo    install what is missing, build, generate the demo trial, start the workstation
 #   ./run.sh test    install what is missing, build, run every test (GUI tests under Xvfb)
+#   ./run.sh serve   the multi-site deployment on this machine: PostgreSQL, Orthanc (PostgreSQL
+#                    index, DICOMweb, HTTPS), the demo trial delivered to it, the queue on
+#                    PostgreSQL with its audit trail anchored; prints the URLs, runs until Ctrl-C
 #   ./run.sh setup   only install the Debian packages
 #   ./run.sh build   only configure and build
 #   ./run.sh sanitized  only the ASan + UBSan build and run of the non-GUI tests (part of test)
@@ -124,9 +127,9 @@ run_tests() {
   return $rc
 }
 
-demo() {
-  local out=${DEMO_DIR:-demo-trial}
-  local charter=assets/charters/reluth.json
+# The demo trial (phantom, seed 1) in OUT and its de-identified store OUT/store.
+demo_store() {
+  local out=$1 charter=$2
   "$BUILD/bin/charter-check" "$charter"
   if [ ! -f "$out/ground-truth.json" ]; then
     log "generating the demo trial in $out"
@@ -142,6 +145,43 @@ demo() {
     "$BUILD/bin/anonymize" --in "$out/incoming" --out "$out/store" --quarantine "$out/quarantine" \
       --enrolment "$out/enrolment.csv" --charter "$charter"
   fi
+}
+
+# The demo trial's reading queue on DB (sqlite:... or postgresql://...): demo accounts (password
+# "reluth-demo-1", demo only), the store's timepoints, randomization dates, readers assigned,
+# every timepoint QC'd - ready for the readers' worklists.
+demo_queue() {
+  local db=$1 out=$2 charter=$3
+  local rq=("$BUILD/bin/reader-queue" --db "$db")
+  export RELUTH_QUEUE_PASSWORD=reluth-demo-1 RELUTH_QUEUE_NEW_PASSWORD=reluth-demo-1
+  "${rq[@]}" init --charter "$charter" --admin admin
+  "${rq[@]}" --user admin users add manager manager
+  "${rq[@]}" --user admin users add reader1 reader
+  "${rq[@]}" --user admin users add reader2 reader
+  "${rq[@]}" --user admin users add adjudicator adjudicator
+  "${rq[@]}" --user admin users add datamanager data_manager
+  "${rq[@]}" --user manager import "$out/store"
+  awk -F, 'NR == 1 { print "STUDYID,USUBJID,RANDDT"; next } { print "RELUTH," $2 "," $4 }' \
+    "$out/enrolment.csv" > "$out/SUBJ.csv"
+  "${rq[@]}" --user manager subjects "$out/SUBJ.csv"
+  "${rq[@]}" --user manager assign
+  local subject t
+  for subject in $(ls "$out/store"); do
+    [ -d "$out/store/$subject" ] || continue
+    t=1
+    for _ in $(ls -d "$out/store/$subject"/*_* | sed 's|.*/||' | cut -c1-8 | sort -u); do
+      "${rq[@]}" --user manager qc "$subject" "$t" accept >/dev/null
+      t=$((t + 1))
+    done
+  done
+  "${rq[@]}" --user manager backlog
+  unset RELUTH_QUEUE_PASSWORD RELUTH_QUEUE_NEW_PASSWORD
+}
+
+demo() {
+  local out=${DEMO_DIR:-demo-trial}
+  local charter=assets/charters/reluth.json
+  demo_store "$out" "$charter"
   # The reading queue of the demo trial (SQLite beside the store): demo accounts (password
   # "reluth-demo-1", demo only), the store's timepoints, randomization dates, readers
   # assigned, every timepoint QC'd - ready for the readers' worklists.
@@ -152,30 +192,7 @@ demo() {
   fi
   if [ ! -f "$out/queue.db" ]; then
     log "setting up the demo reading queue in $out/queue.db"
-    local rq=("$BUILD/bin/reader-queue" --db "$db")
-    export RELUTH_QUEUE_PASSWORD=reluth-demo-1 RELUTH_QUEUE_NEW_PASSWORD=reluth-demo-1
-    "${rq[@]}" init --charter "$charter" --admin admin
-    "${rq[@]}" --user admin users add manager manager
-    "${rq[@]}" --user admin users add reader1 reader
-    "${rq[@]}" --user admin users add reader2 reader
-    "${rq[@]}" --user admin users add adjudicator adjudicator
-    "${rq[@]}" --user admin users add datamanager data_manager
-    "${rq[@]}" --user manager import "$out/store"
-    awk -F, 'NR == 1 { print "STUDYID,USUBJID,RANDDT"; next } { print "RELUTH," $2 "," $4 }' \
-      "$out/enrolment.csv" > "$out/SUBJ.csv"
-    "${rq[@]}" --user manager subjects "$out/SUBJ.csv"
-    "${rq[@]}" --user manager assign
-    local subject t
-    for subject in $(ls "$out/store"); do
-      [ -d "$out/store/$subject" ] || continue
-      t=1
-      for _ in $(ls -d "$out/store/$subject"/*_* | sed 's|.*/||' | cut -c1-8 | sort -u); do
-        "${rq[@]}" --user manager qc "$subject" "$t" accept >/dev/null
-        t=$((t + 1))
-      done
-    done
-    "${rq[@]}" --user manager backlog
-    unset RELUTH_QUEUE_PASSWORD RELUTH_QUEUE_NEW_PASSWORD
+    demo_queue "$db" "$out" "$charter"
   fi
   "$BUILD/bin/phantom" --describe "$out"
   log "demo trial ready: site drops in $out/incoming, de-identified store in $out/store," \
@@ -197,12 +214,72 @@ demo() {
   fi
 }
 
+# The multi-site deployment on this machine: the queue's PostgreSQL, the trial's Orthanc (its
+# index in PostgreSQL, DICOMweb, HTTPS by nginx with a CA made here, one account per role), the
+# demo trial de-identified and delivered to Orthanc by C-STORE, the queue set up on PostgreSQL,
+# its audit trail anchored (Ed25519 key 0600, signed checkpoints every minute to a log outside
+# the database). Prints where everything is and runs until Ctrl-C (SERVE_ONCE=1: stops at once,
+# for checks). Servers and their data live in temporary folders: stopping removes them.
+serve() {
+  local site=${SERVE_DIR:-reluth-site} out=${DEMO_DIR:-demo-trial} charter=assets/charters/reluth.json
+  mkdir -p "$site"
+  chmod 700 "$site"
+  site=$(cd "$site" && pwd)
+  demo_store "$out" "$charter"
+  # globals: the EXIT trap runs after serve() has returned, when its locals are gone
+  SERVE_PGURL="$site/postgres.url" SERVE_STATE="$site/orthanc.state" SERVE_LOOP=""
+  local pgurl=$SERVE_PGURL state=$SERVE_STATE
+  stop_site() {
+    [ -n "${SERVE_LOOP:-}" ] && kill "$SERVE_LOOP" 2>/dev/null || true
+    tests/servers/orthanc.sh stop "$SERVE_STATE" || true
+    tests/reader-queue/postgres.sh stop "$SERVE_PGURL" || true
+    log "site stopped"
+  }
+  trap stop_site EXIT
+  tests/reader-queue/postgres.sh start "$pgurl"
+  tests/servers/orthanc.sh start "$state" "$pgurl"
+  # shellcheck disable=SC1090
+  . "$state"
+  local admin_url queue_url psql
+  admin_url=$(cat "$pgurl")
+  queue_url="${admin_url%/*}/reluth_queue"
+  psql=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql
+  "$psql" -q "$admin_url" -c "CREATE DATABASE reluth_queue" >/dev/null
+  demo_queue "$queue_url" "$out" "$charter" >/dev/null
+  rm -f "$site/audit.key" "$site/audit.key.pub" "$site/audit-checkpoints.log"
+  "$BUILD/bin/reader-queue" audit keygen --audit-key "$site/audit.key"
+  local anchor=(--audit-key "$site/audit.key" --audit-log "$site/audit-checkpoints.log")
+  "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" >/dev/null
+  ( while sleep 60; do "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" || true; done ) >/dev/null 2>&1 &
+  SERVE_LOOP=$!
+  log "delivering $out/store to Orthanc (C-STORE to $ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT)"
+  "$BUILD/bin/anonymize-deliver" --quiet --store "$out/store" --to "$ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT"
+  "$BUILD/bin/reader-queue" --db "$queue_url" audit verify --audit-pub "$site/audit.key.pub" --audit-log "$site/audit-checkpoints.log"
+  cat <<INFO
+
+  ReLUTH site on this machine
+    Orthanc (REST, HTTPS)   $ORTHANC_URL        trust: $ORTHANC_CA
+    DICOMweb                $ORTHANC_DICOMWEB
+    DICOM (C-STORE)         $ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT
+    Orthanc accounts        $ORTHANC_CREDENTIALS (0600: role, user, password)
+    reading queue           $queue_url  (demo accounts, password reluth-demo-1)
+    audit anchor            key $site/audit.key (0600), public $site/audit.key.pub,
+                            checkpoints $site/audit-checkpoints.log (signed every 60 s)
+    verify the audit trail  build/bin/reader-queue --db $queue_url audit verify --audit-pub $site/audit.key.pub --audit-log $site/audit-checkpoints.log
+
+INFO
+  if [ "${SERVE_ONCE:-0}" = 1 ]; then return 0; fi
+  log "serving until Ctrl-C"
+  while sleep 3600; do :; done
+}
+
 cmd=${1:-}
 case "$cmd" in
   setup) setup ;;
   build) setup; build ;;
   test) export WERROR=1; setup; build; rc=0; run_tests || rc=$?; sanitized_tests || rc=$?; exit $rc ;;
   demo) setup; build; demo ;;
+  serve) setup; build; serve ;;
   sanitized) setup; sanitized_tests ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -13,7 +13,7 @@ src="$(cd "$(dirname "$0")/../.." && pwd)"
 seconds=30
 build="$src/build/fuzz"
 targets=()
-all=(deidentify_fuzz header_fuzz series_fuzz sdtm_fuzz charter_fuzz payload_fuzz enrolment_fuzz)
+all=(deidentify_fuzz header_fuzz series_fuzz sdtm_fuzz charter_fuzz payload_fuzz enrolment_fuzz report_fuzz)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
@@ -67,6 +67,7 @@ seeds_of() { # target -> its seed folders and dictionary
     charter_fuzz) echo "$src/assets/charters json" ;;
     payload_fuzz) echo "$src/tests/fuzz/seeds/payload json" ;;
     enrolment_fuzz) echo "$src/tests/fuzz/seeds/enrolment csv" ;;
+    report_fuzz) echo "$src/tests/fuzz/seeds/report dicom" ;;
   esac
 }
 
@@ -84,6 +85,10 @@ for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"; artifacts="$build/artifacts/$t"; log="$build/logs/$t.log"
   mkdir -p "$corpus" "$artifacts" "$build/logs"
   regressions="$src/tests/fuzz/regressions/$t"
+  # the report reader also starts from reports other tools made: pydicom's SR test files
+  if [ "$t" = report_fuzz ] && [ -d "$pydicom_files" ]; then
+    find "$pydicom_files" -maxdepth 1 -type f \( -iname '*report*' -o -iname '*SR*.dcm' \) -size -200k -exec cp -n {} "$corpus/" \;
+  fi
   if [ -d "$regressions" ] && ls "$regressions"/* >/dev/null 2>&1; then
     if ! "$build/$t" -runs=0 "$regressions"/* >"$log.replay" 2>&1; then
       echo "fuzz: $t: a committed regression input fails again:" >&2; tail -30 "$log.replay" >&2

@@ -3,16 +3,20 @@
 // Measurement Report that dciodvfy accepts.
 #include "viewerreading/MeasurementReport.h"
 #include "viewerreading/ReadModel.h"
+#include "viewerreading/ReportReader.h"
 #include "viewercore/Series.h"
 #include "../common/Run.h"
 #include "../common/TempDir.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmsr/dsrdoc.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace fs = std::filesystem;
 
@@ -279,4 +283,180 @@ TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
     EXPECT_EQ(vr::trackingUid("RELUTH-01-001", "Reader 1", "T01"), vr::trackingUid("RELUTH-01-001", "Reader 1", "T01"));
     EXPECT_NE(vr::trackingUid("RELUTH-01-001", "Reader 1", "T01"), vr::trackingUid("RELUTH-01-001", "Reader 1", "T02"));
     EXPECT_LE(vr::trackingUid("X", "Reader 2", "T01/T02").size(), 64u);
+}
+
+TEST(ViewerReading, ASignedReportReadsBackToItsLesionsValuesImagesAndCalipers) {
+    // the round trip a workstation with nothing local makes: our report, read back from its bytes
+    testutil::TempDir dir("viewer-sr-back");
+    std::string out;
+    ASSERT_EQ(testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/phantom --out " + (dir.path() / "trial").string() +
+                                " --seed 5 --subjects 1 --timepoints 1 --slices 23 --thickness 10",
+                            &out),
+              0)
+        << out;
+    const auto scan = vc::scanFolder(dir.path() / "trial/incoming");
+    const vc::Series* ct = nullptr;
+    for (const auto& s : scan.series)
+        if (s.modality == "CT" && s.slices.size() > 1) ct = &s;
+    ASSERT_NE(ct, nullptr);
+    const auto& slice = ct->slices[ct->slices.size() / 2];
+    vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {}, 1, "20240104", "");
+    const std::string t1 = m.addLesion("TARGET", "LIVER"), t2 = m.addLesion("TARGET", "LYMPH NODE, MESENTERIC");
+    vc::Measurement c1;
+    c1.id = 1;
+    c1.seriesUid = ct->uid;
+    c1.sopUid = slice.sopUid;
+    c1.a = {-50, -20, slice.position[2]};
+    c1.b = {-10, -25, slice.position[2]};
+    c1.origin = vc::Measurement::Origin::Proposed;
+    vc::Measurement c2 = c1;
+    c2.id = 2;
+    c2.kind = vc::Measurement::Kind::Bidimensional;
+    c2.a = {20, 10, slice.position[2]};
+    c2.b = {44, 10, slice.position[2]};
+    c2.c = {32, 2, slice.position[2]};
+    c2.d = {32, 18, slice.position[2]};
+    c2.origin = vc::Measurement::Origin::Manual;
+    ASSERT_TRUE(m.measure(t1, c1, 10));
+    ASSERT_TRUE(m.measure(t2, c2, 10));
+    vr::ReportInput in;
+    in.subject = "RELUTH-01-001";
+    in.reader = "Reader 2";
+    in.visit = "BASELINE";
+    in.model = &m;
+    in.anyImage = slice.path;
+    in.fileOf = [&](const std::string& sop) -> fs::path { return sop == slice.sopUid ? slice.path : fs::path(); };
+    const fs::path sr = dir.path() / "report.dcm";
+    std::string error;
+    ASSERT_TRUE(vr::writeMeasurementReport(in, sr, &error)) << error;
+    // (tests/fuzz/seeds/report/phantom-tid1500.dcm was kept this way: the report_fuzz target's seed)
+    if (const char* keep = std::getenv("RELUTH_TEST_KEEP_REPORT")) fs::copy_file(sr, keep, fs::copy_options::overwrite_existing);
+    std::ifstream f(sr, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const auto r = vr::readMeasurementReport(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), &error);
+    ASSERT_TRUE(r) << error;
+    EXPECT_TRUE(r->tid1500);
+    EXPECT_TRUE(r->notes.empty()) << r->notes.front();
+    EXPECT_EQ(r->observer, "READER^2");
+    EXPECT_EQ(r->patientId, ct->patientId); // the report belongs to its images' patient and study
+    EXPECT_EQ(r->title, "Imaging Measurement Report");
+    ASSERT_EQ(r->groups.size(), 2u);
+    const vr::ReportedGroup& liver = r->groups[0];
+    const vr::ReportedGroup& node = r->groups[1];
+    EXPECT_EQ(liver.trackingId, t1);
+    EXPECT_EQ(liver.trackingUid, vr::trackingUid("RELUTH-01-001", "Reader 2", t1));
+    EXPECT_EQ(liver.findingSite, "Liver");
+    EXPECT_EQ(node.trackingId, t2);
+    EXPECT_EQ(node.findingSite, "Lymph node");
+    ASSERT_EQ(liver.measurements.size(), 1u);
+    ASSERT_EQ(node.measurements.size(), 2u);
+    EXPECT_EQ(liver.measurements[0].code, "LONG_AXIS");
+    EXPECT_EQ(node.measurements[0].code, "SHORT_AXIS"); // a node's RECIST value first
+    EXPECT_EQ(node.measurements[1].code, "LONG_AXIS");
+    EXPECT_NEAR(liver.measurements[0].value, std::round(c1.longMm() * 10) / 10, 1e-9);
+    EXPECT_NEAR(node.measurements[0].value, 16.0, 1e-9);
+    EXPECT_NEAR(node.measurements[1].value, 24.0, 1e-9);
+    EXPECT_EQ(liver.measurements[0].units, "mm");
+    EXPECT_EQ(liver.measurements[0].provenance, "PROPOSED");
+    EXPECT_EQ(node.measurements[0].provenance, "MANUAL");
+    // the calipers land where they were drawn, on the image they were drawn on
+    DcmFileFormat img;
+    ASSERT_TRUE(img.loadFile(slice.path.c_str()).good());
+    std::array<double, 3> ipp{};
+    std::array<double, 6> iop{};
+    std::array<double, 2> spacing{};
+    for (unsigned long i = 0; i < 3; ++i) img.getDataset()->findAndGetFloat64(DCM_ImagePositionPatient, ipp[i], i);
+    for (unsigned long i = 0; i < 6; ++i) img.getDataset()->findAndGetFloat64(DCM_ImageOrientationPatient, iop[i], i);
+    for (unsigned long i = 0; i < 2; ++i) img.getDataset()->findAndGetFloat64(DCM_PixelSpacing, spacing[i], i);
+    auto near = [](const std::array<double, 3>& p, const vc::Point3& q) {
+        return std::abs(p[0] - q[0]) < 1e-3 && std::abs(p[1] - q[1]) < 1e-3 && std::abs(p[2] - q[2]) < 1e-3;
+    };
+    for (const auto* mm : {&liver.measurements[0], &node.measurements[0], &node.measurements[1]}) {
+        EXPECT_EQ(mm->sopInstanceUid, slice.sopUid);
+        EXPECT_EQ(mm->sopClassUid, UID_CTImageStorage);
+        ASSERT_EQ(mm->polyline.size(), 2u);
+    }
+    EXPECT_TRUE(near(vr::patientPointOf(liver.measurements[0].polyline[0], ipp, iop, spacing), c1.a));
+    EXPECT_TRUE(near(vr::patientPointOf(liver.measurements[0].polyline[1], ipp, iop, spacing), c1.b));
+    EXPECT_TRUE(near(vr::patientPointOf(node.measurements[0].polyline[0], ipp, iop, spacing), c2.c));
+    EXPECT_TRUE(near(vr::patientPointOf(node.measurements[1].polyline[1], ipp, iop, spacing), c2.b));
+    EXPECT_FALSE(r->evaluations.empty());
+}
+
+TEST(ViewerReading, AnotherToolsReportIsReadAsFarAsItGoesAndWhatIsNotUnderstoodIsSaid) {
+    // a TID 1500 made by hand on DCMTK's generic SR tree, as another vendor might: old SRT codes,
+    // a volume, a group without tracking identifiers, an item our writer never makes
+    DSRDocument doc(DSRTypes::DT_ComprehensiveSR);
+    doc.setPatientID("OTHER-TOOL-7");
+    DSRDocumentTree& t = doc.getTree();
+    ASSERT_GT(t.addContentItem(DSRTypes::RT_isRoot, DSRTypes::VT_Container), 0u);
+    t.getCurrentContentItem().setConceptName(DSRCodedEntryValue("126000", "DCM", "Imaging Measurement Report"));
+    ASSERT_TRUE(t.setTemplateIdentification("1500", "DCMR").good());
+    ASSERT_GT(t.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Container, DSRTypes::AM_belowCurrent), 0u);
+    t.getCurrentContentItem().setConceptName(DSRCodedEntryValue("126010", "DCM", "Imaging Measurements"));
+    auto group = [&](const char* id, bool below) {
+        ASSERT_GT(
+            t.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Container, below ? DSRTypes::AM_belowCurrent : DSRTypes::AM_afterCurrent),
+            0u);
+        t.getCurrentContentItem().setConceptName(DSRCodedEntryValue("125007", "DCM", "Measurement Group"));
+        bool first = true;
+        if (id) {
+            t.addContentItem(DSRTypes::RT_hasObsContext, DSRTypes::VT_Text, DSRTypes::AM_belowCurrent);
+            t.getCurrentContentItem().setConceptName(DSRCodedEntryValue("112039", "DCM", "Tracking Identifier"));
+            t.getCurrentContentItem().setStringValue(id);
+            first = false;
+        }
+        t.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Num, first ? DSRTypes::AM_belowCurrent : DSRTypes::AM_afterCurrent);
+        t.getCurrentContentItem().setConceptName(DSRCodedEntryValue("G-A185", "SRT", "Long Axis"));
+        t.getCurrentContentItem().setNumericValue(DSRNumericMeasurementValue("31.5", DSRCodedEntryValue("mm", "UCUM", "millimeter")));
+        t.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Num, DSRTypes::AM_afterCurrent);
+        t.getCurrentContentItem().setConceptName(DSRCodedEntryValue("118565006", "SCT", "Volume"));
+        t.getCurrentContentItem().setNumericValue(DSRNumericMeasurementValue("12.0", DSRCodedEntryValue("ml", "UCUM", "milliliter")));
+        t.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_DateTime, DSRTypes::AM_afterCurrent);
+        t.getCurrentContentItem().setConceptName(DSRCodedEntryValue("111526", "DCM", "DateTime Started"));
+        t.getCurrentContentItem().setStringValue("20240101120000");
+        t.goUp();
+    };
+    group("LESION-A", true);
+    group(nullptr, false);
+    testutil::TempDir dir("viewer-sr-other");
+    DcmFileFormat ff;
+    ASSERT_TRUE(doc.write(*ff.getDataset()).good());
+    const fs::path file = dir.path() / "other.dcm";
+    ASSERT_TRUE(ff.saveFile(file.c_str(), EXS_LittleEndianExplicit).good());
+    std::string error;
+    const auto r = vr::readMeasurementReport(file, &error);
+    ASSERT_TRUE(r) << error;
+    EXPECT_TRUE(r->tid1500);
+    EXPECT_EQ(r->patientId, "OTHER-TOOL-7");
+    ASSERT_EQ(r->groups.size(), 2u);
+    EXPECT_EQ(r->groups[0].trackingId, "LESION-A");
+    ASSERT_EQ(r->groups[0].measurements.size(), 2u);
+    EXPECT_EQ(r->groups[0].measurements[0].code, "LONG_AXIS"); // the old SRT code is understood
+    EXPECT_DOUBLE_EQ(r->groups[0].measurements[0].value, 31.5);
+    EXPECT_EQ(r->groups[0].measurements[1].code, "118565006^SCT");
+    EXPECT_EQ(r->groups[0].measurements[1].units, "ml");
+    EXPECT_TRUE(r->groups[0].measurements[0].sopInstanceUid.empty());
+    auto said = [&](const std::string& what) {
+        return std::any_of(r->notes.begin(), r->notes.end(), [&](const std::string& n) { return n.find(what) != std::string::npos; });
+    };
+    EXPECT_TRUE(said("DATETIME 'DateTime Started' in measurement group LESION-A not understood")) << ::testing::PrintToString(r->notes);
+    EXPECT_TRUE(said("neither a tracking identifier nor a tracking UID")) << ::testing::PrintToString(r->notes);
+    // files that are not TID 1500 - pydicom's SR test files - read without a crash, with a note;
+    // what is not DICOM at all is a named error
+    const fs::path pydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+    std::size_t srs = 0;
+    for (const char* name : {"reportsi.dcm", "test-SR.dcm", "reportsi_with_empty_number_tags.dcm"}) {
+        if (!fs::exists(pydicom / name)) continue;
+        const auto other = vr::readMeasurementReport(pydicom / name, &error);
+        ASSERT_TRUE(other) << name << ": " << error;
+        EXPECT_FALSE(other->notes.empty()) << name;
+        ++srs;
+    }
+    EXPECT_GE(srs, 2u) << "python3-pydicom's SR test files are expected on this machine";
+    EXPECT_FALSE(vr::readMeasurementReport(pydicom / "CT_small.dcm", &error)) << "a CT image is not a report";
+    EXPECT_NE(error.find("not a structured report"), std::string::npos) << error;
+    const std::string junk = "not DICOM at all";
+    EXPECT_FALSE(vr::readMeasurementReport(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size(), &error));
+    EXPECT_FALSE(error.empty());
 }
