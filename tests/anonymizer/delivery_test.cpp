@@ -4,6 +4,7 @@
 // or duplicate, and nothing of the quarantine reaches the server.
 #include "../common/Run.h"
 #include "../common/TempDir.h"
+#include "../common/Orthanc.h"
 #include "phantom/Generator.h"
 
 #include <dcmtk/dcmdata/dctk.h>
@@ -25,49 +26,6 @@ namespace {
 
 const fs::path kSource = RELUTH_SOURCE_DIR;
 const fs::path kBin = fs::path(RELUTH_BINARY_DIR) / "bin";
-
-/// The server orthanc.sh started: its state file's KEY=VALUE lines, and REST calls with the
-/// manager's account (from a curl config file, never on a command line).
-struct Orthanc {
-    std::map<std::string, std::string> v;
-    fs::path stateFile, curlConfig;
-    testutil::TempDir dir{"orthanc-client"};
-
-    bool load() {
-        const char* s = std::getenv("RELUTH_ORTHANC_STATE");
-        if (!s) return false;
-        stateFile = s;
-        std::ifstream in(stateFile);
-        std::string line;
-        while (std::getline(in, line))
-            if (const auto eq = line.find('='); eq != std::string::npos) v[line.substr(0, eq)] = line.substr(eq + 1);
-        if (v["ORTHANC_URL"].empty()) throw std::runtime_error("no ORTHANC_URL in " + stateFile.string() + " (did orthanc.sh start?)");
-        std::ifstream creds(v["ORTHANC_CREDENTIALS"]);
-        std::string role, user, pass;
-        while (creds >> role >> user >> pass)
-            if (role == "manager") break;
-        curlConfig = dir.path() / "curl.cfg";
-        std::ofstream(curlConfig) << "user = \"" << user << ":" << pass << "\"\ncacert = \"" << v["ORTHANC_CA"] << "\"\n";
-        fs::permissions(curlConfig, fs::perms::owner_read | fs::perms::owner_write);
-        return true;
-    }
-    nlohmann::json get(const std::string& path) {
-        std::string out;
-        const int rc = run("curl -fsS -K " + curlConfig.string() + " '" + v["ORTHANC_URL"] + path + "'", &out);
-        if (rc != 0) throw std::runtime_error("GET " + path + " failed (" + std::to_string(rc) + "): " + out);
-        return nlohmann::json::parse(out);
-    }
-    /// The Orthanc resources holding this SOP Instance UID (empty: not on the server).
-    nlohmann::json lookup(const std::string& uid) {
-        std::string out;
-        const int rc = run(
-            "curl -fsS -K " + curlConfig.string() + " -X POST --data-binary '" + uid + "' '" + v["ORTHANC_URL"] + "/tools/lookup'", &out);
-        if (rc != 0) throw std::runtime_error("lookup " + uid + " failed: " + out);
-        return nlohmann::json::parse(out);
-    }
-    std::int64_t instances() { return get("/statistics")["CountInstances"].get<std::int64_t>(); }
-    std::string peer() { return v["ORTHANC_AET"] + "@127.0.0.1:" + v["ORTHANC_DICOM_PORT"]; }
-};
 
 std::string sopUid(const fs::path& f) {
     DcmFileFormat ff;
@@ -98,7 +56,7 @@ std::size_t deliveredLines(const fs::path& audit, std::set<std::string>* outputs
 } // namespace
 
 TEST(Delivery, ToARealOrthancCutByKillingItAndRerunLosesNothingDuplicatesNothingAndSendsNoQuarantine) {
-    Orthanc orthanc;
+    testutil::Orthanc orthanc;
     if (!orthanc.load()) GTEST_SKIP() << "RELUTH_ORTHANC_STATE not set: run under ctest (tests/servers/orthanc.sh)";
     testutil::TempDir dir{"delivery"};
     phantom::Options o;

@@ -1,0 +1,172 @@
+// The DICOMweb client (viewer/web) against the real Orthanc of the ctest fixture (PostgreSQL
+// index, DICOMweb plugin, nginx's TLS with a CA made by orthanc.sh): STOW-RS of de-identified
+// images and of a signed TID 1500 report, QIDO-RS, WADO-RS streamed to files (byte-identical),
+// the report read back from what the PACS returns; a certificate from another CA, a wrong
+// password and a configuration others may read are refused with a clear message. The multipart
+// splitter also gets its body byte by byte.
+#include "viewerweb/DicomWeb.h"
+#include "viewerreading/ReportReader.h"
+#include "viewercore/Series.h"
+#include "../common/Orthanc.h"
+#include "../common/Run.h"
+#include "../common/TempDir.h"
+
+#include <QCoreApplication>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+QCoreApplication& app() {
+    static int argc = 1;
+    static char name[] = "viewer_web_tests";
+    static char* argv[] = {name, nullptr};
+    static QCoreApplication a(argc, argv);
+    return a;
+}
+
+QByteArray bytesOf(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return QByteArray::fromStdString(s.str());
+}
+
+vw::Endpoint endpointOf(testutil::Orthanc& o) {
+    vw::Endpoint e;
+    e.base = vw::Endpoint::storeUrl(QString::fromStdString("dicomweb+" + o.v["ORTHANC_DICOMWEB"]));
+    e.user = QString::fromStdString(o.user);
+    e.password = QString::fromStdString(o.password);
+    e.caFile = QString::fromStdString(o.v["ORTHANC_CA"]);
+    return e;
+}
+
+} // namespace
+
+TEST(DicomWebMultipart, PartsAreSplitWhateverTheChunksAndAMalformedBodyIsNamed) {
+    const QByteArray body = "preamble\r\n--b0\r\nContent-Type: application/dicom\r\n\r\nFIRST\r\n--b\r\nnot a boundary\r\n--b0\r\n"
+                            "Content-Type: application/dicom\r\nContent-Length: 6\r\n\r\nSECOND\r\n--b0--\r\n";
+    for (int chunk : {1, 3, 7, 1000}) {
+        std::vector<QByteArray> parts;
+        vw::MultipartReader r("multipart/related; type=\"application/dicom\"; boundary=\"b0\"", [&](QByteArray&& p) { parts.push_back(p); });
+        for (qsizetype i = 0; i < body.size(); i += chunk) r.feed(body.mid(i, chunk));
+        ASSERT_EQ(parts.size(), 2u) << "chunk " << chunk;
+        EXPECT_EQ(parts[0], "FIRST\r\n--b\r\nnot a boundary");
+        EXPECT_EQ(parts[1], "SECOND");
+        EXPECT_TRUE(r.finished());
+    }
+    EXPECT_THROW(vw::MultipartReader("application/dicom", [](QByteArray&&) {}), vw::WebError);
+    EXPECT_THROW(vw::MultipartReader("multipart/related; type=x", [](QByteArray&&) {}), vw::WebError);
+    vw::MultipartReader cut("multipart/related; boundary=zz", [](QByteArray&&) {});
+    cut.feed("--zz\r\nContent-Type: application/dicom\r\n\r\nhalf a part");
+    EXPECT_FALSE(cut.finished());
+    EXPECT_THROW(vw::Endpoint::storeUrl("ftp://x/dicom-web"), vw::WebError);
+    EXPECT_EQ(vw::Endpoint::storeUrl("dicomweb+https://h:1/dicom-web").toString().toStdString(), "https://h:1/dicom-web");
+}
+
+TEST(DicomWeb, ImagesAndASignedReportGoToOrthancAndComeBackIdenticalOverVerifiedTls) {
+    testutil::Orthanc orthanc;
+    if (!orthanc.load()) GTEST_SKIP() << "RELUTH_ORTHANC_STATE not set: run under ctest (tests/servers/orthanc.sh)";
+    app();
+    testutil::TempDir dir("dicomweb");
+    std::string out;
+    ASSERT_EQ(testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/phantom --out " + (dir.path() / "trial").string() + " --seed " +
+                                std::to_string(300 + ::getpid() % 1000) + " --subjects 1 --timepoints 1 --slices 23 --thickness 10",
+                            &out),
+              0)
+        << out;
+    const auto scan = vc::scanFolder(dir.path() / "trial/incoming");
+    const vc::Series* ct = nullptr;
+    for (const auto& s : scan.series)
+        if (s.modality == "CT" && s.slices.size() > 1) ct = &s;
+    ASSERT_NE(ct, nullptr);
+    vw::Client client(endpointOf(orthanc));
+    // STOW-RS: the series, in two requests
+    std::vector<QByteArray> first, second;
+    for (std::size_t i = 0; i < ct->slices.size(); ++i) (i % 2 ? second : first).push_back(bytesOf(ct->slices[i].path));
+    client.stow(first);
+    client.stow(second);
+    // QIDO-RS: the study of this patient, its series
+    const auto studies = client.qido("studies", {{"PatientID", ct->patientId}});
+    ASSERT_EQ(studies.size(), 1u) << studies.dump();
+    const std::string study = studies[0]["0020000D"]["Value"][0].get<std::string>();
+    const auto series = client.qido("studies/" + study + "/series");
+    bool found = false;
+    for (const auto& s : series) found = found || s["0020000E"]["Value"][0].get<std::string>() == ct->uid;
+    ASSERT_TRUE(found) << series.dump();
+    // WADO-RS: streamed to files, each byte-identical to what was stored
+    std::size_t callbacks = 0;
+    const vw::FetchStats stats = client.fetchSeries({{study, ct->uid, dir.path() / "fetched"}}, 2, [&](std::size_t) { ++callbacks; });
+    EXPECT_EQ(stats.instances, ct->slices.size());
+    EXPECT_EQ(callbacks, ct->slices.size());
+    EXPECT_GT(stats.firstInstanceSeconds, 0);
+    std::set<std::string> sent, got;
+    for (const auto& s : ct->slices) sent.insert(bytesOf(s.path).toStdString());
+    for (const auto& e : fs::directory_iterator(dir.path() / "fetched")) got.insert(bytesOf(e.path()).toStdString());
+    EXPECT_TRUE(sent == got) << "WADO-RS returned other bytes than were stored";
+
+    // a signed report: STOW-RS, found by QIDO as an SR of the study, fetched and read back
+    const fs::path sr = fs::path(RELUTH_SOURCE_DIR) / "tests/fuzz/seeds/report/phantom-tid1500.dcm";
+    ASSERT_TRUE(fs::exists(sr));
+    client.stow({bytesOf(sr)});
+    client.stow({bytesOf(sr)}); // a retry of the same report stores it once
+    std::string error;
+    const auto original = vr::readMeasurementReport(sr, &error);
+    ASSERT_TRUE(original) << error;
+    const auto srSeries = client.qido("studies/" + original->studyInstanceUid + "/series", {{"Modality", "SR"}});
+    ASSERT_EQ(srSeries.size(), 1u) << srSeries.dump();
+    const std::string srSeriesUid = srSeries[0]["0020000E"]["Value"][0].get<std::string>();
+    const auto srInstances = client.qido("studies/" + original->studyInstanceUid + "/series/" + srSeriesUid + "/instances");
+    EXPECT_EQ(srInstances.size(), 1u) << "the report was stored twice";
+    client.fetchSeries({{original->studyInstanceUid, srSeriesUid, dir.path() / "sr"}});
+    const auto back = vr::readMeasurementReport(dir.path() / "sr/0.dcm", &error);
+    ASSERT_TRUE(back) << error;
+    ASSERT_EQ(back->groups.size(), original->groups.size());
+    ASSERT_FALSE(back->groups.empty());
+    EXPECT_EQ(back->groups[0].trackingUid, original->groups[0].trackingUid);
+    EXPECT_EQ(back->groups[0].measurements[0].polyline, original->groups[0].measurements[0].polyline);
+    EXPECT_EQ(back->sopInstanceUid, original->sopInstanceUid);
+
+    // another CA's certificate: refused, saying why
+    const fs::path otherCa = dir.path() / "other-ca.pem";
+    ASSERT_EQ(testutil::run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj '/CN=not the site CA' -keyout " +
+                            (dir.path() / "k.pem").string() + " -out " + otherCa.string()),
+              0);
+    vw::Endpoint wrongCa = endpointOf(orthanc);
+    wrongCa.caFile = QString::fromStdString(otherCa.string());
+    vw::Client untrusting(wrongCa);
+    try {
+        untrusting.qido("studies");
+        ADD_FAILURE() << "a server whose certificate another CA signed was trusted";
+    } catch (const vw::WebError& e) {
+        EXPECT_NE(std::string(e.what()).find("certificate is not trusted"), std::string::npos) << e.what();
+    }
+    // a wrong password: refused by the server
+    vw::Endpoint wrongPassword = endpointOf(orthanc);
+    wrongPassword.password = "not-the-password";
+    vw::Client refused(wrongPassword);
+    try {
+        refused.qido("studies");
+        ADD_FAILURE() << "a wrong password was accepted";
+    } catch (const vw::WebError& e) {
+        EXPECT_NE(std::string(e.what()).find("refused the account (HTTP 401)"), std::string::npos) << e.what();
+    }
+    // the configuration file holds the password: 0600 or refused
+    const fs::path config = dir.path() / "dicomweb.json";
+    std::ofstream(config) << nlohmann::json{{"url", "dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]},
+                                            {"user", orthanc.user},
+                                            {"password", orthanc.password},
+                                            {"ca", orthanc.v["ORTHANC_CA"]}}
+                                 .dump();
+    fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    EXPECT_THROW(vw::Endpoint::fromConfig(config), vw::WebError);
+    fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
+    vw::Client configured(vw::Endpoint::fromConfig(config));
+    EXPECT_FALSE(configured.qido("studies", {{"PatientID", ct->patientId}}).empty());
+}

@@ -1,0 +1,294 @@
+#include "viewerweb/DicomWeb.h"
+
+#include <QEventLoop>
+#include <QFile>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QSaveFile>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QTimer>
+#include <QUrlQuery>
+
+#include <sys/stat.h>
+
+#include <deque>
+#include <fstream>
+
+namespace vw {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+Endpoint Endpoint::fromConfig(const fs::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) throw WebError(file.string() + ": no such DICOMweb configuration");
+    if (st.st_mode & 077)
+        throw WebError(file.string() + ": holds a password but others may read it; make it 0600 (chmod 600 " + file.string() + ")");
+    std::ifstream in(file);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw WebError(file.string() + ": not JSON (" + e.what() + ")");
+    }
+    Endpoint e;
+    try {
+        e.base = storeUrl(QString::fromStdString(j.at("url").get<std::string>()));
+        e.user = QString::fromStdString(j.value("user", ""));
+        e.password = QString::fromStdString(j.value("password", ""));
+        e.caFile = QString::fromStdString(j.value("ca", ""));
+    } catch (const nlohmann::json::exception& x) {
+        throw WebError(file.string() + ": " + x.what() + " (keys: url, user, password, ca)");
+    }
+    return e;
+}
+
+QUrl Endpoint::storeUrl(const QString& spec) {
+    QString s = spec;
+    if (s.startsWith("dicomweb+")) s = s.mid(9);
+    const QUrl u(s);
+    if (!u.isValid() || (u.scheme() != "https" && u.scheme() != "http") || u.host().isEmpty())
+        throw WebError("'" + spec.toStdString() + "' is not a DICOMweb store (dicomweb+https://HOST[:PORT]/PATH)");
+    return u;
+}
+
+// ---------------------------------------------------------------------------------------------
+MultipartReader::MultipartReader(const QByteArray& contentType, std::function<void(QByteArray&&)> onPart) : onPart_(std::move(onPart)) {
+    if (!contentType.toLower().startsWith("multipart/related")) throw WebError("not multipart/related: " + contentType.toStdString());
+    for (QByteArray param : contentType.split(';')) {
+        param = param.trimmed();
+        if (param.toLower().startsWith("boundary=")) {
+            boundary_ = param.mid(9);
+            if (boundary_.startsWith('"') && boundary_.endsWith('"') && boundary_.size() >= 2) boundary_ = boundary_.mid(1, boundary_.size() - 2);
+        }
+    }
+    if (boundary_.isEmpty() || boundary_.size() > 200) throw WebError("multipart/related without a usable boundary: " + contentType.toStdString());
+    boundary_.prepend("--");
+}
+
+void MultipartReader::feed(const QByteArray& bytes) {
+    if (done_) return;
+    buffer_.append(bytes);
+    for (;;) {
+        if (!started_) {
+            const qsizetype at = buffer_.indexOf(boundary_);
+            if (at < 0) {
+                if (buffer_.size() > 4096) throw WebError("multipart body: no boundary in its first 4 kB");
+                return;
+            }
+            buffer_.remove(0, at);
+            started_ = true;
+        }
+        // buffer_ starts with a boundary: "--B\r\n" (a part follows) or "--B--" (the end)
+        if (buffer_.size() < boundary_.size() + 2) return;
+        if (buffer_.mid(boundary_.size(), 2) == "--") {
+            done_ = true;
+            buffer_.clear();
+            return;
+        }
+        const qsizetype headersEnd = buffer_.indexOf("\r\n\r\n", boundary_.size());
+        if (headersEnd < 0) {
+            if (buffer_.size() > 64 * 1024) throw WebError("multipart part: headers longer than 64 kB");
+            return;
+        }
+        const qsizetype bodyStart = headersEnd + 4;
+        const QByteArray delimiter = "\r\n" + boundary_;
+        const qsizetype bodyEnd = buffer_.indexOf(delimiter, bodyStart);
+        if (bodyEnd < 0) return; // the part is still arriving
+        onPart_(buffer_.mid(bodyStart, bodyEnd - bodyStart));
+        buffer_.remove(0, bodyEnd + 2); // keep the boundary for the next round
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+struct Client::Impl {
+    Endpoint e;
+    QNetworkAccessManager nam;
+    QSslConfiguration tls;
+
+    explicit Impl(Endpoint ep) : e(std::move(ep)) {
+        tls = QSslConfiguration::defaultConfiguration();
+        if (!e.caFile.isEmpty()) {
+            const auto certs = QSslCertificate::fromPath(e.caFile);
+            if (certs.isEmpty()) throw WebError(e.caFile.toStdString() + ": no CA certificate (PEM) in it");
+            tls.setCaCertificates(certs); // this CA only: a certificate from another is refused
+        }
+        tls.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    }
+    QUrl url(const std::string& path) const {
+        QUrl u = e.base;
+        QString p = u.path();
+        if (!p.endsWith('/')) p += '/';
+        u.setPath(p + QString::fromStdString(path.size() && path[0] == '/' ? path.substr(1) : path));
+        return u;
+    }
+    QNetworkRequest request(const QUrl& u, const char* accept) const {
+        QNetworkRequest r(u);
+        r.setSslConfiguration(tls);
+        r.setRawHeader("Accept", accept);
+        if (!e.user.isEmpty())
+            r.setRawHeader("Authorization", "Basic " + (e.user + ":" + e.password).toUtf8().toBase64());
+        r.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+        r.setTransferTimeout(120000);
+        return r;
+    }
+    /// The reason a finished reply failed, as a person can act on it; "" when it did not.
+    static std::string failure(QNetworkReply* r, const std::string& what) {
+        const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (r->error() == QNetworkReply::NoError && status >= 200 && status < 300) return {};
+        std::string why;
+        if (r->error() == QNetworkReply::SslHandshakeFailedError)
+            why = "the server's certificate is not trusted (" + r->errorString().toStdString() +
+                  "): check the CA the site configured";
+        else if (status == 401 || status == 403)
+            why = "the server refused the account (HTTP " + std::to_string(status) + ")";
+        else if (status != 0)
+            why = "HTTP " + std::to_string(status) + " " + r->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString().toStdString();
+        else
+            why = r->errorString().toStdString();
+        return what + ": " + why;
+    }
+};
+
+Client::Client(Endpoint endpoint) : impl_(std::make_unique<Impl>(std::move(endpoint))) {}
+Client::~Client() = default;
+const Endpoint& Client::endpoint() const { return impl_->e; }
+
+nlohmann::json Client::qido(const std::string& path, const std::vector<std::pair<std::string, std::string>>& query) {
+    QUrl u = impl_->url(path);
+    QUrlQuery q;
+    for (const auto& [k, v] : query) q.addQueryItem(QString::fromStdString(k), QString::fromStdString(v));
+    u.setQuery(q);
+    QNetworkReply* r = impl_->nam.get(impl_->request(u, "application/dicom+json"));
+    QEventLoop loop;
+    QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    std::unique_ptr<QNetworkReply, void (*)(QNetworkReply*)> hold(r, [](QNetworkReply* x) { x->deleteLater(); });
+    if (const std::string why = Impl::failure(r, "QIDO " + u.toString().toStdString()); !why.empty()) throw WebError(why);
+    const QByteArray body = r->readAll();
+    if (body.trimmed().isEmpty()) return nlohmann::json::array();
+    try {
+        auto j = nlohmann::json::parse(body.constData(), body.constData() + body.size());
+        if (!j.is_array()) throw WebError("QIDO " + path + ": the answer is not a JSON array");
+        return j;
+    } catch (const nlohmann::json::exception& e) {
+        throw WebError("QIDO " + path + ": not JSON (" + e.what() + ")");
+    }
+}
+
+FetchStats Client::fetchSeries(const std::vector<SeriesRequest>& requests, int inFlight, const std::function<void(std::size_t)>& onInstance) {
+    FetchStats stats;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::deque<std::size_t> waiting;
+    for (std::size_t i = 0; i < requests.size(); ++i) waiting.push_back(i);
+    int running = 0;
+    std::string failure;
+    QEventLoop loop;
+    std::function<void()> startNext = [&] {
+        while (running < std::max(1, inFlight) && !waiting.empty() && failure.empty()) {
+            const SeriesRequest& req = requests[waiting.front()];
+            waiting.pop_front();
+            std::error_code ec;
+            fs::create_directories(req.folder, ec);
+            if (ec) {
+                failure = req.folder.string() + ": cannot create (" + ec.message() + ")";
+                break;
+            }
+            const QUrl u = impl_->url("studies/" + req.study + "/series/" + req.series);
+            QNetworkReply* r = impl_->nam.get(impl_->request(u, "multipart/related; type=\"application/dicom\"; transfer-syntax=*"));
+            ++running;
+            auto reader = std::make_shared<std::unique_ptr<MultipartReader>>();
+            auto n = std::make_shared<std::size_t>(0);
+            auto part = [&, req, n](QByteArray&& body) {
+                const fs::path file = req.folder / (std::to_string((*n)++) + ".dcm");
+                QSaveFile out(QString::fromStdString(file.string())); // a temporary, renamed on commit
+                if (!out.open(QIODevice::WriteOnly) || out.write(body) != body.size() || !out.commit())
+                    throw WebError(file.string() + ": cannot write");
+                stats.bytes += static_cast<std::size_t>(body.size());
+                if (++stats.instances == 1)
+                    stats.firstInstanceSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                if (onInstance) onInstance(stats.instances);
+            };
+            auto consume = [&, r, reader, part, u] {
+                try {
+                    if (!*reader) {
+                        const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                        if (status < 200 || status >= 300) return; // the error is read at the end
+                        *reader = std::make_unique<MultipartReader>(r->header(QNetworkRequest::ContentTypeHeader).toByteArray(), part);
+                    }
+                    (*reader)->feed(r->readAll());
+                } catch (const WebError& e) {
+                    if (failure.empty()) failure = "WADO " + u.toString().toStdString() + ": " + e.what();
+                    r->abort();
+                }
+            };
+            QObject::connect(r, &QNetworkReply::readyRead, &loop, consume);
+            QObject::connect(r, &QNetworkReply::finished, &loop, [&, r, reader, consume, u] {
+                if (r->bytesAvailable() > 0) consume();
+                if (failure.empty()) {
+                    if (std::string why = Impl::failure(r, "WADO " + u.toString().toStdString()); !why.empty())
+                        failure = why;
+                    else if (!*reader || !(*reader)->finished())
+                        failure = "WADO " + u.toString().toStdString() + ": the multipart body ended before its closing boundary";
+                }
+                r->deleteLater();
+                --running;
+                if (waiting.empty() && running == 0) loop.quit();
+                else if (!failure.empty() && running == 0) loop.quit();
+                else startNext();
+            });
+        }
+        if ((waiting.empty() || !failure.empty()) && running == 0) QTimer::singleShot(0, &loop, &QEventLoop::quit);
+    };
+    startNext();
+    loop.exec();
+    if (!failure.empty()) throw WebError(failure);
+    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return stats;
+}
+
+std::size_t Client::download(const std::string& absolutePath, const fs::path& file) {
+    QUrl u = impl_->e.base;
+    u.setPath(QString::fromStdString(absolutePath));
+    QNetworkReply* r = impl_->nam.get(impl_->request(u, "*/*"));
+    QFile out(QString::fromStdString(file.string()));
+    if (!out.open(QIODevice::WriteOnly)) throw WebError(file.string() + ": cannot write");
+    std::size_t bytes = 0;
+    QEventLoop loop;
+    QObject::connect(r, &QNetworkReply::readyRead, &loop, [&] { bytes += static_cast<std::size_t>(out.write(r->readAll())); });
+    QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    bytes += static_cast<std::size_t>(out.write(r->readAll()));
+    std::unique_ptr<QNetworkReply, void (*)(QNetworkReply*)> hold(r, [](QNetworkReply* x) { x->deleteLater(); });
+    if (const std::string why = Impl::failure(r, "GET " + u.toString().toStdString()); !why.empty()) throw WebError(why);
+    return bytes;
+}
+
+void Client::stow(const std::vector<QByteArray>& instances) {
+    const QByteArray boundary = "reluth-" + QByteArray::number(static_cast<qulonglong>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    QByteArray body;
+    for (const QByteArray& i : instances) body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + i + "\r\n";
+    body += "--" + boundary + "--\r\n";
+    QNetworkRequest req = impl_->request(impl_->url("studies"), "application/dicom+json");
+    req.setHeader(QNetworkRequest::ContentTypeHeader, "multipart/related; type=\"application/dicom\"; boundary=" + boundary);
+    QNetworkReply* r = impl_->nam.post(req, body);
+    QEventLoop loop;
+    QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    std::unique_ptr<QNetworkReply, void (*)(QNetworkReply*)> hold(r, [](QNetworkReply* x) { x->deleteLater(); });
+    const QByteArray answer = r->readAll();
+    if (const std::string why = Impl::failure(r, "STOW " + req.url().toString().toStdString()); !why.empty())
+        throw WebError(why + (answer.isEmpty() ? "" : " - " + answer.left(400).toStdString()));
+    // PS3.18: a 200 whose answer lists a Failed SOP Sequence (0008,1198) refused some
+    try {
+        const auto j = nlohmann::json::parse(answer.constData(), answer.constData() + answer.size());
+        if (j.contains("00081198") && j["00081198"].contains("Value") && !j["00081198"]["Value"].empty())
+            throw WebError("STOW: the server refused " + std::to_string(j["00081198"]["Value"].size()) + " instance(s): " + j["00081198"].dump());
+    } catch (const nlohmann::json::exception&) {
+        // no JSON answer: the status said success
+    }
+}
+
+} // namespace vw
