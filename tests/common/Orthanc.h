@@ -65,5 +65,4 @@ struct Orthanc {
     std::string peer() { return v["ORTHANC_AET"] + "@127.0.0.1:" + v["ORTHANC_DICOM_PORT"]; }
 };
 
-
 } // namespace testutil

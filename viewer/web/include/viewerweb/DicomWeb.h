@@ -6,6 +6,7 @@
 // 0600 configuration file - never a command line. Synchronous calls (an event loop inside);
 // use it from a worker thread or a command-line tool.
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QString>
 #include <QUrl>
 
@@ -26,9 +27,9 @@ struct WebError : std::runtime_error {
 };
 
 struct Endpoint {
-    QUrl base;       ///< e.g. https://127.0.0.1:8443/dicom-web (the DICOMweb root)
+    QUrl base; ///< e.g. https://127.0.0.1:8443/dicom-web (the DICOMweb root)
     QString user, password;
-    QString caFile;  ///< PEM of the CA to trust (empty: the system's)
+    QString caFile; ///< PEM of the CA to trust (empty: the system's)
     /// Reads a configuration file (JSON: url, user, password, ca). Refused when others than its
     /// owner may read it (it holds a password).
     static Endpoint fromConfig(const std::filesystem::path& file);
@@ -38,7 +39,11 @@ struct Endpoint {
 
 struct SeriesRequest {
     std::string study, series;
-    std::filesystem::path folder; ///< where its instances are written (created)
+    std::filesystem::path folder; ///< where its instances are written (created); empty: kept in memory only
+    /// Without a folder: each instance's Part 10 bytes, as soon as its part has arrived (a view
+    /// valid during the call) - the workstation decodes them straight into the volume, so
+    /// nothing of the images rests on the reader's disk.
+    std::function<void(QByteArrayView instance)> onBytes;
 };
 
 struct FetchStats {
@@ -58,8 +63,8 @@ public:
     nlohmann::json qido(const std::string& path, const std::vector<std::pair<std::string, std::string>>& query = {});
 
     /// Retrieves whole series (WADO-RS /studies/{s}/series/{x}), at most `inFlight` requests at
-    /// once; each instance is written to its request's folder (atomically: a temporary, then a
-    /// rename) as soon as its part has arrived. `onInstance(done)` after each. Throws WebError
+    /// once; each instance is written to its request's folder (a temporary, then a rename; not
+    /// synced - a cache) as soon as its part has arrived. `onInstance(done)` after each. Throws WebError
     /// naming the series on any failure (what was written stays: a retry overwrites it).
     FetchStats fetchSeries(const std::vector<SeriesRequest>& requests, int inFlight = 4,
                            const std::function<void(std::size_t done)>& onInstance = {});
@@ -82,14 +87,17 @@ private:
 /// complete part's body goes to onPart. Throws WebError on a malformed stream.
 class MultipartReader {
 public:
-    MultipartReader(const QByteArray& contentType, std::function<void(QByteArray&& body)> onPart);
+    /// onPart gets each body as a view valid only during the call.
+    MultipartReader(const QByteArray& contentType, std::function<void(QByteArrayView body)> onPart);
     void feed(const QByteArray& bytes);
     /// At the end of the body: true when the closing boundary was seen.
     bool finished() const { return done_; }
 
 private:
     QByteArray boundary_, buffer_;
-    std::function<void(QByteArray&&)> onPart_;
+    std::function<void(QByteArrayView)> onPart_;
+    qsizetype pos_ = 0;     ///< where the unread bytes start
+    qsizetype scanned_ = 0; ///< how much of buffer_ was searched for the delimiter
     bool started_ = false, done_ = false;
 };
 
