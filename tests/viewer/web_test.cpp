@@ -103,7 +103,7 @@ TEST(DicomWeb, ImagesAndASignedReportGoToOrthancAndComeBackIdenticalOverVerified
     ASSERT_TRUE(found) << series.dump();
     // WADO-RS: streamed to files, each byte-identical to what was stored
     std::size_t callbacks = 0;
-    const vw::FetchStats stats = client.fetchSeries({{study, ct->uid, dir.path() / "fetched"}}, 2, [&](std::size_t) { ++callbacks; });
+    const vw::FetchStats stats = client.fetchSeries({{study, ct->uid, dir.path() / "fetched", {}}}, 2, [&](std::size_t) { ++callbacks; });
     EXPECT_EQ(stats.instances, ct->slices.size());
     EXPECT_EQ(callbacks, ct->slices.size());
     EXPECT_GT(stats.firstInstanceSeconds, 0);
@@ -125,7 +125,7 @@ TEST(DicomWeb, ImagesAndASignedReportGoToOrthancAndComeBackIdenticalOverVerified
     const std::string srSeriesUid = srSeries[0]["0020000E"]["Value"][0].get<std::string>();
     const auto srInstances = client.qido("studies/" + original->studyInstanceUid + "/series/" + srSeriesUid + "/instances");
     EXPECT_EQ(srInstances.size(), 1u) << "the report was stored twice";
-    client.fetchSeries({{original->studyInstanceUid, srSeriesUid, dir.path() / "sr"}});
+    client.fetchSeries({{original->studyInstanceUid, srSeriesUid, dir.path() / "sr", {}}});
     const auto back = vr::readMeasurementReport(dir.path() / "sr/0.dcm", &error);
     ASSERT_TRUE(back) << error;
     ASSERT_EQ(back->groups.size(), original->groups.size());
