@@ -5,6 +5,7 @@
 // password and a configuration others may read are refused with a clear message. The multipart
 // splitter also gets its body byte by byte.
 #include "viewerweb/DicomWeb.h"
+#include "readerqueue/Database.h"
 #include "viewerreading/ReportReader.h"
 #include "viewercore/Series.h"
 #include "../common/Orthanc.h"
@@ -12,6 +13,11 @@
 #include "../common/TempDir.h"
 
 #include <QCoreApplication>
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcuid.h>
 
 #include <gtest/gtest.h>
 
@@ -170,4 +176,66 @@ TEST(DicomWeb, ImagesAndASignedReportGoToOrthancAndComeBackIdenticalOverVerified
     fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
     vw::Client configured(vw::Endpoint::fromConfig(config));
     EXPECT_FALSE(configured.qido("studies", {{"PatientID", ct->patientId}}).empty());
+}
+
+TEST(ReportPush, SignedReportsReachThePacsOnceAndTheAuditTrailNamesThem) {
+    testutil::Orthanc orthanc;
+    if (!orthanc.load()) GTEST_SKIP() << "RELUTH_ORTHANC_STATE not set: run under ctest (tests/servers/orthanc.sh)";
+    testutil::TempDir dir("report-push");
+    const std::string bin = std::string(RELUTH_BINARY_DIR) + "/bin/report-push";
+    // the outbox: our signed report and a second one (another SOP Instance UID)
+    const fs::path outbox = dir.path() / "reports", seed = fs::path(RELUTH_SOURCE_DIR) / "tests/fuzz/seeds/report/phantom-tid1500.dcm";
+    fs::create_directories(outbox / "RELUTH-01-001/reader1");
+    DcmFileFormat ff;
+    ASSERT_TRUE(ff.loadFile(seed.c_str()).good());
+    char uid[100];
+    ASSERT_TRUE(ff.getDataset()->putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT)).good());
+    ASSERT_TRUE(ff.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, uid).good());
+    ASSERT_TRUE(ff.saveFile((outbox / "RELUTH-01-001/reader1/01_BASELINE.dcm").c_str(), EXS_LittleEndianExplicit).good());
+    ASSERT_TRUE(ff.getDataset()->putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT)).good());
+    ASSERT_TRUE(ff.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, uid).good());
+    ASSERT_TRUE(ff.saveFile((outbox / "RELUTH-01-001/reader1/02_WEEK_8.dcm").c_str(), EXS_LittleEndianExplicit).good());
+    const std::string secondUid = uid;
+    const std::string db = "sqlite:" + (dir.path() / "queue.db").string();
+    rq::Database::open(db)->migrate();
+    auto config = [&](const std::string& url) {
+        const fs::path f = dir.path() / "pacs.json";
+        std::ofstream(f)
+            << nlohmann::json{{"url", url}, {"user", orthanc.user}, {"password", orthanc.password}, {"ca", orthanc.v["ORTHANC_CA"]}}.dump();
+        fs::permissions(f, fs::perms::owner_read | fs::perms::owner_write);
+        return f.string();
+    };
+    auto storedEntries = [&] {
+        return rq::Database::open(db)->query("SELECT new_value, object FROM audit WHERE action = 'report.stored'");
+    };
+    std::string out;
+    // the PACS unreachable: each report named, nothing recorded as stored
+    EXPECT_EQ(testutil::run(bin + " --attempts 1 --reports " + outbox.string() + " --db " + db + " --pacs " +
+                                config("dicomweb+https://127.0.0.1:1/dicom-web"),
+                            &out),
+              1)
+        << out;
+    EXPECT_NE(out.find("NOT STORED RELUTH-01-001/reader1/01_BASELINE.dcm"), std::string::npos) << out;
+    EXPECT_TRUE(storedEntries().empty());
+    // reachable: both stored, each in the audit trail with its SOP Instance UID
+    const std::string good = config("dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]);
+    ASSERT_EQ(testutil::run(bin + " --reports " + outbox.string() + " --db " + db + " --pacs " + good, &out), 0) << out;
+    EXPECT_NE(out.find("stored now: 2\n"), std::string::npos) << out;
+    const auto rows = storedEntries();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_TRUE(rows[0][0].find(" sha256:") != std::string::npos);
+    EXPECT_TRUE(rows[0][0] + rows[1][0] != "" && (rows[0][0].rfind(secondUid, 0) == 0 || rows[1][0].rfind(secondUid, 0) == 0));
+    std::string verify;
+    EXPECT_EQ(testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/reader-queue audit verify --db " + db, &verify), 0) << verify;
+    // again: nothing sent twice; the PACS holds each once
+    ASSERT_EQ(testutil::run(bin + " --reports " + outbox.string() + " --db " + db + " --pacs " + good, &out), 0) << out;
+    EXPECT_NE(out.find("stored now: 0\nstored before: 2\n"), std::string::npos) << out;
+    EXPECT_EQ(storedEntries().size(), 2u);
+    const auto found = orthanc.lookup(secondUid);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0]["Type"], "Instance");
+    // a configuration others may read is refused before anything is sent
+    fs::permissions(good, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    EXPECT_EQ(testutil::run(bin + " --reports " + outbox.string() + " --db " + db + " --pacs " + good, &out), 2) << out;
+    EXPECT_NE(out.find("others may read it"), std::string::npos) << out;
 }
