@@ -26,9 +26,11 @@ struct Orthanc {
     TempDir dir{"orthanc-client"};
 
     bool load() {
+        // the environment (ctest sets it), else the fixture's state file in the build folder
+        // while the fixture runs (a test that cannot have both environment variables set)
         const char* s = std::getenv("RELUTH_ORTHANC_STATE");
-        if (!s) return false;
-        stateFile = s;
+        stateFile = s ? std::filesystem::path(s) : std::filesystem::path(RELUTH_BINARY_DIR) / "test-tmp/orthanc.state";
+        if (!std::filesystem::exists(stateFile)) return false;
         std::ifstream in(stateFile);
         std::string line;
         while (std::getline(in, line))

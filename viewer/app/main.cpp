@@ -17,6 +17,7 @@
 #include <QElapsedTimer>
 #include <QPixmap>
 #include <QScreen>
+#include <QStatusBar>
 #include <QTimer>
 
 #include <cstdio>
@@ -25,7 +26,14 @@ namespace {
 void describe(QCommandLineParser& cli) {
     cli.setApplicationDescription("ReLUTH central review workstation");
     cli.addHelpOption();
-    cli.addOption({"store", "De-identified study store (one folder per subject).", "DIR"});
+    cli.addOption({"store",
+                   "De-identified study store: a folder (one per subject), or the trial's DICOMweb server "
+                   "dicomweb+https://HOST/dicom-web (with --pacs-config).",
+                   "DIR|URL"});
+    cli.addOption({"pacs-config",
+                   "For a DICOMweb store: a 0600 JSON file with its user, password and CA "
+                   "(default $RELUTH_DICOMWEB_CONFIG).",
+                   "FILE"});
     cli.addOption({"folder", "Any folder of DICOM files.", "DIR"});
     cli.addOption({"subject", "Subject (pseudonym) to open.", "PSEUDONYM"});
     cli.addOption({"timepoint", "Timepoint to show as current (1 = baseline; default the last).", "N"});
@@ -69,9 +77,21 @@ int main(int argc, char** argv) {
     }
     QString store = cli.value("store");
     if (store.isEmpty() && !cli.isSet("folder") && QDir("demo-trial/store").exists()) store = "demo-trial/store";
+    const bool webStore = store.startsWith("dicomweb+");
     if (cli.isSet("folder"))
         w.openFolder(cli.value("folder"));
-    else if (!store.isEmpty()) {
+    else if (webStore) {
+        QString config = cli.value("pacs-config");
+        if (config.isEmpty()) config = qEnvironmentVariable("RELUTH_DICOMWEB_CONFIG");
+        if (config.isEmpty()) {
+            std::fprintf(stderr, "reluth-workstation: a DICOMweb store needs --pacs-config FILE (its account and CA)\n");
+            return 2;
+        }
+        if (!w.openWebStore(store, config)) {
+            std::fprintf(stderr, "reluth-workstation: %s\n", qPrintable(w.statusBar()->currentMessage()));
+            return 2;
+        }
+    } else if (!store.isEmpty()) {
         if (!QDir(store).exists()) {
             std::fprintf(stderr, "reluth-workstation: the store %s does not exist\n", qPrintable(store));
             return 2;
@@ -82,8 +102,12 @@ int main(int argc, char** argv) {
     // a trial's store has its reading queue beside it (the demo's layout): the workstation then
     // shows nothing of the trial until someone signs in
     QString db = cli.value("db");
-    if (db.isEmpty() && !store.isEmpty() && QFileInfo::exists(QDir(store).absoluteFilePath("../queue.db")))
+    if (db.isEmpty() && !store.isEmpty() && !webStore && QFileInfo::exists(QDir(store).absoluteFilePath("../queue.db")))
         db = "sqlite:" + QDir::cleanPath(QDir(store).absoluteFilePath("../queue.db"));
+    if (webStore && db.isEmpty()) {
+        std::fprintf(stderr, "reluth-workstation: a DICOMweb store is a trial's: give its reading queue (--db URL)\n");
+        return 2;
+    }
     if (!db.isEmpty()) {
         w.setQueue(db);
         const QString user = cli.value("user");

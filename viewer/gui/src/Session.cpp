@@ -2,6 +2,8 @@
 // sees of a subject's name, and each role's home list (worklist, adjudications, backlog, quarantine).
 #include "viewergui/Workstation.h"
 
+#include "WebStore.h"
+
 #include "viewergui/SliceView.h"
 
 #include "AdjudicationController.h"
@@ -56,10 +58,14 @@ void Workstation::signOut() {
     const QString why =
         database_.isEmpty() ? tr("No series loaded.") : tr("Signed out: nothing of the trial is shown.\nSign in (toolbar) to read.");
     for (ViewerPane* p : {prior_, current_}) p->clear(why);
-    if (!store_.isEmpty())
+    if (web_) {
+        web_->clear(); // the session cache: nothing fetched for the last user stays on this machine
+        listWebSubjects();
+    } else if (!store_.isEmpty()) {
         openStore(store_); // the whole store again without a queue; nothing while signed out of one
-    else
+    } else {
         tree_->clear();
+    }
     // a signed-out workstation of a trial opens nothing: no folder, no subject
     if (QAction* open = findChild<QAction*>("openFolder")) open->setEnabled(database_.isEmpty());
     if (QAction* sw = findChild<QAction*>("switchUser")) {
@@ -110,6 +116,7 @@ bool Workstation::signIn(const QString& database, const QString& user, const QSt
     for (ViewerPane* p : {prior_, current_}) p->clear(tr("No series loaded.\nChoose an item of your list."));
     applyCharterPresets(signedIn_->queue->charter().reading.windowPresets);
     if (!store_.isEmpty()) openStore(store_); // the Trial list, now that someone may see it (trimmed to a reader's subjects below)
+    if (web_) listWebSubjects();
     buildHome();
     if (mode_.current() == Screen::SignedOut) setScreen(ScreenMode::home(signedIn_->session.role, true));
     return true;

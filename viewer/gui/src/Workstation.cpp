@@ -1,5 +1,7 @@
 #include "viewergui/Workstation.h"
 
+#include "WebStore.h"
+
 #include "viewergui/SliceView.h"
 
 #include "AdjudicationController.h"
@@ -165,6 +167,47 @@ void Workstation::openStore(const QString& folder) {
     say(n == 1 ? tr("1 subject in the store") : tr("%1 subjects in the store").arg(n), 4000);
 }
 
+bool Workstation::openWebStore(const QString& url, const QString& configFile) {
+    try {
+        const vw::Endpoint credentials = vw::Endpoint::fromConfig(configFile.toStdString());
+        web_ = std::make_unique<WebStore>(url, credentials);
+    } catch (const std::exception& e) {
+        web_.reset();
+        say(tr("The trial's image server cannot be used: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    store_.clear();
+    folderSubjects_.clear();
+    listWebSubjects();
+    return true;
+}
+
+std::filesystem::path Workstation::webCache() const { return web_ ? web_->cacheFolder() : std::filesystem::path(); }
+
+void Workstation::listWebSubjects() {
+    tree_->clear();
+    if (!web_) return;
+    if (!trialVisible() || !signedIn_) {
+        say(tr("Signed out: sign in to see the trial"), 6000);
+        return;
+    }
+    QStringList names;
+    try {
+        names = web_->subjects();
+    } catch (const std::exception& e) {
+        say(tr("The trial's image server: %1").arg(QString::fromStdString(e.what())), 15000);
+        return;
+    }
+    for (const QString& name : names) {
+        auto* item = new QTreeWidgetItem(tree_, {name});
+        item->setData(0, Qt::UserRole, name);
+        item->setData(0, Qt::UserRole + 1, -1);
+        item->setChildIndicatorPolicy(QTreeWidgetItem::ShowIndicator);
+    }
+    say(names.size() == 1 ? tr("1 subject on the trial's image server") : tr("%1 subjects on the trial's image server").arg(names.size()),
+        4000);
+}
+
 void Workstation::openFolder(const QString& folder) {
     if (!database_.isEmpty() && !signedIn_) {
         say(tr("Signed out: sign in first"), 6000);
@@ -194,7 +237,8 @@ void Workstation::openFolder(const QString& folder) {
 std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym) {
     for (const auto& s : folderSubjects_)
         if (s->pseudonym == pseudonym) return s;
-    if (store_.isEmpty()) return nullptr;
+    if (store_.isEmpty() && !web_) return nullptr;
+    if (web_ && !signedIn_) return nullptr; // a DICOMweb store is a trial's: nothing without the queue
     if (signedIn_) {
         // the queue decides which timepoints this role may see and which study folders they are
         // (reader-queue/store assigned the studies to visits); the workstation only loads them
@@ -214,7 +258,19 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
             tp.description = QString::fromStdString(v.visit);
             tp.date = QString::fromStdString(v.studyDate);
             for (const std::string& folder : v.folders) {
-                const vc::Scan scan = vc::scanFolder(QDir(store_).filePath(QString::fromStdString(folder)).toStdString());
+                std::filesystem::path local;
+                if (web_) {
+                    try {
+                        local = web_->fetch(folder, this); // only what the queue opened for this user
+                    } catch (const std::exception& e) {
+                        say(tr("%1: the trial's image server: %2").arg(shownName(pseudonym), blinded(QString::fromStdString(e.what()))),
+                            15000);
+                        return nullptr;
+                    }
+                } else {
+                    local = QDir(store_).filePath(QString::fromStdString(folder)).toStdString();
+                }
+                const vc::Scan scan = vc::scanFolder(local);
                 reportSkipped(scan);
                 for (const vc::Series& s : scan.series) {
                     subject->deidentified = subject->deidentified && s.identityRemoved;

@@ -244,21 +244,36 @@ FetchStats Client::fetchSeries(const std::vector<SeriesRequest>& requests, int i
                     stats.firstInstanceSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 if (onInstance) onInstance(stats.instances);
             };
-            auto consume = [&, r, reader, part, u] {
+            // a caller's onInstance may run the event loop (a progress dialog does): readyRead and
+            // finished can then arrive while a part is being handed out. The parser is never
+            // entered twice (found by the GUI test: the same instances written twice), and
+            // finished waits until the reading in progress is done.
+            auto busy = std::make_shared<bool>(false);
+            auto consume = [&, r, reader, part, u, busy] {
+                if (*busy) return; // the bytes wait in the reply; the running call reads them
+                *busy = true;
                 try {
-                    if (!*reader) {
-                        const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-                        if (status < 200 || status >= 300) return; // the error is read at the end
-                        *reader = std::make_unique<MultipartReader>(r->header(QNetworkRequest::ContentTypeHeader).toByteArray(), part);
-                    }
-                    (*reader)->feed(r->readAll());
+                    do {
+                        if (!*reader) {
+                            const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                            if (status < 200 || status >= 300) break; // the error is read at the end
+                            *reader = std::make_unique<MultipartReader>(r->header(QNetworkRequest::ContentTypeHeader).toByteArray(), part);
+                        }
+                        (*reader)->feed(r->readAll());
+                    } while (r->bytesAvailable() > 0);
                 } catch (const WebError& e) {
                     if (failure.empty()) failure = "WADO " + u.toString().toStdString() + ": " + e.what();
                     r->abort();
                 }
+                *busy = false;
             };
             QObject::connect(r, &QNetworkReply::readyRead, &loop, consume);
-            QObject::connect(r, &QNetworkReply::finished, &loop, [&, r, reader, consume, u] {
+            auto finish = std::make_shared<std::function<void()>>();
+            *finish = [&, r, reader, consume, u, busy, finish] {
+                if (*busy) { // finished inside a part's handling: once that is done
+                    QTimer::singleShot(0, &loop, [finish] { (*finish)(); });
+                    return;
+                }
                 if (r->bytesAvailable() > 0) consume();
                 if (failure.empty()) {
                     if (std::string why = Impl::failure(r, "WADO " + u.toString().toStdString()); !why.empty())
@@ -274,6 +289,11 @@ FetchStats Client::fetchSeries(const std::vector<SeriesRequest>& requests, int i
                     loop.quit();
                 else
                     startNext();
+                // the lambda holds itself: the cycle is broken once this call has returned
+                QTimer::singleShot(0, &loop, [finish] { *finish = nullptr; });
+            };
+            QObject::connect(r, &QNetworkReply::finished, &loop, [finish] {
+                if (*finish) (*finish)();
             });
         }
         if ((waiting.empty() || !failure.empty()) && running == 0) QTimer::singleShot(0, &loop, &QEventLoop::quit);

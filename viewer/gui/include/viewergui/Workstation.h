@@ -18,6 +18,7 @@
 #include <QString>
 #include <QWidget>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,6 +59,14 @@ public:
 
     /// The de-identified store: one folder per subject (scanned when the subject is opened).
     void openStore(const QString& folder);
+    /// The trial's store on a DICOMweb server ("dicomweb+https://HOST/dicom-web"), with the
+    /// account and CA of a 0600 configuration file (JSON: url, user, password, ca). Like the
+    /// local store, nothing shows until someone signs in to the queue, and only the studies the
+    /// queue opens for them are fetched, into a session cache emptied at sign-out. False with
+    /// the reason said when the configuration or the server refuses.
+    bool openWebStore(const QString& url, const QString& configFile);
+    /// The session cache of a DICOMweb store (empty path without one).
+    std::filesystem::path webCache() const;
     /// Any folder of DICOM files: grouped by patient and timepoint.
     void openFolder(const QString& folder);
     /// Shows a subject's timepoint on the right and its prior (or baseline) on the left.
@@ -203,6 +212,9 @@ private:
     QStackedWidget* centralStack_ = nullptr; ///< the images, or the manager's dashboard
     QString quarantine_;
     QString store_;
+    std::unique_ptr<class WebStore> web_; ///< the DICOMweb store, when the store is one
+    /// The Trial list of a DICOMweb store (nothing while signed out).
+    void listWebSubjects();
     QString database_;
     QString signInHint_;
     std::unique_ptr<SignedIn> signedIn_;

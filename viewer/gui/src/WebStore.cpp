@@ -1,0 +1,91 @@
+#include "WebStore.h"
+
+#include "store/Layout.h"
+
+#include <QApplication>
+#include <QProgressDialog>
+
+#include <fstream>
+#include <set>
+
+namespace vg {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string firstValue(const nlohmann::json& item, const char* tag) {
+    const auto it = item.find(tag);
+    if (it == item.end() || !it->contains("Value") || (*it)["Value"].empty()) return {};
+    const auto& v = (*it)["Value"][0];
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+} // namespace
+
+WebStore::WebStore(const QString& url, const vw::Endpoint& credentials) : url_(url) {
+    vw::Endpoint e = credentials;
+    e.base = vw::Endpoint::storeUrl(url);
+    client_ = std::make_unique<vw::Client>(e);
+    clear();
+}
+
+void WebStore::clear() {
+    studiesOf_.clear();
+    cache_ = std::make_unique<QTemporaryDir>(QDir::tempPath() + "/reluth-cache-XXXXXX"); // 0700, removed with it
+    if (!cache_->isValid()) throw vw::WebError("cannot create the image cache: " + cache_->errorString().toStdString());
+}
+
+fs::path WebStore::cacheFolder() const { return cache_->path().toStdString(); }
+
+QStringList WebStore::subjects() {
+    std::set<QString> ids;
+    for (const auto& study : client_->qido("studies", {{"includefield", "00100020"}})) {
+        const std::string id = firstValue(study, "00100020");
+        if (!id.empty()) ids.insert(QString::fromStdString(id));
+    }
+    return QStringList(ids.begin(), ids.end());
+}
+
+fs::path WebStore::fetch(const std::string& folder, QWidget* parent) {
+    const auto slash = folder.find('/');
+    if (slash == std::string::npos) throw vw::WebError("'" + folder + "' is not a study folder (SUBJECT/STUDY)");
+    const std::string patient = folder.substr(0, slash), studyName = folder.substr(slash + 1);
+    const fs::path local = cacheFolder() / folder;
+    if (fs::exists(local / ".complete")) return local;
+    // the progress dialog runs the event loop: a second open (a click, a timer) while a study is
+    // arriving must not fetch it again into the same folder
+    if (busy_) throw vw::WebError("still fetching images from the server; try again in a moment");
+    busy_ = true;
+    struct Done {
+        bool& b;
+        ~Done() { b = false; }
+    } done{busy_};
+    std::error_code ec;
+    fs::remove_all(local, ec); // what an interrupted fetch left
+    auto& studies = studiesOf_[patient];
+    if (studies.is_null()) studies = client_->qido("studies", {{"PatientID", patient}, {"includefield", "00080020"}});
+    std::string studyUid;
+    for (const auto& s : studies)
+        if (store::studyFolderName(firstValue(s, "00080020"), firstValue(s, "0020000D")) == studyName) studyUid = firstValue(s, "0020000D");
+    if (studyUid.empty()) throw vw::WebError("the server has no study " + studyName + " of " + patient);
+    std::vector<vw::SeriesRequest> requests;
+    std::size_t total = 0;
+    for (const auto& s : client_->qido("studies/" + studyUid + "/series", {{"includefield", "00201209"}})) {
+        const std::string uid = firstValue(s, "0020000E");
+        if (uid.empty()) continue;
+        requests.push_back({studyUid, uid, local / uid, {}});
+        total += static_cast<std::size_t>(std::atoll(firstValue(s, "00201209").c_str()));
+    }
+    QProgressDialog progress(QApplication::translate("WebStore", "Fetching images from the trial's server…"), QString(), 0,
+                             static_cast<int>(std::max<std::size_t>(total, 1)), parent);
+    progress.setObjectName("webFetchProgress");
+    progress.setWindowModality(Qt::WindowModal);
+    progress.setMinimumDuration(300);
+    client_->fetchSeries(requests, 4, [&](std::size_t done) { progress.setValue(static_cast<int>(std::min(done, total))); });
+    progress.setValue(progress.maximum());
+    std::ofstream(local / ".complete") << "fetched\n";
+    return local;
+}
+
+} // namespace vg

@@ -1,0 +1,43 @@
+#pragma once
+// The trial's images on a DICOMweb server (the multi-site store): the workstation asks the
+// queue which study folders a user may open (as with the local store), and this fetches just
+// those studies - QIDO-RS to find each by its folder name (store::studyFolderName: study date
+// and the tail of its UID), WADO-RS for its series - into a session cache: a private 0700
+// temporary folder, emptied at sign-out and removed when the workstation closes. Nothing that
+// the queue did not open is ever requested.
+#include "viewerweb/DicomWeb.h"
+
+#include <QStringList>
+#include <QTemporaryDir>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+class QWidget;
+
+namespace vg {
+
+class WebStore {
+public:
+    WebStore(const QString& url, const vw::Endpoint& credentials);
+    /// The subjects (Patient IDs) on the server.
+    QStringList subjects();
+    /// The local folder holding a study folder's images ("PSEUDONYM/DATE_UIDTAIL"), fetched if
+    /// it is not in the cache yet, with a progress dialog over `parent`. Throws vw::WebError.
+    std::filesystem::path fetch(const std::string& folder, QWidget* parent);
+    /// Empties the cache (sign-out).
+    void clear();
+    std::filesystem::path cacheFolder() const;
+    QString url() const { return url_; }
+
+private:
+    QString url_;
+    std::unique_ptr<vw::Client> client_;
+    std::unique_ptr<QTemporaryDir> cache_;
+    std::map<std::string, nlohmann::json> studiesOf_;
+    bool busy_ = false; ///< a fetch is running (its progress dialog runs the event loop) ///< QIDO answers per patient, for this session
+};
+
+} // namespace vg
