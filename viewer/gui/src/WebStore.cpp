@@ -3,7 +3,13 @@
 #include "store/Layout.h"
 
 #include <QApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QProgressDialog>
+
+#include <signal.h>
 
 #include <fstream>
 #include <set>
@@ -32,8 +38,20 @@ WebStore::WebStore(const QString& url, const vw::Endpoint& credentials) : url_(u
 
 void WebStore::clear() {
     studiesOf_.clear();
+    cache_.reset();
+    // what a workstation that was killed left behind (its pid is gone): removed, never kept
+    for (const QFileInfo& old : QDir(QDir::tempPath()).entryInfoList({"reluth-cache-*"}, QDir::Dirs | QDir::NoDotAndDotDot)) {
+        if (!old.isWritable()) continue; // another user's
+        QFile pid(old.absoluteFilePath() + "/.pid");
+        const qint64 owner = pid.open(QIODevice::ReadOnly) ? pid.readAll().trimmed().toLongLong() : 0;
+        if (owner > 0 && (owner == QCoreApplication::applicationPid() || ::kill(static_cast<pid_t>(owner), 0) == 0)) continue;
+        if (owner <= 0 && old.lastModified().secsTo(QDateTime::currentDateTime()) < 60) continue; // being made just now
+        QDir(old.absoluteFilePath()).removeRecursively();
+    }
     cache_ = std::make_unique<QTemporaryDir>(QDir::tempPath() + "/reluth-cache-XXXXXX"); // 0700, removed with it
     if (!cache_->isValid()) throw vw::WebError("cannot create the image cache: " + cache_->errorString().toStdString());
+    QFile pid(cache_->filePath(".pid"));
+    if (pid.open(QIODevice::WriteOnly)) pid.write(QByteArray::number(QCoreApplication::applicationPid()) + "\n");
 }
 
 fs::path WebStore::cacheFolder() const { return cache_->path().toStdString(); }

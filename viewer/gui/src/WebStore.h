@@ -3,8 +3,8 @@
 // queue which study folders a user may open (as with the local store), and this fetches just
 // those studies - QIDO-RS to find each by its folder name (store::studyFolderName: study date
 // and the tail of its UID), WADO-RS for its series - into a session cache: a private 0700
-// temporary folder, emptied at sign-out and removed when the workstation closes. Nothing that
-// the queue did not open is ever requested.
+// temporary folder, emptied at sign-out and removed when the workstation closes (or, if it was
+// killed, by the next workstation that starts). Nothing that the queue did not open is ever requested.
 #include "viewerweb/DicomWeb.h"
 
 #include <QStringList>
