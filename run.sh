@@ -242,7 +242,9 @@ serve() {
   . "$state"
   local admin_url queue_url psql
   admin_url=$(cat "$pgurl")
-  queue_url="${admin_url%/*}/reluth_queue"
+  # the queue over TLS, verified against the CA postgres.sh made (the password, if the server
+  # asked for one, would come from ~/.pgpass: never in the URL)
+  queue_url="${admin_url%/*}/reluth_queue?sslmode=verify-full&sslrootcert=$pgurl.ca"
   psql=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql
   "$psql" -q "$admin_url" -c "CREATE DATABASE reluth_queue" >/dev/null
   demo_queue "$queue_url" "$out" "$charter" >/dev/null
@@ -262,10 +264,11 @@ serve() {
     DICOMweb                $ORTHANC_DICOMWEB
     DICOM (C-STORE)         $ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT
     Orthanc accounts        $ORTHANC_CREDENTIALS (0600: role, user, password)
-    reading queue           $queue_url  (demo accounts, password reluth-demo-1)
+    reading queue           $queue_url
+                            (TLS verified against the site CA; demo accounts, password reluth-demo-1)
     audit anchor            key $site/audit.key (0600), public $site/audit.key.pub,
                             checkpoints $site/audit-checkpoints.log (signed every 60 s)
-    verify the audit trail  build/bin/reader-queue --db $queue_url audit verify --audit-pub $site/audit.key.pub --audit-log $site/audit-checkpoints.log
+    verify the audit trail  build/bin/reader-queue --db '$queue_url' audit verify --audit-pub $site/audit.key.pub --audit-log $site/audit-checkpoints.log
 
 INFO
   if [ "${SERVE_ONCE:-0}" = 1 ]; then return 0; fi

@@ -315,3 +315,40 @@ TEST_P(AnchoredAuditTrail, ADeletedOrCutCheckpointLogIsNamed) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, AnchoredAuditTrail, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
+
+// The queue's connection to PostgreSQL with TLS verified against the site's CA (postgres.sh
+// makes one and turns TLS on): verify-full connects; a CA that did not sign the server's
+// certificate is refused saying so; a password in the URL (it would show in a process
+// listing) is refused before anything connects, pointing to ~/.pgpass.
+TEST(PostgresTls, VerifyFullConnectsWithTheSiteCaAndRefusesAnotherCaOrAPasswordInTheUrl) {
+    const char* file = std::getenv("RELUTH_PG_URL_FILE");
+    if (!file) GTEST_SKIP() << "RELUTH_PG_URL_FILE not set: run under ctest for PostgreSQL";
+    std::string url;
+    std::ifstream(file) >> url;
+    const std::string ca = std::string(file) + ".ca";
+    ASSERT_FALSE(url.empty());
+    ASSERT_TRUE(fs::exists(ca)) << "postgres.sh writes the server's CA beside the URL";
+    auto db = Database::open(url + "?sslmode=verify-full&sslrootcert=" + ca);
+    const auto rows = db->query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0][0], "true") << "the connection is not encrypted";
+    testutil::TempDir dir("pg-tls");
+    const fs::path other = dir.path() / "other-ca.pem";
+    ASSERT_EQ(run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj '/CN=not the site CA' -keyout " +
+                  (dir.path() / "k.pem").string() + " -out " + other.string()),
+              0);
+    try {
+        Database::open(url + "?sslmode=verify-full&sslrootcert=" + other.string());
+        ADD_FAILURE() << "a server certificate another CA signed was trusted";
+    } catch (const DbError& e) {
+        EXPECT_NE(std::string(e.what()).find("not signed by the trusted CA"), std::string::npos) << e.what();
+    }
+    const std::string withPassword = "postgresql://reluth:secret@" + url.substr(url.find('@') + 1);
+    try {
+        Database::open(withPassword);
+        ADD_FAILURE() << "a password in the URL was accepted";
+    } catch (const DbError& e) {
+        EXPECT_NE(std::string(e.what()).find("~/.pgpass"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(Database::open(url + "?sslmode=verify-full&host=elsewhere"), DbError);
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <set>
 
 #include "Migrations.h"
 
@@ -81,18 +82,37 @@ std::unique_ptr<Database> Database::open(const std::string& url) {
         run(db, "PRAGMA synchronous=FULL");
         run(db, "PRAGMA foreign_keys=ON");
     } else if (url.rfind("postgresql://", 0) == 0) {
-        // postgresql://user[:password]@host[:port]/dbname
+        // postgresql://user@host[:port]/dbname[?sslmode=verify-full&sslrootcert=CA.pem&...]
+        // The password is never in the URL (it would show in a process listing or a shell's
+        // history): libpq reads it from ~/.pgpass or $PGPASSFILE (0600), as every PostgreSQL tool does.
         std::string rest = url.substr(13);
-        std::string user, password, host, db, port = "5432";
+        std::string user, host, db, port = "5432", options;
+        if (const auto q = rest.find('?'); q != std::string::npos) {
+            static const std::set<std::string> allowed{"sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "connect_timeout"};
+            std::string query = rest.substr(q + 1);
+            rest = rest.substr(0, q);
+            std::size_t from = 0;
+            while (from <= query.size()) {
+                const auto amp = query.find('&', from);
+                const std::string pair = query.substr(from, amp == std::string::npos ? std::string::npos : amp - from);
+                from = amp == std::string::npos ? query.size() + 1 : amp + 1;
+                if (pair.empty()) continue;
+                const auto eq = pair.find('=');
+                const std::string key = pair.substr(0, eq);
+                if (eq == std::string::npos || !allowed.count(key) || pair.find(';') != std::string::npos)
+                    throw DbError(
+                        "postgresql URL: '" + pair +
+                        "' is not an option this tool passes on (sslmode, sslrootcert, sslcert, sslkey, sslcrl, connect_timeout)");
+                options += (options.empty() ? "" : ";") + pair;
+            }
+        }
         const auto at = rest.find('@');
         if (at != std::string::npos) {
             user = rest.substr(0, at);
             rest = rest.substr(at + 1);
-            const auto colon = user.find(':');
-            if (colon != std::string::npos) {
-                password = user.substr(colon + 1);
-                user = user.substr(0, colon);
-            }
+            if (user.find(':') != std::string::npos)
+                throw DbError("postgresql URL: no password in the URL (it shows in process listings); put it in ~/.pgpass or "
+                              "$PGPASSFILE (mode 0600), which libpq reads");
         }
         const auto slash = rest.find('/');
         if (slash == std::string::npos) throw DbError("postgresql URL needs a database name: postgresql://user@host:port/dbname");
@@ -111,8 +131,15 @@ std::unique_ptr<Database> Database::open(const std::string& url) {
         d.setPort(std::stoi(port));
         d.setDatabaseName(QString::fromStdString(db));
         d.setUserName(QString::fromStdString(user));
-        if (!password.empty()) d.setPassword(QString::fromStdString(password));
-        if (!d.open()) throw DbError(url + ": cannot connect: " + text(d.lastError()));
+        if (!options.empty()) d.setConnectOptions(QString::fromStdString(options));
+        if (!d.open()) {
+            std::string why = text(d.lastError());
+            if (why.find("certificate verify failed") != std::string::npos || why.find("root certificate") != std::string::npos)
+                why = "the server's certificate is not signed by the trusted CA (sslrootcert): " + why;
+            else if (why.find("does not match host name") != std::string::npos)
+                why = "the server's certificate is for another host name: " + why;
+            throw DbError(url + ": cannot connect: " + why);
+        }
     } else {
         throw DbError("unknown database URL '" + url + "' (sqlite:PATH or postgresql://user@host:port/dbname)");
     }

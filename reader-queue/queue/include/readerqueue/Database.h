@@ -18,7 +18,8 @@ struct DbError : std::runtime_error {
 
 class Database {
 public:
-    /// "sqlite:/path/queue.db" or "postgresql://user[:password]@host:port/dbname".
+    /// "sqlite:/path/queue.db" or "postgresql://user@host:port/dbname[?sslmode=verify-full&sslrootcert=CA.pem]"
+    /// (TLS options passed to libpq; a password in the URL is refused: ~/.pgpass or $PGPASSFILE).
     static std::unique_ptr<Database> open(const std::string& url);
     ~Database();
 
