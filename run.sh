@@ -2,6 +2,7 @@
 # ReLUTH central review workstation: one entry point for set-up, build, demo and tests.
 #
 #   ./run.sh demo    install what is missing, build, generate the demo trial, start the workstation
+#                    (--multi-site: on ./run.sh serve's servers, images from Orthanc by DICOMweb)
 #   ./run.sh test    install what is missing, build, run every test (GUI tests under Xvfb)
 #   ./run.sh serve   the multi-site deployment on this machine: PostgreSQL, Orthanc (PostgreSQL
 #                    index, DICOMweb, HTTPS), the demo trial delivered to it, the queue on
@@ -271,6 +272,24 @@ serve() {
     verify the audit trail  build/bin/reader-queue --db '$queue_url' audit verify --audit-pub $site/audit.key.pub --audit-log $site/audit-checkpoints.log
 
 INFO
+  if [ "${MULTI_SITE_DEMO:-0}" = 1 ]; then
+    # the workstation on these servers: images by DICOMweb from Orthanc, the queue on PostgreSQL
+    # over TLS; the Orthanc account of its 0600 configuration is the readers' (reader1)
+    local wuser wpass
+    read -r _ wuser wpass < <(grep '^reader1 ' "$ORTHANC_CREDENTIALS")
+    (umask 077; printf '{"url": "dicomweb+%s", "user": "%s", "password": "%s", "ca": "%s"}\n' \
+      "$ORTHANC_DICOMWEB" "$wuser" "$wpass" "$ORTHANC_CA" > "$site/pacs.json")
+    local ws=("$BUILD/bin/reluth-workstation" --store "dicomweb+$ORTHANC_DICOMWEB" --pacs-config "$site/pacs.json" --db "$queue_url")
+    if [ -n "${DISPLAY:-}" ]; then
+      log "starting the workstation on Orthanc ($ORTHANC_DICOMWEB): sign in as reader1, reader2, adjudicator, manager or datamanager (demo password reluth-demo-1)"
+      "${ws[@]}" --sign-in-hint "Multi-site demo: images from Orthanc by DICOMweb. Accounts reader1, reader2, adjudicator, manager, datamanager - password reluth-demo-1."
+    else
+      log "no DISPLAY: the workstation runs on a private Xvfb signed in as reader1; what it shows is saved to $site/workstation.png"
+      RELUTH_QUEUE_PASSWORD=reluth-demo-1 xvfb-run -a -s '-screen 0 1920x1080x24' env QT_QPA_PLATFORM=xcb \
+        "${ws[@]}" --user reader1 --size 1600x900 --screenshot "$site/workstation.png"
+    fi
+    return 0
+  fi
   if [ "${SERVE_ONCE:-0}" = 1 ]; then return 0; fi
   log "serving until Ctrl-C"
   while sleep 3600; do :; done
@@ -281,8 +300,10 @@ case "$cmd" in
   setup) setup ;;
   build) setup; build ;;
   test) export WERROR=1; setup; build; rc=0; run_tests || rc=$?; sanitized_tests || rc=$?; exit $rc ;;
-  demo) setup; build; demo ;;
+  demo)
+    setup; build
+    if [ "${2:-}" = --multi-site ]; then MULTI_SITE_DEMO=1 serve; else demo; fi ;;
   serve) setup; build; serve ;;
   sanitized) setup; sanitized_tests ;;
-  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
