@@ -256,7 +256,8 @@ serve() {
   ( while sleep 60; do "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" || true; done ) >/dev/null 2>&1 &
   SERVE_LOOP=$!
   log "delivering $out/store to Orthanc (C-STORE to $ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT)"
-  "$BUILD/bin/anonymize-deliver" --quiet --store "$out/store" --to "$ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT"
+  # --peer-id: each serve starts a new, empty Orthanc at an address an earlier one may have had
+  "$BUILD/bin/anonymize-deliver" --quiet --store "$out/store" --to "$ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT" --peer-id "$ORTHANC_PG_DB"
   "$BUILD/bin/reader-queue" --db "$queue_url" audit verify --audit-pub "$site/audit.key.pub" --audit-log "$site/audit-checkpoints.log"
   cat <<INFO
 

@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
     namespace po = boost::program_options;
-    std::string storeDir, to, audit, calling = "RELUTH_ANON";
+    std::string storeDir, to, audit, calling = "RELUTH_ANON", peerId;
     int attempts = 5;
     double maxRate = 0;
     bool quiet = false;
@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
         "to", po::value(&to)->value_name("AET@HOST:PORT"), "the trial's DICOM server (e.g. RELUTH@127.0.0.1:4242)")(
         "audit", po::value(&audit)->value_name("FILE"), "the anonymizer's audit log (default STORE.audit.jsonl)")(
         "calling-aet", po::value(&calling)->value_name("AET"),
-        "our AE title (default RELUTH_ANON)")("attempts", po::value(&attempts)->value_name("N"), "attempts per instance, 1-20 (default 5)")(
+        "our AE title (default RELUTH_ANON)")("peer-id", po::value(&peerId)->value_name("ID"),
+                                              "which server this is beyond its address (a PACS rebuilt at the same address is another)")(
+        "attempts", po::value(&attempts)->value_name("N"), "attempts per instance, 1-20 (default 5)")(
         "max-rate", po::value(&maxRate)->value_name("N"),
         "at most N instances per second (default: no limit)")("quiet", po::bool_switch(&quiet), "no progress line");
     try {
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
     try {
         anon::Peer peer = anon::Peer::parse(to);
         peer.callingAet = calling;
+        peer.id = peerId;
         anon::DeliveryOptions o;
         o.attempts = attempts;
         o.maxRate = maxRate;

@@ -27,7 +27,7 @@ namespace anon {
 
 namespace fs = std::filesystem;
 
-std::string Peer::name() const { return calledAet + "@" + host + ":" + std::to_string(port); }
+std::string Peer::name() const { return calledAet + "@" + host + ":" + std::to_string(port) + (id.empty() ? "" : "#" + id); }
 
 Peer Peer::parse(const std::string& spec) {
     // AET@host:port

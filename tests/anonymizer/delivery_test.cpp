@@ -124,6 +124,9 @@ TEST(Delivery, ToARealOrthancCutByKillingItAndRerunLosesNothingDuplicatesNothing
     // a third run sends nothing
     ASSERT_EQ(run(deliver, &out), 0) << out;
     EXPECT_NE(out.find("delivered now: 0\n"), std::string::npos) << out;
+    // another server at the same address (a PACS rebuilt empty) is another peer: everything again
+    ASSERT_EQ(run(deliver + " --peer-id rebuilt", &out), 0) << out;
+    EXPECT_NE(out.find("delivered now: " + std::to_string(stored.size()) + "\n"), std::string::npos) << out;
     EXPECT_EQ(orthanc.instances() - before, static_cast<std::int64_t>(stored.size()));
 
     // nothing of the quarantine reached the server (its originals' UIDs are unknown there)

@@ -23,7 +23,11 @@ struct Peer {
     int port = 104;
     std::string calledAet;                  ///< the server's AE title
     std::string callingAet = "RELUTH_ANON"; ///< ours
-    /// "AET@host:port", as the audit records it; parse() accepts the same form.
+    /// Which server this is, beyond its address: a PACS rebuilt empty at the same AET, host and
+    /// port is another peer, and the audit log's deliveries to the old one do not count for it
+    /// (found by ./run.sh demo --multi-site: a new Orthanc got nothing). Empty: the address alone.
+    std::string id;
+    /// "AET@host:port" (and "#id" when it has one), as the audit records it; parse() accepts "AET@host:port".
     std::string name() const;
     static Peer parse(const std::string& spec);
 };
