@@ -181,16 +181,6 @@ bool encodeHeader(DcmFileFormat& ff, E_TransferSyntax xfer, std::string& out, st
     return true;
 }
 
-std::string isoNow() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 using store::safeName;
 
 bool shiftDicomDate(std::string& v, int days) {
@@ -862,7 +852,8 @@ Deidentified Anonymizer::deidentifyTimed(std::string_view in, SeriesVerdicts& ve
     if (r.reasons.empty() && getString(d, DCM_SOPInstanceUID).empty()) r.reasons.push_back({"corrupt", "no SOPInstanceUID"});
     // one instance, one series, one study (found by deidentify_fuzz: a SOP Instance UID of two
     // values was stored under both joined, while readers take the first)
-    for (const auto& [key, name] : {std::pair{DCM_SOPInstanceUID, "SOPInstanceUID"}, {DCM_SeriesInstanceUID, "SeriesInstanceUID"},
+    for (const auto& [key, name] : {std::pair{DCM_SOPInstanceUID, "SOPInstanceUID"},
+                                    {DCM_SeriesInstanceUID, "SeriesInstanceUID"},
                                     {DCM_StudyInstanceUID, "StudyInstanceUID"}})
         if (r.reasons.empty() && getString(d, key).find('\\') != std::string::npos)
             r.reasons.push_back({"corrupt", std::string(name) + " has more than one value"});

@@ -1,6 +1,7 @@
 #include "anonymizer/Deliver.h"
 
 #include "anonymizer/Anonymizer.h"
+#include "Dicom.h"
 #include "store/Hash.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -56,16 +57,6 @@ struct Instance {
     std::string rel; ///< path in the store, as the audit records it
     std::string sopClass, sopInstance, transferSyntax, sha256;
 };
-
-std::string isoNowUtc() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 std::string fileSha256(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -230,8 +221,8 @@ DeliveryResult deliverStore(const fs::path& store, const fs::path& auditLog, con
             if (why.rfind("cannot associate", 0) == 0) unreachable = why;
         } else {
             // acknowledged: recorded (and synced) before the next is sent
-            const nlohmann::json j{{"time", isoNowUtc()}, {"outcome", "delivered"}, {"output", i.rel}, {"sop_instance_uid", i.sopInstance},
-                                   {"sha256", i.sha256},  {"peer", peer.name()}};
+            const nlohmann::json j{{"time", detail::isoNow()},          {"outcome", "delivered"}, {"output", i.rel},
+                                   {"sop_instance_uid", i.sopInstance}, {"sha256", i.sha256},     {"peer", peer.name()}};
             const std::string line = j.dump() + "\n";
             if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fdatasync(fd) != 0) {
                 ::close(fd);

@@ -1,5 +1,8 @@
 #include "Dicom.h"
 
+#include <chrono>
+#include <ctime>
+
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/oflog/oflog.h>
 
@@ -267,6 +270,16 @@ std::vector<std::string> scanDataset(DcmItem& d, const PhraseSet& armWords, cons
     std::vector<std::string> out;
     scanItem(d, armWords, ids, cs, "", out);
     return out;
+}
+
+std::string isoNow() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 } // namespace anon::detail

@@ -43,4 +43,7 @@ std::vector<std::string> scanDataset(DcmItem& d, const PhraseSet& armWords, cons
 
 void silenceDcmtk();
 
+/// The current UTC time, ISO 8601 to the second, as the audit log records it.
+std::string isoNow();
+
 } // namespace anon::detail

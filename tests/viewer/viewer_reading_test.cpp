@@ -7,6 +7,7 @@
 #include "viewercore/Series.h"
 #include "../common/Run.h"
 #include "../common/TempDir.h"
+#include "PhantomCt.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -210,17 +211,9 @@ TEST(ViewerReading, SplitAndMergedTargetsAreAnsweredThroughTheirFragments) {
 TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
     ASSERT_EQ(std::system("command -v dciodvfy >/dev/null"), 0) << "dciodvfy (Debian dicom3tools) is required";
     testutil::TempDir dir("viewer-sr");
-    std::string out;
-    ASSERT_EQ(testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/phantom --out " + (dir.path() / "trial").string() +
-                                " --seed 4 --subjects 1 --timepoints 1 --slices 23 --thickness 10",
-                            &out),
-              0)
-        << out;
-    const auto scan = vc::scanFolder(dir.path() / "trial/incoming");
-    const vc::Series* ct = nullptr;
-    for (const auto& s : scan.series)
-        if (s.modality == "CT" && s.slices.size() > 1) ct = &s;
-    ASSERT_NE(ct, nullptr);
+    const testutil::PhantomCt phantom = testutil::phantomCt(dir.path(), 4);
+    ASSERT_TRUE(phantom.ok) << phantom.output;
+    const vc::Series* ct = &phantom.ct();
     const auto& slice = ct->slices[ct->slices.size() / 2];
     vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {}, 1, "20240104", "");
     const std::string t1 = m.addLesion("TARGET", "LIVER"), t2 = m.addLesion("TARGET", "LYMPH NODE, MESENTERIC");
@@ -288,17 +281,9 @@ TEST(ViewerReading, ASignedTimepointIsATid1500ReportThatDciodvfyAccepts) {
 TEST(ViewerReading, ASignedReportReadsBackToItsLesionsValuesImagesAndCalipers) {
     // the round trip a workstation with nothing local makes: our report, read back from its bytes
     testutil::TempDir dir("viewer-sr-back");
-    std::string out;
-    ASSERT_EQ(testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/phantom --out " + (dir.path() / "trial").string() +
-                                " --seed 5 --subjects 1 --timepoints 1 --slices 23 --thickness 10",
-                            &out),
-              0)
-        << out;
-    const auto scan = vc::scanFolder(dir.path() / "trial/incoming");
-    const vc::Series* ct = nullptr;
-    for (const auto& s : scan.series)
-        if (s.modality == "CT" && s.slices.size() > 1) ct = &s;
-    ASSERT_NE(ct, nullptr);
+    const testutil::PhantomCt phantom = testutil::phantomCt(dir.path(), 5);
+    ASSERT_TRUE(phantom.ok) << phantom.output;
+    const vc::Series* ct = &phantom.ct();
     const auto& slice = ct->slices[ct->slices.size() / 2];
     vr::ReadModel m(trialCharter(), "RELUTH-01-001", dates(), {}, 1, "20240104", "");
     const std::string t1 = m.addLesion("TARGET", "LIVER"), t2 = m.addLesion("TARGET", "LYMPH NODE, MESENTERIC");

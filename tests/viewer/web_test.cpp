@@ -11,6 +11,7 @@
 #include "../common/Orthanc.h"
 #include "../common/Run.h"
 #include "../common/TempDir.h"
+#include "PhantomCt.h"
 
 #include <QCoreApplication>
 
@@ -82,17 +83,9 @@ TEST(DicomWeb, ImagesAndASignedReportGoToOrthancAndComeBackIdenticalOverVerified
     if (!orthanc.load()) GTEST_SKIP() << "RELUTH_ORTHANC_STATE not set: run under ctest (tests/servers/orthanc.sh)";
     app();
     testutil::TempDir dir("dicomweb");
-    std::string out;
-    ASSERT_EQ(testutil::run(std::string(RELUTH_BINARY_DIR) + "/bin/phantom --out " + (dir.path() / "trial").string() + " --seed " +
-                                std::to_string(300 + ::getpid() % 1000) + " --subjects 1 --timepoints 1 --slices 23 --thickness 10",
-                            &out),
-              0)
-        << out;
-    const auto scan = vc::scanFolder(dir.path() / "trial/incoming");
-    const vc::Series* ct = nullptr;
-    for (const auto& s : scan.series)
-        if (s.modality == "CT" && s.slices.size() > 1) ct = &s;
-    ASSERT_NE(ct, nullptr);
+    const testutil::PhantomCt phantom = testutil::phantomCt(dir.path(), 300 + ::getpid() % 1000);
+    ASSERT_TRUE(phantom.ok) << phantom.output;
+    const vc::Series* ct = &phantom.ct();
     vw::Client client(endpointOf(orthanc));
     // STOW-RS: the series, in two requests
     std::vector<QByteArray> first, second;
@@ -192,6 +185,10 @@ TEST(ReportPush, SignedReportsReachThePacsOnceAndTheAuditTrailNamesThem) {
     DcmFileFormat ff;
     ASSERT_TRUE(ff.loadFile(seed.c_str()).good());
     char uid[100];
+    // a study and series of their own: the DICOMweb test stores the seed report itself, and the
+    // two may run at once against the same server
+    ASSERT_TRUE(ff.getDataset()->putAndInsertString(DCM_StudyInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_STUDY_UID_ROOT)).good());
+    ASSERT_TRUE(ff.getDataset()->putAndInsertString(DCM_SeriesInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_SERIES_UID_ROOT)).good());
     ASSERT_TRUE(ff.getDataset()->putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT)).good());
     ASSERT_TRUE(ff.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, uid).good());
     ASSERT_TRUE(ff.saveFile((outbox / "RELUTH-01-001/reader1/01_BASELINE.dcm").c_str(), EXS_LittleEndianExplicit).good());
