@@ -15,6 +15,7 @@
 #include <boost/program_options.hpp>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include <chrono>
@@ -72,9 +73,16 @@ int main(int argc, char** argv) {
             std::stringstream bytes;
             bytes << in.rdbuf();
             const std::string data = bytes.str();
+            // the bytes already read are parsed, not the file a second time
+            DcmInputBufferStream stream;
+            stream.setBuffer(data.data(), static_cast<offile_off_t>(data.size()));
+            stream.setEos();
             DcmFileFormat ff;
+            ff.transferInit();
+            const bool parsed = ff.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength).good();
+            ff.transferEnd();
             OFString sop;
-            if (ff.loadFile(f.c_str()).bad() || ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop).bad() || sop.empty()) {
+            if (!parsed || ff.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop).bad() || sop.empty()) {
                 failures.push_back(f.lexically_relative(reports).string() + ": not a DICOM report with a SOP Instance UID");
                 continue;
             }
