@@ -228,10 +228,11 @@ serve() {
   site=$(cd "$site" && pwd)
   demo_store "$out" "$charter"
   # globals: the EXIT trap runs after serve() has returned, when its locals are gone
-  SERVE_PGURL="$site/postgres.url" SERVE_STATE="$site/orthanc.state" SERVE_LOOP=""
+  SERVE_PGURL="$site/postgres.url" SERVE_STATE="$site/orthanc.state" SERVE_LOOP="" SERVE_GATE=""
   local pgurl=$SERVE_PGURL state=$SERVE_STATE
   stop_site() {
     [ -n "${SERVE_LOOP:-}" ] && kill "$SERVE_LOOP" 2>/dev/null || true
+    [ -n "${SERVE_GATE:-}" ] && kill "$SERVE_GATE" 2>/dev/null || true
     tests/servers/orthanc.sh stop "$SERVE_STATE" || true
     tests/reader-queue/postgres.sh stop "$SERVE_PGURL" || true
     log "site stopped"
@@ -255,6 +256,11 @@ serve() {
   "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" >/dev/null
   ( while sleep 60; do "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" || true; done ) >/dev/null 2>&1 &
   SERVE_LOOP=$!
+  # the gate nginx asks about every request of a reader's or the adjudicator's Orthanc account:
+  # only the study folders the queue opened to the token's user (reader-queue/gate)
+  "$BUILD/bin/reader-queue-gate" --listen "$ORTHANC_GATE" --db "$queue_url" --orthanc "$ORTHANC_HTTP_LOOPBACK" \
+    --orthanc-credentials "$ORTHANC_CREDENTIALS" 2>>"$site/gate.log" &
+  SERVE_GATE=$!
   log "delivering $out/store to Orthanc (C-STORE to $ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT)"
   # --peer-id: each serve starts a new, empty Orthanc at an address an earlier one may have had
   "$BUILD/bin/anonymize-deliver" --quiet --store "$out/store" --to "$ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT" --peer-id "$ORTHANC_PG_DB"
@@ -266,6 +272,7 @@ serve() {
     DICOMweb                $ORTHANC_DICOMWEB
     DICOM (C-STORE)         $ORTHANC_AET@127.0.0.1:$ORTHANC_DICOM_PORT
     Orthanc accounts        $ORTHANC_CREDENTIALS (0600: role, user, password)
+                            readers and the adjudicator gated by reader-queue-gate on $ORTHANC_GATE (log $site/gate.log)
     reading queue           $queue_url
                             (TLS verified against the site CA; demo accounts, password reluth-demo-1)
     audit anchor            key $site/audit.key (0600), public $site/audit.key.pub,

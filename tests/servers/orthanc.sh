@@ -13,7 +13,9 @@
 # a file holding it (as tests/reader-queue/postgres.sh writes).
 # STATEFILE holds: ORTHANC_DIR, ORTHANC_URL (https://127.0.0.1:PORT), ORTHANC_DICOMWEB,
 # ORTHANC_DICOM_PORT, ORTHANC_AET, ORTHANC_CA (the CA certificate to trust), ORTHANC_CREDENTIALS
-# (a 0600 file: one "role user password" line per account), ORTHANC_PID.
+# (a 0600 file: one "role user password" line per account), ORTHANC_PID, ORTHANC_GATE (where
+# nginx asks reader-queue-gate about the gated accounts' requests: whoever runs the trial's queue
+# starts the gate there; ./run.sh serve does).
 set -euo pipefail
 cmd=${1:?start|stop|restart}; state=${2:?STATEFILE}
 plugins=/usr/share/orthanc/plugins
@@ -89,6 +91,7 @@ case "$cmd" in
     http_port=$(free_port 58042)
     https_port=$(free_port $((http_port + 1)))
     dicom_port=$(free_port 54242)
+    gate_port=$(free_port $((https_port + 1)))
     mkdir -p "$ORTHANC_DIR/nginx/tmp"
     cat > "$ORTHANC_DIR/nginx/nginx.conf" <<NGINX
 pid $ORTHANC_DIR/nginx/nginx.pid;
@@ -102,13 +105,31 @@ http {
   fastcgi_temp_path $ORTHANC_DIR/nginx/tmp/fastcgi;
   uwsgi_temp_path $ORTHANC_DIR/nginx/tmp/uwsgi;
   scgi_temp_path $ORTHANC_DIR/nginx/tmp/scgi;
+  # the service accounts pass (and a request without an account, which Orthanc answers 401); every other account (readers, the adjudicator) is gated: the
+  # gate (reader-queue-gate on $gate_port, started with the trial's queue) is asked about each
+  # request and allows only what the queue opened to the token's user. No gate running: 500.
+  map \$remote_user \$reluth_open_account { manager 1; anonymizer 1; "" 1; default 0; }
   server {
     listen 127.0.0.1:$https_port ssl;
     ssl_certificate $tls/server.crt;
     ssl_certificate_key $tls/server.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     client_max_body_size 0;
+    location = /_gate {
+      internal;
+      if (\$reluth_open_account) { return 204; }
+      proxy_pass http://127.0.0.1:$gate_port/check;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI \$request_uri;
+      proxy_set_header X-Original-Method \$request_method;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
     location / {
+      auth_request /_gate;
+      auth_request_set \$gate_reason \$upstream_http_x_gate_reason;
+      add_header X-Gate-Reason \$gate_reason always;
       proxy_pass http://127.0.0.1:$http_port;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -164,6 +185,7 @@ ORTHANC_PG_DB=$pg_db
 ORTHANC_PG_URL=$pg
 ORTHANC_PID=$ORTHANC_PID
 ORTHANC_HTTP_LOOPBACK=http://127.0.0.1:$http_port
+ORTHANC_GATE=127.0.0.1:$gate_port
 VARS
     echo "orthanc.sh: Orthanc $(Orthanc --version | head -1 | awk '{print $2}') on $ORTHANC_URL (DICOM RELUTH@127.0.0.1:$dicom_port, index in PostgreSQL $pg_db, $ORTHANC_DIR)"
     ;;

@@ -7,6 +7,7 @@
 #include "readerqueue/Queue.h"
 #include "viewergui/ViewerPane.h"
 #include "viewergui/Workstation.h"
+#include "../common/Gate.h"
 #include "../common/Orthanc.h"
 
 #include <QComboBox>
@@ -46,10 +47,20 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
                             &out),
               0)
         << out;
+    // the reader's own Orthanc account, gated: the gate asks this test's queue
+    testutil::Gate gate(orthanc, tq.db, dir.path() / "gate.log");
+    std::string readerPassword;
+    {
+        std::ifstream creds(orthanc.v["ORTHANC_CREDENTIALS"]);
+        std::string role, u, p;
+        while (creds >> role >> u >> p)
+            if (role == "reader1") readerPassword = p;
+    }
+    ASSERT_FALSE(readerPassword.empty());
     const fs::path config = dir.path() / "pacs.json";
     std::ofstream(config) << nlohmann::json{{"url", "dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]},
-                                            {"user", orthanc.user},
-                                            {"password", orthanc.password},
+                                            {"user", "reader1"},
+                                            {"password", readerPassword},
                                             {"ca", orthanc.v["ORTHANC_CA"]}}
                                  .dump();
     fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
@@ -87,6 +98,10 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
         for (const auto& e : fs::recursive_directory_iterator(store / "RELUTH-03-001"))
             if (e.is_directory()) std::cerr << e.path() << ": " << filesUnder(e.path()) << " files\n";
     }
+    if (!loaded) {
+        std::ifstream log(dir.path() / "gate.log");
+        std::cerr << "gate log:\n" << log.rdbuf();
+    }
     ASSERT_TRUE(loaded) << w.statusBar()->currentMessage().toStdString() << " idle " << w.idle() << " series "
                         << w.current()->seriesPicker()->count();
     screenshot(w, "web-store-reader.png");
@@ -104,6 +119,12 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
     EXPECT_EQ(filesUnder(cache), 0u);
     EXPECT_EQ(filesUnder(w.webCache()), 0u);
     EXPECT_TRUE(w.subjects().isEmpty());
+    {
+        rq::Queue q(rq::Database::open(tq.db));
+        EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM image_tokens WHERE user_name = 'reader1' AND revoked_at IS NULL")[0][0], "0")
+            << "signing out revokes the session's image tokens";
+        EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM image_tokens WHERE user_name = 'reader1'")[0][0], std::to_string(opened.size()));
+    }
     // a configuration others may read is refused, saying why
     fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
     vg::Workstation other;

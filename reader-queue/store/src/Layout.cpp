@@ -22,6 +22,13 @@ std::string safeName(std::string s) {
     return s.empty() ? std::string("_") : s;
 }
 
+bool isImageModality(const std::string& m) {
+    static const char* const images[] = {"CT", "MR", "PT", "NM", "CR", "DX", "US", "XA", "RF", "MG", "OT"};
+    for (const char* i : images)
+        if (m == i) return true;
+    return false;
+}
+
 std::string studyFolderName(const std::string& studyDate, const std::string& studyUid) {
     return safeName((studyDate.empty() ? std::string("nodate") : studyDate) + "_" + tail(studyUid, 8));
 }

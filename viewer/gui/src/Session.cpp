@@ -38,6 +38,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -47,6 +48,14 @@ void Workstation::signOut() {
     reading_->end();
     adjudication_->close();
     quarantineScreen_->close();
+    if (signedIn_ && web_) {
+        try { // the images fetched with this session's tokens are gone; so are the tokens
+            signedIn_->queue->revokeImageTokens(signedIn_->session);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "reluth-workstation: the image tokens could not be revoked (they expire in %d h): %s\n",
+                         rq::Queue::kImageTokenHours, e.what());
+        }
+    }
     signedIn_.reset();
     readingIds_.clear();
     for (QDockWidget* d : {homeDock_, reading_->dock(), adjudication_->dock()})

@@ -37,7 +37,6 @@ WebStore::WebStore(const QString& url, const vw::Endpoint& credentials) : url_(u
 }
 
 void WebStore::clear() {
-    studiesOf_.clear();
     cache_.reset();
     // what a workstation that was killed left behind (its pid is gone): removed, never kept
     for (const QFileInfo& old : QDir(QDir::tempPath()).entryInfoList({"reluth-cache-*"}, QDir::Dirs | QDir::NoDotAndDotDot)) {
@@ -56,16 +55,7 @@ void WebStore::clear() {
 
 fs::path WebStore::cacheFolder() const { return cache_->path().toStdString(); }
 
-QStringList WebStore::subjects() {
-    std::set<QString> ids;
-    for (const auto& study : client_->qido("studies", {{"includefield", "00100020"}})) {
-        const std::string id = firstValue(study, "00100020");
-        if (!id.empty()) ids.insert(QString::fromStdString(id));
-    }
-    return QStringList(ids.begin(), ids.end());
-}
-
-fs::path WebStore::fetch(const std::string& folder, QWidget* parent) {
+fs::path WebStore::fetch(const std::string& folder, const std::string& token, QWidget* parent) {
     const auto slash = folder.find('/');
     if (slash == std::string::npos) throw vw::WebError("'" + folder + "' is not a study folder (SUBJECT/STUDY)");
     const std::string patient = folder.substr(0, slash), studyName = folder.substr(slash + 1);
@@ -81,20 +71,36 @@ fs::path WebStore::fetch(const std::string& folder, QWidget* parent) {
     } done{busy_};
     std::error_code ec;
     fs::remove_all(local, ec); // what an interrupted fetch left
-    auto& studies = studiesOf_[patient];
-    if (studies.is_null()) studies = client_->qido("studies", {{"PatientID", patient}, {"includefield", "00080020"}});
-    std::string studyUid;
-    for (const auto& s : studies)
-        if (store::studyFolderName(firstValue(s, "00080020"), firstValue(s, "0020000D")) == studyName) studyUid = firstValue(s, "0020000D");
+    // the searches a reader's account may make (reader-queue/gate): this folder's patient and
+    // date, then its series one image modality at a time - so reports (SR) are never asked for
+    client_->setImageToken(token);
+    const auto date = store::studyDateOfFolder(studyName);
+    if (!date || date->empty()) throw vw::WebError(folder + " has no study date: it cannot be looked up on the server");
+    std::string studyUid, modalities;
+    for (const auto& s : client_->qido("studies", {{"PatientID", patient}, {"StudyDate", *date}, {"includefield", "00080061"}}))
+        if (store::studyFolderName(firstValue(s, "00080020"), firstValue(s, "0020000D")) == studyName) {
+            studyUid = firstValue(s, "0020000D");
+            if (const auto it = s.find("00080061"); it != s.end() && it->contains("Value"))
+                for (const auto& m : (*it)["Value"])
+                    if (m.is_string()) modalities += m.get<std::string>() + "\\";
+        }
     if (studyUid.empty()) throw vw::WebError("the server has no study " + studyName + " of " + patient);
     std::vector<vw::SeriesRequest> requests;
     std::size_t total = 0;
-    for (const auto& s : client_->qido("studies/" + studyUid + "/series", {{"includefield", "00201209"}})) {
-        const std::string uid = firstValue(s, "0020000E");
-        if (uid.empty()) continue;
-        requests.push_back({studyUid, uid, local / uid, {}});
-        total += static_cast<std::size_t>(std::atoll(firstValue(s, "00201209").c_str()));
+    std::set<std::string> asked;
+    for (std::size_t from = 0; from < modalities.size();) {
+        const auto end = modalities.find('\\', from);
+        const std::string modality = modalities.substr(from, end - from);
+        from = end + 1;
+        if (!store::isImageModality(modality) || !asked.insert(modality).second) continue;
+        for (const auto& s : client_->qido("studies/" + studyUid + "/series", {{"Modality", modality}, {"includefield", "00201209"}})) {
+            const std::string uid = firstValue(s, "0020000E");
+            if (uid.empty()) continue;
+            requests.push_back({studyUid, uid, local / uid, {}});
+            total += static_cast<std::size_t>(std::atoll(firstValue(s, "00201209").c_str()));
+        }
     }
+    if (requests.empty()) throw vw::WebError("the server has no images in study " + studyName + " of " + patient);
     QProgressDialog progress(QApplication::translate("WebStore", "Fetching images from the trial's server…"), QString(), 0,
                              static_cast<int>(std::max<std::size_t>(total, 1)), parent);
     progress.setObjectName("webFetchProgress");

@@ -2,7 +2,7 @@
 // The trial's images on a DICOMweb server (the multi-site store): the workstation asks the
 // queue which study folders a user may open (as with the local store), and this fetches just
 // those studies - QIDO-RS to find each by its folder name (store::studyFolderName: study date
-// and the tail of its UID), WADO-RS for its series - into a session cache: a private 0700
+// and the tail of its UID), WADO-RS for its image series - into a session cache: a private 0700
 // temporary folder, emptied at sign-out and removed when the workstation closes (or, if it was
 // killed, by the next workstation that starts). Nothing that the queue did not open is ever requested.
 #include "viewerweb/DicomWeb.h"
@@ -22,11 +22,12 @@ namespace vg {
 class WebStore {
 public:
     WebStore(const QString& url, const vw::Endpoint& credentials);
-    /// The subjects (Patient IDs) on the server.
-    QStringList subjects();
     /// The local folder holding a study folder's images ("PSEUDONYM/DATE_UIDTAIL"), fetched if
-    /// it is not in the cache yet, with a progress dialog over `parent`. Throws vw::WebError.
-    std::filesystem::path fetch(const std::string& folder, QWidget* parent);
+    /// it is not in the cache yet with the queue's image token for it (Queue::issueImageToken:
+    /// the gate in front of the server allows a reader's account nothing else), with a progress
+    /// dialog over `parent`. Only image series (store::isImageModality): never the reports the
+    /// PACS holds in the same study. Throws vw::WebError.
+    std::filesystem::path fetch(const std::string& folder, const std::string& token, QWidget* parent);
     /// Empties the cache (sign-out).
     void clear();
     std::filesystem::path cacheFolder() const;
@@ -36,8 +37,7 @@ private:
     QString url_;
     std::unique_ptr<vw::Client> client_;
     std::unique_ptr<QTemporaryDir> cache_;
-    std::map<std::string, nlohmann::json> studiesOf_;
-    bool busy_ = false; ///< a fetch is running (its progress dialog runs the event loop) ///< QIDO answers per patient, for this session
+    bool busy_ = false; ///< a fetch is running (its progress dialog runs the event loop)
 };
 
 } // namespace vg

@@ -191,11 +191,13 @@ void Workstation::listWebSubjects() {
         say(tr("Signed out: sign in to see the trial"), 6000);
         return;
     }
+    // the subjects are the queue's (those this user may see), not the server's: a reader's
+    // account may not search the server at large (reader-queue/gate)
     QStringList names;
     try {
-        names = web_->subjects();
+        for (const auto& [subject, readingId] : signedIn_->queue->readingIds(signedIn_->session)) names << QString::fromStdString(subject);
     } catch (const std::exception& e) {
-        say(tr("The trial's image server: %1").arg(QString::fromStdString(e.what())), 15000);
+        say(tr("The reading queue: %1").arg(QString::fromStdString(e.what())), 15000);
         return;
     }
     for (const QString& name : names) {
@@ -261,7 +263,9 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
                 std::filesystem::path local;
                 if (web_) {
                     try {
-                        local = web_->fetch(folder, this); // only what the queue opened for this user
+                        // only what the queue opened for this user, with its token for the gate
+                        const std::string token = signedIn_->queue->issueImageToken(signedIn_->session, folder);
+                        local = web_->fetch(folder, token, this);
                     } catch (const std::exception& e) {
                         say(tr("%1: the trial's image server: %2").arg(shownName(pseudonym), blinded(QString::fromStdString(e.what()))),
                             15000);

@@ -124,6 +124,7 @@ struct Client::Impl {
     Endpoint e;
     QNetworkAccessManager nam;
     QSslConfiguration tls;
+    QByteArray token; ///< X-Reluth-Token: the queue's image token for the gate (empty: none)
 
     explicit Impl(Endpoint ep) : e(std::move(ep)) {
         tls = QSslConfiguration::defaultConfiguration();
@@ -146,6 +147,7 @@ struct Client::Impl {
         r.setSslConfiguration(tls);
         r.setRawHeader("Accept", accept);
         if (!e.user.isEmpty()) r.setRawHeader("Authorization", "Basic " + (e.user + ":" + e.password).toUtf8().toBase64());
+        if (!token.isEmpty()) r.setRawHeader("X-Reluth-Token", token);
         r.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
         r.setTransferTimeout(120000);
         return r;
@@ -157,6 +159,8 @@ struct Client::Impl {
         std::string why;
         if (r->error() == QNetworkReply::SslHandshakeFailedError)
             why = "the server's certificate is not trusted (" + r->errorString().toStdString() + "): check the CA the site configured";
+        else if (status == 403 && r->hasRawHeader("X-Gate-Reason") && !r->rawHeader("X-Gate-Reason").isEmpty())
+            why = "the trial's gate refused it: " + r->rawHeader("X-Gate-Reason").toStdString();
         else if (status == 401 || status == 403)
             why = "the server refused the account (HTTP " + std::to_string(status) + ")";
         else if (status != 0)
@@ -171,6 +175,7 @@ struct Client::Impl {
 Client::Client(Endpoint endpoint) : impl_(std::make_unique<Impl>(std::move(endpoint))) {}
 Client::~Client() = default;
 const Endpoint& Client::endpoint() const { return impl_->e; }
+void Client::setImageToken(const std::string& token) { impl_->token = QByteArray::fromStdString(token); }
 
 nlohmann::json Client::qido(const std::string& path, const std::vector<std::pair<std::string, std::string>>& query) {
     QUrl u = impl_->url(path);

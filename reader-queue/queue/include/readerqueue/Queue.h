@@ -121,6 +121,23 @@ public:
     };
     std::vector<VisibleTimepoint> visibleTimepoints(const Session& who, const std::string& subject);
 
+    /// A token to fetch one study folder's images from the trial's image server: the gate in front
+    /// of the server (reader-queue gate) asks checkImageToken() on every request. Issued only for a
+    /// folder visibleTimepoints() shows the caller (ROLE / NOT_VISIBLE otherwise, audited); valid
+    /// for kImageTokenHours, until revoked, and only while the queue still shows the folder. The
+    /// token itself is returned once; the database keeps its SHA-256.
+    static constexpr int kImageTokenHours = 8;
+    std::string issueImageToken(const Session& who, const std::string& folder);
+    /// Revokes every image token of the caller (sign-out); returns how many were live.
+    int revokeImageTokens(const Session& who);
+    /// The gate's question. Refused (TOKEN) when the token is unknown, expired or revoked, or its
+    /// folder is no longer open to its user.
+    struct ImageGrant {
+        Session who;
+        std::string folder; ///< "<pseudonym>/<date>_<uid tail>" as the store and timepoint_studies name it
+    };
+    ImageGrant checkImageToken(const std::string& token);
+
     /// The reader asks to change their signed read (the latest signed timepoint), with a reason.
     void requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason);
     /// A manager approves (the read goes back to draft; the reader's later open reads wait again)

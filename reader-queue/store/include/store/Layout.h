@@ -13,6 +13,9 @@ namespace store {
 
 /// Letters, digits, '-', '_' and '.' kept, everything else '_' ("_" for an empty name).
 std::string safeName(std::string s);
+/// Modalities of images a reader may open (CT, MR, PT, ...): never reports (SR), key objects,
+/// presentation states or segmentations - what the image gate and the workstation's fetch share.
+bool isImageModality(const std::string& modality);
 /// "<date>_<uid tail>" ("nodate_..." without a date).
 std::string studyFolderName(const std::string& studyDate, const std::string& studyUid);
 std::string seriesFolderName(const std::string& modality, const std::string& seriesNumber, const std::string& seriesUid);

@@ -77,6 +77,9 @@ public:
     void stow(const std::vector<QByteArray>& instances);
 
     const Endpoint& endpoint() const;
+    /// The queue's image token (Queue::issueImageToken) sent with every request as X-Reluth-Token:
+    /// what the gate in front of the server checks for a reader's or adjudicator's account.
+    void setImageToken(const std::string& token);
 
 private:
     struct Impl;
