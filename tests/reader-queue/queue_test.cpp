@@ -560,3 +560,71 @@ TEST_P(ReadingQueue, ReaderStatisticsCountHowTheirSignedCalipersWereMade) {
     }
     EXPECT_TRUE(found) << name;
 }
+
+TEST_P(ReadingQueue, ImageTokensOpenOnlyWhatTheQueueShowsAndFollowTheReadingLive) {
+    testutil::TempDir dir("queue-tokens");
+    makeStore(dir.path(), 3, 3);
+    queue->importStore(manager, dir.path());
+    queue->loadSubjectDates(manager, subjectDates(dir.path(), 3));
+    queue->assignReaders(manager);
+    const std::string subject = "RELUTH-01-001";
+    for (int t = 1; t <= 3; ++t) queue->qc(manager, subject, t, true, "");
+    const auto readers = queue->db().query("SELECT reader FROM assignments WHERE subject = ? ORDER BY slot", {subject});
+    const Session r1 = queue->login(readers[0][0], kPw);
+    const std::string other = queue->db().query(
+        "SELECT name FROM users WHERE role = 'reader' AND name NOT IN (SELECT reader FROM assignments WHERE subject = ?)", {subject})[0][0];
+    const Session outsider = queue->login(other, kPw);
+    const auto all = queue->visibleTimepoints(manager, subject);
+    ASSERT_EQ(all.size(), 3u);
+    const std::string t1 = all[0].folders.at(0), t2 = all[1].folders.at(0);
+
+    // issued only for a folder the queue shows the caller; each issue and refusal audited
+    const std::string token = queue->issueImageToken(r1, t1);
+    ASSERT_EQ(token.size(), 64u);
+    EXPECT_EQ(refusal([&] { queue->issueImageToken(r1, t2); }), "NOT_VISIBLE") << "week 8 before the baseline is signed";
+    EXPECT_EQ(refusal([&] { queue->issueImageToken(outsider, t1); }), "ROLE") << "another reader's subject";
+    EXPECT_EQ(refusal([&] { queue->issueImageToken(r1, "RELUTH-01-001/../RELUTH-01-002"); }), "NOT_VISIBLE");
+    EXPECT_EQ(auditCount("images.token"), 1u);
+    EXPECT_GE(auditCount("refused.fetch images"), 2u);
+    // the database keeps its hash only
+    for (const auto& row : queue->db().query("SELECT token_hash, user_name, folder FROM image_tokens"))
+        for (const auto& v : row) EXPECT_EQ(v.find(token), std::string::npos);
+    const auto grant = queue->checkImageToken(token);
+    EXPECT_EQ(grant.who.user, r1.user);
+    EXPECT_EQ(grant.who.role, Role::Reader);
+    EXPECT_EQ(grant.folder, t1);
+    EXPECT_EQ(refusal([&] { queue->checkImageToken(std::string(64, '0')); }), "TOKEN");
+    EXPECT_EQ(refusal([&] { queue->checkImageToken(""); }), "TOKEN");
+    EXPECT_EQ(refusal([&] { queue->checkImageToken(token + "0"); }), "TOKEN");
+
+    // the baseline signed: week 8 opens; reopened by a manager, week 8 waits again and its token
+    // stops working at once (the gate asks the queue on every request)
+    queue->saveDraft(r1, subject, 1, baseline());
+    queue->sign(r1, subject, 1, kPw, "I am the author of this assessment");
+    const std::string token2 = queue->issueImageToken(r1, t2);
+    EXPECT_EQ(queue->checkImageToken(token2).folder, t2);
+    queue->requestReopen(r1, subject, 1, "a lesion was missed");
+    const std::string slot = queue->db().query("SELECT slot FROM assignments WHERE subject = ? AND reader = ?", {subject, r1.user})[0][0];
+    queue->decideReopen(manager, subject, std::stoi(slot), 1, true, "agreed");
+    EXPECT_EQ(refusal([&] { queue->checkImageToken(token2); }), "TOKEN");
+    EXPECT_EQ(queue->checkImageToken(token).folder, t1) << "the baseline stays open";
+
+    // sign-out revokes; an expired token is refused
+    EXPECT_EQ(queue->revokeImageTokens(r1), 2);
+    EXPECT_EQ(queue->revokeImageTokens(r1), 0);
+    try {
+        queue->checkImageToken(token);
+        ADD_FAILURE() << "a revoked token passed";
+    } catch (const Refused& e) {
+        EXPECT_NE(std::string(e.what()).find("revoked"), std::string::npos) << e.what();
+    }
+    const std::string token3 = queue->issueImageToken(r1, t1);
+    queue->db().exec("UPDATE image_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE revoked_at IS NULL");
+    try {
+        queue->checkImageToken(token3);
+        ADD_FAILURE() << "an expired token passed";
+    } catch (const Refused& e) {
+        EXPECT_NE(std::string(e.what()).find("expired"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(verifyChain(queue->db().readAudit(), queue->db().auditHead()).empty());
+}
