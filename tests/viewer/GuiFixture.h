@@ -126,8 +126,9 @@ struct TrialQueue {
     testutil::TempDir dir{"viewer-queue"};
     std::string db;
     std::string cli;
-    TrialQueue() {
-        db = "sqlite:" + (dir.path() / "queue.db").string();
+    /// url: the queue's database (empty: a new SQLite file)
+    explicit TrialQueue(const std::string& url = {}) {
+        db = url.empty() ? "sqlite:" + (dir.path() / "queue.db").string() : url;
         const fs::path trial = phantom().root();
         {
             std::ofstream subj(dir.path() / "SUBJ.csv");
@@ -136,7 +137,7 @@ struct TrialQueue {
                 subj << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
         }
         cli = std::string("RELUTH_QUEUE_PASSWORD=") + kPassword + " RELUTH_QUEUE_NEW_PASSWORD=" + kPassword + " " + kBin +
-              "reader-queue --db " + db + " ";
+              "reader-queue --db '" + db + "' ";
         std::string out;
         for (const std::string& c :
              {std::string("init --charter ") + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json --admin admin",

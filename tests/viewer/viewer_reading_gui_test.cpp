@@ -6,6 +6,8 @@
 // reader's read, a reader who does not read the subject is refused, and a timepoint cannot
 // be read out of order.
 #include "GuiFixture.h"
+#include "../common/Gate.h"
+#include "../common/Orthanc.h"
 
 #include "readerqueue/Queue.h"
 #include "viewergui/AdjudicationPanel.h"
@@ -36,6 +38,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <tuple>
 
 using namespace guitest;
@@ -702,4 +705,187 @@ TEST(ViewerReadingGui, ADraftSurvivesTheWorkstationClosingWithItsCalipers) {
     QTest::keyClick(again.current()->view(), Qt::Key_Z, Qt::ControlModifier);
     ASSERT_NE(panel->model()->draft().answer("T01"), nullptr) << "undo brings the caliper and the value back";
     EXPECT_NEAR(std::stod(panel->model()->draft().answer("T01")->result), measured, 1e-9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two readers at two workstations (two processes) read the same subject at the same time from
+// the trial's Orthanc (DICOMweb through nginx's TLS and the gate, each with their own Orthanc
+// account) with the queue on PostgreSQL over verified TLS; each signs the baseline; the
+// workstations put their TID 1500 reports in the queue's outbox and report-push stores them on
+// Orthanc, once, recorded in the audit trail.
+
+namespace {
+
+const char* const kTwoReadersUser = "RELUTH_TWO_READERS_USER";
+
+/// The queue's PostgreSQL (the postgres fixture's server): a new database, over TLS verified against its CA.
+std::string freshPostgresQueue(const std::string& name) {
+    const fs::path urlFile = fs::path(RELUTH_BINARY_DIR) / "test-tmp/postgres.url";
+    std::ifstream in(urlFile);
+    std::string admin;
+    std::getline(in, admin);
+    if (admin.empty()) return {};
+    std::string out;
+    const std::string psql = "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql";
+    EXPECT_EQ(testutil::run(psql + " -q '" + admin + "' -c 'DROP DATABASE IF EXISTS " + name + " WITH (FORCE)' -c 'CREATE DATABASE " + name + "'",
+                            &out),
+              0)
+        << out;
+    return admin.substr(0, admin.rfind('/') + 1) + name + "?sslmode=verify-full&sslrootcert=" + urlFile.string() + ".ca";
+}
+
+std::string passwordOf(testutil::Orthanc& o, const std::string& account) {
+    std::ifstream creds(o.v["ORTHANC_CREDENTIALS"]);
+    std::string role, u, p;
+    while (creds >> role >> u >> p)
+        if (role == account) return p;
+    return {};
+}
+
+fs::path pacsConfig(testutil::Orthanc& o, const fs::path& dir, const std::string& account) {
+    const fs::path f = dir / (account + ".json");
+    std::ofstream(f) << nlohmann::json{{"url", "dicomweb+" + o.v["ORTHANC_DICOMWEB"]},
+                                       {"user", account},
+                                       {"password", passwordOf(o, account)},
+                                       {"ca", o.v["ORTHANC_CA"]}}
+                            .dump();
+    fs::permissions(f, fs::perms::owner_read | fs::perms::owner_write);
+    return f;
+}
+
+} // namespace
+
+TEST(TwoReaders, ReadTheSameSubjectFromOrthancAtOnceSignAndTheirReportsReachThePacsOnce) {
+    testutil::Orthanc orthanc;
+    if (!orthanc.load()) GTEST_SKIP() << "RELUTH_ORTHANC_STATE not set: run under ctest (tests/servers/orthanc.sh)";
+    app();
+    const std::string url = freshPostgresQueue("two_readers");
+    ASSERT_FALSE(url.empty()) << "no PostgreSQL fixture";
+    const TrialQueue tq(url);
+    const fs::path store = phantom().root() / "store";
+    testutil::TempDir dir("two-readers");
+    std::string out;
+    ASSERT_EQ(testutil::run(kBin + "anonymize-deliver --quiet --store " + store.string() + " --audit " + (dir.path() / "audit.jsonl").string() +
+                                " --to " + orthanc.peer(),
+                            &out),
+              0)
+        << out;
+    testutil::Gate gate(orthanc, tq.db, dir.path() / "gate.log");
+    // the two workstations: this test program again, each running TwoReaders.OneReader as one reader
+    struct Child {
+        pid_t pid = -1;
+        fs::path log;
+    };
+    std::vector<Child> children;
+    for (const std::string reader : {"reader1", "reader2"}) {
+        Child c;
+        c.log = dir.path() / (reader + ".log");
+        const std::string cmd = "exec env " + std::string(kTwoReadersUser) + "=" + reader + " RELUTH_TWO_READERS_DB='" + tq.db +
+                                "' RELUTH_TWO_READERS_PACS=" + pacsConfig(orthanc, dir.path(), reader).string() +
+                                " RELUTH_TWO_READERS_STORE=dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"] + " RELUTH_TWO_READERS_TRUTH=" +
+                                (phantom().root() / "ground-truth.json").string() + " /proc/" + std::to_string(::getpid()) +
+                                "/exe --gtest_filter=TwoReaders.OneReader > " + c.log.string() + " 2>&1";
+        c.pid = ::fork();
+        ASSERT_GE(c.pid, 0);
+        if (c.pid == 0) {
+            ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        children.push_back(c);
+    }
+    for (const Child& c : children) {
+        int st = 0;
+        ASSERT_EQ(::waitpid(c.pid, &st, 0), c.pid);
+        std::ifstream log(c.log);
+        std::stringstream text;
+        text << log.rdbuf();
+        EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << c.log.filename() << ":\n" << text.str();
+        EXPECT_NE(text.str().find("[  PASSED  ] 1 test"), std::string::npos) << text.str();
+    }
+    rq::Queue q(rq::Database::open(tq.db));
+    // both baselines signed, each report in the outbox once, not stored yet
+    const auto reads = q.db().query("SELECT slot, state FROM reads WHERE subject = 'RELUTH-03-001' AND ordinal = 1 ORDER BY slot");
+    ASSERT_EQ(reads.size(), 2u);
+    EXPECT_EQ(reads[0][1], "signed");
+    EXPECT_EQ(reads[1][1], "signed");
+    auto outbox = q.db().query("SELECT sop_uid, slot, stored_at FROM report_outbox ORDER BY slot");
+    ASSERT_EQ(outbox.size(), 2u);
+    EXPECT_EQ(outbox[0][1], "1");
+    EXPECT_EQ(outbox[1][1], "2");
+    EXPECT_NE(outbox[0][0], outbox[1][0]);
+    for (const auto& r : outbox) EXPECT_EQ(r[2], "") << "stored before report-push ran";
+    // the site's report-push (the manager's account) stores both on Orthanc, then nothing more
+    const std::string push = kBin + "report-push --from-queue --db '" + tq.db + "' --pacs " + pacsConfig(orthanc, dir.path(), "manager").string();
+    ASSERT_EQ(testutil::run(push, &out), 0) << out;
+    EXPECT_NE(out.find("stored now: 2\n"), std::string::npos) << out;
+    ASSERT_EQ(testutil::run(push, &out), 0) << out;
+    EXPECT_NE(out.find("reports: 0\n"), std::string::npos) << out;
+    for (const auto& r : outbox) {
+        const auto found = orthanc.lookup(r[0]);
+        ASSERT_EQ(found.size(), 1u) << r[0] << " is not on Orthanc";
+        EXPECT_EQ(found[0]["Type"], "Instance");
+        EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM audit WHERE action = 'report.stored' AND new_value LIKE ?", {r[0] + " %"})[0][0], "1");
+        EXPECT_FALSE(q.db().query("SELECT stored_at FROM report_outbox WHERE sop_uid = ?", {r[0]})[0][0].empty());
+    }
+    // each reader fetched through the gate with their own tokens: the baseline, and week 8 only
+    // once their baseline was signed (the workstation goes on to it); sign-out revoked them all
+    const auto all = q.visibleTimepoints(q.login("manager", kPassword), "RELUTH-03-001");
+    ASSERT_EQ(all.size(), 2u);
+    for (const std::string reader : {"reader1", "reader2"}) {
+        const auto tokens = q.db().query("SELECT folder, issued_at, revoked_at FROM image_tokens WHERE user_name = ? ORDER BY issued_at", {reader});
+        ASSERT_EQ(tokens.size(), 2u) << reader;
+        EXPECT_EQ(tokens[0][0], all[0].folders.at(0));
+        EXPECT_EQ(tokens[1][0], all[1].folders.at(0));
+        const std::string signedAt =
+            q.db().query("SELECT r.signed_at FROM reads r JOIN assignments a ON a.subject = r.subject AND a.slot = r.slot "
+                         "WHERE r.subject = 'RELUTH-03-001' AND r.ordinal = 1 AND a.reader = ?",
+                         {reader})[0][0];
+        EXPECT_GT(tokens[1][1], signedAt) << reader << ": week 8's images were fetched before the baseline was signed";
+        EXPECT_FALSE(tokens[0][2].empty());
+        EXPECT_FALSE(tokens[1][2].empty());
+    }
+    ASSERT_EQ(testutil::run(kBin + "reader-queue audit verify --db '" + tq.db + "'", &out), 0) << out;
+}
+
+TEST(TwoReaders, OneReader) {
+    const char* user = std::getenv(kTwoReadersUser);
+    if (!user) GTEST_SKIP() << "one of the two workstations of TwoReaders.ReadTheSameSubject...: run by it, in its own process";
+    app();
+    std::ifstream in(std::getenv("RELUTH_TWO_READERS_TRUTH"));
+    const nlohmann::json truth = nlohmann::json::parse(in);
+    const auto& subject = truth["subjects"][0];
+    vg::Workstation w;
+    w.resize(1600, 1000);
+    shown(w);
+    ASSERT_TRUE(w.openWebStore(QString::fromUtf8(std::getenv("RELUTH_TWO_READERS_STORE")),
+                               QString::fromUtf8(std::getenv("RELUTH_TWO_READERS_PACS"))))
+        << w.statusBar()->currentMessage().toStdString();
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromUtf8(std::getenv("RELUTH_TWO_READERS_DB")), user, kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem()) << w.statusBar()->currentMessage().toStdString();
+    waitForCurrent(w);
+    ASSERT_EQ(w.readOrdinal(), 1);
+    vg::ReadingPanel* panel = w.readingPanel();
+    ASSERT_NE(panel, nullptr);
+    vg::SliceView& v = *w.current()->view();
+    v.fit();
+    v.zoomBy(2.0);
+    for (const auto& lesion : subject["lesions"]) {
+        const std::string role = lesion["role"];
+        const auto& at = lesion["timepoints"][0];
+        panel->setOrgan(organOf(lesion));
+        QTest::mouseClick(panel->findChild<QPushButton*>(role == "TARGET" ? "addTarget" : "addNonTarget"), Qt::LeftButton);
+        if (role == "TARGET") {
+            v.centreOn({lesion["center_mm"][0], lesion["center_mm"][1], at["largest_cross_section"]["z_mm"].get<double>()});
+            measureLesion(w, lesion, 0);
+        } else {
+            ASSERT_TRUE(panel->choose(QString::fromStdString(lesion["id"].get<std::string>()), "Present"));
+        }
+    }
+    ASSERT_TRUE(panel->problemsText().contains("ready to sign")) << panel->problemsText().toStdString();
+    QString error;
+    ASSERT_TRUE(signWithDialog(w, kPassword, &error)) << error.toStdString();
+    EXPECT_TRUE(w.statusBar()->currentMessage().contains("queued for the PACS")) << w.statusBar()->currentMessage().toStdString();
+    screenshot(w, std::string("two-readers-") + user + ".png");
+    w.signOut();
 }

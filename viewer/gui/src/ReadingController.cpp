@@ -12,6 +12,8 @@
 
 #include "viewerreading/MeasurementReport.h"
 
+#include <QFile>
+
 #include <QFutureWatcher>
 #include <QtConcurrent>
 #include <QAction>
@@ -40,6 +42,9 @@ bool ReadingController::editable() const { return state_ && state_->editable; }
 QString ReadingController::reportsFolder() const {
     if (!reports_.isEmpty()) return reports_;
     if (!shell_.store().isEmpty()) return QDir::cleanPath(QDir(shell_.store()).absoluteFilePath("../reports"));
+    // a DICOMweb store: the reader's machine keeps nothing after sign-out; the report reaches the
+    // PACS through the queue's outbox
+    if (!shell_.webCache().empty()) return QString::fromStdString((shell_.webCache() / "reports").string());
     return QDir::current().absoluteFilePath("reports");
 }
 
@@ -381,6 +386,16 @@ bool ReadingController::sign(const QString& password, const QString& meaning, QS
         if (vr::writeMeasurementReport(in, out.toStdString(), &error)) {
             lastReport_ = out;
             reportNote = tr("; its DICOM report is written"); // not where: the path names the subject
+            // and put in the queue's outbox, from which report-push stores it on the trial's PACS
+            try {
+                QFile f(out);
+                if (!f.open(QIODevice::ReadOnly)) throw std::runtime_error("cannot read it back");
+                shell_.signedIn()->queue->queueReport(shell_.signedIn()->session, subject.toStdString(), ordinal,
+                                                      f.readAll().toStdString());
+                reportNote = tr("; its DICOM report is written and queued for the PACS");
+            } catch (const std::exception& e) {
+                reportNote = tr("; its DICOM report is written but not queued for the PACS: %1").arg(QString::fromStdString(e.what()));
+            }
         } else {
             reportNote = tr("; the DICOM report could not be written: %1").arg(QString::fromStdString(error));
         }

@@ -55,6 +55,8 @@ void WebStore::clear() {
 
 fs::path WebStore::cacheFolder() const { return cache_->path().toStdString(); }
 
+bool WebStore::cached(const std::string& folder) const { return fs::exists(cacheFolder() / folder / ".complete"); }
+
 fs::path WebStore::fetch(const std::string& folder, const std::string& token, QWidget* parent) {
     const auto slash = folder.find('/');
     if (slash == std::string::npos) throw vw::WebError("'" + folder + "' is not a study folder (SUBJECT/STUDY)");

@@ -28,6 +28,8 @@ public:
     /// dialog over `parent`. Only image series (store::isImageModality): never the reports the
     /// PACS holds in the same study. Throws vw::WebError.
     std::filesystem::path fetch(const std::string& folder, const std::string& token, QWidget* parent);
+    /// True when a study folder's images are in the cache already (nothing to fetch).
+    bool cached(const std::string& folder) const;
     /// Empties the cache (sign-out).
     void clear();
     std::filesystem::path cacheFolder() const;

@@ -264,7 +264,9 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
                 if (web_) {
                     try {
                         // only what the queue opened for this user, with its token for the gate
-                        const std::string token = signedIn_->queue->issueImageToken(signedIn_->session, folder);
+                        // (a token only when there is something to fetch)
+                        const std::string token =
+                            web_->cached(folder) ? std::string() : signedIn_->queue->issueImageToken(signedIn_->session, folder);
                         local = web_->fetch(folder, token, this);
                     } catch (const std::exception& e) {
                         say(tr("%1: the trial's image server: %2").arg(shownName(pseudonym), blinded(QString::fromStdString(e.what()))),

@@ -138,6 +138,12 @@ public:
     };
     ImageGrant checkImageToken(const std::string& token);
 
+    /// The signed timepoint's TID 1500 report (DICOM Part 10 bytes), put in the outbox that
+    /// report-push --from-queue empties to the PACS: only by the read's own reader, once it is
+    /// signed, an SR of this subject (NOT_SIGNED / NOT_A_REPORT otherwise). Queuing the same
+    /// report again changes nothing. Returns its SOP Instance UID.
+    std::string queueReport(const Session& reader, const std::string& subject, int ordinal, const std::string& dicom);
+
     /// The reader asks to change their signed read (the latest signed timepoint), with a reason.
     void requestReopen(const Session& reader, const std::string& subject, int ordinal, const std::string& reason);
     /// A manager approves (the read goes back to draft; the reader's later open reads wait again)

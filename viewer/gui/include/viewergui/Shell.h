@@ -8,6 +8,7 @@
 
 #include <QString>
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 
@@ -47,6 +48,8 @@ public:
     /// The role's home list again (after a signature, a decision...).
     virtual void buildHome() = 0;
     virtual QString store() const = 0;
+    /// The private session cache of a DICOMweb store (emptied at sign-out); empty otherwise.
+    virtual std::filesystem::path webCache() const = 0;
     virtual QString quarantineFolder() const = 0;
     virtual QStringList subjects() const = 0;
     /// Moves the panes without either following the other, then keeps their new offset while linked.

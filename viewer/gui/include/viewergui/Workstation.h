@@ -66,7 +66,7 @@ public:
     /// the reason said when the configuration or the server refuses.
     bool openWebStore(const QString& url, const QString& configFile);
     /// The session cache of a DICOMweb store (empty path without one).
-    std::filesystem::path webCache() const;
+    std::filesystem::path webCache() const override;
     /// Any folder of DICOM files: grouped by patient and timepoint.
     void openFolder(const QString& folder);
     /// Shows a subject's timepoint on the right and its prior (or baseline) on the left.
