@@ -886,6 +886,5 @@ TEST(TwoReaders, OneReader) {
     QString error;
     ASSERT_TRUE(signWithDialog(w, kPassword, &error)) << error.toStdString();
     EXPECT_TRUE(w.statusBar()->currentMessage().contains("queued for the PACS")) << w.statusBar()->currentMessage().toStdString();
-    screenshot(w, std::string("two-readers-") + user + ".png");
-    w.signOut();
+    w.signOut(); // (no screenshot: the two workstations' windows overlap on one X display)
 }
