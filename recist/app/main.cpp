@@ -1,13 +1,16 @@
 // build/bin/recist: the RECIST 1.1 engine over CDISC SDTM files.
 //
 //   recist evaluate --tu TU.csv --tr TR.csv --subjects SUBJ.csv --config config.json
-//                   --out RS.csv [--explain]
+//                   --out RS.csv [--adtte ADTTE.csv] [--adrs ADRS.csv] [--explain]
 //
-// Valid input: RS.csv is written atomically, exit 0 (--explain prints every result's reason).
+// Valid input: RS.csv (and ADTTE.csv / ADRS.csv, contract §7: rPFS events and censoring, the
+// per-visit and best responses) is written atomically, exit 0 (--explain prints every
+// result's reason, the rPFS rule included).
 // TR.csv is streamed in blocks and each read is evaluated and written in turn, so memory
 // holds the parsed reads, not the texts or the results.
 // Invalid input: every problem on stderr as "ERROR <RULE> <FILE>:<LINE> <text>", no RS file,
 // exit 1. Usage errors exit 2.
+#include "recist/Endpoints.h"
 #include "recist/Evaluate.h"
 #include "recist/Sdtm.h"
 
@@ -15,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -22,7 +26,7 @@ namespace {
 
 int usage(std::FILE* to, int code) {
     std::fprintf(to, "usage: recist evaluate --tu TU.csv --tr TR.csv --subjects SUBJ.csv --config config.json "
-                     "--out RS.csv [--explain]\n");
+                     "--out RS.csv [--adtte ADTTE.csv] [--adrs ADRS.csv] [--explain]\n");
     return code;
 }
 
@@ -39,7 +43,8 @@ int main(int argc, char** argv) {
         const std::string a = argv[i];
         if (a == "--explain") {
             explain = true;
-        } else if ((a == "--tu" || a == "--tr" || a == "--subjects" || a == "--config" || a == "--out") && i + 1 < argc) {
+        } else if ((a == "--tu" || a == "--tr" || a == "--subjects" || a == "--config" || a == "--out" || a == "--adtte" || a == "--adrs") &&
+                   i + 1 < argc) {
             args[a] = argv[++i];
         } else {
             std::fprintf(stderr, "recist: unexpected argument '%s'\n", a.c_str());
@@ -59,33 +64,68 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    // Atomic write: a reader of RS.csv never sees half a file.
-    const std::filesystem::path out = args["--out"];
-    const std::filesystem::path tmp = out.string() + ".tmp";
+    // Atomic writes: a reader never sees half a file; every output is written to a temporary
+    // name first and renamed only when all of them are complete (all or nothing).
+    std::vector<std::pair<std::filesystem::path, std::filesystem::path>> outputs; // temporary, final
+    auto open = [&](const std::string& option, std::ofstream& o) {
+        if (!args.count(option)) return;
+        const std::filesystem::path final = args[option];
+        outputs.emplace_back(final.string() + ".tmp", final);
+        o.open(outputs.back().first, std::ios::binary | std::ios::trunc);
+    };
+    std::ofstream rs, adtte, adrs;
+    open("--out", rs);
+    open("--adtte", adtte);
+    open("--adrs", adrs);
+    auto fail = [&](const std::filesystem::path& p, const std::string& why) {
+        std::fprintf(stderr, "ERROR IO %s:0 cannot be written%s\n", p.c_str(), why.c_str());
+        for (const auto& [tmp, final] : outputs) {
+            std::error_code ec;
+            std::filesystem::remove(tmp, ec);
+        }
+        return 1;
+    };
+    std::map<std::string, const recist::sdtm::SubjectInfo*> subjects;
+    for (const auto& s : input.subjects) subjects[s.subjectId] = &s;
+    std::set<std::string> read;
     {
         // Evaluate and write one read at a time: results never pile up in memory.
-        std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
         std::vector<recist::SubjectResult> one(1);
         bool first = true;
+        auto withoutHeader = [](const std::string& text, bool header) {
+            return header ? std::string_view(text) : std::string_view(text).substr(text.find('\n') + 1);
+        };
+        if (adtte.is_open()) adtte << recist::sdtm::writeAdtte({});
+        if (adrs.is_open()) adrs << recist::sdtm::writeAdrs({});
         for (const recist::Read& r : input.reads) {
             one[0] = recist::evaluate(r, input.options);
-            const std::string rows = recist::sdtm::writeRs(one);
-            const std::size_t skip = first ? 0 : rows.find('\n') + 1; // the header once
-            o.write(rows.data() + skip, static_cast<std::streamsize>(rows.size() - skip));
+            rs << withoutHeader(recist::sdtm::writeRs(one), first);
+            read.insert(r.subjectId);
             if (explain) std::fputs(recist::sdtm::explain(one).c_str(), stdout);
+            if (adtte.is_open() || explain) {
+                const recist::TimeToEvent t = recist::rpfs(one[0], r.randomization, r.death, input.options);
+                if (adtte.is_open()) adtte << withoutHeader(recist::sdtm::writeAdtte({t}), false);
+                if (explain) std::printf("  rPFS %s: %s\n", t.censored ? "censored" : "event", t.reason.c_str());
+            }
+            if (adrs.is_open()) adrs << withoutHeader(recist::sdtm::writeAdrs(one), false);
             first = false;
         }
-        if (input.reads.empty()) o << recist::sdtm::writeRs({});
-        if (!o.flush()) {
-            std::fprintf(stderr, "ERROR IO %s:0 cannot be written\n", tmp.c_str());
-            return 1;
-        }
+        if (input.reads.empty()) rs << recist::sdtm::writeRs({});
+        // a subject nobody read still has its rPFS row (contract §7.2, rule 1)
+        if (adtte.is_open())
+            for (const auto& s : input.subjects)
+                if (!read.count(s.subjectId))
+                    adtte << withoutHeader(recist::sdtm::writeAdtte({recist::rpfsWithoutRead(s.studyId, s.subjectId, s.randomization)}),
+                                           false);
+        for (std::ofstream* o : {&rs, &adtte, &adrs})
+            if (o->is_open() && !o->flush()) return fail(outputs.front().first, "");
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, out, ec);
-    if (ec) {
-        std::fprintf(stderr, "ERROR IO %s:0 cannot be written: %s\n", out.c_str(), ec.message().c_str());
-        return 1;
+    for (std::ofstream* o : {&rs, &adtte, &adrs})
+        if (o->is_open()) o->close();
+    for (const auto& [tmp, final] : outputs) {
+        std::error_code ec;
+        std::filesystem::rename(tmp, final, ec);
+        if (ec) return fail(final, ": " + ec.message());
     }
     return 0;
 }

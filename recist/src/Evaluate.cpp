@@ -314,6 +314,7 @@ SubjectResult evaluate(const Read& read, const Options& options) {
     r.evaluator = read.evaluator;
     r.confirmationRequired = options.confirmationRequired;
     const Structure s = structureOf(read);
+    r.hasBaseline = s.hasBaseline;
     r.hasTargets = !s.targets.empty();
     r.hasNonTargets = !s.nonTargets.empty();
 

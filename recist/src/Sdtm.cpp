@@ -245,6 +245,24 @@ bool parseOptions(std::string_view json, const std::string& name, Options& out, 
             }
         }
     }
+    // contract §7: optional, defaults when absent
+    if (auto it = values.find("rpfs_max_gap_days"); it != values.end()) {
+        const std::string& s = it->second.first;
+        if (s.empty() || s.size() >= 7 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            line = it->second.second;
+            ok = fail("\"rpfs_max_gap_days\" must be a non-negative whole number of days");
+        } else {
+            out.rpfsMaxGapDays = std::stoi(s);
+        }
+    }
+    if (auto it = values.find("rpfs_death_is_event"); it != values.end()) {
+        if (it->second.first == "true" || it->second.first == "false") {
+            out.rpfsDeathIsEvent = it->second.first == "true";
+        } else {
+            line = it->second.second;
+            ok = fail("\"rpfs_death_is_event\" must be true or false");
+        }
+    }
     return ok;
 }
 
@@ -289,7 +307,10 @@ Input parse(const Files& files) {
                 else
                     t.error("BAD_DATE", "DTHDT '" + std::string(t[sDeath]) + "' is not a YYYY-MM-DD date");
             }
-            if (!subjects.emplace(id, s).second) t.error("DUPLICATE_RECORD", "subject " + id + " is listed twice");
+            if (!subjects.emplace(id, s).second)
+                t.error("DUPLICATE_RECORD", "subject " + id + " is listed twice");
+            else
+                in.subjects.push_back({s.studyId, id, s.randomization, s.death});
         }
     }
 
@@ -605,6 +626,43 @@ std::string writeRs(const std::vector<SubjectResult>& results) {
         row(out, head, "BRMODE", r.confirmationRequired ? "CONFIRMED" : "UNCONFIRMED", tail);
         row(out, head, "PDDT", r.progression ? r.progression->iso() : "", tail);
         row(out, head, "DCR6M", toString(r.diseaseControl), tail);
+    }
+    return out;
+}
+
+std::string writeAdtte(const std::vector<TimeToEvent>& rows) {
+    std::string out = "STUDYID,USUBJID,EVALID,PARAMCD,STARTDT,ADT,AVAL,CNSR,EVNTDESC,CNSDTDSC\n";
+    for (const TimeToEvent& t : rows) {
+        for (std::string_view v : {std::string_view(t.studyId), std::string_view(t.subjectId), std::string_view(t.evaluator)}) {
+            appendCsvField(out, v);
+            out += ',';
+        }
+        out += "RPFS,";
+        out += t.start.iso() + "," + t.date.iso() + "," + std::to_string(t.days()) + "," + (t.censored ? "1" : "0") + ",";
+        appendCsvField(out, t.censored ? std::string_view() : std::string_view(t.eventDescription));
+        out += ',';
+        appendCsvField(out, t.censored ? std::string_view(t.censorDescription) : std::string_view());
+        out += '\n';
+    }
+    return out;
+}
+
+std::string writeAdrs(const std::vector<SubjectResult>& results) {
+    std::string out = "STUDYID,USUBJID,EVALID,PARAMCD,AVALC,ADT,VISITNUM\n";
+    for (const SubjectResult& r : results) {
+        if (!r.hasBaseline) continue;
+        std::string prefix;
+        for (std::string_view v : {std::string_view(r.studyId), std::string_view(r.subjectId), std::string_view(r.evaluator)}) {
+            appendCsvField(prefix, v);
+            prefix += ',';
+        }
+        for (const VisitResult& v : r.visits) {
+            if (v.baseline) continue;
+            out += prefix + "OVR,";
+            out += v.overall ? std::string(toString(*v.overall)) : std::string();
+            out += ',' + (v.date ? v.date->iso() : std::string()) + ',' + v.number.text() + '\n';
+        }
+        out += prefix + "BOR," + std::string(toString(r.best)) + ",,\n";
     }
     return out;
 }

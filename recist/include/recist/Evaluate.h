@@ -45,6 +45,7 @@ struct VisitResult {
 
 struct SubjectResult {
     std::string studyId, subjectId, evaluator;
+    bool hasBaseline = false; ///< the reader recorded target or non-target lesions (contract §2)
     bool hasTargets = false, hasNonTargets = false;
     std::vector<VisitResult> visits; ///< baseline first, then follow-ups in visit order
     Response best = Response::NE;

@@ -5,10 +5,12 @@
 // contract's rule code, file and physical line (header = line 1), and no read is returned.
 #pragma once
 
+#include "recist/Endpoints.h"
 #include "recist/Evaluate.h"
 #include "recist/Model.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,8 +26,15 @@ struct Error {
     std::string format() const;
 };
 
+struct SubjectInfo {
+    std::string studyId, subjectId;
+    Date randomization;
+    std::optional<Date> death;
+};
+
 struct Input {
     std::vector<Read> reads; ///< one per subject and evaluator, ordered by subject then evaluator
+    std::vector<SubjectInfo> subjects; ///< SUBJ.csv's subjects, in file order
     Options options;
     std::vector<Error> errors; ///< empty when the input is valid
 };
@@ -59,6 +68,12 @@ void appendCsvField(std::string& out, std::string_view value);
 
 /// RS.csv text for the results (contract §5).
 std::string writeRs(const std::vector<SubjectResult>& results);
+
+/// ADTTE.csv (contract §7.3): the header, then one RPFS row per element.
+std::string writeAdtte(const std::vector<TimeToEvent>& rows);
+/// ADRS.csv (contract §7.4): OVR per post-baseline visit and BOR per read; nothing for a read
+/// without a baseline visit.
+std::string writeAdrs(const std::vector<SubjectResult>& results);
 
 /// Human-readable explanation of each result, one line per result.
 std::string explain(const std::vector<SubjectResult>& results);

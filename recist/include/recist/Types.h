@@ -82,6 +82,10 @@ struct Options {
     int sdMinDaysFromBaseline = 42;
     int dcrLandmarkDays = 183;
     int dcrWindowDays = 28;
+    /// rPFS censoring (contract §7; optional keys): progression or death more than this many
+    /// days after the last adequate assessment (two or more missed assessments) is censored there.
+    int rpfsMaxGapDays = 126;
+    bool rpfsDeathIsEvent = true; ///< death without documented progression is an rPFS event
 };
 
 } // namespace recist
