@@ -28,6 +28,8 @@ PACKAGES=(
   # libraries
   libdcmtk-dev libinsighttoolkit5-dev libgdcm-dev libvtk9-dev libsodium-dev libssl-dev
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev libqt6sql6-sqlite libqt6sql6-psql libboost-dev libboost-program-options-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  # SAS transport (.xpt) for the statistician's datasets, and readstat to read them back in the tests
+  libreadstat-dev readstat
   # the workstation's display: Mesa's OpenGL (software rendering under Xvfb) and a font
   libgl1-mesa-dri fonts-dejavu-core
   # tools used by the tests: DICOM validator and toolkit, pydicom's odd files, X server

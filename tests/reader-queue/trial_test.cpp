@@ -62,10 +62,53 @@ std::string slurp(const fs::path& f) {
     return s.str();
 }
 
+/// readstat's CSV of an .xpt, spelled as our CSV: its quotes removed, whole numbers without
+/// decimals, the SAS dates of STARTDT and ADT (days since 1960-01-01) as ISO; sorted like sortedLines().
+std::vector<std::string> xptAsCsv(const fs::path& f);
+
 std::vector<std::string> sortedLines(const fs::path& f) {
     std::ifstream in(f);
     std::vector<std::string> lines;
     for (std::string l; std::getline(in, l);) lines.push_back(l);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+}
+
+std::vector<std::string> xptAsCsv(const fs::path& f) {
+    std::ifstream in(f);
+    std::vector<std::string> lines;
+    std::vector<bool> dateColumn;
+    for (std::string l; std::getline(in, l);) {
+        std::string out, field;
+        bool quoted = false;
+        std::size_t column = 0;
+        const bool header = lines.empty();
+        auto flush = [&] {
+            if (header) dateColumn.push_back(field == "STARTDT" || field == "ADT");
+            if (!header && column < dateColumn.size() && dateColumn[column] && !field.empty())
+                field = recist::Date::fromCivil(1960, 1, 1).plusDays(static_cast<int>(std::lround(std::stod(field)))).iso();
+            ++column;
+            // a number readstat wrote with decimals: whole numbers as integers
+            if (!field.empty() && field.find_first_not_of("0123456789.-") == std::string::npos && field.find('.') != std::string::npos) {
+                const double v = std::stod(field);
+                if (v == static_cast<long long>(v)) field = std::to_string(static_cast<long long>(v));
+            }
+            out += field;
+            field.clear();
+        };
+        for (char c : l) {
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ',' && !quoted) {
+                flush();
+                out += ',';
+            } else {
+                field += c;
+            }
+        }
+        flush();
+        lines.push_back(out);
+    }
     std::sort(lines.begin(), lines.end());
     return lines;
 }
@@ -251,6 +294,46 @@ TEST_P(Trial, AScriptedTrialRunsEndToEndAndTheAcceptedResultsAreTheEngines) {
         EXPECT_TRUE(accepted && rejected) << subject << ": TRACPTFL of the chosen read";
     }
     EXPECT_NE(slurp(exp / "ADJ.csv").find("not supported by the images"), std::string::npos);
+    // the statistician's datasets: the accepted rPFS of every subject is the one the phantom's
+    // scripted course implies (ground-truth.json, derived by the phantom from its own plan)
+    {
+        const auto truth = nlohmann::json::parse(slurp(trial / "ground-truth.json"));
+        const auto adtte = slurp(exp / "accepted/ADTTE.csv");
+        int checked = 0;
+        for (const auto& s : truth["subjects"]) {
+            const auto& e = s["expected"]["rpfs"];
+            const int cnsr = e["cnsr"].get<int>();
+            const std::string desc = e["description"], adt = e["adt"];
+            ASSERT_FALSE(adt.empty());
+            const std::string row = "RELUTH," + s["pseudonym"].get<std::string>() + ",";
+            const auto at = adtte.find(row);
+            ASSERT_NE(at, std::string::npos) << s["pseudonym"] << " has no accepted ADTTE row:\n" << adtte;
+            const std::string line = adtte.substr(at, adtte.find('\n', at) - at);
+            EXPECT_NE(line.find(",RPFS," + s["randomization_date"].get<std::string>() + "," + adt + ","), std::string::npos) << line;
+            EXPECT_NE(line.find("," + std::to_string(cnsr) + "," + (cnsr ? "," + desc : desc + ",")), std::string::npos) << line;
+            ++checked;
+        }
+        EXPECT_EQ(checked, 4);
+        // the same files from the engine's CLI on the exported SDTM (rebuilt outside the workstation)
+        ASSERT_EQ(testutil::run(kBin + "recist evaluate --tu " + (exp / "accepted/TU.csv").string() + " --tr " +
+                                    (exp / "accepted/TR.csv").string() + " --subjects " + (exp / "SUBJ.csv").string() + " --config " +
+                                    (exp / "config.json").string() + " --out " + (dir.path() / "cli-RS.csv").string() + " --adtte " +
+                                    (dir.path() / "cli-ADTTE.csv").string() + " --adrs " + (dir.path() / "cli-ADRS.csv").string(),
+                                &out),
+                  0)
+            << out;
+        EXPECT_EQ(sortedLines(exp / "accepted/ADTTE.csv"), sortedLines(dir.path() / "cli-ADTTE.csv"));
+        EXPECT_EQ(sortedLines(exp / "accepted/ADRS.csv"), sortedLines(dir.path() / "cli-ADRS.csv"));
+        // the SAS transport files read back by readstat (another tool) hold the CSV's values
+        for (const std::string f : {"ADTTE", "ADRS", "accepted/ADTTE", "accepted/ADRS"}) {
+            const fs::path back = dir.path() / (std::to_string(std::hash<std::string>{}(f)) + "-readback.csv");
+            ASSERT_EQ(testutil::run("readstat " + (exp / (f + ".xpt")).string() + " " + back.string(), &out), 0) << f << ": " << out;
+            EXPECT_EQ(xptAsCsv(back), sortedLines(exp / (f + ".csv"))) << f;
+        }
+        const auto define = nlohmann::json::parse(slurp(exp / "accepted/define.json"));
+        EXPECT_EQ(define["censoring"]["rpfs_max_gap_days"], 126);
+        EXPECT_EQ(define["datasets"][0]["variables"].size(), 10u);
+    }
     // nothing in the export names the arm, a site or a reader
     for (const char* f : {"TU.csv", "TR.csv", "RS.csv", "ADJ.csv", "SUBJ.csv", "accepted/TU.csv", "accepted/TR.csv", "accepted/RS.csv"}) {
         const std::string text = slurp(exp / f);

@@ -184,6 +184,9 @@ void readRecist(ObjectReader o, RecistOptions& r) {
     o.integer("sd_min_days_from_baseline", r.sdMinDaysFromBaseline, 0, kMaxDays);
     o.integer("dcr_landmark_days", r.dcrLandmarkDays, 1, kMaxDays);
     o.integer("dcr_window_days", r.dcrWindowDays, 0, kMaxDays);
+    // rPFS censoring (recist-sdtm.md section 7), optional: the contract's defaults otherwise
+    if (o.has("rpfs_max_gap_days")) o.integer("rpfs_max_gap_days", r.rpfsMaxGapDays, 1, kMaxDays);
+    if (o.has("rpfs_death_is_event")) o.boolean("rpfs_death_is_event", r.rpfsDeathIsEvent);
     o.rejectUnknown();
 }
 

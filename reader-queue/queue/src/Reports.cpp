@@ -1,5 +1,6 @@
 // Subjects' dates and closing, the reader's own read, and the manager's reports: turnaround,
 // readers' statistics and the CDISC SDTM export.
+#include "readerqueue/Adam.h"
 #include "readerqueue/Queue.h"
 
 #include "States.h"
@@ -414,13 +415,21 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
     std::string atu = tuHeader(), atr = trHeader(), subj = subjectsHeader();
     std::string adj =
         "STUDYID,USUBJID,ROUND,THROUGH_VISITNUM,STATE,FINAL,TRIGGERS,CHOSEN,ADJUDICATOR,RATIONALE,SIGNATURE_MEANING,DECIDED_AT\n";
-    std::vector<recist::SubjectResult> accepted;
-    int exported = 0;
+    std::vector<recist::SubjectResult> accepted, perReader;
+    std::vector<recist::TimeToEvent> rpfsPerReader, rpfsAccepted;
+    int exported = 0, notAccepted = 0;
     const auto subjects = db_->query("SELECT pseudonym, randomization_date, death_date FROM subjects ORDER BY pseudonym");
     for (const auto& s : subjects) {
         const std::string& subject = s[0];
         const SubjectDates dates{s[1], s[2]};
         if (!dates.randomization.empty()) subj += subjectRow(charter_, subject, dates);
+        recist::Date rand{}, death{};
+        const bool randomized = recist::Date::parse(dates.randomization, rand);
+        const bool died = !dates.death.empty() && recist::Date::parse(dates.death, death);
+        auto rpfsOf = [&](const recist::SubjectResult& r) {
+            return recist::rpfs(r, rand, died ? std::optional<recist::Date>(death) : std::nullopt, charter_.recist);
+        };
+        bool anyResult = false;
         const Acceptance acceptance = acceptanceOf(subject);
         const int acceptedSlot = acceptance.slot, through = acceptance.through;
         const std::vector<int> decided = acceptance.adjudicated ? std::vector<int>{acceptedSlot} : std::vector<int>{};
@@ -438,8 +447,15 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
             tu += t.tu;
             tr += t.tr;
             const Evaluation ev = evaluateRead(charter_, subject, evaluator, dates, tps);
-            if (ev.result) rs += rsRowsWithFlag(recist::sdtm::writeRs({*ev.result}), flag);
+            if (ev.result) {
+                rs += rsRowsWithFlag(recist::sdtm::writeRs({*ev.result}), flag);
+                perReader.push_back(*ev.result);
+                if (randomized) rpfsPerReader.push_back(rpfsOf(*ev.result));
+                anyResult = true;
+            }
         }
+        // a randomized subject nobody has read yet still has its row (contract 7.2, rule 1)
+        if (randomized && !anyResult) rpfsPerReader.push_back(recist::rpfsWithoutRead(charter_.trial.studyId, subject, rand));
         if (acceptedSlot != 0) {
             const auto tps = signedTimepoints(subject, acceptedSlot, through);
             const std::string evaluator = decided.empty() ? "RADIOLOGIST " + std::to_string(acceptedSlot) : "ADJUDICATOR";
@@ -449,9 +465,11 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
             const Evaluation ev = evaluateRead(charter_, subject, evaluator, dates, tps);
             if (ev.result) {
                 accepted.push_back(*ev.result);
+                if (randomized) rpfsAccepted.push_back(rpfsOf(*ev.result));
                 if (!decided.empty()) rs += rsRowsWithFlag(recist::sdtm::writeRs({*ev.result}), "Y");
             }
         }
+        if (randomized && acceptedSlot == 0) ++notAccepted;
         for (const auto& a : db_->query(
                  "SELECT round, through_ordinal, state, final, triggers, COALESCE(chosen_slot, 0), COALESCE(adjudicator, ''), "
                  "rationale, COALESCE(signature_meaning, ''), COALESCE(decided_at, '') FROM adjudications WHERE subject = ? ORDER BY round",
@@ -477,6 +495,24 @@ int Queue::exportSdtm(const Session& manager, const fs::path& dir) {
     writeAtomically(dir / "accepted" / "TU.csv", atu);
     writeAtomically(dir / "accepted" / "TR.csv", atr);
     writeAtomically(dir / "accepted" / "RS.csv", recist::sdtm::writeRs(accepted));
+    // the statistician's datasets (ADaM-style, contract section 7): CSV, SAS transport, define.json
+    const auto datasets = [&](const fs::path& folder, const std::vector<recist::TimeToEvent>& tte, const std::vector<recist::SubjectResult>& rsp,
+                              const std::string& note) {
+        const std::string adtte = recist::sdtm::writeAdtte(tte), adrs = recist::sdtm::writeAdrs(rsp);
+        writeAtomically(folder / "ADTTE.csv", adtte);
+        writeAtomically(folder / "ADRS.csv", adrs);
+        adam::writeXpt(folder / "ADTTE.xpt", "ADTTE", "Time to Event: radiological PFS", adam::adtteVariables(), adtte);
+        adam::writeXpt(folder / "ADRS.xpt", "ADRS", "Response by central review", adam::adrsVariables(), adrs);
+        writeAtomically(folder / "define.json",
+                        adam::defineJson(charter_.trial.studyId, charter_.recist.rpfsMaxGapDays, charter_.recist.rpfsDeathIsEvent, note));
+    };
+    datasets(dir, rpfsPerReader, perReader,
+             "Both readers (EVALID RADIOLOGIST 1/2): every signed read; a randomized subject nobody has signed a timepoint of has one "
+             "ADTTE row with EVALID empty (rule 1).");
+    datasets(dir / "accepted", rpfsAccepted, accepted,
+             "The accepted result per subject (the adjudicator's choice, EVALID ADJUDICATOR, or Reader 1 when the reads needed no "
+             "adjudication), as accepted/RS.csv. " +
+                 std::to_string(notAccepted) + " randomized subject(s) have no accepted result yet and no rows here.");
     db_->write([&] { record(manager.user, "export.sdtm", "folder:" + dir.string(), {}, std::to_string(exported) + " subjects"); });
     return exported;
 }

@@ -233,7 +233,9 @@ std::string engineConfig(const charter::Charter& c) {
                 {"confirmation_min_days", o.confirmationMinDays},
                 {"sd_min_days_from_baseline", o.sdMinDaysFromBaseline},
                 {"dcr_landmark_days", o.dcrLandmarkDays},
-                {"dcr_window_days", o.dcrWindowDays}}
+                {"dcr_window_days", o.dcrWindowDays},
+                {"rpfs_max_gap_days", o.rpfsMaxGapDays},
+                {"rpfs_death_is_event", o.rpfsDeathIsEvent}}
         .dump();
 }
 

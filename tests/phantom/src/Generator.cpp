@@ -230,7 +230,9 @@ std::string groundTruthJson(const TrialPlan& plan) {
             for (auto& [key, value] : extra.items()) lesions.back()[key] = value;
         }
         j["lesions"] = lesions;
-        j["expected"] = {{"best_overall_response", s.expectedBestResponse}, {"progression_date", s.expectedProgressionDate}};
+        j["expected"] = {{"best_overall_response", s.expectedBestResponse},
+                         {"progression_date", s.expectedProgressionDate},
+                         {"rpfs", {{"cnsr", s.expectedRpfsCensored}, {"adt", s.expectedRpfsDate}, {"description", s.expectedRpfsDescription}}}};
         Json other = Json::array();
         for (const StudyPlan& st : s.studies) {
             if (st.timepoint >= 0) continue;

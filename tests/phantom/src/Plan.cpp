@@ -360,6 +360,33 @@ TrialPlan makePlan(const Options& options) {
         }
         if (best.empty()) best = progressed ? "PD" : "NE";
         s.expectedBestResponse = best;
+        // rPFS from the course: every follow-up here has a response (none is NE), so the last
+        // adequate assessment is the last scan before progression, or the last scan
+        {
+            Date lastBefore = s.randomization, last = s.randomization;
+            recist::Date parsed{};
+            const bool hasPd = progressed && recist::Date::parse(s.expectedProgressionDate, parsed);
+            const Date pd{parsed.days};
+            for (int k = 1; k <= followups; ++k) {
+                const TimepointPlan& tp = s.timepoints[static_cast<std::size_t>(k)];
+                if (hasPd && tp.scanDate.days < pd.days) lastBefore = tp.scanDate;
+                if (!hasPd) last = tp.scanDate;
+            }
+            if (hasPd && pd - lastBefore <= 126) {
+                s.expectedRpfsCensored = 0;
+                s.expectedRpfsDate = pd.iso();
+                s.expectedRpfsDescription = "RADIOLOGICAL PROGRESSION";
+            } else if (hasPd) {
+                s.expectedRpfsDate = lastBefore.iso();
+                s.expectedRpfsDescription = "PD AFTER MISSED ASSESSMENTS";
+            } else if (followups == 0) {
+                s.expectedRpfsDate = s.randomization.iso();
+                s.expectedRpfsDescription = "NO ADEQUATE POST-BASELINE ASSESSMENT";
+            } else {
+                s.expectedRpfsDate = last.iso();
+                s.expectedRpfsDescription = "NO PROGRESSION";
+            }
+        }
         plan.subjects.push_back(std::move(s));
     }
 

@@ -167,6 +167,10 @@ struct Subject {
     std::vector<StudyPlan> studies;
     std::string expectedBestResponse;
     std::string expectedProgressionDate; ///< ISO date or empty
+    /// rPFS the scripted course implies (recist-sdtm.md 7.2 with ReLUTH's 126-day gap; the
+    /// phantom has no deaths and no missed visits): CNSR, ADT, and the event or censoring text.
+    int expectedRpfsCensored = 1;
+    std::string expectedRpfsDate, expectedRpfsDescription;
 };
 
 /// A file the anonymizer must not let through, and why.
