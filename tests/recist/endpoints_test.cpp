@@ -260,3 +260,92 @@ TEST(Rpfs, TheCliWritesAdtteAndAdrsForEveryReaderAndSubjectAllOrNothing) {
     EXPECT_FALSE(fs::exists(d / "ADRS.csv"));
     EXPECT_FALSE(fs::exists(d / "RS.csv"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The pooled statistics (recist/Statistics.h) against figures computed independently: closed
+// forms worked by hand, the defining binomial tail sums computed here term by term, and a
+// Kaplan-Meier table worked by hand. (R's survival package is not on these machines; the
+// figures R's binom.test gives for 5/10 - 0.1870860, 0.8129140 - are the usual textbook values
+// and agree with the tail sums below.)
+
+#include "recist/Statistics.h"
+
+#include <cmath>
+
+namespace {
+
+double binomialTail(int n, double p, int from, int to) { // P(from <= X <= to), X ~ Bin(n, p), term by term
+    double sum = 0;
+    for (int k = from; k <= to; ++k) sum += std::exp(std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1)) * std::pow(p, k) * std::pow(1 - p, n - k);
+    return sum;
+}
+
+} // namespace
+
+TEST(Statistics, ClopperPearsonMatchesClosedFormsAndItsDefiningTailSums) {
+    using recist::stats::clopperPearson;
+    // k = 0: upper = 1 - (alpha/2)^(1/n); 0.025^(1/10) = exp(ln 0.025 / 10) = exp(-0.3688879) = 0.6915029
+    auto ci = clopperPearson(0, 10);
+    EXPECT_EQ(ci.first, 0.0);
+    EXPECT_NEAR(ci.second, 1 - 0.6915029, 1e-6);
+    ci = clopperPearson(10, 10);
+    EXPECT_NEAR(ci.first, 0.6915029, 1e-6);
+    EXPECT_EQ(ci.second, 1.0);
+    // k = 1 of 20: lower = 1 - 0.975^(1/20) = 1 - exp(-0.0253178 / 20) = 0.0012651; k = 19: upper = 0.975^(1/20) = 0.9987349
+    EXPECT_NEAR(clopperPearson(1, 20).first, 0.0012651, 1e-6);
+    EXPECT_NEAR(clopperPearson(19, 20).second, 0.9987349, 1e-6);
+    // 5 of 10: the limits are where P(X >= 5) and P(X <= 5) are 0.025; symmetric about 0.5
+    ci = clopperPearson(5, 10);
+    EXPECT_NEAR(ci.first, 0.1870860, 1e-6);
+    EXPECT_NEAR(ci.second, 0.8129140, 1e-6);
+    EXPECT_NEAR(binomialTail(10, ci.first, 5, 10), 0.025, 1e-9);
+    EXPECT_NEAR(binomialTail(10, ci.second, 0, 5), 0.025, 1e-9);
+    // a trial's size: 37 of 146, checked by the tail sums
+    ci = clopperPearson(37, 146);
+    EXPECT_NEAR(binomialTail(146, ci.first, 37, 146), 0.025, 1e-9);
+    EXPECT_NEAR(binomialTail(146, ci.second, 0, 37), 0.025, 1e-9);
+    EXPECT_LT(ci.first, 37.0 / 146);
+    EXPECT_GT(ci.second, 37.0 / 146);
+    EXPECT_NEAR(recist::stats::normalQuantile(0.975), 1.959964, 1e-6);
+}
+
+TEST(Statistics, KaplanMeierMedianAndBrookmeyerCrowleyIntervalWorkedByHand) {
+    // 8 subjects: 3 event, 5 censored, 6 event, 6 event, 8 censored, 10 event, 12 censored, 15 censored
+    //   t=3:  n=8, d=1  S = 7/8 = 0.875          Greenwood sum 1/(8*7) = 0.0178571
+    //   t=6:  n=6, d=2  S = 0.875*4/6 = 0.583333 sum + 2/(6*4) = 0.1011905
+    //   t=10: n=3, d=1  S = 0.583333*2/3 = 0.388889 sum + 1/(3*2) = 0.2678571
+    // se(t) = S sqrt(sum): t=3 0.116927, t=6 0.185561, t=10 0.201269.
+    // Median: the first time S <= 0.5: 10. Brookmeyer-Crowley (plain): lower = first event time
+    // with S - 1.96 se <= 0.5: t=3 0.6458 no, t=6 0.2197 yes -> 6; upper = first with S + 1.96 se
+    // <= 0.5: t=10 0.7834 no, and the curve does not fall further -> not reached.
+    // At risk: t=0 8, t=4 7, t=8 4, t=12 2, t=16 0.
+    const auto km = recist::stats::kaplanMeier(
+        {{3, true}, {5, false}, {6, true}, {6, true}, {8, false}, {10, true}, {12, false}, {15, false}});
+    EXPECT_EQ(km.subjects, 8);
+    EXPECT_EQ(km.events, 4);
+    EXPECT_NEAR(km.survivalAt(2.9), 1.0, 1e-12);
+    EXPECT_NEAR(km.survivalAt(3), 0.875, 1e-9);
+    EXPECT_NEAR(km.survivalAt(7), 0.5833333, 1e-6);
+    EXPECT_NEAR(km.survivalAt(20), 0.3888889, 1e-6);
+    const auto& s6 = km.steps[2];
+    ASSERT_EQ(s6.time, 6);
+    EXPECT_EQ(s6.atRisk, 6);
+    EXPECT_EQ(s6.events, 2);
+    EXPECT_NEAR(s6.greenwood, 0.1011905, 1e-6);
+    EXPECT_NEAR(s6.se(), 0.185561, 1e-6);
+    ASSERT_TRUE(km.median());
+    EXPECT_EQ(*km.median(), 10);
+    const auto [lo, hi] = km.medianInterval();
+    ASSERT_TRUE(lo);
+    EXPECT_EQ(*lo, 6);
+    EXPECT_FALSE(hi);
+    EXPECT_EQ(km.atRisk(0), 8);
+    EXPECT_EQ(km.atRisk(4), 7);
+    EXPECT_EQ(km.atRisk(8), 4);
+    EXPECT_EQ(km.atRisk(12), 2);
+    EXPECT_EQ(km.atRisk(16), 0);
+    // no event at all: no median, S = 1 throughout
+    const auto none = recist::stats::kaplanMeier({{5, false}, {9, false}});
+    EXPECT_FALSE(none.median());
+    EXPECT_EQ(none.survivalAt(100), 1.0);
+}
