@@ -24,6 +24,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QRadioButton>
+#include <QScrollArea>
 #include <QTableWidget>
 #include <QPushButton>
 #include <QStatusBar>
@@ -645,8 +646,41 @@ TEST(ViewerReadingGui, TheManagersDashboardCountsWhatTheQueueHoldsAndChartsTheAc
     // the export button's work: the SDTM files
     testutil::TempDir out("viewer-export");
     ASSERT_TRUE(w.exportResults(QString::fromStdString(out.path().string()), &why)) << why.toStdString();
-    for (const char* f : {"TU.csv", "TR.csv", "RS.csv", "SUBJ.csv", "ADJ.csv", "config.json", "accepted/RS.csv"})
+    for (const char* f : {"TU.csv", "TR.csv", "RS.csv", "SUBJ.csv", "ADJ.csv", "config.json", "accepted/RS.csv", "accepted/ADTTE.csv",
+                          "accepted/ADTTE.xpt", "accepted/ADRS.csv", "accepted/define.json"})
         EXPECT_TRUE(fs::exists(out.path() / f)) << f;
+    // the dashboard's pooled endpoints are the export's: the accepted ADTTE row, the BOR, DCR6M
+    {
+        std::ifstream in(out.path() / "accepted/ADTTE.csv");
+        std::string header, row;
+        std::getline(in, header);
+        ASSERT_TRUE(std::getline(in, row)) << "no accepted rPFS row";
+        std::vector<std::string> f;
+        std::stringstream ss(row);
+        for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+        ASSERT_GE(f.size(), 8u) << row;
+        const double aval = std::stod(f[6]);
+        const bool event = f[7] == "0";
+        const auto& e = d->data().endpoints;
+        EXPECT_EQ(e.accepted, 1);
+        EXPECT_EQ(e.stillReading, 0);
+        ASSERT_EQ(e.rpfs.size(), 1u);
+        EXPECT_EQ(e.rpfs[0].first, aval);
+        EXPECT_EQ(e.rpfs[0].second, event);
+        EXPECT_FALSE(event) << "a partial response without progression is censored";
+        EXPECT_EQ(e.responders, 1) << "PR";
+        // censored: the curve stays at 1 and the mark sits at the censoring day
+        ASSERT_EQ(d->kmCensored().size(), 1);
+        EXPECT_EQ(d->kmCensored()[0], QPointF(aval, 1.0));
+        for (const QPointF& p : d->kmCurve()) EXPECT_EQ(p.y(), 1.0);
+        QTableWidget* risk = d->table("atRisk");
+        ASSERT_NE(risk, nullptr);
+        EXPECT_EQ(risk->item(0, 1)->text(), "1") << "day 0";
+        EXPECT_EQ(risk->item(0, 2)->text(), aval >= 56 ? "1" : "0") << "day 56";
+        const QString text = d->findChild<QLabel*>("endpoints")->text();
+        EXPECT_TRUE(text.contains("<b>1</b> subject(s) with an accepted result; <b>0</b> still being read")) << text.toStdString();
+        EXPECT_TRUE(text.contains("1/1 = 100.0 %")) << text.toStdString();
+    }
     // a reader signed in never gets a dashboard
     vg::Workstation r;
     ASSERT_TRUE(r.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why));
@@ -887,4 +921,57 @@ TEST(TwoReaders, OneReader) {
     ASSERT_TRUE(signWithDialog(w, kPassword, &error)) << error.toStdString();
     EXPECT_TRUE(w.statusBar()->currentMessage().contains("queued for the PACS")) << w.statusBar()->currentMessage().toStdString();
     w.signOut(); // (no screenshot: the two workstations' windows overlap on one X display)
+}
+
+TEST(ViewerReadingGui, TheDashboardDrawsTheKaplanMeierCurveAndTheNumbersAtRiskOfTheAcceptedResults) {
+    app();
+    // the Kaplan-Meier table worked by hand in recist's Statistics test, times x 10 days:
+    // events at 30, 60, 60, 100; censored at 50, 80, 120, 150.
+    //   S: 1 -> 0.875 at 30 -> 0.583333 at 60 -> 0.388889 at 100; median 100, 95 % CI 60 to not reached.
+    //   At risk every 56 days: day 0 8, day 56 6 (60, 60, 80, 100, 120, 150), day 112 2 (120, 150), day 168 0.
+    // DCR 3 of 8: Clopper-Pearson 8.5-75.5 % (3/8: 0.0852 and 0.7551 by the beta quantiles);
+    // ORR 2 of 8 (3.2-65.1 %).
+    vg::Dashboard d;
+    d.resize(1500, 950);
+    vg::DashboardData data;
+    data.endpoints.accepted = 8;
+    data.endpoints.stillReading = 3;
+    data.endpoints.dcrEvaluated = 8;
+    data.endpoints.dcrYes = 3;
+    data.endpoints.responders = 2;
+    data.endpoints.rpfs = {{30, true}, {50, false}, {60, true}, {60, true}, {80, false}, {100, true}, {120, false}, {150, false}};
+    d.setData(data);
+    d.show();
+    ASSERT_TRUE(waitFor([&] { return d.windowHandle() && d.windowHandle()->isExposed(); }));
+    const QList<QPointF> expected{{0, 1},          {30, 1},          {30, 0.875},      {60, 0.875}, {60, 7.0 / 12},
+                                  {100, 7.0 / 12}, {100, 7.0 / 18},  {150, 7.0 / 18}};
+    const QList<QPointF> curve = d.kmCurve();
+    ASSERT_EQ(curve.size(), expected.size());
+    for (int i = 0; i < curve.size(); ++i) {
+        EXPECT_DOUBLE_EQ(curve[i].x(), expected[i].x()) << i;
+        EXPECT_NEAR(curve[i].y(), expected[i].y(), 1e-12) << i;
+    }
+    const QList<QPointF> censored = d.kmCensored();
+    ASSERT_EQ(censored.size(), 4);
+    EXPECT_EQ(censored[0], QPointF(50, 0.875));
+    EXPECT_NEAR(censored[1].y(), 7.0 / 12, 1e-12);
+    EXPECT_NEAR(censored[3].y(), 7.0 / 18, 1e-12);
+    QTableWidget* risk = d.table("atRisk");
+    ASSERT_EQ(risk->columnCount(), 5);
+    const QStringList days{"day 0", "day 56", "day 112", "day 168"}, counts{"8", "6", "2", "0"};
+    for (int c = 0; c < 4; ++c) {
+        EXPECT_EQ(risk->horizontalHeaderItem(c + 1)->text(), days[c]);
+        EXPECT_EQ(risk->item(0, c + 1)->text(), counts[c]) << days[c].toStdString();
+    }
+    const QString text = d.findChild<QLabel*>("endpoints")->text();
+    EXPECT_TRUE(text.contains("<b>8</b> subject(s) with an accepted result; <b>3</b> still being read")) << text.toStdString();
+    EXPECT_TRUE(text.contains("3/8 = 37.5 % (95 % CI 8.5-75.5 %")) << text.toStdString();
+    EXPECT_TRUE(text.contains("2/8 = 25.0 % (95 % CI 3.2-65.1 %")) << text.toStdString();
+    EXPECT_TRUE(text.contains("median 100 days (95 % CI 60 to not reached")) << text.toStdString();
+    EXPECT_TRUE(d.chartTitles().join(" ").contains("Kaplan-Meier"));
+    // what the manager sees when scrolled down to the endpoints
+    auto* scroll = d.findChild<QScrollArea*>();
+    ASSERT_NE(scroll, nullptr);
+    scroll->ensureWidgetVisible(d.findChild<QWidget*>("atRisk"), 10, 10);
+    screenshot(d, "dashboard-endpoints.png");
 }

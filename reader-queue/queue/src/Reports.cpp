@@ -373,9 +373,21 @@ std::vector<Queue::AcceptedRead> Queue::acceptedResults(const Session& manager) 
         const auto tps = signedTimepoints(s[0], a.slot, a.through);
         const Evaluation ev =
             evaluateRead(charter_, s[0], a.adjudicated ? "ADJUDICATOR" : "RADIOLOGIST " + std::to_string(a.slot), {s[1], s[2]}, tps);
-        if (ev.result) out.push_back({s[0], a.adjudicated, *ev.result});
+        if (!ev.result) continue;
+        AcceptedRead r{s[0], a.adjudicated, *ev.result, std::nullopt};
+        recist::Date rand{}, death{};
+        if (recist::Date::parse(s[1], rand)) {
+            const bool died = !s[2].empty() && recist::Date::parse(s[2], death);
+            r.rpfs = recist::rpfs(*ev.result, rand, died ? std::optional<recist::Date>(death) : std::nullopt, charter_.recist);
+        }
+        out.push_back(std::move(r));
     }
     return out;
+}
+
+int Queue::randomizedSubjects(const Session& manager) {
+    require(manager, {Role::Manager}, "see accepted results");
+    return std::stoi(db_->query("SELECT COUNT(*) FROM subjects WHERE randomization_date IS NOT NULL AND randomization_date <> ''")[0][0]);
 }
 
 std::vector<Queue::BacklogPoint> Queue::backlogHistory(const Session& manager) {

@@ -3,6 +3,8 @@
 #include "Common.h"
 #include "Internal.h"
 
+#include "recist/Statistics.h"
+
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
@@ -21,6 +23,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineSeries>
+#include <QScatterSeries>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStackedWidget>
@@ -142,6 +145,23 @@ Dashboard::Dashboard(QWidget* parent) : QWidget(parent) {
     grid->addWidget(backlogChart_, 4, 0);
     grid->addWidget(waterfall_, 4, 1);
     grid->addWidget(spider_, 4, 2);
+    // the endpoints, pooled: figures, the Kaplan-Meier curve and the number at risk under it
+    auto* endpointsTitle = new QLabel(QStringLiteral("<b>%1</b>").arg(tr("Endpoints by central review, pooled over all subjects")));
+    grid->addWidget(endpointsTitle, 5, 0, 1, 3);
+    endpoints_ = new QLabel;
+    endpoints_->setObjectName("endpoints");
+    endpoints_->setTextFormat(Qt::RichText);
+    endpoints_->setWordWrap(true);
+    endpoints_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    grid->addWidget(endpoints_, 6, 2, 2, 1);
+    km_ = chartView("km");
+    km_->setMinimumHeight(320);
+    grid->addWidget(km_, 6, 0, 1, 2);
+    QTableWidget* atRisk = makeTable("atRisk");
+    atRisk->setMinimumHeight(70);
+    atRisk->setMaximumHeight(80);
+    tables_["atRisk"] = atRisk;
+    grid->addWidget(atRisk, 7, 0, 1, 2);
     for (int c = 0; c < 3; ++c) grid->setColumnStretch(c, 1);
     setData({});
 }
@@ -153,8 +173,22 @@ QTableWidget* Dashboard::table(const QString& name) const {
 
 QStringList Dashboard::chartTitles() const {
     QStringList out;
-    for (QChartView* v : {backlogChart_, waterfall_, spider_}) out << (v->chart() ? v->chart()->title() : QString());
+    for (QChartView* v : {backlogChart_, waterfall_, spider_, km_}) out << (v->chart() ? v->chart()->title() : QString());
     return out;
+}
+
+QList<QPointF> Dashboard::kmCurve() const {
+    if (!km_->chart()) return {};
+    for (QAbstractSeries* s : km_->chart()->series())
+        if (s->objectName() == "kmCurve") return static_cast<QLineSeries*>(s)->points();
+    return {};
+}
+
+QList<QPointF> Dashboard::kmCensored() const {
+    if (!km_->chart()) return {};
+    for (QAbstractSeries* s : km_->chart()->series())
+        if (s->objectName() == "kmCensored") return static_cast<QScatterSeries*>(s)->points();
+    return {};
 }
 
 void Dashboard::setMessage(const QString& text, bool error) {
@@ -337,6 +371,78 @@ void Dashboard::setData(const DashboardData& d) {
         attachAxes(chart, x, y);
         replaceChart(spider_, chart);
     }
+    showEndpoints(d.endpoints);
+}
+
+void Dashboard::showEndpoints(const DashboardData::Endpoints& e) {
+    namespace st = recist::stats;
+    auto pct = [](double v) { return QString::number(100 * v, 'f', 1); };
+    auto rate = [&](int k, int n) {
+        if (n == 0) return tr("no accepted result yet");
+        const auto [lo, hi] = st::clopperPearson(k, n);
+        return tr("%1/%2 = %3 % (95 % CI %4-%5 %, Clopper-Pearson)").arg(k).arg(n).arg(pct(static_cast<double>(k) / n), pct(lo), pct(hi));
+    };
+    const st::KaplanMeier km = st::kaplanMeier(e.rpfs);
+    const auto median = km.median();
+    const auto [lo, hi] = km.medianInterval();
+    auto day = [](const std::optional<double>& d) { return d ? QString::number(*d, 'f', 0) : QStringLiteral("not reached"); };
+    QString text = tr("Based on <b>%1</b> subject(s) with an accepted result; <b>%2</b> still being read. Never by arm or site.")
+                       .arg(e.accepted)
+                       .arg(e.stillReading);
+    text += "<br><br>" + tr("<b>Disease control at 6 months</b> (%1 subjects): %2").arg(e.dcrEvaluated).arg(rate(e.dcrYes, e.dcrEvaluated));
+    text += "<br>" + tr("<b>Objective response</b> (CR or PR, %1 subjects): %2").arg(e.accepted).arg(rate(e.responders, e.accepted));
+    text += "<br>" + tr("<b>rPFS</b> (%1 subjects, %2 events): median %3 days (95 % CI %4 to %5, Brookmeyer-Crowley)")
+                         .arg(km.subjects)
+                         .arg(km.events)
+                         .arg(day(median), day(lo), day(hi));
+    endpoints_->setText(text);
+
+    // the Kaplan-Meier step curve, censoring marks, and the number at risk every 8 weeks
+    auto* chart = new QChart;
+    chart->setTitle(tr("rPFS by central review (Kaplan-Meier, accepted results, pooled)"));
+    auto* curve = new QLineSeries;
+    curve->setObjectName("kmCurve");
+    curve->setName(tr("rPFS"));
+    auto* marks = new QScatterSeries;
+    marks->setObjectName("kmCensored");
+    marks->setName(tr("censored"));
+    marks->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
+    marks->setMarkerSize(7);
+    double s = 1, last = 0;
+    curve->append(0, 1);
+    for (const auto& step : km.steps) {
+        if (step.events > 0) {
+            curve->append(step.time, s);
+            s = step.survival;
+            curve->append(step.time, s);
+        }
+        if (step.censored > 0) marks->append(step.time, step.survival);
+        last = step.time;
+    }
+    curve->append(last, s);
+    chart->addSeries(curve);
+    chart->addSeries(marks);
+    const double span = std::max(56.0, std::ceil(last / 56.0) * 56.0);
+    auto* x = new QValueAxis;
+    x->setRange(0, span);
+    x->setTickCount(static_cast<int>(span / 56.0) + 1);
+    x->setLabelFormat("%d");
+    x->setTitleText(tr("days from randomization"));
+    auto* y = new QValueAxis;
+    y->setRange(0, 1.0);
+    y->setTickCount(6);
+    y->setLabelFormat("%.1f");
+    y->setTitleText(tr("progression-free"));
+    attachAxes(chart, x, y);
+    replaceChart(km_, chart);
+    QStringList header{tr("")};
+    QStringList row{tr("At risk")};
+    for (double t = 0; t <= span + 0.5; t += 56) {
+        header << tr("day %1").arg(t, 0, 'f', 0);
+        row << QString::number(km.atRisk(t));
+    }
+    fill(table("atRisk"), header, {row});
+    table("atRisk")->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
 }
 
 } // namespace vg

@@ -56,7 +56,16 @@ bool DashboardController::refresh(QString* why) {
             if (!at.isValid()) at = QDateTime::fromString(QString::fromStdString(p.at), Qt::ISODate);
             if (at.isValid()) d.history.push_back({at, p.readsDue - p.readsSigned, p.adjudicationsOpen});
         }
-        for (const auto& a : q.acceptedResults(s)) {
+        const auto acceptedResults = q.acceptedResults(s);
+        d.endpoints.accepted = static_cast<int>(acceptedResults.size());
+        d.endpoints.stillReading = std::max(0, q.randomizedSubjects(s) - d.endpoints.accepted);
+        for (const auto& a : acceptedResults) {
+            d.endpoints.dcrEvaluated += 1;
+            d.endpoints.dcrYes += a.result.diseaseControl == recist::DiseaseControl::Yes;
+            d.endpoints.responders += a.result.best == recist::Response::CR || a.result.best == recist::Response::PR;
+            if (a.rpfs) d.endpoints.rpfs.push_back({static_cast<double>(a.rpfs->days()), !a.rpfs->censored});
+        }
+        for (const auto& a : acceptedResults) {
             DashboardData::Accepted acc;
             acc.subject = a.subject;
             acc.best = std::string(recist::toString(a.result.best));

@@ -6,6 +6,7 @@
 #include "charter/Charter.h"
 #include "readerqueue/Database.h"
 #include "read/ReadData.h"
+#include "recist/Endpoints.h"
 #include "workflow/Workflow.h"
 
 #include <filesystem>
@@ -236,8 +237,11 @@ public:
         std::string subject;
         bool adjudicated = false;
         recist::SubjectResult result;
+        std::optional<recist::TimeToEvent> rpfs; ///< with the charter's censoring options (none without a randomization date)
     };
     std::vector<AcceptedRead> acceptedResults(const Session& manager);
+    /// Subjects with a randomization date (the endpoints' population).
+    int randomizedSubjects(const Session& manager);
 
     /// Writes the SDTM files: TU/TR/RS of both readers (RADIOLOGIST 1/2, TRACPTFL/RSACPTFL),
     /// accepted/TU,TR,RS (the accepted read per subject: ADJUDICATOR when adjudicated),

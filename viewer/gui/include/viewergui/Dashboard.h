@@ -4,8 +4,12 @@
 // anonymizer quarantined waiting for a decision (counted by reason category only: which
 // subject had an arm-revealing series would itself reveal the arm), charts - the backlog over
 // time, a waterfall of the best % change and a spider plot of the % change over time of the
-// subjects whose results are accepted - and the SDTM export.
+// subjects whose results are accepted - the endpoints pooled over all subjects (DCR at the
+// landmark and ORR with Clopper-Pearson intervals, the Kaplan-Meier curve of rPFS with the
+// number at risk and the median with its Brookmeyer-Crowley interval) - and the SDTM export.
 #include <QDateTime>
+#include <QList>
+#include <QPointF>
 #include <QString>
 #include <QWidget>
 
@@ -51,6 +55,14 @@ struct DashboardData {
         std::vector<std::pair<double, double>> changes; ///< days from baseline, % change
     };
     std::vector<Accepted> accepted;
+    /// The endpoints, pooled over every subject with an accepted result (never by arm or site).
+    struct Endpoints {
+        int accepted = 0, stillReading = 0; ///< subjects with an accepted result; randomized ones without one yet
+        int dcrYes = 0, dcrEvaluated = 0;   ///< disease control at the landmark (DCR6M Y) of accepted results
+        int responders = 0;                 ///< BOR CR or PR
+        std::vector<std::pair<double, bool>> rpfs; ///< accepted rPFS: AVAL (days), event (CNSR 0)
+    };
+    Endpoints endpoints;
 };
 
 class Dashboard : public QWidget {
@@ -63,6 +75,9 @@ public:
     QTableWidget* table(const QString& name) const;
     QStringList chartTitles() const;
     int waterfallBars() const { return waterfallBars_; }
+    /// The Kaplan-Meier chart's step curve as drawn (days, S) and its censoring marks.
+    QList<QPointF> kmCurve() const;
+    QList<QPointF> kmCensored() const;
     int spiderLines() const { return spiderLines_; }
     QPushButton* exportButton() const { return export_; }
     QPushButton* refreshButton() const { return refresh_; }
@@ -75,6 +90,7 @@ signals:
     void closeRequested(); ///< end a subject's reading (end of imaging follow-up)
 
 private:
+    void showEndpoints(const DashboardData::Endpoints& e);
     DashboardData data_;
     QLabel* summary_;
     QLabel* message_;
@@ -82,6 +98,8 @@ private:
     QChartView* backlogChart_;
     QChartView* waterfall_;
     QChartView* spider_;
+    QChartView* km_;
+    QLabel* endpoints_;
     QPushButton* export_;
     QPushButton* refresh_;
     QPushButton* close_;
