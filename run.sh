@@ -256,7 +256,16 @@ serve() {
   "$BUILD/bin/reader-queue" audit keygen --audit-key "$site/audit.key"
   local anchor=(--audit-key "$site/audit.key" --audit-log "$site/audit-checkpoints.log")
   "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" >/dev/null
-  ( while sleep 60; do "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" || true; done ) >/dev/null 2>&1 &
+  # the site's service account: signed reports from the queue's outbox to Orthanc (STOW-RS, the
+  # manager's Orthanc account), audit checkpoints - every minute
+  local muser mpass
+  read -r _ muser mpass < <(grep '^manager ' "$ORTHANC_CREDENTIALS")
+  (umask 077; printf '{"url": "dicomweb+%s", "user": "%s", "password": "%s", "ca": "%s"}\n' \
+    "$ORTHANC_DICOMWEB" "$muser" "$mpass" "$ORTHANC_CA" > "$site/pacs-service.json")
+  ( while sleep 60; do
+      "$BUILD/bin/reader-queue" --db "$queue_url" audit checkpoint "${anchor[@]}" || true
+      "$BUILD/bin/report-push" --from-queue --db "$queue_url" --pacs "$site/pacs-service.json" >>"$site/report-push.log" 2>&1 || true
+    done ) >/dev/null 2>&1 &
   SERVE_LOOP=$!
   # the gate nginx asks about every request of a reader's or the adjudicator's Orthanc account:
   # only the study folders the queue opened to the token's user (reader-queue/gate)
@@ -279,6 +288,7 @@ serve() {
                             (TLS verified against the site CA; demo accounts, password reluth-demo-1)
     audit anchor            key $site/audit.key (0600), public $site/audit.key.pub,
                             checkpoints $site/audit-checkpoints.log (signed every 60 s)
+    signed reports          the queue's outbox -> Orthanc by report-push --from-queue every 60 s (log $site/report-push.log)
     verify the audit trail  build/bin/reader-queue --db '$queue_url' audit verify --audit-pub $site/audit.key.pub --audit-log $site/audit-checkpoints.log
 
 INFO
