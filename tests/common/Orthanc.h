@@ -63,6 +63,14 @@ struct Orthanc {
         if (rc != 0) throw std::runtime_error("lookup " + uid + " failed: " + out);
         return nlohmann::json::parse(out);
     }
+    /// The password of an Orthanc account (role) from the fixture's 0600 credentials file; empty when none.
+    std::string passwordOf(const std::string& account) {
+        std::ifstream creds(v["ORTHANC_CREDENTIALS"]);
+        std::string role, u, p;
+        while (creds >> role >> u >> p)
+            if (role == account) return p;
+        return {};
+    }
     std::int64_t instances() { return get("/statistics")["CountInstances"].get<std::int64_t>(); }
     std::string peer() { return v["ORTHANC_AET"] + "@127.0.0.1:" + v["ORTHANC_DICOM_PORT"]; }
 };

@@ -54,10 +54,7 @@ struct Answer {
 /// One request with curl as `account` (its password and the token in a 0600 config, never on a command line).
 Answer request(testutil::Orthanc& o, const fs::path& dir, const std::string& account, const std::string& path, const std::string& token,
                const std::string& extra = {}) {
-    std::ifstream creds(o.v["ORTHANC_CREDENTIALS"]);
-    std::string role, user, pass, password;
-    while (creds >> role >> user >> pass)
-        if (role == account) password = pass;
+    const std::string password = o.passwordOf(account);
     EXPECT_FALSE(password.empty()) << "no Orthanc account " << account;
     const fs::path cfg = dir / "curl.cfg", headers = dir / "headers.txt", body = dir / "body.bin";
     {

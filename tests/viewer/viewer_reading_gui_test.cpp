@@ -768,19 +768,11 @@ std::string freshPostgresQueue(const std::string& name) {
     return admin.substr(0, admin.rfind('/') + 1) + name + "?sslmode=verify-full&sslrootcert=" + urlFile.string() + ".ca";
 }
 
-std::string passwordOf(testutil::Orthanc& o, const std::string& account) {
-    std::ifstream creds(o.v["ORTHANC_CREDENTIALS"]);
-    std::string role, u, p;
-    while (creds >> role >> u >> p)
-        if (role == account) return p;
-    return {};
-}
-
 fs::path pacsConfig(testutil::Orthanc& o, const fs::path& dir, const std::string& account) {
     const fs::path f = dir / (account + ".json");
     std::ofstream(f) << nlohmann::json{{"url", "dicomweb+" + o.v["ORTHANC_DICOMWEB"]},
                                        {"user", account},
-                                       {"password", passwordOf(o, account)},
+                                       {"password", o.passwordOf(account)},
                                        {"ca", o.v["ORTHANC_CA"]}}
                             .dump();
     fs::permissions(f, fs::perms::owner_read | fs::perms::owner_write);

@@ -49,13 +49,7 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
         << out;
     // the reader's own Orthanc account, gated: the gate asks this test's queue
     testutil::Gate gate(orthanc, tq.db, dir.path() / "gate.log");
-    std::string readerPassword;
-    {
-        std::ifstream creds(orthanc.v["ORTHANC_CREDENTIALS"]);
-        std::string role, u, p;
-        while (creds >> role >> u >> p)
-            if (role == "reader1") readerPassword = p;
-    }
+    const std::string readerPassword = orthanc.passwordOf("reader1");
     ASSERT_FALSE(readerPassword.empty());
     const fs::path config = dir.path() / "pacs.json";
     std::ofstream(config) << nlohmann::json{{"url", "dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]},
