@@ -1,4 +1,4 @@
-// The image gate (build/bin/reader-queue-gate) for a test's queue, on the port the orthanc
+// The image gate (build/bin/reader-queue-gate) for a test's queue, on the socket the orthanc
 // fixture's nginx asks (ORTHANC_GATE): started for the test, stopped (SIGTERM) at its end.
 // Without it nginx refuses every gated account's request (500): fails closed.
 #pragma once
@@ -6,11 +6,13 @@
 #include "Orthanc.h"
 
 #include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <fcntl.h>
 #include <spawn.h>
 #include <string>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -40,16 +42,25 @@ struct Gate {
         const int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&fa);
         if (rc != 0) throw std::runtime_error("cannot start " + bin);
-        const auto colon = listen.rfind(':');
-        const int port = std::stoi(listen.substr(colon + 1));
         for (int i = 0; i < 200; ++i) { // until it listens
-            const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(static_cast<uint16_t>(port));
-            ::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &a.sin_addr);
-            const bool up = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-            ::close(s);
+            bool up = false;
+            if (listen.rfind("unix:", 0) == 0) {
+                const int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+                sockaddr_un a{};
+                a.sun_family = AF_UNIX;
+                std::snprintf(a.sun_path, sizeof a.sun_path, "%s", listen.substr(5).c_str());
+                up = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+                ::close(s);
+            } else {
+                const auto colon = listen.rfind(':');
+                const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+                sockaddr_in a{};
+                a.sin_family = AF_INET;
+                a.sin_port = htons(static_cast<uint16_t>(std::stoi(listen.substr(colon + 1))));
+                ::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &a.sin_addr);
+                up = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+                ::close(s);
+            }
             if (up) return;
             int st = 0;
             if (::waitpid(pid, &st, WNOHANG) == pid) {

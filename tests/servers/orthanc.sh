@@ -91,9 +91,14 @@ case "$cmd" in
     http_port=$(free_port 58042)
     https_port=$(free_port $((http_port + 1)))
     dicom_port=$(free_port 54242)
-    gate_port=$(free_port $((https_port + 1)))
+    gate_socket=$ORTHANC_DIR/gate.sock
     mkdir -p "$ORTHANC_DIR/nginx/tmp"
+    # nginx's workers run as this account (as root nginx would drop to nobody): the gate's socket
+    # file is this account's only (0600)
+    nginx_user=""
+    [ "$(id -u)" -eq 0 ] && nginx_user="user $(id -un) $(id -gn);"
     cat > "$ORTHANC_DIR/nginx/nginx.conf" <<NGINX
+$nginx_user
 pid $ORTHANC_DIR/nginx/nginx.pid;
 error_log $ORTHANC_DIR/nginx/error.log warn;
 worker_processes 2;
@@ -106,7 +111,7 @@ http {
   uwsgi_temp_path $ORTHANC_DIR/nginx/tmp/uwsgi;
   scgi_temp_path $ORTHANC_DIR/nginx/tmp/scgi;
   # the service accounts pass (and a request without an account, which Orthanc answers 401); every other account (readers, the adjudicator) is gated: the
-  # gate (reader-queue-gate on $gate_port, started with the trial's queue) is asked about each
+  # gate (reader-queue-gate on the socket $gate_socket, started with the trial's queue) is asked about each
   # request and allows only what the queue opened to the token's user. No gate running: 500.
   map \$remote_user \$reluth_open_account { manager 1; anonymizer 1; "" 1; default 0; }
   server {
@@ -118,7 +123,7 @@ http {
     location = /_gate {
       internal;
       if (\$reluth_open_account) { return 204; }
-      proxy_pass http://127.0.0.1:$gate_port/check;
+      proxy_pass http://unix:$gate_socket:/check;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URI \$request_uri;
@@ -185,7 +190,7 @@ ORTHANC_PG_DB=$pg_db
 ORTHANC_PG_URL=$pg
 ORTHANC_PID=$ORTHANC_PID
 ORTHANC_HTTP_LOOPBACK=http://127.0.0.1:$http_port
-ORTHANC_GATE=127.0.0.1:$gate_port
+ORTHANC_GATE=unix:$gate_socket
 VARS
     echo "orthanc.sh: Orthanc $(Orthanc --version | head -1 | awk '{print $2}') on $ORTHANC_URL (DICOM RELUTH@127.0.0.1:$dicom_port, index in PostgreSQL $pg_db, $ORTHANC_DIR)"
     ;;

@@ -177,6 +177,10 @@ TEST(ImageGate, AReadersAccountGetsOnlyTheImagesOfTheStudyTheQueueOpenedToThem) 
         {"/dicom-web/studies/" + base.study + "%2Fseries", "not a plain DICOMweb path"},
         {"/DICOM-WEB/studies/" + later.study, "only DICOMweb studies"},
         {"/dicom-web//studies/" + later.study, "not a plain DICOMweb path"},
+        // a UID list in the path (QIDO list matching in the gate's own lookup): the open study's
+        // UID, then one whose last 8 characters repeat it
+        {"/dicom-web/studies/" + base.study + ",9" + base.study.substr(base.study.size() - 8) + "/series/" + base.series,
+         "not a plain DICOMweb path"},
     };
     for (const Case& c : refused) {
         a = request(orthanc, dir.path(), "reader1", c.path, token);

@@ -2,20 +2,24 @@
 // nginx asks it about every request of a gated account (auth_request, with the original URI,
 // method and the X-Reluth-Token header); it answers 204 (allow) or 403 with X-Gate-Reason, and
 // 500 when it cannot ask the queue or the server - nginx then refuses (fails closed).
-//   reader-queue-gate --listen 127.0.0.1:PORT --db URL --orthanc http://127.0.0.1:PORT
+//   reader-queue-gate --listen unix:/path/gate.sock|127.0.0.1:PORT --db URL --orthanc http://127.0.0.1:PORT
 //                     --orthanc-credentials FILE [--orthanc-account manager]
 // The credentials file (0600; "role user password" lines, as tests/servers/orthanc.sh writes it)
 // names the open service account the gate looks studies up with, on Orthanc's loopback HTTP.
 #include "gate/Gate.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/program_options.hpp>
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -122,7 +126,7 @@ int main(int argc, char** argv) {
     namespace po = boost::program_options;
     std::string listen, db, orthanc, credentials, account = "manager";
     po::options_description opts("reader-queue-gate: the image server's gate for readers and adjudicators");
-    opts.add_options()("help", "this help")("listen", po::value(&listen)->required(), "HOST:PORT to listen on (loopback)")(
+    opts.add_options()("help", "this help")("listen", po::value(&listen)->required(), "unix:/path/gate.sock (a socket file only its owner can use), or HOST:PORT")(
         "db", po::value(&db)->required(), "the reading queue's database URL")(
         "orthanc", po::value(&orthanc)->required(), "Orthanc's loopback HTTP, http://127.0.0.1:PORT")(
         "orthanc-credentials", po::value(&credentials)->required(), "0600 file of 'role user password' lines")(
@@ -136,7 +140,6 @@ int main(int argc, char** argv) {
         }
         po::notify(vm);
         if (sodium_init() < 0) throw std::runtime_error("libsodium cannot start");
-        const auto [lhost, lport] = hostPort(listen, "--listen");
         const auto [ohost, oport] = hostPort(orthanc, "--orthanc");
         OrthancDirectory directory(ohost, oport, basicAuthorization(credentials, account));
         std::unique_ptr<rq::Queue> queue;
@@ -145,41 +148,60 @@ int main(int argc, char** argv) {
             return queue->checkImageToken(token);
         };
         asio::io_context io;
-        tcp::acceptor acceptor(io, {asio::ip::make_address(lhost), static_cast<unsigned short>(std::stoi(lport))});
-        std::signal(SIGPIPE, SIG_IGN);
-        std::fprintf(stderr, "%s reader-queue-gate: listening on %s:%s for %s\n", isoNow().c_str(), lhost.c_str(), lport.c_str(),
-                     orthanc.c_str());
-        for (;;) {
-            tcp::socket socket(io);
-            acceptor.accept(socket);
-            boost::beast::flat_buffer buffer;
-            boost::beast::error_code ec;
-            for (;;) { // keep-alive: nginx may send several checks on one connection
-                http::request<http::string_body> req;
-                http::read(socket, buffer, req, ec);
-                if (ec) break;
-                http::response<http::empty_body> res;
-                res.version(req.version());
-                res.keep_alive(req.keep_alive());
-                gate::Request r{std::string(req["X-Original-Method"]), std::string(req["X-Original-URI"]), std::string(req["X-Reluth-Token"])};
-                try {
-                    const gate::Decision d = gate::decide(r, checkToken, directory);
-                    res.result(d.allow ? http::status::no_content : http::status::forbidden);
-                    res.set("X-Gate-Reason", d.reason);
-                    if (!d.allow)
-                        std::fprintf(stderr, "%s refused %s %s (user %s): %s\n", isoNow().c_str(), r.method.c_str(), r.uri.c_str(),
-                                     d.user.empty() ? "-" : d.user.c_str(), d.reason.c_str());
-                } catch (const std::exception& e) { // cannot ask: nginx fails closed on 500
-                    queue.reset();
-                    res.result(http::status::internal_server_error);
-                    res.set("X-Gate-Reason", std::string("the gate cannot decide: ") + e.what());
-                    std::fprintf(stderr, "%s cannot decide %s %s: %s\n", isoNow().c_str(), r.method.c_str(), r.uri.c_str(), e.what());
+        auto serve = [&](auto& acceptor) {
+            for (;;) {
+                auto socket = acceptor.accept();
+                // one connection at a time: a client that sends nothing is dropped after 5 s
+                const timeval timeout{5, 0};
+                ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+                ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+                boost::beast::flat_buffer buffer;
+                boost::beast::error_code ec;
+                for (;;) { // keep-alive: nginx may send several checks on one connection
+                    http::request<http::string_body> req;
+                    http::read(socket, buffer, req, ec);
+                    if (ec) break;
+                    http::response<http::empty_body> res;
+                    res.version(req.version());
+                    res.keep_alive(req.keep_alive());
+                    gate::Request r{std::string(req["X-Original-Method"]), std::string(req["X-Original-URI"]),
+                                    std::string(req["X-Reluth-Token"])};
+                    try {
+                        const gate::Decision d = gate::decide(r, checkToken, directory);
+                        res.result(d.allow ? http::status::no_content : http::status::forbidden);
+                        res.set("X-Gate-Reason", d.reason);
+                        if (!d.allow)
+                            std::fprintf(stderr, "%s refused %s %s (user %s): %s\n", isoNow().c_str(), r.method.c_str(), r.uri.c_str(),
+                                         d.user.empty() ? "-" : d.user.c_str(), d.reason.c_str());
+                    } catch (const std::exception& e) { // cannot ask: nginx fails closed on 500
+                        queue.reset();
+                        res.result(http::status::internal_server_error);
+                        res.set("X-Gate-Reason", std::string("the gate cannot decide: ") + e.what());
+                        std::fprintf(stderr, "%s cannot decide %s %s: %s\n", isoNow().c_str(), r.method.c_str(), r.uri.c_str(), e.what());
+                    }
+                    res.prepare_payload();
+                    http::write(socket, res, ec);
+                    if (ec || !req.keep_alive()) break;
                 }
-                res.prepare_payload();
-                http::write(socket, res, ec);
-                if (ec || !req.keep_alive()) break;
+                socket.shutdown(asio::socket_base::shutdown_both, ec);
             }
-            socket.shutdown(tcp::socket::shutdown_both, ec);
+        };
+        std::signal(SIGPIPE, SIG_IGN);
+        if (listen.rfind("unix:", 0) == 0) {
+            // a socket file: only its owner (the nginx of this site, same account) can connect
+            const std::string path = listen.substr(5);
+            ::unlink(path.c_str());
+            const mode_t old = ::umask(077);
+            asio::local::stream_protocol::acceptor acceptor(io, asio::local::stream_protocol::endpoint(path));
+            ::umask(old);
+            std::fprintf(stderr, "%s reader-queue-gate: listening on %s for %s\n", isoNow().c_str(), listen.c_str(), orthanc.c_str());
+            serve(acceptor);
+        } else {
+            const auto [lhost, lport] = hostPort(listen, "--listen");
+            tcp::acceptor acceptor(io, {asio::ip::make_address(lhost), static_cast<unsigned short>(std::stoi(lport))});
+            std::fprintf(stderr, "%s reader-queue-gate: listening on %s:%s for %s\n", isoNow().c_str(), lhost.c_str(), lport.c_str(),
+                         orthanc.c_str());
+            serve(acceptor);
         }
     } catch (const po::error& e) {
         std::cerr << "reader-queue-gate: " << e.what() << "\n" << opts;

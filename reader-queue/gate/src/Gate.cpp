@@ -44,10 +44,13 @@ std::vector<std::string> split(const std::string& s, char sep) {
     }
 }
 
-bool plainSegment(const std::string& s) {
+/// A UID, a keyword, or (after "frames") a frame list: no empty, "." or ".." segment; a comma
+/// only in a frame list (a comma in a UID would be a QIDO list match in the gate's own lookup).
+bool plainSegment(const std::string& s, bool frameList) {
     if (s.empty() || s == "." || s == "..") return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_' || c == ',';
+    return std::all_of(s.begin(), s.end(), [frameList](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_' ||
+               (frameList && c == ',');
     });
 }
 
@@ -86,7 +89,7 @@ std::optional<ParsedUri> parseUri(const std::string& uri) {
     auto parts = split(path.substr(1), '/');
     for (const auto& raw : parts) {
         const auto seg = decode(raw, false);
-        if (!seg || !plainSegment(*seg)) return std::nullopt;
+        if (!seg || !plainSegment(*seg, !out.segments.empty() && out.segments.back() == "frames")) return std::nullopt;
         out.segments.push_back(*seg);
     }
     if (!query.empty())
