@@ -12,9 +12,11 @@
 #include "../common/TempDir.h"
 #include "recist/Endpoints.h"
 #include "recist/Sdtm.h"
+#include "recist/Statistics.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -267,10 +269,6 @@ TEST(Rpfs, TheCliWritesAdtteAndAdrsForEveryReaderAndSubjectAllOrNothing) {
 // Kaplan-Meier table worked by hand. (R's survival package is not on these machines; the
 // figures R's binom.test gives for 5/10 - 0.1870860, 0.8129140 - are the usual textbook values
 // and agree with the tail sums below.)
-
-#include "recist/Statistics.h"
-
-#include <cmath>
 
 namespace {
 

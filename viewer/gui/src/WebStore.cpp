@@ -78,23 +78,19 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
     client_->setImageToken(token);
     const auto date = store::studyDateOfFolder(studyName);
     if (!date || date->empty()) throw vw::WebError(folder + " has no study date: it cannot be looked up on the server");
-    std::string studyUid, modalities;
+    std::string studyUid;
+    std::set<std::string> modalities; // the study's image modalities, each searched once
     for (const auto& s : client_->qido("studies", {{"PatientID", patient}, {"StudyDate", *date}, {"includefield", "00080061"}}))
         if (store::studyFolderName(firstValue(s, "00080020"), firstValue(s, "0020000D")) == studyName) {
             studyUid = firstValue(s, "0020000D");
             if (const auto it = s.find("00080061"); it != s.end() && it->contains("Value"))
                 for (const auto& m : (*it)["Value"])
-                    if (m.is_string()) modalities += m.get<std::string>() + "\\";
+                    if (m.is_string() && store::isImageModality(m.get<std::string>())) modalities.insert(m.get<std::string>());
         }
     if (studyUid.empty()) throw vw::WebError("the server has no study " + studyName + " of " + patient);
     std::vector<vw::SeriesRequest> requests;
     std::size_t total = 0;
-    std::set<std::string> asked;
-    for (std::size_t from = 0; from < modalities.size();) {
-        const auto end = modalities.find('\\', from);
-        const std::string modality = modalities.substr(from, end - from);
-        from = end + 1;
-        if (!store::isImageModality(modality) || !asked.insert(modality).second) continue;
+    for (const std::string& modality : modalities) {
         for (const auto& s : client_->qido("studies/" + studyUid + "/series", {{"Modality", modality}, {"includefield", "00201209"}})) {
             const std::string uid = firstValue(s, "0020000E");
             if (uid.empty()) continue;
