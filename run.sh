@@ -30,6 +30,8 @@ PACKAGES=(
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev libqt6sql6-sqlite libqt6sql6-psql libboost-dev libboost-program-options-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   # SAS transport (.xpt) for the statistician's datasets, and readstat to read them back in the tests
   libreadstat-dev readstat
+  # the DICOMweb client's HTTP (multi-site store)
+  libcurl4-openssl-dev
   # the workstation's display: Mesa's OpenGL (software rendering under Xvfb) and a font
   libgl1-mesa-dri fonts-dejavu-core
   # tools used by the tests: DICOM validator and toolkit, pydicom's odd files, X server

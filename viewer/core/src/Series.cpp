@@ -13,6 +13,7 @@
 #include <gdcmImageReader.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -623,6 +624,15 @@ void loadInto(Volume& v, const Series& series, const Geometry& geometry, const L
     for (auto& t : pool) t.join();
     if (!error.empty()) throw LoadError(error);
     if (callbacks.cancel && callbacks.cancel->load()) throw LoadError("cancelled");
+}
+
+void adviseHugePages(void* p, std::size_t bytes) noexcept {
+#ifdef MADV_HUGEPAGE
+    ::madvise(p, bytes, MADV_HUGEPAGE); // a hint: where it is refused the pages are ordinary
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }
 
 } // namespace vc

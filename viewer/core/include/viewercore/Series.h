@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <cstdlib>
 #include <new>
 #include <utility>
 #include <stdexcept>
@@ -80,6 +81,9 @@ struct Geometry {
 /// (none missing), single-frame, greyscale.
 Geometry analyze(const Series& series);
 
+/// madvise(MADV_HUGEPAGE) where the system offers it (a hint: ignored elsewhere).
+void adviseHugePages(void* p, std::size_t bytes) noexcept;
+
 /// Leaves new elements uninitialised: a 300 MB volume is not zeroed before it is filled (that
 /// alone took ~0.1 s, before the first slice could be shown).
 template <class T>
@@ -89,6 +93,23 @@ struct UninitialisedAllocator : std::allocator<T> {
         using other = UninitialisedAllocator<U>;
     };
     UninitialisedAllocator() = default;
+    /// Large buffers (a volume) are 2 MB aligned and asked for as transparent huge pages: a
+    /// 300 MB volume touched page by page took 77,000 page faults, a visible share of its load.
+    T* allocate(std::size_t n) {
+        const std::size_t bytes = n * sizeof(T);
+        if (bytes < (std::size_t{64} << 20)) return std::allocator<T>::allocate(n);
+        constexpr std::size_t huge = std::size_t{2} << 20;
+        void* p = std::aligned_alloc(huge, (bytes + huge - 1) / huge * huge);
+        if (!p) throw std::bad_alloc();
+        adviseHugePages(p, (bytes + huge - 1) / huge * huge);
+        return static_cast<T*>(p);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        if (n * sizeof(T) < (std::size_t{64} << 20))
+            std::allocator<T>::deallocate(p, n);
+        else
+            std::free(p);
+    }
     template <class U>
     UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
     template <class U>

@@ -1,10 +1,10 @@
 #pragma once
 // A DICOMweb client for the trial's Orthanc (or any PS3.18 server): QIDO-RS searches, WADO-RS
 // series retrieval streamed to files (multipart/related; type="application/dicom", each part
-// written as it completes, several series requests in flight), STOW-RS. Qt Network; HTTPS
+// written as it completes, several series requests in flight), STOW-RS. libcurl underneath; HTTPS
 // verified against the CA the site configured (and only that CA), Basic authentication from a
-// 0600 configuration file - never a command line. Synchronous calls (an event loop inside);
-// use it from a worker thread or a command-line tool.
+// 0600 configuration file - never a command line. Synchronous calls (no event loop inside:
+// a caller's progress callback may run Qt's, the client is not re-entered by it).
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
