@@ -2,7 +2,8 @@
 // DICOMweb, nginx TLS with the fixture's CA): signed out it lists nothing; a reader signed in
 // sees the subjects, opens their worklist's first read and gets its images from the server -
 // only the studies the queue opened for them (checked against the queue's own answer and the
-// store's files), into a private cache that signing out empties.
+// store's files), into a private cache that signing out empties. The fetch dialog shows the
+// first image as it arrives and its Cancel stops the fetch.
 #include "GuiFixture.h"
 #include "readerqueue/Queue.h"
 #include "viewergui/ViewerPane.h"
@@ -10,8 +11,13 @@
 #include "../common/Gate.h"
 #include "../common/Orthanc.h"
 
+#include <QApplication>
 #include <QComboBox>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QPushButton>
 #include <QStatusBar>
+#include <QTimer>
 #include <QTreeWidget>
 
 #include <iostream>
@@ -83,7 +89,40 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
     QString why;
     ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
     EXPECT_TRUE(w.subjects().contains("RELUTH-03-001"));
+    // Cancel in the fetch dialog (pressed as soon as it shows): nothing opens, the reader is
+    // told so, and opening again fetches again
+    {
+        QTimer canceller;
+        bool clicked = false;
+        QObject::connect(&canceller, &QTimer::timeout, [&] {
+            for (QWidget* top : QApplication::topLevelWidgets())
+                if (top->objectName() == "webFetchProgress" && top->isVisible())
+                    if (auto* box = top->findChild<QDialogButtonBox*>(); box && !clicked) {
+                        box->button(QDialogButtonBox::Cancel)->click();
+                        clicked = true;
+                    }
+        });
+        canceller.start(0);
+        EXPECT_FALSE(w.openFirstHomeItem());
+        canceller.stop();
+        EXPECT_TRUE(clicked) << "the fetch dialog was never shown";
+        EXPECT_TRUE(w.statusBar()->currentMessage().contains("cancelled")) << w.statusBar()->currentMessage().toStdString();
+        EXPECT_FALSE(w.current()->showsImage());
+    }
+    // the dialog as the reader sees it once the first image is in (docs/images/web-fetch-preview.png)
+    QTimer shooter;
+    bool shot = false;
+    QObject::connect(&shooter, &QTimer::timeout, [&] {
+        for (QWidget* top : QApplication::topLevelWidgets())
+            if (top->objectName() == "webFetchProgress" && top->isVisible() && !shot)
+                if (auto* preview = top->findChild<QLabel*>("webFetchPreview"); preview && !preview->pixmap().isNull()) {
+                    screenshot(*top, "web-fetch-preview.png");
+                    shot = true;
+                }
+    });
+    shooter.start(0);
     ASSERT_TRUE(w.openFirstHomeItem()) << w.statusBar()->currentMessage().toStdString();
+    shooter.stop();
     const bool loaded = waitFor([&] { return w.idle() && w.current()->view()->complete(); });
     if (!loaded) {
         screenshot(w, "web-store-not-loaded.png");
@@ -100,6 +139,32 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
                         << w.current()->seriesPicker()->count();
     screenshot(w, "web-store-reader.png");
     EXPECT_GT(w.current()->seriesPicker()->count(), 0);
+    // the first image was on screen in the fetch dialog before the fetch ended; it is one of the
+    // study's images (its size, not a blank), and the pane shows the volume decoded while it
+    // streamed in (not read again from the cache files)
+    {
+        double firstAt = -1;
+        std::size_t arrivedAt = 0, instances = 0;
+        const QImage preview = w.webFetchPreview(&firstAt, &arrivedAt, &instances);
+        ASSERT_FALSE(preview.isNull()) << "the fetch dialog never showed an image";
+        vc::SliceHeader h;
+        fs::path any;
+        for (const auto& e : fs::recursive_directory_iterator(store / opened.front()))
+            if (e.path().extension() == ".dcm") any = e.path();
+        ASSERT_TRUE(vc::readHeaderFast(any, h)) << any;
+        EXPECT_EQ(preview.width(), h.columns);
+        EXPECT_EQ(preview.height(), h.rows);
+        std::set<int> greys;
+        for (int y = 0; y < preview.height(); y += 4)
+            for (int x = 0; x < preview.width(); x += 4) greys.insert(qGray(preview.pixel(x, y)));
+        EXPECT_GT(greys.size(), 2u) << "the preview is a blank";
+        EXPECT_GE(firstAt, 0.0);
+        EXPECT_GE(arrivedAt, 1u);
+        EXPECT_LE(arrivedAt, instances);
+        EXPECT_TRUE(shot) << "the dialog was not seen with its first image";
+        EXPECT_TRUE(w.current()->volumeFromMemory()) << "the volume was read again from the cache files";
+        std::cerr << "first image after " << firstAt << " s, with " << arrivedAt << " of " << instances << " instances in\n";
+    }
     // only the opened studies came from the server: file for file
     const fs::path cache = w.webCache();
     ASSERT_FALSE(cache.empty());
@@ -117,7 +182,8 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
         rq::Queue q(rq::Database::open(tq.db));
         EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM image_tokens WHERE user_name = 'reader1' AND revoked_at IS NULL")[0][0], "0")
             << "signing out revokes the session's image tokens";
-        EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM image_tokens WHERE user_name = 'reader1'")[0][0], std::to_string(opened.size()));
+        // one more: the study whose fetch was cancelled got its token too
+        EXPECT_EQ(q.db().query("SELECT COUNT(*) FROM image_tokens WHERE user_name = 'reader1'")[0][0], std::to_string(opened.size() + 1));
     }
     // a configuration others may read is refused, saying why
     fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);

@@ -286,7 +286,10 @@ void ViewerPane::showSeries(const vc::Series& series, const QString& caption) {
 
 void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, const QString& caption) {
     stopLoad();
-    auto volume = std::make_shared<vc::Volume>();
+    // a volume the store already holds (decoded while it streamed in) is shown as it is
+    std::shared_ptr<vc::Volume> ready = volumeSource_ ? volumeSource_(series, geometry) : nullptr;
+    fromMemory_ = ready != nullptr;
+    auto volume = ready ? ready : std::make_shared<vc::Volume>();
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     auto error = std::make_shared<std::string>();
     cancel_ = cancel;
@@ -309,7 +312,9 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
     connect(watcher_, &QFutureWatcher<int>::resultReadyAt, this,
             [this, volume, caption, thickness](int i) { view_->setVolume(volume, caption, thickness, watcher_->resultAt(i)); });
     connect(watcher_, &QFutureWatcher<int>::progressValueChanged, progress_, &QProgressBar::setValue);
-    connect(watcher_, &QFutureWatcher<int>::finished, this, [=, this, series = series] {
+    // the slices' order along the normal in *this* series' terms (a volume from memory was
+    // ordered from the store's own reading of the same headers)
+    connect(watcher_, &QFutureWatcher<int>::finished, this, [=, this, series = series, order = geometry.order] {
         loading_ = false;
         progress_->hide();
         if (!error->empty()) {
@@ -319,7 +324,7 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
             if (!view_->hasVolume()) view_->setVolume(volume, caption, thickness);
             view_->volumeComplete();
             std::vector<std::string> sops;
-            for (std::size_t z : volume->geometry.order) sops.push_back(series.slices[z].sopUid);
+            for (std::size_t z : order) sops.push_back(series.slices[z].sopUid);
             view_->setImageReferences(series.uid, std::move(sops));
             seriesUid_ = series.uid;
             thickness_ = thickness;
@@ -332,8 +337,14 @@ void ViewerPane::startLoad(const vc::Series& series, vc::Geometry geometry, cons
         emit loaded();
     });
     watcher_->setFuture(
-        QtConcurrent::run([volume, cancel, error, series = series, geometry = std::move(geometry)](QPromise<int>& promise) mutable {
+        QtConcurrent::run([volume, cancel, error, ready = fromMemory_, series = series,
+                           geometry = std::move(geometry)](QPromise<int>& promise) mutable {
             promise.setProgressRange(0, 100);
+            if (ready) { // already in memory: shown at once
+                promise.addResult(geometry.nz / 2);
+                promise.setProgressValue(100);
+                return;
+            }
             vc::LoadCallbacks cb;
             cb.cancel = cancel.get();
             cb.middleReady = [&](int z) { promise.addResult(z); };

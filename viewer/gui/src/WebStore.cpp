@@ -1,17 +1,28 @@
 #include "WebStore.h"
 
 #include "store/Layout.h"
+#include "viewerweb/StreamLoad.h"
 
 #include <QApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QFileInfo>
-#include <QProgressDialog>
+#include <QLabel>
+#include <QPixmap>
+#include <QProgressBar>
+#include <QVBoxLayout>
 
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
 #include <fstream>
+#include <mutex>
 #include <set>
 
 namespace vg {
@@ -27,6 +38,26 @@ std::string firstValue(const nlohmann::json& item, const char* tag) {
     return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
+/// What the fetch dialog shows of a decoded image: CT in a soft-tissue window (W 400, L 40),
+/// anything else stretched between its own lowest and highest values.
+QImage windowed(const vc::SliceHeader& h, const std::int16_t* px) {
+    const int w = h.columns, ht = h.rows;
+    const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(ht);
+    double lo = -160, hi = 240;
+    if (h.modality != "CT") {
+        const auto [mn, mx] = std::minmax_element(px, px + n);
+        lo = *mn;
+        hi = std::max<double>(*mx, lo + 1);
+    }
+    QImage image(w, ht, QImage::Format_Grayscale8);
+    for (int y = 0; y < ht; ++y) {
+        uchar* line = image.scanLine(y);
+        const std::int16_t* row = px + static_cast<std::size_t>(y) * static_cast<std::size_t>(w);
+        for (int x = 0; x < w; ++x) line[x] = static_cast<uchar>(std::clamp((row[x] - lo) * 255.0 / (hi - lo), 0.0, 255.0));
+    }
+    return image;
+}
+
 } // namespace
 
 WebStore::WebStore(const QString& url, const vw::Endpoint& credentials) : url_(url) {
@@ -38,6 +69,7 @@ WebStore::WebStore(const QString& url, const vw::Endpoint& credentials) : url_(u
 
 void WebStore::clear() {
     cache_.reset();
+    volumes_.clear();
     // what a workstation that was killed left behind (its pid is gone): removed, never kept
     for (const QFileInfo& old : QDir(QDir::tempPath()).entryInfoList({"reluth-cache-*"}, QDir::Dirs | QDir::NoDotAndDotDot)) {
         if (!old.isWritable()) continue; // another user's
@@ -88,26 +120,131 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
                     if (m.is_string() && store::isImageModality(m.get<std::string>())) modalities.insert(m.get<std::string>());
         }
     if (studyUid.empty()) throw vw::WebError("the server has no study " + studyName + " of " + patient);
-    std::vector<vw::SeriesRequest> requests;
+    struct Wanted {
+        std::string uid;
+        std::size_t count = 0;
+    };
+    std::vector<Wanted> wanted;
     std::size_t total = 0;
     for (const std::string& modality : modalities) {
         for (const auto& s : client_->qido("studies/" + studyUid + "/series", {{"Modality", modality}, {"includefield", "00201209"}})) {
             const std::string uid = firstValue(s, "0020000E");
             if (uid.empty()) continue;
-            requests.push_back({studyUid, uid, local / uid, {}});
-            total += static_cast<std::size_t>(std::atoll(firstValue(s, "00201209").c_str()));
+            const std::size_t count = static_cast<std::size_t>(std::max(0LL, std::atoll(firstValue(s, "00201209").c_str())));
+            wanted.push_back({uid, count});
+            total += count;
         }
     }
-    if (requests.empty()) throw vw::WebError("the server has no images in study " + studyName + " of " + patient);
-    QProgressDialog progress(QApplication::translate("WebStore", "Fetching images from the trial's server…"), QString(), 0,
-                             static_cast<int>(std::max<std::size_t>(total, 1)), parent);
-    progress.setObjectName("webFetchProgress");
-    progress.setWindowModality(Qt::WindowModal);
-    progress.setMinimumDuration(300);
-    client_->fetchSeries(requests, 4, [&](std::size_t done) { progress.setValue(static_cast<int>(std::min(done, total))); });
-    progress.setValue(progress.maximum());
+    if (wanted.empty()) throw vw::WebError("the server has no images in study " + studyName + " of " + patient);
+
+    // the fetch dialog: the first image as soon as it is decoded, the progress bar, Cancel.
+    // Nothing in it names the subject or the study (a blinded reader sees it): pixels and counts.
+    QDialog dialog(parent);
+    dialog.setObjectName("webFetchProgress");
+    dialog.setWindowTitle(QApplication::translate("WebStore", "Fetching images"));
+    dialog.setWindowModality(Qt::WindowModal);
+    auto* layout = new QVBoxLayout(&dialog);
+    auto* preview = new QLabel(&dialog);
+    preview->setObjectName("webFetchPreview");
+    preview->setFixedSize(320, 320);
+    preview->setAlignment(Qt::AlignCenter);
+    preview->setStyleSheet("background: black; color: #aaa;");
+    preview->setText(QApplication::translate("WebStore", "Waiting for the first image…"));
+    auto* label = new QLabel(QApplication::translate("WebStore", "Fetching images from the trial's server…"), &dialog);
+    auto* bar = new QProgressBar(&dialog);
+    bar->setObjectName("webFetchBar");
+    bar->setRange(0, static_cast<int>(std::max<std::size_t>(total, 1)));
+    bar->setValue(0);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, &dialog);
+    layout->addWidget(preview, 0, Qt::AlignHCenter);
+    layout->addWidget(label);
+    layout->addWidget(bar);
+    layout->addWidget(buttons);
+    std::atomic<bool> cancelled{false};
+    QObject::connect(buttons, &QDialogButtonBox::rejected, &dialog, [&] {
+        cancelled = true;
+        label->setText(QApplication::translate("WebStore", "Cancelling…"));
+    });
+    dialog.show();
+    QCoreApplication::processEvents();
+
+    last_ = FetchReport{};
+    last_.expected = total;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    std::mutex pendingMutex;
+    QImage pending; // made by the decoding thread, shown by this one
+    std::size_t before = 0;
+    auto lastEvents = std::chrono::steady_clock::now();
+    for (const Wanted& w : wanted) {
+        vw::StreamCallbacks cb;
+        cb.cancel = &cancelled;
+        cb.firstImage = [&](const vc::SliceHeader& h, const std::int16_t* px) {
+            QImage image = windowed(h, px);
+            std::lock_guard lock(pendingMutex);
+            pending = std::move(image);
+        };
+        cb.progress = [&](std::size_t done, std::size_t) {
+            last_.instances = before + done;
+            bar->setValue(static_cast<int>(std::min(before + done, static_cast<std::size_t>(bar->maximum()))));
+            QImage show;
+            {
+                std::lock_guard lock(pendingMutex);
+                std::swap(show, pending);
+            }
+            if (!show.isNull()) {
+                preview->setPixmap(QPixmap::fromImage(show.scaled(preview->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+                if (last_.preview.isNull()) {
+                    last_.preview = show;
+                    last_.firstImageSeconds = since();
+                    last_.arrivedAtFirstImage = last_.instances;
+                }
+            }
+            label->setText(QApplication::translate("WebStore", "%1 of %2 images received").arg(before + done).arg(total));
+            // the dialog stays alive (Cancel, repaint) without slowing the transfer down
+            if (!show.isNull() || std::chrono::steady_clock::now() - lastEvents > std::chrono::milliseconds(40)) {
+                QCoreApplication::processEvents();
+                lastEvents = std::chrono::steady_clock::now();
+            }
+        };
+        vw::StreamedSeries got;
+        try {
+            got = vw::streamSeries(*client_, studyUid, w.uid, w.count, local / w.uid, cb);
+        } catch (const vw::WebError& e) {
+            if (cancelled) throw vw::WebError("fetching the images was cancelled; open the subject again to fetch them");
+            throw;
+        }
+        before += got.stats.instances;
+        if (got.volume) {
+            // the newest first; the oldest are dropped beyond the budget (the pane then reads the files)
+            volumes_.remove_if([&](const Held& h) { return h.seriesUid == w.uid; });
+            volumes_.push_front({w.uid, got.volume});
+            std::size_t held = 0;
+            for (auto it = volumes_.begin(); it != volumes_.end();) {
+                held += it->volume->voxels.size() * sizeof(std::int16_t);
+                it = held > budget_ && it != volumes_.begin() ? volumes_.erase(it) : std::next(it);
+            }
+        }
+    }
+    last_.seconds = since();
+    bar->setValue(bar->maximum());
     std::ofstream(local / ".complete") << "fetched\n";
     return local;
+}
+
+std::shared_ptr<vc::Volume> WebStore::volume(const vc::Series& series, const vc::Geometry& geometry) const {
+    for (const Held& h : volumes_) {
+        if (h.seriesUid != series.uid) continue;
+        const vc::Geometry& g = h.volume->geometry;
+        auto near = [](const std::array<double, 3>& a, const std::array<double, 3>& b) {
+            return std::abs(a[0] - b[0]) < 1e-4 && std::abs(a[1] - b[1]) < 1e-4 && std::abs(a[2] - b[2]) < 1e-4;
+        };
+        if (g.nx == geometry.nx && g.ny == geometry.ny && g.nz == geometry.nz && near(g.origin, geometry.origin) &&
+            near(g.spacing, geometry.spacing) && near(g.normal, geometry.normal) && near(g.row, geometry.row) &&
+            near(g.column, geometry.column) && h.volume->voxels.size() == static_cast<std::size_t>(g.nx) * g.ny * g.nz)
+            return h.volume;
+    }
+    return nullptr;
 }
 
 } // namespace vg

@@ -5,10 +5,18 @@
 // and the tail of its UID), WADO-RS for its image series - into a session cache: a private 0700
 // temporary folder, emptied at sign-out and removed when the workstation closes (or, if it was
 // killed, by the next workstation that starts). Nothing that the queue did not open is ever requested.
+// Each series is decoded while it streams in (vw::streamSeries): its first image is shown in the
+// fetch dialog at once, with the progress bar, and the finished volume stays in memory (within
+// a budget) so the pane shows it without reading the cache files again.
 #include "viewerweb/DicomWeb.h"
 
+#include "viewercore/Series.h"
+
+#include <QImage>
 #include <QStringList>
 #include <QTemporaryDir>
+
+#include <list>
 
 #include <filesystem>
 #include <map>
@@ -35,11 +43,33 @@ public:
     std::filesystem::path cacheFolder() const;
     QString url() const { return url_; }
 
+    /// A volume decoded while its series streamed in, when it is still held and is the volume
+    /// `geometry` describes; null otherwise (the pane then reads the cache files).
+    std::shared_ptr<vc::Volume> volume(const vc::Series& series, const vc::Geometry& geometry) const;
+    /// How much decoded image data the store keeps in memory (oldest dropped first).
+    void setMemoryBudget(std::size_t bytes) { budget_ = bytes; }
+
+    /// The last fetch as the reader saw it (tests, the status bar).
+    struct FetchReport {
+        std::size_t instances = 0, expected = 0;
+        std::size_t arrivedAtFirstImage = 0; ///< instances in when the first image was on screen
+        double firstImageSeconds = -1, seconds = 0;
+        QImage preview; ///< the image the dialog showed first
+    };
+    const FetchReport& lastFetch() const { return last_; }
+
 private:
     QString url_;
     std::unique_ptr<vw::Client> client_;
     std::unique_ptr<QTemporaryDir> cache_;
     bool busy_ = false; ///< a fetch is running (its progress dialog runs the event loop)
+    struct Held {
+        std::string seriesUid;
+        std::shared_ptr<vc::Volume> volume;
+    };
+    std::list<Held> volumes_; ///< newest first
+    std::size_t budget_ = std::size_t{3} << 30;
+    FetchReport last_;
 };
 
 } // namespace vg

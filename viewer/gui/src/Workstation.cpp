@@ -178,11 +178,25 @@ bool Workstation::openWebStore(const QString& url, const QString& configFile) {
     }
     store_.clear();
     folderSubjects_.clear();
+    // series the store decoded while they streamed in are shown from memory
+    for (ViewerPane* pane : {prior_, current_})
+        pane->setVolumeSource([this](const vc::Series& series, const vc::Geometry& geometry) {
+            return web_ ? web_->volume(series, geometry) : nullptr;
+        });
     listWebSubjects();
     return true;
 }
 
 std::filesystem::path Workstation::webCache() const { return web_ ? web_->cacheFolder() : std::filesystem::path(); }
+
+QImage Workstation::webFetchPreview(double* firstImageSeconds, std::size_t* arrivedAtFirstImage, std::size_t* instances) const {
+    if (!web_) return {};
+    const auto& r = web_->lastFetch();
+    if (firstImageSeconds) *firstImageSeconds = r.firstImageSeconds;
+    if (arrivedAtFirstImage) *arrivedAtFirstImage = r.arrivedAtFirstImage;
+    if (instances) *instances = r.instances;
+    return r.preview;
+}
 
 void Workstation::listWebSubjects() {
     tree_->clear();
@@ -320,7 +334,7 @@ bool Workstation::openSubject(QString pseudonym, int timepoint) {
     auto subject = subject_ && subject_->pseudonym == pseudonym && !signedIn_ ? subject_ : loadSubject(pseudonym);
     if (!subject || subject->timepoints.empty()) {
         // a refusal by the queue was said by loadSubject(): it stays on the status bar
-        if (subject || !signedIn_ || store_.isEmpty()) say(tr("No images for %1").arg(shownName(pseudonym)), 6000);
+        if (subject || !signedIn_ || (store_.isEmpty() && !web_)) say(tr("No images for %1").arg(shownName(pseudonym)), 6000);
         return false;
     }
     if (blindedRole()) { // the reading ID instead of the subject ID, and no scan dates

@@ -10,6 +10,7 @@
 #include <QWidget>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -80,6 +81,12 @@ public:
     QComboBox* seriesPicker() const { return seriesBox_; }
     QProgressBar* progressBar() const { return progress_; }
     QSlider* slider() const { return slider_; }
+    /// Where volumes already in memory come from (the DICOMweb store decodes a series while it
+    /// streams in): asked before loading a series from its files; null or no answer -> the files.
+    using VolumeSource = std::function<std::shared_ptr<vc::Volume>(const vc::Series&, const vc::Geometry&)>;
+    void setVolumeSource(VolumeSource source) { volumeSource_ = std::move(source); }
+    /// The volume shown came from the volume source, not from its files (tests).
+    bool volumeFromMemory() const { return fromMemory_; }
 
 signals:
     void loaded(); ///< a volume is complete (or failed: see message())
@@ -108,6 +115,8 @@ private:
     bool filling_ = false;
     QFutureWatcher<int>* watcher_ = nullptr; ///< the running load (QtConcurrent), null when none
     std::shared_ptr<std::atomic<bool>> cancel_;
+    VolumeSource volumeSource_;
+    bool fromMemory_ = false;
 };
 
 /// Who is signed in, against which reading queue (the queue's types stay out of this header).

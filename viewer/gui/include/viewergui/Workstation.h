@@ -14,6 +14,7 @@
 #include "viewergui/Shell.h"
 #include "viewergui/ViewerPane.h"
 
+#include <QImage>
 #include <QMainWindow>
 #include <QString>
 #include <QWidget>
@@ -67,6 +68,10 @@ public:
     bool openWebStore(const QString& url, const QString& configFile);
     /// The session cache of a DICOMweb store (empty path without one).
     std::filesystem::path webCache() const override;
+    /// The last DICOMweb fetch: the image its dialog showed first (null: none), when (seconds
+    /// from the start of the fetch) and how many of its instances had arrived by then (tests).
+    QImage webFetchPreview(double* firstImageSeconds = nullptr, std::size_t* arrivedAtFirstImage = nullptr,
+                           std::size_t* instances = nullptr) const;
     /// Any folder of DICOM files: grouped by patient and timepoint.
     void openFolder(const QString& folder);
     /// Shows a subject's timepoint on the right and its prior (or baseline) on the left.
