@@ -1,10 +1,12 @@
 // The DICOMweb client (viewer/web) against the real Orthanc of the ctest fixture (PostgreSQL
 // index, DICOMweb plugin, nginx's TLS with a CA made by orthanc.sh): STOW-RS of de-identified
 // images and of a signed TID 1500 report, QIDO-RS, WADO-RS streamed to files (byte-identical),
-// the report read back from what the PACS returns; a certificate from another CA, a wrong
+// the report read back from what the PACS returns; a series decoded while it streams equals
+// the local loader's volume voxel for voxel; a certificate from another CA, a wrong
 // password and a configuration others may read are refused with a clear message. The multipart
 // splitter also gets its body byte by byte.
 #include "viewerweb/DicomWeb.h"
+#include "viewerweb/StreamLoad.h"
 #include "readerqueue/Database.h"
 #include "viewerreading/ReportReader.h"
 #include "viewercore/Series.h"
@@ -22,6 +24,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -113,6 +117,66 @@ TEST(DicomWeb, ImagesAndASignedReportGoToOrthancAndComeBackIdenticalOverVerified
     for (const auto& s : ct->slices) sent.insert(bytesOf(s.path).toStdString());
     for (const auto& e : fs::directory_iterator(dir.path() / "fetched")) got.insert(bytesOf(e.path()).toStdString());
     EXPECT_TRUE(sent == got) << "WADO-RS returned other bytes than were stored";
+
+    // decoded while it streams (what the workstation shows): every voxel equal to the local
+    // loader's reading of the stored files - with the server's instance count (decoded in
+    // place), with none or too few said (planes of their own), and with the cache written
+    {
+        const vc::Geometry g = vc::analyze(*ct);
+        ASSERT_TRUE(g.ok) << g.problem;
+        const vc::Volume local = vc::load(*ct, g);
+        for (std::size_t said : {ct->slices.size(), std::size_t{0}, ct->slices.size() - 3}) {
+            std::size_t firsts = 0, lastDone = 0;
+            vw::StreamCallbacks cb;
+            cb.firstImage = [&](std::size_t series, const vc::SliceHeader& h, const std::int16_t* px) {
+                ++firsts;
+                EXPECT_EQ(series, 0u);
+                EXPECT_EQ(h.rows, ct->slices[0].rows);
+                EXPECT_NE(px, nullptr);
+            };
+            cb.progress = [&](std::size_t done, std::size_t expected) {
+                EXPECT_EQ(expected, said);
+                lastDone = done;
+            };
+            const fs::path cache = dir.path() / ("streamed-" + std::to_string(said));
+            const vw::StreamedSeries got = vw::streamSeries(client, study, ct->uid, said, said ? cache : fs::path(), cb);
+            ASSERT_TRUE(got.volume) << said << ": " << got.geometry.problem;
+            EXPECT_EQ(firsts, 1u);
+            EXPECT_EQ(lastDone, ct->slices.size());
+            EXPECT_EQ(got.series.slices.size(), ct->slices.size());
+            EXPECT_EQ(got.volume->geometry.nz, g.nz);
+            EXPECT_EQ(got.volume->geometry.origin, g.origin);
+            ASSERT_EQ(got.volume->voxels.size(), local.voxels.size());
+            EXPECT_TRUE(std::equal(local.voxels.begin(), local.voxels.end(), got.volume->voxels.begin()))
+                << "streamed voxels differ from the local store's (instances said: " << said << ")";
+            EXPECT_GE(got.firstImageSeconds, 0);
+            EXPECT_LE(got.firstImageSeconds, got.seconds);
+            if (said) {
+                std::size_t files = 0;
+                for (const auto& e : fs::recursive_directory_iterator(cache)) files += e.path().extension() == ".dcm";
+                EXPECT_EQ(files, ct->slices.size());
+                ASSERT_FALSE(got.series.slices.front().path.empty());
+                EXPECT_EQ(bytesOf(got.series.slices.front().path).isEmpty(), false);
+            }
+        }
+        // Cancel: stops with the reason, never half a volume
+        std::atomic<bool> cancel{true};
+        vw::StreamCallbacks cb;
+        cb.cancel = &cancel;
+        try {
+            (void)vw::streamSeries(client, study, ct->uid, ct->slices.size(), {}, cb);
+            ADD_FAILURE() << "a cancelled fetch returned";
+        } catch (const vw::WebError& e) {
+            EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
+        }
+        // several series at once (the same one twice here: two requests in flight)
+        const auto both = vw::streamSeries(client, {{study, ct->uid, ct->slices.size(), {}}, {study, ct->uid, 0, {}}}, {}, 2);
+        ASSERT_EQ(both.size(), 2u);
+        for (const auto& b : both) {
+            ASSERT_TRUE(b.volume);
+            EXPECT_TRUE(std::equal(local.voxels.begin(), local.voxels.end(), b.volume->voxels.begin()));
+        }
+    }
 
     // a signed report: STOW-RS, found by QIDO as an SR of the study, fetched and read back
     const fs::path sr = fs::path(RELUTH_SOURCE_DIR) / "tests/fuzz/seeds/report/phantom-tid1500.dcm";

@@ -174,56 +174,55 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
     auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     std::mutex pendingMutex;
     QImage pending; // made by the decoding thread, shown by this one
-    std::size_t before = 0;
     auto lastEvents = std::chrono::steady_clock::now();
-    for (const Wanted& w : wanted) {
-        vw::StreamCallbacks cb;
-        cb.cancel = &cancelled;
-        cb.firstImage = [&](const vc::SliceHeader& h, const std::int16_t* px) {
-            QImage image = windowed(h, px);
+    vw::StreamCallbacks cb;
+    cb.cancel = &cancelled;
+    cb.firstImage = [&](std::size_t, const vc::SliceHeader& h, const std::int16_t* px) {
+        QImage image = windowed(h, px);
+        std::lock_guard lock(pendingMutex);
+        if (pending.isNull()) pending = std::move(image);
+    };
+    cb.progress = [&](std::size_t done, std::size_t) {
+        last_.instances = done;
+        bar->setValue(static_cast<int>(std::min(done, static_cast<std::size_t>(bar->maximum()))));
+        QImage show;
+        {
             std::lock_guard lock(pendingMutex);
-            pending = std::move(image);
-        };
-        cb.progress = [&](std::size_t done, std::size_t) {
-            last_.instances = before + done;
-            bar->setValue(static_cast<int>(std::min(before + done, static_cast<std::size_t>(bar->maximum()))));
-            QImage show;
-            {
-                std::lock_guard lock(pendingMutex);
-                std::swap(show, pending);
-            }
-            if (!show.isNull()) {
-                preview->setPixmap(QPixmap::fromImage(show.scaled(preview->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation)));
-                if (last_.preview.isNull()) {
-                    last_.preview = show;
-                    last_.firstImageSeconds = since();
-                    last_.arrivedAtFirstImage = last_.instances;
-                }
-            }
-            label->setText(QApplication::translate("WebStore", "%1 of %2 images received").arg(before + done).arg(total));
-            // the dialog stays alive (Cancel, repaint) without slowing the transfer down
-            if (!show.isNull() || std::chrono::steady_clock::now() - lastEvents > std::chrono::milliseconds(40)) {
-                QCoreApplication::processEvents();
-                lastEvents = std::chrono::steady_clock::now();
-            }
-        };
-        vw::StreamedSeries got;
-        try {
-            got = vw::streamSeries(*client_, studyUid, w.uid, w.count, local / w.uid, cb);
-        } catch (const vw::WebError& e) {
-            if (cancelled) throw vw::WebError("fetching the images was cancelled; open the subject again to fetch them");
-            throw;
+            std::swap(show, pending);
         }
-        before += got.stats.instances;
-        if (got.volume) {
-            // the newest first; the oldest are dropped beyond the budget (the pane then reads the files)
-            volumes_.remove_if([&](const Held& h) { return h.seriesUid == w.uid; });
-            volumes_.push_front({w.uid, got.volume});
-            std::size_t held = 0;
-            for (auto it = volumes_.begin(); it != volumes_.end();) {
-                held += it->volume->voxels.size() * sizeof(std::int16_t);
-                it = held > budget_ && it != volumes_.begin() ? volumes_.erase(it) : std::next(it);
+        if (!show.isNull()) {
+            preview->setPixmap(QPixmap::fromImage(show.scaled(preview->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+            if (last_.preview.isNull()) {
+                last_.preview = show;
+                last_.firstImageSeconds = since();
+                last_.arrivedAtFirstImage = done;
             }
+        }
+        label->setText(QApplication::translate("WebStore", "%1 of %2 images received").arg(done).arg(total));
+        // the dialog stays alive (Cancel, repaint) without slowing the transfer down
+        if (!show.isNull() || std::chrono::steady_clock::now() - lastEvents > std::chrono::milliseconds(40)) {
+            QCoreApplication::processEvents();
+            lastEvents = std::chrono::steady_clock::now();
+        }
+    };
+    std::vector<vw::SeriesToStream> requests;
+    for (const Wanted& w : wanted) requests.push_back({studyUid, w.uid, w.count, local / w.uid});
+    std::vector<vw::StreamedSeries> got;
+    try {
+        got = vw::streamSeries(*client_, requests, cb, 4); // several series requests in flight
+    } catch (const vw::WebError& e) {
+        if (cancelled) throw vw::WebError("fetching the images was cancelled; open the subject again to fetch them");
+        throw;
+    }
+    for (const vw::StreamedSeries& g : got) {
+        if (!g.volume) continue;
+        // the newest first; the oldest are dropped beyond the budget (the pane then reads the files)
+        volumes_.remove_if([&](const Held& h) { return h.seriesUid == g.series.uid; });
+        volumes_.push_front({g.series.uid, g.volume});
+        std::size_t held = 0;
+        for (auto it = volumes_.begin(); it != volumes_.end();) {
+            held += it->volume->voxels.size() * sizeof(std::int16_t);
+            it = held > budget_ && it != volumes_.begin() ? volumes_.erase(it) : std::next(it);
         }
     }
     last_.seconds = since();

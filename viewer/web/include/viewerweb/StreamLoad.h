@@ -22,26 +22,35 @@ struct StreamedSeries {
     vc::Series series;                   ///< every instance's header, in arrival order (path: its cache file, if any)
     vc::Geometry geometry;               ///< !ok: why it is not a volume (the pane says so; volume is null)
     std::shared_ptr<vc::Volume> volume;  ///< in HU, ordered along the normal as vc::load orders it
-    FetchStats stats;
+    FetchStats stats;                    ///< its instances and bytes (seconds: the whole fetch's)
     double firstImageSeconds = -1;       ///< from the start to the first image decoded
     double seconds = 0;                  ///< from the start to the whole volume in memory
 };
 
 struct StreamCallbacks {
-    /// The first instance decoded (rows x columns values in HU), from the decoding thread, while
-    /// the rest still streams in. The pixels are valid during the call only.
-    std::function<void(const vc::SliceHeader& header, const std::int16_t* pixels)> firstImage;
-    /// After each instance has arrived (done, expected - 0 when the server did not say), from the
-    /// calling thread; may run an event loop (a progress dialog).
+    /// Each series' first instance decoded (rows x columns values in HU), from a decoding thread,
+    /// while the rest still streams in; `series` indexes the request. Pixels valid during the call.
+    std::function<void(std::size_t series, const vc::SliceHeader& header, const std::int16_t* pixels)> firstImage;
+    /// After each instance has arrived (done, expected: over every series; expected 0 when the
+    /// server did not say), from the calling thread; may run an event loop (a progress dialog).
     std::function<void(std::size_t done, std::size_t expected)> progress;
     /// Set to stop: the fetch then throws WebError "cancelled".
     const std::atomic<bool>* cancel = nullptr;
 };
 
-/// Fetches study/series by WADO-RS and decodes it while it streams. `expected`: the number of
-/// instances the server's QIDO said (0: unknown). `cacheFolder` (may be empty): each instance is
-/// also written there, as Client::fetchSeries does. Throws WebError (network, server) or
-/// vc::LoadError (an instance that cannot be decoded), naming it.
+struct SeriesToStream {
+    std::string study, series;
+    std::size_t expected = 0;          ///< the instances the server's QIDO said (0: unknown)
+    std::filesystem::path cacheFolder; ///< each instance also written there (empty: none), as Client::fetchSeries does
+};
+
+/// Fetches the series by WADO-RS, `inFlight` requests at once, and decodes them while they
+/// stream (one decoding thread beside the network; the calling thread joins it at the end).
+/// Results in the order asked. Throws WebError (network, server, cancel) or vc::LoadError (an
+/// instance that cannot be decoded), naming it.
+std::vector<StreamedSeries> streamSeries(Client& client, const std::vector<SeriesToStream>& wanted,
+                                         const StreamCallbacks& callbacks = {}, int inFlight = 4);
+/// One series.
 StreamedSeries streamSeries(Client& client, const std::string& study, const std::string& series, std::size_t expected,
                             const std::filesystem::path& cacheFolder, const StreamCallbacks& callbacks = {});
 
