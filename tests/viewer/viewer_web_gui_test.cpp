@@ -8,6 +8,7 @@
 #include "readerqueue/Queue.h"
 #include "viewergui/ViewerPane.h"
 #include "viewergui/Workstation.h"
+#include "../../viewer/gui/src/WebStore.h"
 #include "../common/Gate.h"
 #include "../common/Orthanc.h"
 
@@ -20,7 +21,9 @@
 #include <QTimer>
 #include <QTreeWidget>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <set>
 
 using namespace guitest;
@@ -35,6 +38,14 @@ std::size_t filesUnder(const fs::path& root, std::set<std::string>* names = null
             ++n;
             if (names) names->insert(e.path().lexically_relative(root).string());
         }
+    return n;
+}
+
+std::uintmax_t bytesUnder(const fs::path& root, const std::string& extension = {}) {
+    std::uintmax_t n = 0;
+    if (!fs::exists(root)) return 0;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.is_regular_file() && (extension.empty() || e.path().extension() == extension)) n += e.file_size();
     return n;
 }
 
@@ -191,4 +202,78 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
     EXPECT_FALSE(
         other.openWebStore(QString::fromStdString("dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]), QString::fromStdString(config.string())));
     EXPECT_TRUE(other.statusBar()->currentMessage().contains("others may read it")) << other.statusBar()->currentMessage().toStdString();
+}
+
+// The session cache is bounded: beyond its disk budget the study folder used least recently goes
+// (files and its volume in memory), never the study just fetched nor those of the subject on
+// screen; a study that went is fetched again when opened again.
+TEST(ViewerWebGui, TheSessionCacheKeepsToItsBudgetDroppingTheStudyUsedLeastRecently) {
+    testutil::Orthanc orthanc;
+    if (!orthanc.load()) GTEST_SKIP() << "RELUTH_ORTHANC_STATE not set: run under ctest (tests/servers/orthanc.sh)";
+    app();
+    const fs::path store = phantom().root() / "store";
+    testutil::TempDir dir("viewer-web-budget");
+    std::string out;
+    ASSERT_EQ(testutil::run(kBin + "anonymize-deliver --quiet --store " + store.string() + " --audit " +
+                                (dir.path() / "audit.jsonl").string() + " --to " + orthanc.peer(),
+                            &out),
+              0)
+        << out;
+    // the service account (not gated: no token needed for this test of the cache itself)
+    const fs::path config = dir.path() / "pacs.json";
+    std::ofstream(config) << nlohmann::json{{"url", "dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]},
+                                            {"user", orthanc.user},
+                                            {"password", orthanc.password},
+                                            {"ca", orthanc.v["ORTHANC_CA"]}}
+                                 .dump();
+    fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
+    std::vector<std::string> folders;
+    std::map<std::string, std::uintmax_t> bytes;
+    for (const auto& e : fs::directory_iterator(store / "RELUTH-03-001"))
+        if (e.is_directory()) {
+            const std::string f = "RELUTH-03-001/" + e.path().filename().string();
+            folders.push_back(f);
+            for (const auto& x : fs::recursive_directory_iterator(e.path()))
+                if (x.is_regular_file()) bytes[f] += x.file_size();
+        }
+    std::sort(folders.begin(), folders.end());
+    ASSERT_EQ(folders.size(), 2u);
+    const std::string a = folders[0], b = folders[1];
+    ASSERT_GT(bytes[a], 0u);
+    ASSERT_GT(bytes[b], 0u);
+    // a series of `a`, to ask the store for its volume in memory
+    const vc::Scan scanA = vc::scanFolder(store / a);
+    ASSERT_FALSE(scanA.series.empty());
+    const vc::Series& seriesA = scanA.series.front();
+    const vc::Geometry geometryA = vc::analyze(seriesA);
+    ASSERT_TRUE(geometryA.ok) << geometryA.problem;
+
+    vg::WebStore web(QString::fromStdString("dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]), vw::Endpoint::fromConfig(config));
+    const std::uintmax_t budget = bytes[a] + bytes[b] - 1; // room for one of the two, not both
+    web.setDiskBudget(budget);
+    web.fetch(a, "", nullptr);
+    EXPECT_TRUE(web.cached(a));
+    EXPECT_EQ(web.cachedBytes(), bytesUnder(web.cacheFolder() / a)) << "the cache counts other bytes than it holds";
+    EXPECT_EQ(bytesUnder(web.cacheFolder() / a, ".dcm"), bytes[a]) << "the cache holds other images than the study's";
+    EXPECT_NE(web.volume(seriesA, geometryA), nullptr) << "the streamed volume is held in memory";
+    web.fetch(b, "", nullptr);
+    EXPECT_TRUE(web.cached(b));
+    EXPECT_FALSE(web.cached(a)) << "over its budget the cache kept the study used least recently";
+    EXPECT_FALSE(fs::exists(web.cacheFolder() / a)) << "its files are still on disk";
+    EXPECT_EQ(web.volume(seriesA, geometryA), nullptr) << "its volume is still in memory";
+    EXPECT_LE(web.cachedBytes(), budget);
+    // the subject on screen is pinned: opening `a` again fetches it and keeps `b`, over budget
+    web.pin({a, b});
+    web.fetch(a, "", nullptr);
+    EXPECT_TRUE(web.cached(a));
+    EXPECT_TRUE(web.cached(b)) << "a study of the subject on screen was dropped";
+    EXPECT_EQ(web.cachedBytes(), bytesUnder(web.cacheFolder() / a) + bytesUnder(web.cacheFolder() / b));
+    EXPECT_GT(web.cachedBytes(), budget);
+    // unpinned, opening a study that is in the cache fetches nothing and drops nothing
+    web.pin({});
+    web.fetch(a, "", nullptr); // in the cache: used again, nothing fetched
+    EXPECT_TRUE(web.cached(a));
+    EXPECT_TRUE(web.cached(b)) << "nothing was fetched, nothing should have been dropped";
+    web.clear();
+    EXPECT_EQ(web.cachedBytes(), 0u);
 }

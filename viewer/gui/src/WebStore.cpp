@@ -70,6 +70,8 @@ WebStore::WebStore(const QString& url, const vw::Endpoint& credentials) : url_(u
 void WebStore::clear() {
     cache_.reset();
     volumes_.clear();
+    lru_.clear();
+    pinned_.clear();
     // what a workstation that was killed left behind (its pid is gone): removed, never kept
     for (const QFileInfo& old : QDir(QDir::tempPath()).entryInfoList({"reluth-cache-*"}, QDir::Dirs | QDir::NoDotAndDotDot)) {
         if (!old.isWritable()) continue; // another user's
@@ -94,7 +96,14 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
     if (slash == std::string::npos) throw vw::WebError("'" + folder + "' is not a study folder (SUBJECT/STUDY)");
     const std::string patient = folder.substr(0, slash), studyName = folder.substr(slash + 1);
     const fs::path local = cacheFolder() / folder;
-    if (fs::exists(local / ".complete")) return local;
+    if (fs::exists(local / ".complete")) {
+        for (auto it = lru_.begin(); it != lru_.end(); ++it)
+            if (it->folder == folder) {
+                lru_.splice(lru_.begin(), lru_, it); // used again: the newest
+                break;
+            }
+        return local;
+    }
     // the progress dialog runs the event loop: a second open (a click, a timer) while a study is
     // arriving must not fetch it again into the same folder
     if (busy_) throw vw::WebError("still fetching images from the server; try again in a moment");
@@ -228,7 +237,37 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
     last_.seconds = since();
     bar->setValue(bar->maximum());
     std::ofstream(local / ".complete") << "fetched\n";
+    Cached entry{folder, 0, {}};
+    std::error_code sizeError;
+    for (const auto& e : fs::recursive_directory_iterator(local, sizeError))
+        if (e.is_regular_file(sizeError)) entry.bytes += e.file_size(sizeError);
+    for (const vw::StreamedSeries& g : got) entry.seriesUids.push_back(g.series.uid);
+    lru_.remove_if([&](const Cached& c) { return c.folder == folder; });
+    lru_.push_front(std::move(entry));
+    evict(folder);
     return local;
+}
+
+void WebStore::evict(const std::string& keep) {
+    std::uintmax_t total = 0;
+    for (const Cached& c : lru_) total += c.bytes;
+    // the least recently used first; never the study just fetched nor those of the subject open
+    for (auto it = lru_.end(); total > diskBudget_ && it != lru_.begin();) {
+        --it;
+        if (it->folder == keep || pinned_.count(it->folder)) continue;
+        std::error_code ec;
+        fs::remove_all(cacheFolder() / it->folder, ec);
+        for (const std::string& uid : it->seriesUids)
+            volumes_.remove_if([&](const Held& h) { return h.seriesUid == uid; });
+        total -= it->bytes;
+        it = lru_.erase(it);
+    }
+}
+
+std::uintmax_t WebStore::cachedBytes() const {
+    std::uintmax_t total = 0;
+    for (const Cached& c : lru_) total += c.bytes;
+    return total;
 }
 
 std::shared_ptr<vc::Volume> WebStore::volume(const vc::Series& series, const vc::Geometry& geometry) const {

@@ -16,7 +16,10 @@
 #include <QStringList>
 #include <QTemporaryDir>
 
+#include <cstdint>
 #include <list>
+#include <set>
+#include <vector>
 
 #include <filesystem>
 #include <map>
@@ -48,6 +51,15 @@ public:
     std::shared_ptr<vc::Volume> volume(const vc::Series& series, const vc::Geometry& geometry) const;
     /// How much decoded image data the store keeps in memory (oldest dropped first).
     void setMemoryBudget(std::size_t bytes) { budget_ = bytes; }
+    /// How much the session cache may hold on disk (default 20 GB): beyond it the study folders
+    /// used least recently are removed (fetched again, with a new token, if opened again) -
+    /// never the one just fetched nor those pinned (the subject on screen), so one subject
+    /// larger than the budget still opens.
+    void setDiskBudget(std::uintmax_t bytes) { diskBudget_ = bytes; }
+    /// The study folders of the subject on screen: kept whatever the budget.
+    void pin(std::set<std::string> folders) { pinned_ = std::move(folders); }
+    /// What the session cache holds now (bytes of the study folders fetched and kept).
+    std::uintmax_t cachedBytes() const;
 
     /// The last fetch as the reader saw it (tests, the status bar).
     struct FetchReport {
@@ -68,6 +80,15 @@ private:
         std::shared_ptr<vc::Volume> volume;
     };
     std::list<Held> volumes_; ///< newest first
+    struct Cached {
+        std::string folder;
+        std::uintmax_t bytes = 0;
+        std::vector<std::string> seriesUids;
+    };
+    std::list<Cached> lru_; ///< the session cache's study folders, most recently used first
+    std::set<std::string> pinned_;
+    std::uintmax_t diskBudget_ = std::uintmax_t{20} << 30;
+    void evict(const std::string& keep);
     std::size_t budget_ = std::size_t{3} << 30;
     FetchReport last_;
 };

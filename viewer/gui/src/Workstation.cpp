@@ -267,6 +267,11 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
         }
         auto subject = std::make_shared<Subject>();
         subject->pseudonym = pseudonym;
+        if (web_) { // the session cache keeps this subject's studies whatever its budget
+            std::set<std::string> folders;
+            for (const auto& v : visible) folders.insert(v.folders.begin(), v.folders.end());
+            web_->pin(std::move(folders));
+        }
         for (const auto& v : visible) {
             Timepoint tp;
             tp.ordinal = v.ordinal;
