@@ -170,8 +170,8 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
             for (int x = 0; x < preview.width(); x += 4) greys.insert(qGray(preview.pixel(x, y)));
         EXPECT_GT(greys.size(), 2u) << "the preview is a blank";
         EXPECT_GE(firstAt, 0.0);
-        EXPECT_GE(arrivedAt, 1u);
-        EXPECT_LE(arrivedAt, instances);
+        EXPECT_LE(arrivedAt, instances); // often 0: the first instance is asked for on its own, beside the series
+        EXPECT_EQ(instances, expected);
         EXPECT_TRUE(shot) << "the dialog was not seen with its first image";
         EXPECT_TRUE(w.current()->volumeFromMemory()) << "the volume was read again from the cache files";
         std::cerr << "first image after " << firstAt << " s, with " << arrivedAt << " of " << instances << " instances in\n";

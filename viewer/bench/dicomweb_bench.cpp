@@ -106,7 +106,12 @@ int main(int argc, char** argv) {
                 if (q.contains("00201209") && q["00201209"].contains("Value") && !q["00201209"]["Value"].empty())
                     expected = q["00201209"]["Value"][0].is_number() ? q["00201209"]["Value"][0].get<std::size_t>()
                                                                       : std::stoul(q["00201209"]["Value"][0].get<std::string>());
-            const vw::StreamedSeries s = vw::streamSeries(client, study, seriesUid, expected, cache ? scratch / "cache" : fs::path());
+            // the first image handed to the screen as the workstation's fetch dialog takes it
+            std::size_t shownRows = 0;
+            vw::StreamCallbacks cb;
+            cb.firstImage = [&](std::size_t, const vc::SliceHeader& h, const std::int16_t*) { shownRows = static_cast<std::size_t>(h.rows); };
+            const vw::StreamedSeries s = vw::streamSeries(client, study, seriesUid, expected, cache ? scratch / "cache" : fs::path(), cb);
+            if (shownRows == 0) throw std::runtime_error("no first image was handed out");
             if (!s.volume || s.volume->voxels.empty()) throw std::runtime_error("no volume from DICOMweb: " + s.geometry.problem);
             webFirst.push_back(s.firstImageSeconds);
             webFull.push_back(s.seconds);

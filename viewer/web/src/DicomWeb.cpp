@@ -334,7 +334,8 @@ FetchStats Client::fetchSeries(const std::vector<SeriesRequest>& requests, int i
         if (!req.folder.empty()) fs::create_directories(req.folder, ec);
         if (ec) throw WebError(req.folder.string() + ": cannot create (" + ec.message() + ")");
         auto r = std::make_unique<Running>();
-        r->t = impl_->request(impl_->url("studies/" + req.study + "/series/" + req.series),
+        r->t = impl_->request(impl_->url("studies/" + req.study + "/series/" + req.series +
+                                         (req.instance.empty() ? std::string() : "/instances/" + req.instance)),
                               "multipart/related; type=\"application/dicom\"; transfer-syntax=*", "WADO");
         Running* self = r.get();
         auto part = [&counted, &req, self](QByteArrayView body) {

@@ -44,6 +44,8 @@ struct SeriesRequest {
     /// valid during the call) - the workstation decodes them straight into the volume, so
     /// nothing of the images rests on the reader's disk.
     std::function<void(QByteArrayView instance)> onBytes;
+    /// Not empty: only this instance of the series (WADO-RS .../instances/{instance}).
+    std::string instance = {};
 };
 
 struct FetchStats {
