@@ -170,10 +170,9 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
     layout->addWidget(bar);
     layout->addWidget(buttons);
     std::atomic<bool> cancelled{false};
-    QObject::connect(buttons, &QDialogButtonBox::rejected, &dialog, [&] {
-        cancelled = true;
-        label->setText(QApplication::translate("WebStore", "Cancelling…"));
-    });
+    // Cancel, Escape and the window's close button all stop the fetch
+    QObject::connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    QObject::connect(&dialog, &QDialog::rejected, &dialog, [&] { cancelled = true; });
     dialog.show();
     QCoreApplication::processEvents();
 

@@ -267,6 +267,8 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
         }
         auto subject = std::make_shared<Subject>();
         subject->pseudonym = pseudonym;
+        std::size_t fetchedImages = 0;
+        double fetchedSeconds = 0;
         if (web_) { // the session cache keeps this subject's studies whatever its budget
             std::set<std::string> folders;
             for (const auto& v : visible) folders.insert(v.folders.begin(), v.folders.end());
@@ -284,9 +286,13 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
                     try {
                         // only what the queue opened for this user, with its token for the gate
                         // (a token only when there is something to fetch)
-                        const std::string token =
-                            web_->cached(folder) ? std::string() : signedIn_->queue->issueImageToken(signedIn_->session, folder);
+                        const bool inCache = web_->cached(folder);
+                        const std::string token = inCache ? std::string() : signedIn_->queue->issueImageToken(signedIn_->session, folder);
                         local = web_->fetch(folder, token, this);
+                        if (!inCache) {
+                            fetchedImages += web_->lastFetch().instances;
+                            fetchedSeconds += web_->lastFetch().seconds;
+                        }
                     } catch (const std::exception& e) {
                         say(tr("%1: the trial's image server: %2").arg(shownName(pseudonym), blinded(QString::fromStdString(e.what()))),
                             15000);
@@ -307,6 +313,9 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
             });
             subject->timepoints.push_back(std::move(tp));
         }
+        // what was fetched now (replaces a message of an earlier, cancelled or failed fetch)
+        if (fetchedImages > 0)
+            say(tr("%1 images from the trial's server in %2 s").arg(fetchedImages).arg(fetchedSeconds, 0, 'f', 1), 6000);
         return subject;
     }
     const vc::Scan scan = vc::scanFolder(QDir(store_).filePath(pseudonym).toStdString());
