@@ -51,6 +51,19 @@ QUrl Endpoint::storeUrl(const QString& spec) {
 }
 
 // ---------------------------------------------------------------------------------------------
+void writeCacheFile(const fs::path& file, QByteArrayView bytes) {
+    const fs::path tmp = file.string() + ".part";
+    {
+        QFile out(QString::fromStdString(tmp.string()));
+        if (!out.open(QIODevice::WriteOnly) || out.write(bytes.data(), bytes.size()) != bytes.size())
+            throw WebError(file.string() + ": cannot write");
+    }
+    std::error_code ec;
+    fs::rename(tmp, file, ec);
+    if (ec) throw WebError(file.string() + ": cannot write (" + ec.message() + ")");
+}
+
+// ---------------------------------------------------------------------------------------------
 MultipartReader::MultipartReader(const QByteArray& contentType, std::function<void(QByteArrayView body)> onPart)
     : onPart_(std::move(onPart)) {
     if (!contentType.toLower().startsWith("multipart/related")) throw WebError("not multipart/related: " + contentType.toStdString());
@@ -344,18 +357,7 @@ FetchStats Client::fetchSeries(const std::vector<SeriesRequest>& requests, int i
                 counted(static_cast<std::size_t>(body.size()));
                 return;
             }
-            const fs::path file = req.folder / (std::to_string(self->n++) + ".dcm");
-            // a temporary renamed into place, not synced: this is a cache, fetched again if lost
-            // (QSaveFile's fsync per instance cost 3 s for a 600-slice series)
-            const fs::path tmp = file.string() + ".part";
-            {
-                QFile out(QString::fromStdString(tmp.string()));
-                if (!out.open(QIODevice::WriteOnly) || out.write(body.data(), body.size()) != body.size())
-                    throw WebError(file.string() + ": cannot write");
-            }
-            std::error_code rec;
-            fs::rename(tmp, file, rec);
-            if (rec) throw WebError(file.string() + ": cannot write (" + rec.message() + ")");
+            writeCacheFile(req.folder / (std::to_string(self->n++) + ".dcm"), body);
             counted(static_cast<std::size_t>(body.size()));
         };
         r->t->sink = [self, part](const char* p, std::size_t n) {

@@ -1,13 +1,11 @@
 #include "viewerweb/StreamLoad.h"
 
-#include <QFile>
-
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <cstring>
 
 namespace vw {
 
@@ -221,18 +219,8 @@ std::vector<StreamedSeries> streamSeries(Client& client, const std::vector<Serie
             }
             requests.push_back({st->want->study, st->want->series, {}, [&, st, i](QByteArrayView bytes) {
                                     if (callbacks.cancel && callbacks.cancel->load()) throw WebError("cancelled");
-                                    if (!st->want->cacheFolder.empty()) {
-                                        // the session cache, as Client::fetchSeries writes it (a temporary renamed into place)
-                                        const fs::path file = st->want->cacheFolder / (std::to_string(st->files) + ".dcm");
-                                        const fs::path tmp = file.string() + ".part";
-                                        QFile f(QString::fromStdString(tmp.string()));
-                                        if (!f.open(QIODevice::WriteOnly) || f.write(bytes.data(), bytes.size()) != bytes.size())
-                                            throw WebError(file.string() + ": cannot write");
-                                        f.close();
-                                        std::error_code ec;
-                                        fs::rename(tmp, file, ec);
-                                        if (ec) throw WebError(file.string() + ": cannot write (" + ec.message() + ")");
-                                    }
+                                    if (!st->want->cacheFolder.empty()) // the session cache, as Client::fetchSeries writes it
+                                        writeCacheFile(st->want->cacheFolder / (std::to_string(st->files) + ".dcm"), bytes);
                                     ++st->files;
                                     ++arrivedCount;
                                     st->bytes += static_cast<std::size_t>(bytes.size());

@@ -88,6 +88,11 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// Writes one fetched instance into a cache folder: a temporary renamed into place, not synced
+/// (a cache, fetched again if lost: QSaveFile's fsync per instance cost 3 s for a 600-slice
+/// series). Throws WebError naming the file.
+void writeCacheFile(const std::filesystem::path& file, QByteArrayView bytes);
+
 /// Splits a multipart/related body incrementally: feed() the bytes as they arrive, each
 /// complete part's body goes to onPart. Throws WebError on a malformed stream.
 class MultipartReader {
