@@ -313,8 +313,9 @@ std::shared_ptr<const Subject> Workstation::loadSubject(const QString& pseudonym
             });
             subject->timepoints.push_back(std::move(tp));
         }
-        // what was fetched now (replaces a message of an earlier, cancelled or failed fetch)
-        if (fetchedImages > 0)
+        // what was fetched now, in place of a message about an earlier fetch that was cancelled
+        // or failed (any other message - "signed", "queued for the PACS" - stays)
+        if (fetchedImages > 0 && statusBar()->currentMessage().contains(tr("the trial's image server")))
             say(tr("%1 images from the trial's server in %2 s").arg(fetchedImages).arg(fetchedSeconds, 0, 'f', 1), 6000);
         return subject;
     }
