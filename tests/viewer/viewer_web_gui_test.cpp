@@ -49,6 +49,27 @@ std::uintmax_t bytesUnder(const fs::path& root, const std::string& extension = {
     return n;
 }
 
+/// The phantom's store delivered to the fixture's Orthanc (C-STORE, the anonymizer's delivery).
+void deliver(const fs::path& store, const fs::path& audit, testutil::Orthanc& orthanc) {
+    std::string out;
+    ASSERT_EQ(testutil::run(kBin + "anonymize-deliver --quiet --store " + store.string() + " --audit " + audit.string() + " --to " +
+                                orthanc.peer(),
+                            &out),
+              0)
+        << out;
+}
+
+/// The workstation's DICOMweb configuration for one Orthanc account (0600, as it must be).
+fs::path pacsConfig(const fs::path& file, testutil::Orthanc& orthanc, const std::string& user, const std::string& password) {
+    std::ofstream(file) << nlohmann::json{{"url", "dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]},
+                                          {"user", user},
+                                          {"password", password},
+                                          {"ca", orthanc.v["ORTHANC_CA"]}}
+                               .dump();
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    return file;
+}
+
 } // namespace
 
 TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSignOutEmptiesTheCache) {
@@ -58,23 +79,12 @@ TEST(ViewerWebGui, AReaderReadsFromTheTrialsOrthancOnlyWhatTheQueueOpenedAndSign
     const TrialQueue tq;
     const fs::path store = phantom().root() / "store";
     testutil::TempDir dir("viewer-web");
-    std::string out;
-    ASSERT_EQ(testutil::run(kBin + "anonymize-deliver --quiet --store " + store.string() + " --audit " +
-                                (dir.path() / "audit.jsonl").string() + " --to " + orthanc.peer(),
-                            &out),
-              0)
-        << out;
+    ASSERT_NO_FATAL_FAILURE(deliver(store, dir.path() / "audit.jsonl", orthanc));
     // the reader's own Orthanc account, gated: the gate asks this test's queue
     testutil::Gate gate(orthanc, tq.db, dir.path() / "gate.log");
     const std::string readerPassword = orthanc.passwordOf("reader1");
     ASSERT_FALSE(readerPassword.empty());
-    const fs::path config = dir.path() / "pacs.json";
-    std::ofstream(config) << nlohmann::json{{"url", "dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]},
-                                            {"user", "reader1"},
-                                            {"password", readerPassword},
-                                            {"ca", orthanc.v["ORTHANC_CA"]}}
-                                 .dump();
-    fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
+    const fs::path config = pacsConfig(dir.path() / "pacs.json", orthanc, "reader1", readerPassword);
     // what the queue opens for reader1: their first read's study folders
     std::vector<std::string> opened;
     {
@@ -213,20 +223,9 @@ TEST(ViewerWebGui, TheSessionCacheKeepsToItsBudgetDroppingTheStudyUsedLeastRecen
     app();
     const fs::path store = phantom().root() / "store";
     testutil::TempDir dir("viewer-web-budget");
-    std::string out;
-    ASSERT_EQ(testutil::run(kBin + "anonymize-deliver --quiet --store " + store.string() + " --audit " +
-                                (dir.path() / "audit.jsonl").string() + " --to " + orthanc.peer(),
-                            &out),
-              0)
-        << out;
+    ASSERT_NO_FATAL_FAILURE(deliver(store, dir.path() / "audit.jsonl", orthanc));
     // the service account (not gated: no token needed for this test of the cache itself)
-    const fs::path config = dir.path() / "pacs.json";
-    std::ofstream(config) << nlohmann::json{{"url", "dicomweb+" + orthanc.v["ORTHANC_DICOMWEB"]},
-                                            {"user", orthanc.user},
-                                            {"password", orthanc.password},
-                                            {"ca", orthanc.v["ORTHANC_CA"]}}
-                                 .dump();
-    fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
+    const fs::path config = pacsConfig(dir.path() / "pacs.json", orthanc, orthanc.user, orthanc.password);
     std::vector<std::string> folders;
     std::map<std::string, std::uintmax_t> bytes;
     for (const auto& e : fs::directory_iterator(store / "RELUTH-03-001"))

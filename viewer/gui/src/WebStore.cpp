@@ -236,11 +236,12 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
     last_.seconds = since();
     bar->setValue(bar->maximum());
     std::ofstream(local / ".complete") << "fetched\n";
-    Cached entry{folder, 0, {}};
-    std::error_code sizeError;
-    for (const auto& e : fs::recursive_directory_iterator(local, sizeError))
-        if (e.is_regular_file(sizeError)) entry.bytes += e.file_size(sizeError);
-    for (const vw::StreamedSeries& g : got) entry.seriesUids.push_back(g.series.uid);
+    // what the folder holds on disk: the instances as they were written, and the marker
+    Cached entry{folder, fs::file_size(local / ".complete"), {}};
+    for (const vw::StreamedSeries& g : got) {
+        entry.bytes += g.stats.bytes;
+        entry.seriesUids.push_back(g.series.uid);
+    }
     lru_.remove_if([&](const Cached& c) { return c.folder == folder; });
     lru_.push_front(std::move(entry));
     evict(folder);
@@ -248,8 +249,7 @@ fs::path WebStore::fetch(const std::string& folder, const std::string& token, QW
 }
 
 void WebStore::evict(const std::string& keep) {
-    std::uintmax_t total = 0;
-    for (const Cached& c : lru_) total += c.bytes;
+    std::uintmax_t total = cachedBytes();
     // the least recently used first; never the study just fetched nor those of the subject open
     for (auto it = lru_.end(); total > diskBudget_ && it != lru_.begin();) {
         --it;
