@@ -85,6 +85,24 @@ TEST(Assist, OneClickMeasuresAnEllipseToATenthOfAMillimetre) {
         EXPECT_LT(p.millis, 1000.0);
     }
 }
+TEST(Assist, ANodeAgainstABrightVesselInFatLeavesTheVesselsRimOut) {
+    // A node (40 HU, 18 x 12 mm) in fat (-100 HU) whose side touches an enhanced vessel running
+    // through every slice (180 HU, 20 mm across). The vessel's partial-volume rim in the fat
+    // passes through the node's band (from the fat half-way up to the vessel half-way down): a
+    // ring one pixel wide that touches the node where they meet. Taken in, it adds arms around the
+    // vessel (the long axis grows, or the outline is refused as not compact).
+    for (unsigned seed : {3u, 4u, 5u}) {
+        const auto v = drawVolume(96, 96, 21, 0.78125, 2.5, -100, {{0, -16.2, 0, 10, 10, 1000, 0, 180}, {0, 0, 0, 9, 6, 8, 0, 40}}, 6, seed,
+                                  {-37.5, -37.5, -25});
+        assist::MeasureOptions o;
+        o.node = true;
+        const assist::Proposal p = assist::measureAt(v, {0, 0, 0}, o);
+        ASSERT_TRUE(p.confident) << p.why << " (seed " << seed << ")";
+        EXPECT_NEAR(p.longMm, 18.0, 0.5) << "seed " << seed;
+        EXPECT_NEAR(p.shortMm, 12.0, 0.5) << "seed " << seed;
+        EXPECT_EQ(p.slice, 10);
+    }
+}
 } // namespace
 
 // ---------------------------------------------------------------- lesion-assist, the command line

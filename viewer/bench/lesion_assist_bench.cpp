@@ -90,12 +90,14 @@ struct KindStats {
 int main(int argc, char** argv) {
     int seeds = 13, firstSeed = 101, subjects = 4, timepoints = 5;
     bool verbose = false;
+    std::string only;
     po::options_description opts("lesion-assist-bench");
     opts.add_options()("help,h", "this help")("seeds", po::value(&seeds), "phantom trials (default 13)")(
         "first-seed", po::value(&firstSeed), "first seed (default 101)")("subjects", po::value(&subjects),
                                                                          "subjects per trial (default 4)")(
         "timepoints", po::value(&timepoints), "timepoints per subject (default 5)")("verbose", po::bool_switch(&verbose),
-                                                                                    "name every silent error on stderr");
+                                                                                    "name every silent error on stderr")(
+        "subject", po::value(&only), "only this subject's pseudonym (e.g. RELUTH-04-001), to look at one error");
     try {
         po::variables_map vm;
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -121,6 +123,7 @@ int main(int argc, char** argv) {
         o.motion = o.hardLesions = o.partialVolume = true;
         const phantom::TrialPlan plan = phantom::makePlan(o);
         for (const auto& s : plan.subjects) {
+            if (!only.empty() && s.pseudonym != only) continue;
             vc::Volume prior;
             for (int k = 0; k < timepoints; ++k) {
                 const phantom::SeriesPlan* se = ctOf(s, k);
@@ -145,6 +148,7 @@ int main(int argc, char** argv) {
                     mo.node = l.site == phantom::LesionSite::LymphNode;
                     const double angle = (l.angleDeg + s.timepoints[static_cast<std::size_t>(k)].pose.rotationDeg) * kPi / 180;
                     std::vector<double> longs;
+                    std::string detail; // each confident click: long axis @ slice
                     for (int click = 0; click < 5; ++click) {
                         double u = 0, w = 0, dzClick = 0;
                         if (click > 0) { // inside the inner half: the ellipsoid of half the axes, on any slice through it
@@ -176,6 +180,7 @@ int main(int argc, char** argv) {
                         }
                         if (std::abs(el) > 0.2 * trueLong || std::abs(es) > 0.2 * trueShort) ++ks.gross;
                         longs.push_back(p.longMm);
+                        detail += " " + std::to_string(p.longMm).substr(0, 5) + "@" + std::to_string(p.slice);
                         if (click == 0) {
                             ks.longErr.push_back(std::abs(el));
                             ks.shortErr.push_back(std::abs(es));
@@ -186,6 +191,10 @@ int main(int argc, char** argv) {
                     if (longs.size() >= 2) {
                         const auto [mn, mx] = std::minmax_element(longs.begin(), longs.end());
                         ks.spread.push_back(*mx - *mn);
+                        if (verbose && *mx - *mn > std::max(0.5, 0.02 * trueLong)) {
+                            std::fprintf(stderr, "  wide spread: seed %d %s %s (%s) timepoint %d: long axis %.2f to %.2f mm (%s), truth %.2f @ %d\n",
+                                         seed, s.pseudonym.c_str(), l.id.c_str(), l.kind.c_str(), k, *mn, *mx, detail.c_str(), trueLong, trueSlice);
+                        }
                     }
                 }
                 // Propagation from the previous timepoint.

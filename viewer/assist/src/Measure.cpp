@@ -2,9 +2,10 @@
 // recursive Gaussian, sigma one pixel); the lesion's value is the median around the click and
 // its surroundings are sampled along 32 rays where the value first leaves the lesion's; the
 // lesion is the connected region (ITK's ConnectedThreshold) between the half-way levels to the
-// darker and the brighter surroundings. A neighbour of the same density that is joined by a
-// neck (a vessel touching a node) is cut off by an opening whose radius is half the lesion's
-// inscribed radius; only the large pieces the opening removes are dropped, so the lesion's own
+// darker and the brighter surroundings, less the partial-volume rims of brighter neighbours in a
+// darker surrounding (pixels of the band near both; see segmentSlice). A neighbour of the same
+// density that is joined by a neck (a vessel touching a node) is cut off by an opening whose
+// radius is half the lesion's inscribed radius; only the large pieces the opening removes are dropped, so the lesion's own
 // border is untouched. The outline is ITK's sub-pixel iso-contour (marching squares) of the
 // membership at the half-way level; the long axis is its maximum Feret diameter, the short axis
 // its longest perpendicular chord. The same band then follows the lesion slice by slice
@@ -13,6 +14,7 @@
 
 #include "Geometry2d.h"
 
+#include <itkBinaryDilateImageFilter.h>
 #include <itkBinaryMorphologicalOpeningImageFilter.h>
 #include <itkConnectedComponentImageFilter.h>
 #include <itkConnectedThresholdImageFilter.h>
@@ -57,6 +59,8 @@ constexpr double kSmoothingSigmaPx = 1.0;
 // The outline's position comes from a lighter smoothing: a wider kernel pulls the half-way
 // level inward at the lesion's ends (by about sigma^2 / 2 x the curvature).
 constexpr double kOutlineSigmaPx = 0.5;
+// A pixel of the band this close (px) to both darker and brighter surroundings is a neighbour's rim.
+constexpr int kRimRadiusPx = 2;
 // Noise of a Gaussian-smoothed white-noise image: sigma / (2 sqrt(pi) s) for a kernel of s px.
 const double kSmoothedNoiseFactor = 1.0 / (2.0 * std::sqrt(3.14159265358979323846) * kSmoothingSigmaPx);
 
@@ -219,10 +223,56 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
         out.why = "the click is not inside the lesion on this slice";
         return out;
     }
+    const std::size_t npx = static_cast<std::size_t>(r.w * r.h);
+    // The partial-volume rim of a brighter neighbour lying in a darker surrounding (the aorta in
+    // fat) passes through the lesion's band: a thin ring that joins the lesion where they touch.
+    // A pixel of the band with both a darker and a brighter pixel of the surroundings within
+    // kRimRadiusPx is on such a rim (the lesion's own edge has only one of them, except where the
+    // three meet) and is kept out of the region.
+    Img2::Pointer growInput = s;
+    if (std::isfinite(band.lo) && std::isfinite(band.hi)) {
+        auto darker = Mask2::New(), brighter = Mask2::New();
+        for (auto* b : {darker.GetPointer(), brighter.GetPointer()}) {
+            b->SetRegions(s->GetLargestPossibleRegion());
+            b->Allocate();
+        }
+        unsigned char* dk = darker->GetBufferPointer();
+        unsigned char* br = brighter->GetBufferPointer();
+        for (std::size_t q = 0; q < npx; ++q) {
+            dk[q] = px[q] <= band.lo;
+            br[q] = px[q] >= band.hi;
+        }
+        using Kernel = itk::FlatStructuringElement<2>;
+        using Dilate = itk::BinaryDilateImageFilter<Mask2, Mask2, Kernel>;
+        Kernel::RadiusType rad;
+        rad.Fill(kRimRadiusPx);
+        const Kernel ball = Kernel::Ball(rad);
+        auto near = [&](Mask2* in) {
+            auto d = Dilate::New();
+            d->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
+            d->SetInput(in);
+            d->SetKernel(ball);
+            d->SetForegroundValue(1);
+            d->Update();
+            Mask2::Pointer o = d->GetOutput();
+            o->DisconnectPipeline();
+            return o;
+        };
+        const Mask2::Pointer nearDark = near(darker), nearBright = near(brighter);
+        const unsigned char* nd = nearDark->GetBufferPointer();
+        const unsigned char* nb = nearBright->GetBufferPointer();
+        bool any = false;
+        for (std::size_t q = 0; q < npx && !any; ++q) any = nd[q] && nb[q] && inBand(px[q]);
+        if (any) {
+            growInput = makeImage(r.w, r.h);
+            float* g = growInput->GetBufferPointer();
+            for (std::size_t q = 0; q < npx; ++q) g[q] = nd[q] && nb[q] && inBand(px[q]) ? -std::numeric_limits<float>::max() : px[q];
+        }
+    }
     using Grow = itk::ConnectedThresholdImageFilter<Img2, Mask2>;
     auto grow = Grow::New();
     grow->SetNumberOfWorkUnits(1); // small images: threads cost more than they save
-    grow->SetInput(s);
+    grow->SetInput(growInput);
     grow->SetLower(static_cast<float>(std::max(band.lo, -1e30)));
     grow->SetUpper(static_cast<float>(std::min(band.hi, 1e30)));
     grow->SetReplaceValue(1);
@@ -231,7 +281,6 @@ SliceSeg segmentSlice(const vc::Volume& v, int k, const Roi& r, int si, int sj, 
     Mask2::Pointer region = grow->GetOutput();
     region->DisconnectPipeline();
     unsigned char* m = region->GetBufferPointer();
-    const std::size_t npx = static_cast<std::size_t>(r.w * r.h);
     if (exclude) {
         // A tube running through the slice (see measureAt): out, then the part holding the seed.
         for (std::size_t q = 0; q < npx; ++q) m[q] = m[q] && !(*exclude)[q];
