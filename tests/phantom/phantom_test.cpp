@@ -1,5 +1,6 @@
 // The phantom's plan, determinism, ground truth and planted problems.
 #include "TrialFixture.h"
+#include "phantom/Render.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -316,4 +317,51 @@ TEST(PhantomProblems, ExperimentalArmLeaksOnlyInItsOwnSubjects) {
             EXPECT_EQ(armOf.at(leak["subject"]), "LUTATHERA") << text;
         }
     }
+}
+
+TEST(PhantomPlan, CtNoiseSetsTheNoiseOfTheCtAndNothingElse) {
+    // One CT slice rendered with no noise, the default 6 HU and --ct-noise 30: the differences
+    // to the noiseless slice have those standard deviations (inside the body, where nothing is
+    // clipped), and the anatomy is the same (the mean difference is ~0).
+    auto slice = [](int noise) {
+        phantom::Options o;
+        o.seed = 4;
+        o.subjects = 1;
+        o.timepoints = 2;
+        o.ctNoiseHu = noise;
+        const phantom::TrialPlan plan = phantom::makePlan(o);
+        const phantom::Subject& s = plan.subjects.front();
+        for (const auto& st : s.studies)
+            for (const auto& se : st.series)
+                if (se.modality == "CT" && st.timepoint >= 0) {
+                    std::vector<std::uint16_t> px;
+                    phantom::renderSlice(plan, s, st.timepoint, se, se.slices / 2, px);
+                    return px;
+                }
+        ADD_FAILURE() << "no CT in the plan";
+        return std::vector<std::uint16_t>{};
+    };
+    const auto clean = slice(0), normal = slice(6), noisy = slice(30);
+    ASSERT_FALSE(clean.empty());
+    ASSERT_EQ(clean.size(), noisy.size());
+    auto stats = [&](const std::vector<std::uint16_t>& px) {
+        double sum = 0, sum2 = 0;
+        int n = 0;
+        for (std::size_t i = 0; i < clean.size(); ++i) {
+            if (clean[i] < 1024 - 500 || clean[i] > 1024 + 500) continue; // soft tissue and fat: never clipped
+            const double d = double(px[i]) - clean[i];
+            sum += d;
+            sum2 += d * d;
+            ++n;
+        }
+        EXPECT_GT(n, 10000) << "too few body pixels";
+        const double mean = sum / n;
+        return std::pair{mean, std::sqrt(sum2 / n - mean * mean)};
+    };
+    const auto [m6, s6] = stats(normal);
+    const auto [m30, s30] = stats(noisy);
+    EXPECT_NEAR(m6, 0, 0.5);
+    EXPECT_NEAR(s6, 6, 0.5);
+    EXPECT_NEAR(m30, 0, 1.0);
+    EXPECT_NEAR(s30, 30, 2.0);
 }

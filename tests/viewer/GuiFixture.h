@@ -46,25 +46,43 @@ struct Phantom {
     fs::path root() const { return dir.path() / "trial"; }
 };
 
+/// Generates a phantom trial with these options and de-identifies it into root()/store.
+inline void makePhantom(Phantom& ph, const std::string& options) {
+    std::string out;
+    const int rc = testutil::run(kBin + "phantom --out " + ph.root().string() + " " + options, &out);
+    ASSERT_EQ(rc, 0) << out;
+    std::ifstream in(ph.root() / "ground-truth.json");
+    ph.truth = nlohmann::json::parse(in);
+    // the store the workstation reads: de-identified by our anonymizer
+    const fs::path trial = ph.root();
+    const int rc2 = testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + (trial / "store").string() +
+                                      " --quarantine " + (trial / "quarantine").string() + " --enrolment " +
+                                      (trial / "enrolment.csv").string() + " --charter " + RELUTH_SOURCE_DIR +
+                                      "/assets/charters/reluth.json",
+                                  &out);
+    ASSERT_EQ(rc2, 0) << out;
+}
+
+inline const std::string kPhantomOptions = "--seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5";
+
 /// 1 subject (a partial response), 2 timepoints, 48 slices of 5 mm.
 inline const Phantom& phantom() {
     static Phantom ph;
     static const bool made = [] {
-        std::string out;
-        const int rc = testutil::run(
-            kBin + "phantom --out " + ph.root().string() + " --seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5", &out);
-        EXPECT_EQ(rc, 0) << out;
-        std::ifstream in(ph.root() / "ground-truth.json");
-        ph.truth = nlohmann::json::parse(in);
-        // the store the workstation reads: de-identified by our anonymizer
-        const fs::path trial = ph.root();
-        const int rc2 =
-            testutil::run(kBin + "anonymize --in " + (trial / "incoming").string() + " --out " + (trial / "store").string() +
-                              " --quarantine " + (trial / "quarantine").string() + " --enrolment " + (trial / "enrolment.csv").string() +
-                              " --charter " + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json",
-                          &out);
-        EXPECT_EQ(rc2, 0) << out;
-        return rc == 0 && rc2 == 0;
+        makePhantom(ph, kPhantomOptions);
+        return true;
+    }();
+    (void)made;
+    return ph;
+}
+
+/// The same subject on a noisy, low-dose CT (noise 30 HU instead of 6) with the hard lesions
+/// added: among them NT04, a liver lesion 17 HU under the liver that this noise hides.
+inline const Phantom& noisyPhantom() {
+    static Phantom ph;
+    static const bool made = [] {
+        makePhantom(ph, kPhantomOptions + " --hard-lesions --ct-noise 30");
+        return true;
     }();
     (void)made;
     return ph;
@@ -126,14 +144,14 @@ struct TrialQueue {
     testutil::TempDir dir{"viewer-queue"};
     std::string db;
     std::string cli;
-    /// url: the queue's database (empty: a new SQLite file)
-    explicit TrialQueue(const std::string& url = {}) {
+    /// url: the queue's database (empty: a new SQLite file); ph: the trial whose store it reads
+    explicit TrialQueue(const std::string& url = {}, const Phantom& ph = phantom()) {
         db = url.empty() ? "sqlite:" + (dir.path() / "queue.db").string() : url;
-        const fs::path trial = phantom().root();
+        const fs::path trial = ph.root();
         {
             std::ofstream subj(dir.path() / "SUBJ.csv");
             subj << "STUDYID,USUBJID,RANDDT\n";
-            for (const auto& s : phantom().truth["subjects"])
+            for (const auto& s : ph.truth["subjects"])
                 subj << "RELUTH," << s["pseudonym"].get<std::string>() << "," << s["randomization_date"].get<std::string>() << "\n";
         }
         cli = std::string("RELUTH_QUEUE_PASSWORD=") + kPassword + " RELUTH_QUEUE_NEW_PASSWORD=" + kPassword + " " + kBin +

@@ -16,7 +16,7 @@ namespace {
 void usage(std::FILE* to) {
     std::fprintf(to, "usage: phantom --out DIR [--seed N] [--subjects N] [--timepoints K] [--slices S]\n"
                      "               [--thickness MM] [--threads N] [--mr-offset-days D] [--unscheduled]\n"
-                     "               [--motion] [--hard-lesions] [--partial-volume]\n"
+                     "               [--motion] [--hard-lesions] [--partial-volume] [--ct-noise HU]\n"
                      "  --mr-offset-days D  each visit's MR D days (0-6) after its CT: one visit, two scan days\n"
                      "  --unscheduled       an unscheduled CT 4 weeks after follow-up 1 (its own timepoint)\n"
                      "  --motion            each exam's own pose: shift +-20 mm, table z +-60 mm, rotation +-5 deg,\n"
@@ -24,6 +24,8 @@ void usage(std::FILE* to) {
                      "  --hard-lesions      non-target nodes against vessels of their density, a liver lesion\n"
                      "                      against an enhanced vein, a low-contrast liver lesion\n"
                      "  --partial-volume    edge pixels mix the tissues they cover (as a real CT's do)\n"
+                     "  --ct-noise HU       the CT's noise (standard deviation, 0-200 HU; default 6): a noisier,\n"
+                     "                      low-dose scan\n"
                      "       phantom --describe DIR    print a generated trial's contents and expected course\n"
                      "Writes a synthetic trial of DICOM files (CT, some MR, NM post-therapy scans, a\n"
                      "burned-in secondary capture, a corrupt file) with DIR/ground-truth.json and\n"
@@ -141,6 +143,9 @@ int main(int argc, char** argv) {
         } else if (a == "--mr-offset-days") {
             ok = number(v, 0, 6, n);
             o.mrOffsetDays = static_cast<int>(n);
+        } else if (a == "--ct-noise") {
+            ok = number(v, 0, 200, n);
+            o.ctNoiseHu = static_cast<int>(n);
         } else if (a == "--thickness") {
             char* end = nullptr;
             o.sliceThicknessMm = std::strtod(v, &end);

@@ -206,7 +206,7 @@ void renderSlice(const TrialPlan& plan, const Subject& s, int timepoint, const S
     const bool ct = se.modality == "CT";
     RasterGeometry g{se.rows, se.columns, se.originXMm, se.originYMm, se.pixelSpacingMm[1], se.pixelSpacingMm[0]};
     pixels.resize(static_cast<std::size_t>(se.rows) * static_cast<std::size_t>(se.columns));
-    rasterize(sliceShapes(plan, s, timepoint, se.zOfSlice(slice)), g, ct ? ctValues() : mrValues(), ct ? 6.0 : 8.0,
+    rasterize(sliceShapes(plan, s, timepoint, se.zOfSlice(slice)), g, ct ? ctValues() : mrValues(), ct ? plan.options.ctNoiseHu : 8.0,
               mix(mix(plan.options.seed, se.uid), static_cast<std::uint64_t>(slice)), 0, 4095, pixels.data(), plan.options.partialVolume);
 }
 
@@ -275,7 +275,7 @@ void writeBurnedIn(const TrialPlan& plan, const Subject& s, const StudyPlan& st,
     const Lesion& target = s.lesions.front();
     std::vector<std::uint16_t> hu(static_cast<std::size_t>(ct.rows * ct.columns));
     RasterGeometry g{ct.rows, ct.columns, ct.originXMm, ct.originYMm, ct.pixelSpacingMm[1], ct.pixelSpacingMm[0]};
-    rasterize(sliceShapes(plan, s, 0, target.centerMm.z), g, ctValues(), 6.0, mix(plan.options.seed, se.uid), 0, 4095, hu.data());
+    rasterize(sliceShapes(plan, s, 0, target.centerMm.z), g, ctValues(), plan.options.ctNoiseHu, mix(plan.options.seed, se.uid), 0, 4095, hu.data());
     std::vector<std::uint8_t> img(static_cast<std::size_t>(se.rows * se.columns));
     for (std::size_t i = 0; i < img.size(); ++i) {
         const double v = (static_cast<double>(hu[i]) - 1024.0 - (40 - 200)) / 400.0 * 255.0; // W400 L40

@@ -121,7 +121,7 @@ std::string groundTruthJson(const TrialPlan& plan) {
                        {"fat", -95},
                        {"lymph_node", 38},
                        {"marker", 2500},
-                       {"noise_sigma", 6}}}};
+                       {"noise_sigma", plan.options.ctNoiseHu}}}};
     Json subjects = Json::array();
     Json leaks = Json::array();
     for (const Subject& s : plan.subjects) {

@@ -567,15 +567,17 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
     }
     p.cnr = std::isfinite(band.cnr) ? band.cnr : 0;
     p.slicesSearched = 1;
-    if (!first.ok) {
-        p.why = first.why;
-        return done();
-    }
+    // Contrast first: in a faint lesion the region also runs out into its surroundings, and
+    // "too faint" is what the reader needs to hear then, not "no closed edge".
     if (!std::isfinite(band.cnr) || band.cnr < options.minCnr) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "contrast too low to outline reliably (%.1f x the noise; at least %.1f needed)", p.cnr,
                       options.minCnr);
         p.why = buf;
+        return done();
+    }
+    if (!first.ok) {
+        p.why = first.why;
         return done();
     }
     // The slice search: follow the lesion up and down with the same band.

@@ -419,6 +419,7 @@ bool SliceView::deleteSelectedMeasurement() {
 int SliceView::proposeAt(const vc::Point3& a, const vc::Point3& b, bool node) {
     discardProposal();
     if (!d->volume || !d->complete || !d->interactor.editable()) {
+        requestRender(); // the click's rubber band goes
         emit assistMessage(tr("One-click measurement needs the whole series loaded and a timepoint open for reading."));
         return 0;
     }
@@ -427,6 +428,7 @@ int SliceView::proposeAt(const vc::Point3& a, const vc::Point3& b, bool node) {
     const bool line = vc::distanceMm(a, b) >= 2.0;
     const assist::Proposal p = line ? assist::measureAlong(*d->volume, a, b, options) : assist::measureAt(*d->volume, a, options);
     if (!p.confident) {
+        requestRender(); // the click's rubber band ("0.0 mm") goes
         emit assistMessage(tr("No proposal: %1.").arg(QString::fromStdString(p.why)));
         return 0;
     }

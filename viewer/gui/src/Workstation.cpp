@@ -109,6 +109,9 @@ Workstation::Workstation(QWidget* parent) : QMainWindow(parent) {
     hints->setObjectName("hints");
     qApp->installEventFilter(this); // image keys reach the images wherever the focus is
     statusBar()->addPermanentWidget(hints);
+    // a message (why nothing was proposed, what was saved) takes the whole bar while it shows:
+    // beside the hints it was cut off after ~90 characters on a 1700-pixel window
+    connect(statusBar(), &QStatusBar::messageChanged, hints, [hints](const QString& m) { hints->setVisible(m.isEmpty()); });
     resize(1600, 900);
 }
 

@@ -33,6 +33,7 @@ struct Options {
     bool hardLesions = false;   ///< more non-target lesions: nodes against vessels of the same density, a liver
                                 ///< lesion against an enhanced vein, low-contrast liver lesions
     bool partialVolume = false; ///< edge pixels take the share of each tissue they cover (4x4 sampling)
+    int ctNoiseHu = 6;          ///< the CT's Gaussian noise (standard deviation, HU); 6 changes no byte of the trial
 };
 
 /// The patient's pose in one exam (phantom --motion): the body is rotated about the scanner's
