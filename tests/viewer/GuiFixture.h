@@ -41,7 +41,8 @@ inline QApplication& app() {
 }
 
 struct Phantom {
-    testutil::TempDir dir{"viewer-gui"};
+    explicit Phantom(const std::string& name = "viewer-gui") : dir(name) {}
+    testutil::TempDir dir; ///< one name per trial: a second trial must not empty the first's folder
     nlohmann::json truth;
     fs::path root() const { return dir.path() / "trial"; }
 };
@@ -79,7 +80,7 @@ inline const Phantom& phantom() {
 /// The same subject on a noisy, low-dose CT (noise 30 HU instead of 6) with the hard lesions
 /// added: among them NT04, a liver lesion 17 HU under the liver that this noise hides.
 inline const Phantom& noisyPhantom() {
-    static Phantom ph;
+    static Phantom ph("viewer-gui-noisy");
     static const bool made = [] {
         makePhantom(ph, kPhantomOptions + " --hard-lesions --ct-noise 30");
         return true;
