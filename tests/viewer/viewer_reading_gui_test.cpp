@@ -143,13 +143,41 @@ void waitForCurrent(vg::Workstation& w) {
     QApplication::processEvents();
 }
 
+/// What the queue stored of reader1's read of the subject: every timepoint signed, with the
+/// phantom's expected sums (within 4 pixel spacings), responses, best response and progression
+/// date. Returns the signed timepoints' payloads.
+std::vector<std::string> expectStoredCourse(const TrialQueue& tq, const nlohmann::json& subject) {
+    rq::Queue q(rq::Database::open(tq.db));
+    const rq::Session s = q.login("reader1", kPassword);
+    const auto own = q.ownRead(s, subject["pseudonym"].get<std::string>());
+    const int timepoints = static_cast<int>(subject["timepoints"].size());
+    std::vector<std::string> payloads;
+    EXPECT_EQ(static_cast<int>(own.timepoints.size()), timepoints);
+    if (static_cast<int>(own.timepoints.size()) != timepoints) return payloads;
+    const auto result = nlohmann::json::parse(own.timepoints.back().result);
+    for (int tp = 0; tp < timepoints; ++tp) {
+        SCOPED_TRACE("timepoint " + std::to_string(tp + 1));
+        EXPECT_EQ(own.timepoints[static_cast<std::size_t>(tp)].state, "signed");
+        payloads.push_back(own.timepoints[static_cast<std::size_t>(tp)].payload);
+        const auto& expected = subject["timepoints"][tp]["expected"];
+        const auto& visit = result["visits"][tp];
+        EXPECT_NEAR(std::stod(visit["sum_mm"].get<std::string>()), expected["sum_of_diameters_mm"].get<double>(), 4 * kPixel);
+        if (tp == 0) continue;
+        EXPECT_EQ(visit["target"]["response"], expected["target_response"]);
+        EXPECT_EQ(visit["non_target"]["response"], expected["non_target_response"]);
+        EXPECT_EQ(visit["overall"]["response"], expected["overall_response"]);
+    }
+    EXPECT_EQ(result["best_response"]["response"], subject["expected"]["best_overall_response"]);
+    EXPECT_EQ(result["progression"]["date"], subject["expected"]["progression_date"]);
+    return payloads;
+}
+
 } // namespace
 
 TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsAreItsExpectedCourse) {
     app();
     const TrialQueue tq;
     const auto& subject = phantom().truth["subjects"][0];
-    const std::string pseudonym = subject["pseudonym"];
     testutil::TempDir reports("viewer-reports");
     vg::Workstation w;
     w.resize(1920, 1080); // a reading room's screen
@@ -276,24 +304,7 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
         }
     }
     // what the queue stored: the phantom's expected course
-    rq::Queue q(rq::Database::open(tq.db));
-    const rq::Session s = q.login("reader1", kPassword);
-    const auto own = q.ownRead(s, pseudonym);
-    ASSERT_EQ(static_cast<int>(own.timepoints.size()), timepoints);
-    const auto result = nlohmann::json::parse(own.timepoints.back().result);
-    for (int tp = 0; tp < timepoints; ++tp) {
-        SCOPED_TRACE("timepoint " + std::to_string(tp + 1));
-        EXPECT_EQ(own.timepoints[static_cast<std::size_t>(tp)].state, "signed");
-        const auto& expected = subject["timepoints"][tp]["expected"];
-        const auto& visit = result["visits"][tp];
-        EXPECT_NEAR(std::stod(visit["sum_mm"].get<std::string>()), expected["sum_of_diameters_mm"].get<double>(), 4 * kPixel);
-        if (tp == 0) continue;
-        EXPECT_EQ(visit["target"]["response"], expected["target_response"]);
-        EXPECT_EQ(visit["non_target"]["response"], expected["non_target_response"]);
-        EXPECT_EQ(visit["overall"]["response"], expected["overall_response"]);
-    }
-    EXPECT_EQ(result["best_response"]["response"], subject["expected"]["best_overall_response"]);
-    EXPECT_EQ(result["progression"]["date"], subject["expected"]["progression_date"]);
+    expectStoredCourse(tq, subject);
     // the last timepoint stays on screen, signed and read only
     EXPECT_FALSE(w.readEditable());
     EXPECT_FALSE(panel->signButton()->isEnabled());
@@ -1003,7 +1014,6 @@ TEST(ViewerAssistGui, AReaderReadsTheSubjectWithOneClickPerTargetAndTheStoredRes
     app();
     const TrialQueue tq;
     const auto& subject = phantom().truth["subjects"][0];
-    const std::string pseudonym = subject["pseudonym"];
     testutil::TempDir reports("viewer-reports");
     vg::Workstation w;
     w.resize(1920, 1080);
@@ -1074,26 +1084,9 @@ TEST(ViewerAssistGui, AReaderReadsTheSubjectWithOneClickPerTargetAndTheStoredRes
         ASSERT_TRUE(signWithDialog(w, kPassword));
     }
     EXPECT_GE(accepted, 2 * timepoints - 1) << "the subject's targets were measured by one click";
-    // what the queue stored: the phantom's expected course
-    rq::Queue q(rq::Database::open(tq.db));
-    const rq::Session s = q.login("reader1", kPassword);
-    const auto own = q.ownRead(s, pseudonym);
-    ASSERT_EQ(static_cast<int>(own.timepoints.size()), timepoints);
-    const auto result = nlohmann::json::parse(own.timepoints.back().result);
-    for (int tp = 0; tp < timepoints; ++tp) {
-        SCOPED_TRACE("timepoint " + std::to_string(tp + 1));
-        EXPECT_EQ(own.timepoints[static_cast<std::size_t>(tp)].state, "signed");
-        const auto& expected = subject["timepoints"][tp]["expected"];
-        const auto& visit = result["visits"][tp];
-        EXPECT_NEAR(std::stod(visit["sum_mm"].get<std::string>()), expected["sum_of_diameters_mm"].get<double>(), 4 * kPixel);
-        if (tp == 0) continue;
-        EXPECT_EQ(visit["target"]["response"], expected["target_response"]);
-        EXPECT_EQ(visit["non_target"]["response"], expected["non_target_response"]);
-        EXPECT_EQ(visit["overall"]["response"], expected["overall_response"]);
-    }
-    EXPECT_EQ(result["best_response"]["response"], subject["expected"]["best_overall_response"]);
-    // the signed reads say how each caliper was made
-    for (const auto& t : own.timepoints) EXPECT_NE(t.payload.find("\"origin\":\"PROPOSED\""), std::string::npos);
+    // what the queue stored: the phantom's expected course; the signed reads say how each caliper was made
+    for (const std::string& payload : expectStoredCourse(tq, subject))
+        EXPECT_NE(payload.find("\"origin\":\"PROPOSED\""), std::string::npos);
 }
 
 TEST(ViewerAssistGui, AFaintLesionOnANoisyScanGetsAWarningAndNoProposal) {
