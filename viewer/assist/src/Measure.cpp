@@ -59,6 +59,9 @@ constexpr double kSmoothingSigmaPx = 1.0;
 // The outline's position comes from a lighter smoothing: a wider kernel pulls the half-way
 // level inward at the lesion's ends (by about sigma^2 / 2 x the curvature).
 constexpr double kOutlineSigmaPx = 0.5;
+// Above this tolerance (4 x the smoothed noise, HU) an outline that fails says that the image is
+// too noisy to see weaker edges (the phantom's CT: 7 HU; a low-dose CT with 30 HU noise: 34 HU).
+constexpr double kNoisyBlindHu = 15.0;
 // A pixel of the band this close (px) to both darker and brighter surroundings is a neighbour's rim.
 constexpr int kRimRadiusPx = 2;
 // Noise of a Gaussian-smoothed white-noise image: sigma / (2 sqrt(pi) s) for a kernel of s px.
@@ -576,8 +579,20 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
         p.why = buf;
         return done();
     }
+    // On a noisy image (a low-dose CT) the band must be wide to hold the lesion's own noise, and
+    // an edge weaker than its half-width is not seen: a failure there says so, since a faint
+    // lesion then fails as a region that runs on into its surroundings.
+    const double blindHu = std::max(4.0 * band.sigma, 4.0);
+    auto noiseNote = [&](std::string why) {
+        if (blindHu >= kNoisyBlindHu) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "; on this noisy image an edge weaker than %.0f HU cannot be seen", blindHu);
+            why += buf;
+        }
+        return why;
+    };
     if (!first.ok) {
-        p.why = first.why;
+        p.why = noiseNote(first.why);
         return done();
     }
     // The slice search: follow the lesion up and down with the same band.
@@ -632,7 +647,7 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
         char buf[160];
         std::snprintf(buf, sizeof buf, "the outline is not compact (solidity %.2f): it likely runs into a neighbouring structure",
                       best.solidity);
-        p.why = buf;
+        p.why = noiseNote(buf);
         return done();
     }
     p.slice = bestK;
