@@ -62,6 +62,7 @@ inline void makePhantom(Phantom& ph, const std::string& options) {
                                       "/assets/charters/reluth.json",
                                   &out);
     ASSERT_EQ(rc2, 0) << out;
+    ASSERT_TRUE(fs::is_directory(trial / "store") && !fs::is_empty(trial / "store")) << "anonymize left no store: " << out;
 }
 
 inline const std::string kPhantomOptions = "--seed 4 --subjects 1 --timepoints 2 --slices 48 --thickness 5";
@@ -141,8 +142,15 @@ inline void screenshot(QWidget& w, const std::string& name) {
 }
 
 inline const char* const kPassword = "reading-test-1";
+/// A folder name of its own for each object of a process (TempDir adds the process id only):
+/// two trial queues alive at once in one test must not share, and so empty, one folder.
+inline std::string ownName(const std::string& base) {
+    static int n = 0;
+    return base + "-" + std::to_string(n++);
+}
+
 struct TrialQueue {
-    testutil::TempDir dir{"viewer-queue"};
+    testutil::TempDir dir{ownName("viewer-queue")};
     std::string db;
     std::string cli;
     /// url: the queue's database (empty: a new SQLite file); ph: the trial whose store it reads
@@ -157,7 +165,7 @@ struct TrialQueue {
         }
         cli = std::string("RELUTH_QUEUE_PASSWORD=") + kPassword + " RELUTH_QUEUE_NEW_PASSWORD=" + kPassword + " " + kBin +
               "reader-queue --db '" + db + "' ";
-        std::string out;
+        std::string out, imported;
         for (const std::string& c :
              {std::string("init --charter ") + RELUTH_SOURCE_DIR + "/assets/charters/reluth.json --admin admin",
               std::string("--user admin users add manager manager"), std::string("--user admin users add reader1 reader"),
@@ -165,7 +173,17 @@ struct TrialQueue {
               "--user manager import " + (trial / "store").string(), "--user manager subjects " + (dir.path() / "SUBJ.csv").string(),
               std::string("--user manager assign"), std::string("--user admin users add reader3 reader"), // after assignment: reads nothing
               std::string("--user manager qc RELUTH-03-001 1 accept"), std::string("--user manager qc RELUTH-03-001 2 accept")})
-            EXPECT_EQ(testutil::run(cli + c, &out), 0) << c << ": " << out;
+        {
+            const int rc = testutil::run(cli + c, &out);
+            if (c.find(" import ") != std::string::npos) imported = out;
+            if (rc == 0) continue;
+            // what the import said and what the store holds, to tell a set-up failure from the test's
+            std::string listing;
+            testutil::run("find '" + (trial / "store").string() + "' -maxdepth 3 | head -20; ls '" + (trial / "quarantine").string() +
+                              "' | head -5",
+                          &listing);
+            ADD_FAILURE() << c << ": exit " << rc << ": " << out << "\nthe import said: " << imported << "\nthe store: " << listing;
+        }
     }
 };
 
