@@ -143,6 +143,18 @@ void waitForCurrent(vg::Workstation& w) {
     QApplication::processEvents();
 }
 
+/// reader1 at a reading room's screen (1920 x 1080): the phantom's store open, their signed
+/// reports written to `reports`, signed in, the first worklist item open.
+void readerOneAtWork(vg::Workstation& w, const TrialQueue& tq, const fs::path& reports) {
+    w.resize(1920, 1080);
+    shown(w);
+    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
+    w.setReportsFolder(QString::fromStdString(reports.string()));
+    QString why;
+    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
+    ASSERT_TRUE(w.openFirstHomeItem());
+}
+
 /// What the queue stored of reader1's read of the subject: every timepoint signed, with the
 /// phantom's expected sums (within 4 pixel spacings), responses, best response and progression
 /// date. Returns the signed timepoints' payloads.
@@ -180,13 +192,9 @@ TEST(ViewerReadingGui, AReaderReadsThePhantomSubjectEndToEndAndTheSignedResultsA
     const auto& subject = phantom().truth["subjects"][0];
     testutil::TempDir reports("viewer-reports");
     vg::Workstation w;
-    w.resize(1920, 1080); // a reading room's screen
-    shown(w);
-    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
-    w.setReportsFolder(QString::fromStdString(reports.path().string()));
+    readerOneAtWork(w, tq, reports.path());
+    if (HasFatalFailure()) return;
     QString why;
-    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
-    ASSERT_TRUE(w.openFirstHomeItem());
     vg::ReadingPanel* panel = w.readingPanel();
     ASSERT_NE(panel, nullptr);
     const int timepoints = static_cast<int>(subject["timepoints"].size());
@@ -1016,13 +1024,8 @@ TEST(ViewerAssistGui, AReaderReadsTheSubjectWithOneClickPerTargetAndTheStoredRes
     const auto& subject = phantom().truth["subjects"][0];
     testutil::TempDir reports("viewer-reports");
     vg::Workstation w;
-    w.resize(1920, 1080);
-    shown(w);
-    w.openStore(QString::fromStdString((phantom().root() / "store").string()));
-    w.setReportsFolder(QString::fromStdString(reports.path().string()));
-    QString why;
-    ASSERT_TRUE(w.signIn(QString::fromStdString(tq.db), "reader1", kPassword, &why)) << why.toStdString();
-    ASSERT_TRUE(w.openFirstHomeItem());
+    readerOneAtWork(w, tq, reports.path());
+    if (HasFatalFailure()) return;
     vg::ReadingPanel* panel = w.readingPanel();
     const int timepoints = static_cast<int>(subject["timepoints"].size());
     ASSERT_GE(timepoints, 2);

@@ -5,10 +5,10 @@
 // darker and the brighter surroundings, less the partial-volume rims of brighter neighbours in a
 // darker surrounding (pixels of the band near both; see segmentSlice). A neighbour of the same
 // density that is joined by a neck (a vessel touching a node) is cut off by an opening whose
-// radius is half the lesion's inscribed radius; only the large pieces the opening removes are dropped, so the lesion's own
-// border is untouched. The outline is ITK's sub-pixel iso-contour (marching squares) of the
-// membership at the half-way level; the long axis is its maximum Feret diameter, the short axis
-// its longest perpendicular chord. The same band then follows the lesion slice by slice
+// radius is half the lesion's inscribed radius; only the large pieces the opening removes are
+// dropped, so the lesion's own border is untouched. The outline is ITK's sub-pixel iso-contour
+// (marching squares) of the membership at the half-way level; the long axis is its maximum Feret
+// diameter, the short axis its longest perpendicular chord. The same band then follows the lesion slice by slice
 // (seeded at the previous slice's deepest point) to find the slice where it is longest.
 #include "assist/Assist.h"
 
@@ -120,7 +120,8 @@ double median(std::vector<double> v) {
 struct Band {
     double inside = 0, lo = -kInf, hi = kInf;
     double cnr = 0;
-    double sigma = 1; ///< smoothed noise
+    double sigma = 1;     ///< smoothed noise
+    double tolerance = 4; ///< how far (HU) a value may stray from `inside` and still be the lesion
     int raysEscaped = 0, rays = 0;
 };
 
@@ -139,7 +140,8 @@ Band estimateBand(const Img2* s, const Roi& r, int si, int sj, double radiusPx, 
         }
     }
     b.inside = median(disc);
-    const double t = std::max(4.0 * b.sigma, 4.0);
+    b.tolerance = std::max(4.0 * b.sigma, 4.0);
+    const double t = b.tolerance;
     auto sample = [&](double x, double y) {
         const int i = static_cast<int>(std::lround(x)), j = static_cast<int>(std::lround(y));
         if (i < 0 || j < 0 || i >= r.w || j >= r.h) return std::numeric_limits<double>::quiet_NaN();
@@ -582,11 +584,10 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
     // On a noisy image (a low-dose CT) the band must be wide to hold the lesion's own noise, and
     // an edge weaker than its half-width is not seen: a failure there says so, since a faint
     // lesion then fails as a region that runs on into its surroundings.
-    const double blindHu = std::max(4.0 * band.sigma, 4.0);
     auto noiseNote = [&](std::string why) {
-        if (blindHu >= kNoisyBlindHu) {
+        if (band.tolerance >= kNoisyBlindHu) {
             char buf[160];
-            std::snprintf(buf, sizeof buf, "; on this noisy image an edge weaker than %.0f HU cannot be seen", blindHu);
+            std::snprintf(buf, sizeof buf, "; on this noisy image an edge weaker than %.0f HU cannot be seen", band.tolerance);
             why += buf;
         }
         return why;
