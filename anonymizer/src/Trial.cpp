@@ -198,27 +198,35 @@ int KeyStore::dateShiftDays(std::string_view originalPatientId) const {
     return -static_cast<int>(1 + v % 1095); // 1 day to 3 years back, whole days
 }
 
-std::string KeyStore::readingId(const std::string& originalId) {
+std::string KeyStore::readingId(const std::string& originalId, const std::function<bool(std::string_view)>& refused) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = subjects_.find(originalId);
     if (it != subjects_.end() && !it->second.readingId.empty()) return it->second.readingId;
-    // Crockford's base32 without I, L, O, U: nothing a reader could misread or take for a site number
-    static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    for (int attempt = 0;; ++attempt) {
+    // Letters only - Crockford's base32 letters, without I, L, O, U: nothing a reader could
+    // misread or take for a site number. One word of seven letters after "R-": it never reads as
+    // a number a site sends (a study ID "12") or as a short arm word ("C3": with digits in the
+    // alphabet one subject in 200 got an ID holding one and was quarantined whole as a leak).
+    static constexpr char kAlphabet[] = "ABCDEFGHJKMNPQRSTVWXYZ";
+    constexpr std::uint64_t kLetters = sizeof kAlphabet - 1;
+    std::string id;
+    for (int attempt = 0; attempt < 10000; ++attempt) {
         unsigned char h[8];
         const std::string msg = "reading-id:" + std::to_string(attempt) + ":" + originalId;
         crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
                            reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
         std::uint64_t v = 0;
         for (unsigned char b : h) v = (v << 8) | b;
-        std::string id = "R-";
-        for (int i = 0; i < 7; ++i, v >>= 5) id.push_back(kAlphabet[v & 31]);
+        id = "R-";
+        for (int i = 0; i < 7; ++i, v /= kLetters) id.push_back(kAlphabet[v % kLetters]);
         bool taken = false;
         for (const auto& [o, s] : subjects_) taken = taken || (o != originalId && s.readingId == id);
-        if (taken) continue;
-        subjects_[originalId].readingId = id;
-        return id;
+        if (taken || (refused && refused(id))) continue;
+        break;
     }
+    // (after 10,000 refused draws the last one is kept: the leak scan then quarantines the file
+    // with the reason, which is safe and says what to change)
+    subjects_[originalId].readingId = id;
+    return id;
 }
 
 void KeyStore::noteSubject(const std::string& originalId, const std::string& pseudonym, int shiftDays) {

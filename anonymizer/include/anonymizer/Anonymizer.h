@@ -63,10 +63,12 @@ public:
     /// Whole days to add to every date of the subject (negative), from the keyed hash.
     int dateShiftDays(std::string_view originalPatientId) const;
     /// The subject's Clinical Trial Subject Reading ID (0012,0042): what readers and adjudicators
-    /// see instead of the subject ID, which carries the site. "R-" and 7 letters/digits from the
-    /// keyed hash of the original ID (unpredictable without the key's secret, the same on every
-    /// run and receive node), unique within the key; recorded in the key with the pseudonym.
-    std::string readingId(const std::string& originalId);
+    /// see instead of the subject ID, which carries the site. "R-" and 7 letters from the keyed
+    /// hash of the original ID (unpredictable without the key's secret, the same on every run and
+    /// receive node), unique within the key; recorded in the key with the pseudonym. A draw that
+    /// `refused` refuses (it reads as an arm word or one of the subject's identifiers) is drawn
+    /// again; an ID already recorded is kept as it is.
+    std::string readingId(const std::string& originalId, const std::function<bool(std::string_view)>& refused = nullptr);
     void noteSubject(const std::string& originalId, const std::string& pseudonym, int shiftDays);
     /// Writes the key file atomically (merging what it already held).
     void save();
