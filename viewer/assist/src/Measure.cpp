@@ -62,6 +62,9 @@ constexpr double kOutlineSigmaPx = 0.5;
 // Above this tolerance (4 x the smoothed noise, HU) an outline that fails says that the image is
 // too noisy to see weaker edges (the phantom's CT: 7 HU; a low-dose CT with 30 HU noise: 34 HU).
 constexpr double kNoisyBlindHu = 15.0;
+// A blob whose disc-minus-ring difference is this many standard errors from zero is there (the
+// faint-lesion message names its contrast); below it nothing stands out from the noise.
+constexpr double kBlobZ = 5.0;
 // A pixel of the band this close (px) to both darker and brighter surroundings is a neighbour's rim.
 constexpr int kRimRadiusPx = 2;
 // Noise of a Gaussian-smoothed white-noise image: sigma / (2 sqrt(pi) s) for a kernel of s px.
@@ -186,6 +189,55 @@ Band estimateBand(const Img2* s, const Roi& r, int si, int sj, double radiusPx, 
     }
     b.cnr = n == 0 ? 0 : cnr;
     return b;
+}
+
+/// How much a round blob at (ci, cj) differs from its surroundings: the mean of a disc minus the
+/// mean of the ring around it (radius r to 2r), at the radius where that difference stands out
+/// most from the noise - the first such peak outward from the click. What a faint lesion's
+/// refusal names ("about 12 HU"; a little less than the truth, as the ring of an elongated lesion
+/// holds some of it): the band's own estimate cannot see an edge weaker than its tolerance.
+struct BlobContrast {
+    double hu = 0;     ///< disc minus ring (signed)
+    double z = 0;      ///< |hu| in standard errors of the difference
+    double radiusMm = 0;
+};
+
+BlobContrast blobContrast(const vc::Volume& v, int k, const Roi& roi, int ci, int cj, double spacingMm, double sigmaRaw) {
+    BlobContrast best;
+    const int maxRing = std::min({ci - roi.i0, roi.i0 + roi.w - 1 - ci, cj - roi.j0, roi.j0 + roi.h - 1 - cj});
+    for (double rMm = 3.0;; rMm += 1.0) {
+        const double r = rMm / spacingMm;
+        const int outer = static_cast<int>(std::ceil(2 * r));
+        if (outer > maxRing) break;
+        double sumIn = 0, sumRing = 0;
+        std::size_t nIn = 0, nRing = 0;
+        for (int dj = -outer; dj <= outer; ++dj) {
+            for (int di = -outer; di <= outer; ++di) {
+                const double d2 = double(di) * di + double(dj) * dj;
+                if (d2 > 4 * r * r) continue;
+                const double val = v.at(ci + di, cj + dj, k);
+                if (d2 <= r * r) {
+                    sumIn += val;
+                    ++nIn;
+                } else {
+                    sumRing += val;
+                    ++nRing;
+                }
+            }
+        }
+        if (nIn == 0 || nRing == 0) continue;
+        const double hu = sumIn / nIn - sumRing / nRing;
+        const double z = std::abs(hu) / (sigmaRaw * std::sqrt(1.0 / nIn + 1.0 / nRing));
+        // The first blob that stands out, outward from the click: past the lesion's edge the
+        // ring reaches other structures (fat, bowel), whose contrast is not the lesion's.
+        if (best.z >= kBlobZ) {
+            if (z <= best.z || (hu < 0) != (best.hu < 0)) break;
+            best = {hu, z, rMm};
+        } else if (z > best.z) {
+            best = {hu, z, rMm};
+        }
+    }
+    return best;
 }
 
 struct SliceSeg {
@@ -552,6 +604,7 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
     Roi roi;
     Band band;
     SliceSeg first;
+    double sigmaRaw = 1;
     for (;;) {
         const int hx = static_cast<int>(std::ceil(half / sx)), hy = static_cast<int>(std::ceil(half / sy));
         roi.i0 = std::max(0, ci - hx);
@@ -559,7 +612,7 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
         roi.w = std::min(g.nx, ci + hx + 1) - roi.i0;
         roi.h = std::min(g.ny, cj + hy + 1) - roi.j0;
         Img2::Pointer s = smoothedRoi(volume, k0, roi);
-        const double sigmaRaw = rawNoise(volume, k0, roi);
+        sigmaRaw = rawNoise(volume, k0, roi);
         const double seedRadiusPx = std::max(1.0, std::min(2.0, options.hintLengthMm > 0 ? options.hintLengthMm / 6 : 2.0) / sx);
         band = estimateBand(s.GetPointer(), roi, ci - roi.i0, cj - roi.j0, seedRadiusPx, sigmaRaw);
         first = segmentSlice(volume, k0, roi, ci - roi.i0, cj - roi.j0, band);
@@ -584,13 +637,21 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
     // On a noisy image (a low-dose CT) the band must be wide to hold the lesion's own noise, and
     // an edge weaker than its half-width is not seen: a failure there says so, since a faint
     // lesion then fails as a region that runs on into its surroundings.
+    // When what was clicked does stand out from the noise as a blob, but by less than that, the
+    // lesion is named as too faint first, with its contrast.
     auto noiseNote = [&](std::string why) {
-        if (band.tolerance >= kNoisyBlindHu) {
-            char buf[160];
-            std::snprintf(buf, sizeof buf, "; on this noisy image an edge weaker than %.0f HU cannot be seen", band.tolerance);
-            why += buf;
+        if (band.tolerance < kNoisyBlindHu) return why;
+        char buf[320];
+        const BlobContrast blob = blobContrast(volume, k0, roi, ci, cj, sx, sigmaRaw);
+        if (blob.z >= kBlobZ && std::abs(blob.hu) < band.tolerance) {
+            std::snprintf(buf, sizeof buf,
+                          "too faint to outline on this noisy image: it differs from its surroundings by about %.0f HU, and "
+                          "the outline cannot follow an edge weaker than %.0f HU here; ",
+                          std::abs(blob.hu), band.tolerance);
+            return buf + why;
         }
-        return why;
+        std::snprintf(buf, sizeof buf, "; on this noisy image the outline cannot follow an edge weaker than %.0f HU", band.tolerance);
+        return why + buf;
     };
     if (!first.ok) {
         p.why = noiseNote(first.why);
