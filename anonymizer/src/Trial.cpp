@@ -201,7 +201,11 @@ int KeyStore::dateShiftDays(std::string_view originalPatientId) const {
 std::string KeyStore::readingId(const std::string& originalId, const std::function<bool(std::string_view)>& refused) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = subjects_.find(originalId);
-    if (it != subjects_.end() && !it->second.readingId.empty()) return it->second.readingId;
+    // A recorded ID stays - unless it reads as what the leak scan refuses (a key made before the
+    // IDs were letters only, or before an arm word was added): no file of the subject can have
+    // been stored under it then, so a new draw replaces it.
+    if (it != subjects_.end() && !it->second.readingId.empty() && !(refused && refused(it->second.readingId)))
+        return it->second.readingId;
     // Letters only - Crockford's base32 letters, without I, L, O, U: nothing a reader could
     // misread or take for a site number. One word of seven letters after "R-": it never reads as
     // a number a site sends (a study ID "12") or as a short arm word ("C3": with digits in the

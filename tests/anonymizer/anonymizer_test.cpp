@@ -356,6 +356,33 @@ TEST(ReadingId, ADrawThatReadsAsAnArmWordIsDrawnAgainAndTheFileIsStored) {
     AnonSetup plain(kEnrol);
     EXPECT_EQ(plain.key->readingId("PID123456"), first);
 }
+
+// A key made before the IDs were letters only may record an ID that reads as an arm word
+// ("R-7C3K9QX": C3): every file of that subject was quarantined as a leak. Re-running the
+// import with that key now stores them under a new ID, which the key records; an ordinary
+// recorded ID is kept.
+TEST(ReadingId, ARecordedIdThatReadsAsAnArmWordIsReplacedAnOrdinaryOneKept) {
+    testutil::TempDir dir("reading-id-old-key");
+    const fs::path keyFile = dir.path() / "key.json";
+    {
+        std::ofstream out(keyFile);
+        out << R"({"format": 1, "secret": ")" << std::string(64, 'a') << R"(", "subjects": {)"
+            << R"("PID123456": {"pseudonym": "RELUTH-09-001", "date_shift_days": -10, "reading_id": "R-7C3K9QX"},)"
+            << R"("PID777": {"pseudonym": "RELUTH-09-002", "date_shift_days": -11, "reading_id": "R-8KQ2TZ4"}}, "uids": {}})";
+    }
+    auto key = KeyStore::openOrCreate(keyFile);
+    const PhraseSet arm(reluth().deidentification.armWords);
+    auto refused = [&](std::string_view id) { return arm.matches(id, Charset::Ascii); };
+    ASSERT_TRUE(refused("R-7C3K9QX"));
+    EXPECT_EQ(key->readingId("PID123456"), "R-7C3K9QX"); // without a refusal nothing changes
+    const std::string fresh = key->readingId("PID123456", refused);
+    EXPECT_NE(fresh, "R-7C3K9QX");
+    EXPECT_FALSE(refused(fresh)) << fresh;
+    EXPECT_EQ(key->readingId("PID123456", refused), fresh);
+    EXPECT_EQ(key->readingId("PID777", refused), "R-8KQ2TZ4");
+    key->save();
+    EXPECT_EQ(KeyStore::openOrCreate(keyFile)->readingId("PID123456"), fresh);
+}
 class Planted : public ::testing::TestWithParam<E_TransferSyntax> {};
 
 TEST_P(Planted, EveryCategoryIsGoneAtEveryDepthAndReferencesFollow) {

@@ -67,7 +67,8 @@ public:
     /// hash of the original ID (unpredictable without the key's secret, the same on every run and
     /// receive node), unique within the key; recorded in the key with the pseudonym. A draw that
     /// `refused` refuses (it reads as an arm word or one of the subject's identifiers) is drawn
-    /// again; an ID already recorded is kept as it is.
+    /// again, and so is an ID already recorded that it refuses (no file can carry it: the leak
+    /// scan would have quarantined it); any other recorded ID is kept as it is.
     std::string readingId(const std::string& originalId, const std::function<bool(std::string_view)>& refused = nullptr);
     void noteSubject(const std::string& originalId, const std::string& pseudonym, int shiftDays);
     /// Writes the key file atomically (merging what it already held).
