@@ -380,6 +380,15 @@ TEST(ViewerReadingGui, AReaderSeesOnlyTheirOwnReadInOrderAndNobodyElsesSubject) 
     other.openStore(QString::fromStdString((phantom().root() / "store").string()));
     ASSERT_TRUE(other.signIn(QString::fromStdString(tq.db), "reader3", kPassword, &why)) << why.toStdString();
     EXPECT_TRUE(other.homeItems().isEmpty());
+    { // the empty worklist says so, in a row that opens nothing
+        auto* list = other.findChild<QTreeWidget*>("homeList");
+        ASSERT_NE(list, nullptr);
+        ASSERT_EQ(list->topLevelItemCount(), 1);
+        EXPECT_EQ(list->topLevelItem(0)->text(0), "No read waits for you.");
+        EXPECT_FALSE(list->topLevelItem(0)->flags() & Qt::ItemIsEnabled);
+        emit list->itemClicked(list->topLevelItem(0), 0);
+        EXPECT_EQ(other.current()->view()->volume(), nullptr);
+    }
     EXPECT_TRUE(other.subjects().isEmpty()) << "the Trial list keeps only the reader's own subjects";
     EXPECT_FALSE(other.openSubject(QString::fromStdString(pseudonym), 0));
     EXPECT_EQ(other.readOrdinal(), 0);

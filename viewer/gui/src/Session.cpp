@@ -44,6 +44,11 @@
 
 namespace vg {
 
+namespace {
+/// Marks the home list's "nothing waits for you" row.
+constexpr int kPlaceholderRole = Qt::UserRole + 7;
+} // namespace
+
 void Workstation::signOut() {
     reading_->end();
     adjudication_->close();
@@ -160,6 +165,7 @@ QStringList Workstation::homeItems() const {
     QStringList out;
     if (!home_) return out;
     for (int i = 0; i < home_->topLevelItemCount(); ++i) {
+        if (home_->topLevelItem(i)->data(0, kPlaceholderRole).toBool()) continue;
         QStringList columns;
         for (int c = 0; c < home_->columnCount(); ++c)
             if (!home_->topLevelItem(i)->text(c).isEmpty()) columns << home_->topLevelItem(i)->text(c);
@@ -201,6 +207,7 @@ QDockWidget* Workstation::addPanel(const QString& title, const QString& name, QW
 void Workstation::buildHome() {
     if (!homeDock_) {
         home_ = new QTreeWidget;
+        home_->setObjectName("homeList");
         home_->setRootIsDecorated(false);
         homeDock_ = addPanel(QString(), "home", home_, Qt::LeftDockWidgetArea);
         // one click opens an item (as in a PACS worklist); Enter or a double click too
@@ -287,6 +294,17 @@ void Workstation::buildHome() {
         }
     } catch (const std::exception& e) {
         new QTreeWidgetItem(home_, {tr("The reading queue refused: %1").arg(QString::fromStdString(e.what()))});
+    }
+    // an empty list says so (found driving the demo as the adjudicator: an empty list beside
+    // two "No series loaded - choose an item of your list" views); the row opens nothing and is
+    // not one of homeItems()
+    if (home_->topLevelItemCount() == 0 && blindedRole()) {
+        auto* none = new QTreeWidgetItem(home_, {s.role == workflow::Role::Adjudicator
+                                                     ? tr("No adjudication waits for you.")
+                                                     : tr("No read waits for you.")});
+        none->setFlags(Qt::NoItemFlags);
+        none->setData(0, kPlaceholderRole, true);
+        none->setFirstColumnSpanned(true);
     }
     // a blinded role (reader, adjudicator) browses only the subjects of its own list, by their
     // reading IDs (found driving the demo: an adjudicator's Trial list showed every subject ID)
