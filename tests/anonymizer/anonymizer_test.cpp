@@ -297,10 +297,9 @@ TEST(ReadingId, NoSecretGivesAnIdThatReadsAsAnArmWordOrAShortIdentifier) {
     const PhraseSet arm(reluth().deidentification.armWords);
     ASSERT_GT(arm.size(), 30u);
     PhraseSet shortIds;
-    for (int n = 0; n < 1000; ++n) {
-        shortIds.add(std::to_string(n), 2);
+    for (int n = 0; n < 1000; ++n) { // 10..999, and with leading zeros 00..099
         char buf[8];
-        std::snprintf(buf, sizeof buf, "%02d", n % 100);
+        std::snprintf(buf, sizeof buf, n < 100 ? "%02d" : "%d", n);
         shortIds.add(buf, 2);
         std::snprintf(buf, sizeof buf, "%03d", n);
         shortIds.add(buf, 2);

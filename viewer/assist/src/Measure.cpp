@@ -197,26 +197,24 @@ Band estimateBand(const Img2* s, const Roi& r, int si, int sj, double radiusPx, 
 /// refusal names ("about 12 HU"; a little less than the truth, as the ring of an elongated lesion
 /// holds some of it): the band's own estimate cannot see an edge weaker than its tolerance.
 struct BlobContrast {
-    double hu = 0;     ///< disc minus ring (signed)
-    double z = 0;      ///< |hu| in standard errors of the difference
-    double radiusMm = 0;
+    double hu = 0; ///< disc minus ring (signed)
+    double z = 0;  ///< |hu| in standard errors of the difference
 };
 
-BlobContrast blobContrast(const vc::Volume& v, int k, const Roi& roi, int ci, int cj, double spacingMm, double sigmaRaw) {
+BlobContrast blobContrast(const vc::Volume& v, int k, const Roi& roi, int ci, int cj, double sx, double sy, double sigmaRaw) {
     BlobContrast best;
     const int maxRing = std::min({ci - roi.i0, roi.i0 + roi.w - 1 - ci, cj - roi.j0, roi.j0 + roi.h - 1 - cj});
     for (double rMm = 3.0;; rMm += 1.0) {
-        const double r = rMm / spacingMm;
-        const int outer = static_cast<int>(std::ceil(2 * r));
+        const int outer = static_cast<int>(std::ceil(2 * rMm / std::min(sx, sy)));
         if (outer > maxRing) break;
         double sumIn = 0, sumRing = 0;
         std::size_t nIn = 0, nRing = 0;
         for (int dj = -outer; dj <= outer; ++dj) {
             for (int di = -outer; di <= outer; ++di) {
-                const double d2 = double(di) * di + double(dj) * dj;
-                if (d2 > 4 * r * r) continue;
+                const double d2 = (di * sx) * (di * sx) + (dj * sy) * (dj * sy); // mm^2
+                if (d2 > 4 * rMm * rMm) continue;
                 const double val = v.at(ci + di, cj + dj, k);
-                if (d2 <= r * r) {
+                if (d2 <= rMm * rMm) {
                     sumIn += val;
                     ++nIn;
                 } else {
@@ -232,9 +230,9 @@ BlobContrast blobContrast(const vc::Volume& v, int k, const Roi& roi, int ci, in
         // ring reaches other structures (fat, bowel), whose contrast is not the lesion's.
         if (best.z >= kBlobZ) {
             if (z <= best.z || (hu < 0) != (best.hu < 0)) break;
-            best = {hu, z, rMm};
+            best = {hu, z};
         } else if (z > best.z) {
-            best = {hu, z, rMm};
+            best = {hu, z};
         }
     }
     return best;
@@ -636,13 +634,13 @@ Proposal measureAt(const vc::Volume& volume, const P3& click, const MeasureOptio
     }
     // On a noisy image (a low-dose CT) the band must be wide to hold the lesion's own noise, and
     // an edge weaker than its half-width is not seen: a failure there says so, since a faint
-    // lesion then fails as a region that runs on into its surroundings.
-    // When what was clicked does stand out from the noise as a blob, but by less than that, the
-    // lesion is named as too faint first, with its contrast.
+    // lesion then fails as a region that runs on into its surroundings. When what was clicked
+    // does stand out from the noise as a blob, but by less than that, the lesion is named as too
+    // faint first, with its contrast.
     auto noiseNote = [&](std::string why) {
         if (band.tolerance < kNoisyBlindHu) return why;
         char buf[320];
-        const BlobContrast blob = blobContrast(volume, k0, roi, ci, cj, sx, sigmaRaw);
+        const BlobContrast blob = blobContrast(volume, k0, roi, ci, cj, sx, sy, sigmaRaw);
         if (blob.z >= kBlobZ && std::abs(blob.hu) < band.tolerance) {
             std::snprintf(buf, sizeof buf,
                           "too faint to outline on this noisy image: it differs from its surroundings by about %.0f HU, and "
